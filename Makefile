@@ -1,0 +1,117 @@
+# sshand — see README.md.  `make`, `make test`, `make run`, `make install`, `make bench`.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+
+PKGS    := libssh libsystemd libcap-ng libseccomp
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+HARDEN  := -fstack-protector-strong -fPIE -fno-strict-aliasing
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lsystemd -lcap-ng -lseccomp) -lpam
+
+# The sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1`.
+ifeq ($(SAN),1)
+ALL_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=address,undefined
+else
+ALL_CFLAGS  += -D_FORTIFY_SOURCE=2
+endif
+
+POLICY_SRC  := $(filter-out policy/sshandctl.c policy/ctl-%.c,$(wildcard policy/*.c))
+CTL_SRC     := policy/sshandctl.c $(wildcard policy/ctl-*.c)
+SANDBOX_SRC := $(wildcard sandbox/*.c)
+HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
+# The parts of handler/ that unit tests link (no libssh session state).
+HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c)
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+all: $(BUILD)/sshand $(BUILD)/sshandctl
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libhandler.a: $(call obj,$(HANDLER_LIB_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+LIBS_A = $(BUILD)/libhandler.a $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
+
+$(BUILD)/sshand: $(call obj,handler/main.c $(filter-out $(HANDLER_LIB_SRC),$(HANDLER_SRC))) $(LIBS_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# Test helpers built from tests/ (the syscall probe, the ban-file stressor).
+$(BUILD)/tests/probe: tests/probe/probe.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/tests/%-tool: $(BUILD)/tests/tools/%.o $(LIBS_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%-tool,$(wildcard tests/tools/*.c))
+
+unit-bins: $(UNIT_BIN)
+test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BUILD)/tests/probe)
+
+deps:
+	@tests/deps.sh test
+
+# Unit tests in the normal and in the sanitizer build, then the integration
+# suite (in a private mount namespace: see tests/integration/run).
+test: deps
+	$(MAKE) test-bins
+	$(MAKE) BUILD=build-asan SAN=1 unit-bins all
+	tests/run-unit $(BUILD) build-asan
+	tests/integration/run $(BUILD) build-asan
+
+run: deps all
+	@tests/demo/run $(BUILD)
+
+bench: deps all
+	@bench/run
+
+bench-smoke: all
+	@bench/run --smoke
+
+install: all
+	install -D -m 0755 $(BUILD)/sshand $(DESTDIR)$(SBINDIR)/sshand
+	install -D -m 0755 $(BUILD)/sshandctl $(DESTDIR)$(SBINDIR)/sshandctl
+	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
+	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service
+	install -D -m 0644 $(BUILD)/sshand@.service $(DESTDIR)$(UNITDIR)/sshand@.service
+	install -D -m 0644 units/pam.sshand $(DESTDIR)$(SYSCONFDIR)/pam.d/sshand
+	test -e $(DESTDIR)$(SYSCONFDIR)/sshand/sshand.conf || \
+		install -D -m 0644 units/sshand.conf $(DESTDIR)$(SYSCONFDIR)/sshand/sshand.conf
+	install -d -m 0555 $(DESTDIR)/var/empty
+	install -d -m 0700 $(DESTDIR)/var/lib/sshand
+	for m in man/*.[0-9]; do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	if [ -z "$(DESTDIR)" ]; then \
+		getent passwd sshand >/dev/null || useradd --system --no-create-home \
+			--home-dir /var/empty --shell /usr/sbin/nologin sshand; \
+		$(SBINDIR)/sshandctl hostkeys; \
+		systemctl daemon-reload 2>/dev/null || true; \
+	fi
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

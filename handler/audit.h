@@ -1,0 +1,71 @@
+/* Audit records: one journal entry per event, or a JSON-lines file / syslog
+ * where no journal runs.  Values that come from the client are bounded and
+ * escaped here, so no caller can forge a field or a line. */
+#ifndef SSHAND_HANDLER_AUDIT_H
+#define SSHAND_HANDLER_AUDIT_H
+
+#include <stdint.h>
+
+enum audit_event {
+	AUDIT_CONNECT,
+	AUDIT_REJECTED_BANNED,
+	AUDIT_AUTH_ATTEMPT,
+	AUDIT_SESSION_START,
+	AUDIT_SESSION_END,
+	AUDIT_BAN_ADDED,
+	AUDIT_DISCONNECT,
+	AUDIT_PRIVSEP_VIOLATION,
+	_AUDIT_EVENT_MAX,
+};
+
+/* Per-connection context: set once, shared by every record. */
+struct audit_conn {
+	char id[33];			/* SSHAND_CONNECTION: 32 hex digits */
+	char remote_addr[64];
+	unsigned remote_port;
+	char local_addr[64];
+	unsigned local_port;
+	char user[256];			/* raw, from the client; escaped on output */
+	char client_version[256];	/* raw */
+};
+
+/* Optional per-event fields; unset pointers/negative numbers are omitted. */
+struct audit_fields {
+	const char *auth_method;	/* password, keyboard-interactive, publickey */
+	const char *auth_result;	/* success, failure */
+	const char *reason;		/* unknown-user, bad-password, ... ; disconnect reason */
+	const char *key_fingerprint;	/* SHA256:... */
+	const char *session_type;	/* shell, exec, subsystem */
+	const char *command;		/* raw */
+	int exit_status;		/* -1 = none */
+	int exit_signal;		/* -1 = none */
+	int64_t bytes_in, bytes_out;	/* -1 = none */
+	int64_t duration_usec;		/* -1 = none */
+	int64_t ban_until;		/* -1 = none */
+};
+#define AUDIT_FIELDS_INIT { .exit_status = -1, .exit_signal = -1, .bytes_in = -1, \
+	.bytes_out = -1, .duration_usec = -1, .ban_until = -1 }
+
+/* target: "journal" (falls back to the JSON-lines file fallback_path if no
+ * journal socket exists), "syslog", or an absolute path of a JSON-lines
+ * file.  Opens what it needs now, so later records work after chroot and
+ * privilege drop. */
+int audit_open(const char *target, const char *fallback_path);
+void audit_close(void);
+
+/* Fills c->id from $INVOCATION_ID (if a 32-hex-digit id) or 128 random bits. */
+int audit_conn_init(struct audit_conn *c);
+
+void audit_emit(enum audit_event ev, const struct audit_conn *c,
+    const struct audit_fields *f);
+
+/* The MESSAGE_ID of an event, as 32 hex digits. */
+const char *audit_message_id(enum audit_event ev);
+const char *audit_event_name(enum audit_event ev);
+
+/* Escape untrusted bytes for logging: printable ASCII kept, everything else
+ * as \xNN, '\\' doubled, truncated to at most max input bytes with "..."
+ * appended.  Always NUL-terminates out (outlen > 0). */
+void audit_escape(const char *in, size_t inlen, size_t max, char *out, size_t outlen);
+
+#endif

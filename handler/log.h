@@ -1,0 +1,22 @@
+/* Program logging for handler/: the journal under systemd, stderr in the
+ * foreground.  Never the connection's fds. */
+#ifndef SSHAND_HANDLER_LOG_H
+#define SSHAND_HANDLER_LOG_H
+
+#include <syslog.h>
+
+enum log_target { LOG_TARGET_JOURNAL, LOG_TARGET_STDERR, LOG_TARGET_NONE };
+
+void log_setup(enum log_target t, int max_priority);
+void log_set_prefix(const char *prefix);	/* e.g. "[net]" */
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs "fmt: strerror(-err)" and returns err (negative errno). */
+int log_errno(int priority, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
+
+#endif

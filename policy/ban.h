@@ -1,0 +1,72 @@
+/* The ban file shared by every sshand process on the host.
+ *
+ * A library: no logging, no exit; 0 or a negative errno.  What a caller
+ * must know: the check fails open (a damaged file is reported through
+ * ret_damaged, rebuilt, and the source is treated as not banned), and every
+ * update is atomic with respect to other processes and to a writer killed at
+ * any instant.
+ */
+#ifndef SSHAND_POLICY_BAN_H
+#define SSHAND_POLICY_BAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include "match.h"
+
+struct ban_params {
+	unsigned max_failures;		/* within find_time; 0 disables banning */
+	unsigned find_time;		/* s */
+	unsigned ban_time;		/* s, first ban */
+	unsigned ban_time_max;		/* s, doubling stops here */
+	unsigned ipv6_prefix;		/* 1..128 */
+	unsigned max_entries;		/* table capacity */
+	const char *const *exempt;	/* CIDR strings, never banned */
+	size_t n_exempt;
+};
+
+struct ban_entry {
+	struct netaddr key;		/* v4 address or v6 network (prefix applied) */
+	unsigned prefix;		/* 32 for v4, ipv6_prefix for v6 */
+	uint32_t failures;		/* weighted, within the current window */
+	uint32_t total_failures;	/* ever, for operators */
+	uint32_t bans;			/* how many times banned: grows the duration */
+	int64_t window_start;		/* time of the first failure in the window */
+	int64_t last_failure;
+	int64_t banned_until;		/* 0 = not banned */
+};
+
+struct ban_store;
+
+/* Open (creating if missing, mode 0600) the file at path. */
+int ban_open(const char *path, const struct ban_params *p, struct ban_store **ret);
+void ban_close(struct ban_store *b);
+
+/* Is the source of sa banned at now?  Returns 1 banned (ret_until set),
+ * 0 not banned, negative errno if the file could not be used at all (callers
+ * fail open).  *ret_damaged (may be NULL) is set when the file was found
+ * damaged and rebuilt. */
+int ban_check(struct ban_store *b, const struct sockaddr *sa, int64_t now,
+    int64_t *ret_until, bool *ret_damaged);
+
+/* Count a failure of the given weight (1 for a rejected password, less for
+ * a connection that never tried: weights are in 1/FAIL_UNIT units).  Sets
+ * *ret_banned_until when this failure started a ban (else 0). */
+#define BAN_FAIL_UNIT 4
+int ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
+    unsigned weight, int64_t now, int64_t *ret_banned_until);
+
+/* Administration (sshandctl). duration 0: the params' growth rule. */
+int ban_add(struct ban_store *b, const struct netaddr *a, unsigned duration, int64_t now);
+int ban_remove(struct ban_store *b, const struct netaddr *a);
+int ban_lookup(struct ban_store *b, const struct netaddr *a, struct ban_entry *ret);
+/* Calls fn for every live entry; stops early when fn returns non-zero. */
+int ban_foreach(struct ban_store *b, int (*fn)(const struct ban_entry *, void *), void *userdata);
+/* Drops expired entries (and all entries with all=true). Returns count. */
+int ban_purge(struct ban_store *b, int64_t now, bool all);
+/* Verifies the whole file; 0 if consistent, -EBADMSG if not. */
+int ban_verify(struct ban_store *b);
+
+#endif

@@ -1,0 +1,128 @@
+/* sshand.conf: parsing and per-connection resolution of settings.
+ *
+ * A library: no logging, no exit.  Functions return 0 or a negative errno;
+ * parse errors are described in the caller's buffer as "file:line: what".
+ */
+#ifndef SSHAND_POLICY_CONFIG_H
+#define SSHAND_POLICY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define SSHAND_CONFIG_PATH "/etc/sshand/sshand.conf"
+
+enum permit_root {
+	PERMIT_ROOT_NO,
+	PERMIT_ROOT_YES,
+	PERMIT_ROOT_PROHIBIT_PASSWORD,	/* also spelled without-password */
+	PERMIT_ROOT_FORCED_COMMANDS_ONLY,
+};
+
+/* OpenSSH's LogLevel names, in increasing verbosity. */
+enum log_level {
+	LOGLEVEL_QUIET,
+	LOGLEVEL_FATAL,
+	LOGLEVEL_ERROR,
+	LOGLEVEL_INFO,
+	LOGLEVEL_VERBOSE,
+	LOGLEVEL_DEBUG1,	/* "DEBUG" is DEBUG1 */
+	LOGLEVEL_DEBUG2,
+	LOGLEVEL_DEBUG3,
+};
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct subsystem {
+	char *name;
+	char *command;		/* rest of the line, run with the user's shell -c */
+};
+
+/* The effective settings for one connection (or the global ones). */
+struct settings {
+	/* Global only: a keyword of this group inside Match is an error. */
+	struct strlist host_keys;		/* HostKey, repeatable */
+	char *kex_algorithms;			/* NULL: libssh's defaults */
+	char *ciphers;
+	char *macs;
+	char *hostkey_algorithms;
+	unsigned login_grace_time;		/* LoginGraceTime, s, 0 = none; 60 */
+	enum log_level log_level;		/* LogLevel INFO */
+	char *privsep_user;			/* PrivsepUser sshand */
+	char *privsep_directory;		/* PrivsepDirectory /var/empty */
+	char *audit_log;			/* AuditLog journal|syslog|/abs/path.jsonl; journal */
+
+	char *ban_file;				/* BanFile /var/lib/sshand/bans */
+	unsigned ban_max_failures;		/* BanMaxFailures 5 (0 = bans off) */
+	unsigned ban_find_time;			/* BanFindTime 10m (s) */
+	unsigned ban_time;			/* BanTime 1h (s) */
+	unsigned ban_time_max;			/* BanTimeMax 1w (s) */
+	unsigned ban_ipv6_prefix;		/* BanIPv6Prefix 64 (1..128) */
+	unsigned ban_max_entries;		/* BanMaxEntries 65536 */
+	struct strlist ban_exempt;		/* BanExempt CIDR list; empty */
+
+	/* Allowed inside Match User/Group/Address. */
+	enum permit_root permit_root_login;	/* no */
+	bool pubkey_authentication;		/* yes */
+	bool password_authentication;		/* yes */
+	bool kbd_interactive_authentication;	/* yes */
+	bool permit_empty_passwords;		/* no */
+	bool strict_modes;			/* yes */
+	bool permit_tty;			/* PermitTTY yes */
+	bool permit_user_environment;		/* yes: environment= honoured; no */
+	bool allow_tcp_forwarding;		/* AllowTcpForwarding no */
+	unsigned max_auth_tries;		/* 6 */
+	char *banner;				/* path or NULL ("none") */
+	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */
+	struct subsystem *subsystems;		/* Subsystem name command, repeatable */
+	size_t n_subsystems;
+	struct strlist accept_env;		/* AcceptEnv patterns, repeatable */
+	char *force_command;			/* ForceCommand or NULL */
+	char *sandbox_profile;			/* SandboxProfile login|strict|none; login */
+	char *subsystem_sandbox_profile;	/* SubsystemSandboxProfile; NULL = same */
+	bool sandbox_allow_keyrings;		/* SandboxAllowKeyrings no */
+	unsigned max_session_procs;		/* MaxSessionProcs 0 = unlimited (RLIMIT_NPROC) */
+	unsigned max_open_files;		/* MaxOpenFiles 0 = leave as is (RLIMIT_NOFILE) */
+	bool allow_core_dumps;			/* AllowCoreDumps no (RLIMIT_CORE 0) */
+};
+
+/* What a Match block is tested against.  user may be NULL before
+ * authentication: then Match User/Group blocks do not apply. */
+struct match_ctx {
+	const char *user;
+	const char *const *groups;	/* the user's group names */
+	size_t n_groups;
+	const char *addr;		/* numeric remote address, v4-mapped folded */
+};
+
+struct config;
+
+/* Parse a file.  On failure err holds "path:line: message" (or
+ * "path: strerror") and a negative errno is returned: -EINVAL for bad
+ * content, -errno of open/read otherwise. */
+int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Settings for ctx (NULL: global settings only).  As in sshd, a Match block
+ * overrides the global value and the first matching Match block to set a
+ * keyword wins. */
+int config_resolve(const struct config *cfg, const struct match_ctx *ctx,
+    struct settings **ret);
+void settings_free(struct settings *s);
+
+/* "keyword value" lines, lower-case keywords, as sshd -T prints them. */
+int settings_dump(const struct settings *s, FILE *f);
+
+/* The subsystem command for name, or NULL. */
+const char *settings_subsystem(const struct settings *s, const char *name);
+
+/* True if env var name matches an AcceptEnv pattern. */
+bool settings_accept_env(const struct settings *s, const char *name);
+
+/* "1h30m" style times (sshd's format); returns -EINVAL if malformed. */
+int parse_time(const char *s, unsigned *ret_seconds);
+
+#endif
