@@ -1,0 +1,11 @@
+#include <stdio.h>
+
+#include "policy/ctl.h"
+
+int
+ctl_audit(const struct ctl_opts *o, int argc, char **argv)
+{
+	(void)o, (void)argc, (void)argv;
+	fprintf(stderr, "sshandctl audit: not implemented yet\n");
+	return 1;
+}
