@@ -114,17 +114,6 @@ is_v4_mapped(const uint8_t a[16])
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
-/* The v4-mapped IPv6 form of an IPv4 address. */
-static void
-map_v4(const struct netaddr *v4, struct netaddr *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->family = AF_INET6;
-	ret->a[10] = 0xff;
-	ret->a[11] = 0xff;
-	memcpy(ret->a + 12, v4->a, 4);
-}
-
 /* Parse without folding; used by cidr_parse, which folds itself so that
  * the prefix length can be adjusted with the address. */
 static int
@@ -251,7 +240,7 @@ cidr_parse(const char *s, struct netaddr *ret_net, unsigned *ret_len)
 	else if (parse_prefix(slash + 1, max, &len) < 0)
 		return -EINVAL;
 	/* ::ffff:a.b.c.d/N with N >= 96 is exactly an IPv4 network; below 96
-	 * it stays IPv6 and cidr_contains maps v4 addresses into it. */
+	 * it stays IPv6 and, like ::/0, matches no IPv4 address. */
 	if (n.family == AF_INET6 && is_v4_mapped(n.a) && len >= 96) {
 		memmove(n.a, n.a + 12, 4);
 		memset(n.a + 4, 0, 12);
@@ -268,15 +257,12 @@ cidr_parse(const char *s, struct netaddr *ret_net, unsigned *ret_len)
 bool
 cidr_contains(const struct netaddr *net, unsigned len, const struct netaddr *a)
 {
-	struct netaddr mapped;
 	unsigned bytes, bits;
 
 	if (net == NULL || a == NULL)
 		return false;
-	if (net->family == AF_INET6 && a->family == AF_INET) {
-		map_v4(a, &mapped);
-		a = &mapped;
-	}
+	/* As sshd: families must agree, so "::/0" does not cover IPv4.
+	 * Mapped networks of /96 and longer were folded to IPv4 already. */
 	if (net->family != a->family)
 		return false;
 	if (len > (net->family == AF_INET ? 32u : 128u))
