@@ -4,6 +4,7 @@
 #ifndef SSHAND_HANDLER_AUDIT_H
 #define SSHAND_HANDLER_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum audit_event {
@@ -41,7 +42,7 @@ struct audit_fields {
 	int exit_signal;		/* -1 = none */
 	int64_t bytes_in, bytes_out;	/* -1 = none */
 	int64_t duration_usec;		/* -1 = none */
-	int64_t ban_until;		/* -1 = none */
+	int64_t ban_until;		/* -1 = none; seconds since the epoch */
 };
 #define AUDIT_FIELDS_INIT { .exit_status = -1, .exit_signal = -1, .bytes_in = -1, \
 	.bytes_out = -1, .duration_usec = -1, .ban_until = -1 }
@@ -56,7 +57,14 @@ void audit_close(void);
 /* Fills c->id from $INVOCATION_ID (if a 32-hex-digit id) or 128 random bits. */
 int audit_conn_init(struct audit_conn *c);
 
-void audit_emit(enum audit_event ev, const struct audit_conn *c,
+/* Copy client-supplied strings into c, truncating (marked "...") to fit.
+ * The bytes stay raw; they are escaped when a record is written. */
+void audit_conn_set_user(struct audit_conn *c, const char *user, size_t len);
+void audit_conn_set_version(struct audit_conn *c, const char *version, size_t len);
+
+/* Writes one record.  Returns 0, or a negative errno if the record could not
+ * be written (nothing else is reported: the caller may log it once). */
+int audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f);
 
 /* The MESSAGE_ID of an event, as 32 hex digits. */
@@ -67,5 +75,23 @@ const char *audit_event_name(enum audit_event ev);
  * as \xNN, '\\' doubled, truncated to at most max input bytes with "..."
  * appended.  Always NUL-terminates out (outlen > 0). */
 void audit_escape(const char *in, size_t inlen, size_t max, char *out, size_t outlen);
+
+/* Bounds on client-supplied values, in input bytes. */
+#define AUDIT_MAX_USER		256
+#define AUDIT_MAX_VERSION	256
+#define AUDIT_MAX_COMMAND	4096
+
+/* The journal's native protocol (also used by log.c): a SOCK_DGRAM AF_UNIX
+ * socket connected once, so it keeps working after chroot and privilege drop.
+ * audit_journal_connect returns a new O_CLOEXEC fd or a negative errno. */
+int audit_journal_connect(void);
+/* For tests only: use path instead of /run/systemd/journal/socket (NULL
+ * restores the default).  The string must outlive its use. */
+void audit_set_journal_path(const char *path);
+/* Appends NAME=value in the native format at buf+*off (the length-prefixed
+ * binary form if value contains a newline).  Returns 0, or -ENOBUFS without
+ * touching *off if it does not fit. */
+int audit_journal_field(char *buf, size_t cap, size_t *off, const char *name,
+    const char *value, size_t vlen);
 
 #endif

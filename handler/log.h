@@ -8,7 +8,13 @@
 enum log_target { LOG_TARGET_JOURNAL, LOG_TARGET_STDERR, LOG_TARGET_NONE };
 
 void log_setup(enum log_target t, int max_priority);
+/* Journal: opens the socket now, so logging survives chroot and privilege
+ * drop; falls back to none without a journal.  Stderr: lines prefixed
+ * "sshand[pid]: "; refused (none) when fd 2 is the connection (inetd). */
+enum log_target log_current_target(void);
 void log_set_prefix(const char *prefix);	/* e.g. "[net]" */
+/* Adds SSHAND_CONNECTION=id to journal entries (NULL clears). */
+void log_set_connection(const char *id);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "fmt: strerror(-err)" and returns err (negative errno). */
 int log_errno(int priority, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
