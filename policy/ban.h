@@ -10,6 +10,7 @@
 #define SSHAND_POLICY_BAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -66,7 +67,19 @@ int ban_lookup(struct ban_store *b, const struct netaddr *a, struct ban_entry *r
 int ban_foreach(struct ban_store *b, int (*fn)(const struct ban_entry *, void *), void *userdata);
 /* Drops expired entries (and all entries with all=true). Returns count. */
 int ban_purge(struct ban_store *b, int64_t now, bool all);
-/* Verifies the whole file; 0 if consistent, -EBADMSG if not. */
+/* Verifies the whole file; 0 if consistent, -EBADMSG if not.  Repairs
+ * nothing (the other functions rebuild a damaged file). */
 int ban_verify(struct ban_store *b);
+
+/* True once if the file was found damaged (and rebuilt, or a damaged slot
+ * dropped) since the last call or ban_check: ban_open itself may find it. */
+bool ban_take_damaged(struct ban_store *b);
+
+/* "203.0.113.7", "2001:db8::1", "2001:db8::/64", "::ffff:192.0.2.1": the
+ * store folds v4-mapped addresses and masks IPv6 to its prefix. */
+int ban_addr_parse(const char *s, struct netaddr *ret);
+/* "203.0.113.7" or "2001:db8::/64". */
+#define BAN_ADDR_STRLEN 64
+int ban_entry_format_addr(const struct ban_entry *e, char *buf, size_t len);
 
 #endif
