@@ -194,7 +194,10 @@ def inner(outdir):
     if os.access(CTL, os.X_OK):
         for name, args in (("ctl_a", ["--connection", res["a_id"]]),
                            ("ctl_alice", ["--user", "alice", "--json"]),
-                           ("ctl_short", ["--connection", res["a_id"][:8]])):
+                           ("ctl_short", ["--connection", res["a_id"][:8]]),
+                           ("ctl_file", ["--file", jl, "--user", "nosuchuser",
+                                         "--json"]),
+                           ("ctl_file_table", ["--file", jl, "--since", "-1h"])):
             r = subprocess.run([CTL, "audit"] + args, capture_output=True)
             res[name] = [r.returncode, r.stdout.decode("utf-8", "replace"),
                          r.stderr.decode("utf-8", "replace")]
@@ -352,7 +355,18 @@ def test_sshandctl_audit(journal):
     assert rc == 0, err
     recs = [json.loads(l) for l in out.splitlines() if l.strip()]
     assert recs and all(r["SSHAND_USER"] == "alice" for r in recs)
-    assert len(recs) == 6
+    assert len(recs) == 7
+    # The JSON-lines file answers the same questions.
+    rc, out, err = journal["ctl_file"]
+    assert rc == 0, err
+    recs = [json.loads(l) for l in out.splitlines() if l.strip()]
+    assert [r["SSHAND_REASON"] for r in recs] == ["unknown-user"]
+    rc, out, err = journal["ctl_file_table"]
+    assert rc == 0, err
+    rows = [l for l in out.splitlines() if l.strip()]
+    assert len(rows) == 1 + len(EVENTS_A)
+    assert rows[0].split()[:3] == ["TIME", "CONN", "EVENT"]
+    assert all(r.split()[2] == "0f1e2d3c" for r in rows[1:])
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--inner":
