@@ -91,8 +91,5 @@ void ban_copy_encode(const struct ban_geom *g, uint64_t idx,
 /* v4-mapped IPv6 becomes IPv4; IPv6 is masked to v6prefix bits. */
 int ban_normalise(const struct netaddr *in, unsigned v6prefix,
     struct netaddr *ret, unsigned *ret_prefix);
-int ban_addr_from_sockaddr(const struct sockaddr *sa, struct netaddr *ret);
-int ban_cidr_parse(const char *s, struct netaddr *ret, unsigned *ret_len);
-bool ban_cidr_contains(const struct netaddr *net, unsigned len, const struct netaddr *a);
 
 #endif

@@ -482,7 +482,7 @@ static bool
 is_exempt(const struct ban_store *b, const struct netaddr *a)
 {
 	for (size_t i = 0; i < b->n_exempt; i++)
-		if (ban_cidr_contains(&b->exempt[i].net, b->exempt[i].len, a))
+		if (cidr_contains(&b->exempt[i].net, b->exempt[i].len, a))
 			return true;
 	return false;
 }
@@ -697,7 +697,7 @@ ban_open(const char *path, const struct ban_params *p, struct ban_store **ret)
 			goto fail;
 	}
 	for (size_t i = 0; i < p->n_exempt; i++) {
-		r = ban_cidr_parse(p->exempt[i], &b->exempt[i].net, &b->exempt[i].len);
+		r = cidr_parse(p->exempt[i], &b->exempt[i].net, &b->exempt[i].len);
 		if (r < 0)
 			goto fail;
 	}
@@ -753,7 +753,7 @@ ban_check(struct ban_store *b, const struct sockaddr *sa, int64_t now,
 
 	if (!b || !sa)
 		return -EINVAL;
-	r = ban_addr_from_sockaddr(sa, &a);
+	r = netaddr_from_sockaddr(sa, &a);
 	if (r < 0)
 		return r;
 	r = ban_normalise(&a, 128, &full, &prefix);
@@ -890,7 +890,7 @@ ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
 
 	if (!b || !sa || weight == 0 || weight > 64 * BAN_FAIL_UNIT)
 		return -EINVAL;
-	r = ban_addr_from_sockaddr(sa, &a);
+	r = netaddr_from_sockaddr(sa, &a);
 	if (r < 0)
 		return r;
 	r = ban_normalise(&a, 128, &full, &prefix);
@@ -1131,7 +1131,7 @@ ban_addr_parse(const char *s, struct netaddr *ret)
 {
 	unsigned len;
 
-	return ban_cidr_parse(s, ret, &len);
+	return cidr_parse(s, ret, &len);
 }
 
 int

@@ -1,11 +1,437 @@
+/* sshandctl bans: look at and change the shared ban file.  Every sshand
+ * process reads the file at each connection, so a change here applies to
+ * the next connection. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "policy/ban.h"
+#include "policy/config.h"
 #include "policy/ctl.h"
+
+#define DEFAULT_BAN_FILE "/var/lib/sshand/bans"
+
+struct bans_ctx {
+	int json;
+	int64_t now;
+	struct ban_params p;
+	const char *path;
+	int n;			/* entries printed, for list's JSON commas */
+};
+
+static void
+bans_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sshandctl [-f CONFIG] [--json] bans [--ban-file PATH] COMMAND\n"
+	    "  list                   every entry\n"
+	    "  show ADDR              one address (IPv6: its network)\n"
+	    "  ban ADDR [DURATION]    ban now (\"1h\", \"30m\"; default: BanTime,\n"
+	    "                         doubled for repeat offenders)\n"
+	    "  unban ADDR             forget the address\n"
+	    "  purge [--all]          drop expired entries (or all)\n");
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* Failures are stored in 1/BAN_FAIL_UNIT: show them as attempts. */
+static void
+print_units(uint32_t u)
+{
+	printf("%" PRIu32, u / BAN_FAIL_UNIT);
+	if (u % BAN_FAIL_UNIT)
+		printf(".%02" PRIu32, u % BAN_FAIL_UNIT * 100 / BAN_FAIL_UNIT);
+}
+
+static void
+iso_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%" PRId64, t);
+}
+
+static void
+span(int64_t s, char *buf, size_t len)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%" PRId64 "s", s);
+}
+
+/* Failures that still count: the stored ones are stale once the window
+ * has passed (the next failure restarts it). */
+static uint32_t
+window_failures(const struct bans_ctx *c, const struct ban_entry *e)
+{
+	if (e->failures == 0 || c->now < e->window_start ||
+	    c->now - e->window_start >= (int64_t)c->p.find_time)
+		return 0;
+	return e->failures;
+}
+
+static void
+print_entry_json(const struct bans_ctx *c, const struct ban_entry *e)
+{
+	char addr[BAN_ADDR_STRLEN], t[64];
+	bool banned = e->banned_until > c->now;
+
+	if (ban_entry_format_addr(e, addr, sizeof(addr)) < 0)
+		snprintf(addr, sizeof(addr), "?");
+	printf("{\"address\":");
+	json_str(addr);
+	printf(",\"prefix\":%u,\"failures\":", e->prefix);
+	print_units(window_failures(c, e));
+	printf(",\"failure_units\":%" PRIu32 ",\"total_failures\":", window_failures(c, e));
+	print_units(e->total_failures);
+	printf(",\"total_units\":%" PRIu32 ",\"bans\":%" PRIu32 ",\"banned\":%s",
+	    e->total_failures, e->bans, banned ? "true" : "false");
+	if (banned) {
+		iso_time(e->banned_until, t, sizeof(t));
+		printf(",\"banned_until\":\"%s\",\"banned_until_epoch\":%" PRId64
+		    ",\"remaining\":%" PRId64, t, e->banned_until, e->banned_until - c->now);
+	} else
+		printf(",\"banned_until\":null,\"banned_until_epoch\":0,\"remaining\":0");
+	if (e->last_failure) {
+		iso_time(e->last_failure, t, sizeof(t));
+		printf(",\"last_failure\":\"%s\"", t);
+	} else
+		printf(",\"last_failure\":null");
+	putchar('}');
+}
+
+static void
+print_entry_line(const struct bans_ctx *c, const struct ban_entry *e)
+{
+	char addr[BAN_ADDR_STRLEN], t[64], left[32];
+
+	if (ban_entry_format_addr(e, addr, sizeof(addr)) < 0)
+		snprintf(addr, sizeof(addr), "?");
+	printf("%-43s ", addr);
+	print_units(window_failures(c, e));
+	printf("\t");
+	print_units(e->total_failures);
+	printf("\t%" PRIu32 "\t", e->bans);
+	if (e->banned_until > c->now) {
+		iso_time(e->banned_until, t, sizeof(t));
+		span(e->banned_until - c->now, left, sizeof(left));
+		printf("%s (%s left)\n", t, left);
+	} else
+		printf("-\n");
+}
+
+static void
+print_header(void)
+{
+	printf("%-43s FAILURES\tTOTAL\tBANS\tBANNED UNTIL\n", "ADDRESS");
+}
+
+static int
+list_one(const struct ban_entry *e, void *userdata)
+{
+	struct bans_ctx *c = userdata;
+
+	if (c->json) {
+		if (c->n)
+			putchar(',');
+		print_entry_json(c, e);
+	} else
+		print_entry_line(c, e);
+	c->n++;
+	return 0;
+}
+
+static int
+cmd_list(struct bans_ctx *c, struct ban_store *b)
+{
+	int r;
+
+	if (c->json) {
+		printf("{\"ban_file\":");
+		json_str(c->path);
+		printf(",\"now\":%" PRId64 ",\"entries\":[", c->now);
+	} else
+		print_header();
+	r = ban_foreach(b, list_one, c);
+	if (c->json)
+		printf("]}\n");
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+parse_addr(const char *s, struct netaddr *a)
+{
+	if (ban_addr_parse(s, a) < 0) {
+		fprintf(stderr, "sshandctl: not an address: %s\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Prints one entry, or says there is none (exit 1). */
+static int
+show(struct bans_ctx *c, struct ban_store *b, const char *arg, const struct netaddr *a)
+{
+	struct ban_entry e;
+	int r;
+
+	r = ban_lookup(b, a, &e);
+	if (r == -ENOENT) {
+		if (c->json) {
+			printf("{\"address\":");
+			json_str(arg);
+			printf(",\"found\":false}\n");
+		} else
+			printf("%s: no entry\n", arg);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		return 1;
+	}
+	if (c->json) {
+		print_entry_json(c, &e);
+		putchar('\n');
+	} else {
+		print_header();
+		print_entry_line(c, &e);
+	}
+	return 0;
+}
+
+static int
+cmd_ban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
+{
+	struct netaddr a;
+	unsigned d = 0;
+	int r;
+
+	if (argc < 2 || argc > 3)
+		return 2;
+	if (parse_addr(argv[1], &a) < 0)
+		return 2;
+	if (argc == 3 && (parse_time(argv[2], &d) < 0 || d == 0)) {
+		fprintf(stderr, "sshandctl: bad duration: %s (e.g. 1h, 30m, 1d)\n", argv[2]);
+		return 2;
+	}
+	r = ban_add(b, &a, d, c->now);
+	if (r == -EPERM) {
+		fprintf(stderr, "sshandctl: %s is in BanExempt: never banned\n", argv[1]);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		return 1;
+	}
+	return show(c, b, argv[1], &a);
+}
+
+static int
+cmd_unban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
+{
+	struct netaddr a;
+	int r;
+
+	if (argc != 2)
+		return 2;
+	if (parse_addr(argv[1], &a) < 0)
+		return 2;
+	r = ban_remove(b, &a);
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		return 1;
+	}
+	if (c->json) {
+		printf("{\"address\":");
+		json_str(argv[1]);
+		printf(",\"removed\":%s}\n", r == 0 ? "true" : "false");
+	} else
+		printf("%s: %s\n", argv[1], r == 0 ? "unbanned" : "no entry");
+	return r == 0 ? 0 : 1;
+}
+
+static int
+cmd_purge(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
+{
+	bool all = false;
+	int r;
+
+	if (argc == 2 && strcmp(argv[1], "--all") == 0)
+		all = true;
+	else if (argc != 1)
+		return 2;
+	r = ban_purge(b, c->now, all);
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		return 1;
+	}
+	if (c->json)
+		printf("{\"purged\":%d,\"all\":%s}\n", r, all ? "true" : "false");
+	else
+		printf("purged %d entr%s\n", r, r == 1 ? "y" : "ies");
+	return 0;
+}
+
+static void
+default_params(struct ban_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_failures = 5;
+	p->find_time = 600;
+	p->ban_time = 3600;
+	p->ban_time_max = 7 * 86400;
+	p->ipv6_prefix = 64;
+	p->max_entries = 65536;
+}
+
+/* The ban params from the config file; a missing file means defaults, as
+ * it does for sshand. */
+static int
+load_settings(const struct ctl_opts *o, struct bans_ctx *c, struct config **ret_cfg,
+    struct settings **ret_s)
+{
+	char err[512];
+	struct config *cfg = NULL;
+	struct settings *s = NULL;
+	int r;
+
+	default_params(&c->p);
+	c->path = DEFAULT_BAN_FILE;
+	r = config_load(o->config_path, &cfg, err, sizeof(err));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s\n", err);
+		return -1;
+	}
+	r = config_resolve(cfg, NULL, &s);
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", o->config_path, strerror(-r));
+		config_free(cfg);
+		return -1;
+	}
+	if (s->ban_file)
+		c->path = s->ban_file;
+	c->p.max_failures = s->ban_max_failures;
+	c->p.find_time = s->ban_find_time;
+	c->p.ban_time = s->ban_time;
+	c->p.ban_time_max = s->ban_time_max;
+	c->p.ipv6_prefix = s->ban_ipv6_prefix;
+	c->p.max_entries = s->ban_max_entries;
+	c->p.exempt = (const char *const *)s->ban_exempt.v;
+	c->p.n_exempt = s->ban_exempt.n;
+	*ret_cfg = cfg;
+	*ret_s = s;
+	return 0;
+}
 
 int
 ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 {
-	(void)o, (void)argc, (void)argv;
-	fprintf(stderr, "sshandctl bans: not implemented yet\n");
-	return 1;
+	struct bans_ctx c;
+	struct config *cfg = NULL;
+	struct settings *s = NULL;
+	struct ban_store *b = NULL;
+	const char *ban_file = NULL;
+	char *args[8];
+	int n = 0, r;
+
+	memset(&c, 0, sizeof(c));
+	c.json = o->json;
+	/* Options may come anywhere after "bans": scripts append them. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ban-file") == 0 && i + 1 < argc)
+			ban_file = argv[++i];
+		else if (strncmp(argv[i], "--ban-file=", 11) == 0)
+			ban_file = argv[i] + 11;
+		else if (strcmp(argv[i], "--json") == 0)
+			c.json = 1;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			bans_usage(stdout);
+			return 0;
+		} else if (n < (int)(sizeof(args) / sizeof(args[0])))
+			args[n++] = argv[i];
+		else {
+			bans_usage(stderr);
+			return 2;
+		}
+	}
+	if (n == 0) {
+		bans_usage(stderr);
+		return 2;
+	}
+	if (strcmp(args[0], "list") && strcmp(args[0], "show") && strcmp(args[0], "ban") &&
+	    strcmp(args[0], "unban") && strcmp(args[0], "purge")) {
+		fprintf(stderr, "sshandctl bans: unknown command %s\n", args[0]);
+		bans_usage(stderr);
+		return 2;
+	}
+	if (load_settings(o, &c, &cfg, &s) < 0)
+		return 1;
+	if (ban_file)
+		c.path = ban_file;
+	c.now = (int64_t)time(NULL);
+	r = ban_open(c.path, &c.p, &b);
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c.path, strerror(-r));
+		r = 1;
+		goto out;
+	}
+	if (ban_take_damaged(b))
+		fprintf(stderr, "sshandctl: WARNING: %s was damaged and has been rebuilt "
+		    "(entries lost)\n", c.path);
+
+	if (strcmp(args[0], "list") == 0)
+		r = n == 1 ? cmd_list(&c, b) : 2;
+	else if (strcmp(args[0], "show") == 0) {
+		struct netaddr a;
+
+		r = 2;
+		if (n == 2 && parse_addr(args[1], &a) == 0)
+			r = show(&c, b, args[1], &a);
+	} else if (strcmp(args[0], "ban") == 0)
+		r = cmd_ban(&c, b, n, args);
+	else if (strcmp(args[0], "unban") == 0)
+		r = cmd_unban(&c, b, n, args);
+	else
+		r = cmd_purge(&c, b, n, args);
+	if (r == 2)
+		bans_usage(stderr);
+	if (ban_take_damaged(b))
+		fprintf(stderr, "sshandctl: WARNING: %s: damaged slots found and dropped\n",
+		    c.path);
+out:
+	ban_close(b);
+	settings_free(s);
+	config_free(cfg);
+	if (fflush(stdout) != 0 && r == 0)
+		r = 1;
+	return r;
 }
