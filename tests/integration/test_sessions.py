@@ -1,0 +1,301 @@
+"""Issue 3: interactive shells on a pty, several channels on one
+connection, and clean ends, driven by the real OpenSSH client."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import HOST, PtyClient, client_env
+
+
+def pty_ssh(s, cmd=None, flags=("-tt",), term="vt220", rows=24, cols=80, user="alice",
+            key="alice_ed25519"):
+    argv = s.ssh_argv(user, cmd, key, flags=list(flags))
+    return PtyClient(argv, rows=rows, cols=cols, env=client_env({"TERM": term}))
+
+
+class Shell:
+    """Runs commands in an interactive shell and returns their output,
+    delimited by a marker the pty's echo of the command cannot produce."""
+
+    def __init__(self, client):
+        self.c = client
+        self.n = 100
+
+    def run(self, cmd, timeout=10):
+        self.n += 1
+        self.c.send("%s; echo __D$((%d+1))__\r" % (cmd, self.n))
+        m = self.c.expect(rb"(?s)(.*?)__D%d__" % (self.n + 1), timeout)
+        return m.group(1).decode("utf-8", "replace").replace("\r", "")
+
+
+@pytest.fixture
+def shell_client(srv):
+    c = pty_ssh(srv)
+    yield c
+    c.close()
+
+
+def test_interactive_shell(srv, shell_client):
+    c = shell_client
+    c.expect("PROMPT> ", 20)
+    sh = Shell(c)
+    out = sh.run("tty")
+    tty = re.search(r"^(/dev/pts/\d+)$", out, re.M)
+    assert tty, out
+    tty = tty.group(1)
+    # The pty belongs to the user and is not writable by others.
+    st = os.stat(tty)
+    assert st.st_uid == 5001, st
+    assert st.st_mode & 0o777 & ~0o620 == 0, oct(st.st_mode)
+    out = sh.run("echo T=$TERM X=$SSH_TTY L=$SSHAND_TEST_LOGIN_SHELL U=$(id -un)")
+    assert "T=vt220 X=%s L=1 U=alice" % tty in out, out
+    # The shell is a login shell whose controlling terminal is the pty.
+    out = sh.run("echo S=$(shopt -q login_shell && echo login) P=$(ps -o tty= -p $$)")
+    assert "S=login P=pts/%s" % tty.rsplit("/", 1)[1] in out, out
+    c.send("exit 5\r")
+    assert c.wait(15) == 5
+
+
+def test_window_change(srv, shell_client):
+    c = shell_client
+    c.expect("PROMPT> ", 20)
+    sh = Shell(c)
+    assert re.search(r"^24 80$", sh.run("stty size"), re.M)
+    # A foreground program that waits for SIGWINCH.
+    c.send("bash -c 'trap \"echo GOT-WINCH; stty size; exit\" WINCH; "
+           "echo READY$((1+1)); while :; do sleep 0.1; done'\r")
+    c.expect("READY2")
+    c.resize(33, 111)
+    c.expect(r"GOT-WINCH\r?\n33 111", 10)
+    assert re.search(r"^33 111$", sh.run("stty size"), re.M)
+    c.send("exit\r")
+    assert c.wait(15) == 0
+
+
+def test_ctrl_c_and_ctrl_d(srv, shell_client):
+    c = shell_client
+    c.expect("PROMPT> ", 20)
+    sh = Shell(c)
+    c.send("sleep 100\r")
+    time.sleep(1)
+    t0 = time.monotonic()
+    c.send("\x03")
+    out = sh.run("echo RC=$?")
+    assert "RC=130" in out, out
+    assert time.monotonic() - t0 < 8
+    # Ctrl-D ends cat's input.
+    c.send("cat\r")
+    time.sleep(0.5)
+    c.send("hello-cat\r")
+    c.expect("hello-cat\r?\n(.*)hello-cat")
+    c.send("\x04")
+    out = sh.run("echo CAT=$?")
+    assert "CAT=0" in out, out
+    # Ctrl-D at the prompt ends the shell.
+    c.send("\x04")
+    assert c.wait(15) == 0
+
+
+def test_terminal_modes_and_job_control(srv, shell_client):
+    c = shell_client
+    c.expect("PROMPT> ", 20)
+    sh = Shell(c)
+    out = sh.run("stty -a")
+    # The client's terminal is in raw mode; the remote pty has ordinary
+    # cooked settings with ^C as intr.
+    assert "intr = ^C" in out and re.search(r"(?<!-)icanon", out), out
+    c.send("sleep 100\r")
+    time.sleep(0.5)
+    c.send("\x1a")  # Ctrl-Z
+    c.expect(r"Stopped", 10)
+    out = sh.run("jobs; kill %1; wait")
+    assert "sleep 100" in out, out
+    c.send("exit\r")
+    assert c.wait(15) == 0
+
+
+def test_background_job_does_not_hold_connection(srv, shell_client):
+    c = shell_client
+    c.expect("PROMPT> ", 20)
+    c.send("sleep 300 &\r")
+    time.sleep(0.5)
+    c.send("exit 0\r")
+    assert c.wait(20) == 0
+
+
+def test_tty_command_with_t(srv):
+    c = pty_ssh(srv, cmd="tty; echo T=$TERM", flags=("-t",), term="xterm-256color")
+    try:
+        c.expect(r"/dev/pts/\d+\r?\nT=xterm-256color", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+
+
+def test_permit_tty_no(server):
+    s = server("PermitTTY no")
+    r = s.ssh("alice", "tty", flags=["-tt"])
+    assert "not a tty" in r.stdout and r.returncode == 1, (r.stdout, r.stderr)
+
+
+def test_no_pty_key_option_shell(server, keys):
+    harness.write_authorized_keys("alice", ["no-pty " + keys.pub("alice_ed25519")])
+    s = server()
+    r = s.ssh("alice", "tty", flags=["-tt"])
+    assert "not a tty" in r.stdout, (r.stdout, r.stderr)
+
+
+def _poll_file(path, pattern, timeout=15):
+    rx = re.compile(pattern)
+
+    def seen():
+        try:
+            with open(path, "rb") as f:
+                return rx.search(f.read().decode("utf-8", "replace"))
+        except FileNotFoundError:
+            return None
+    m = harness.wait_for(seen, timeout)
+    if not m:
+        with open(path, "rb") as f:
+            raise AssertionError("%r not in %s: %r" % (pattern, path, f.read()[-2000:]))
+    return m
+
+
+def test_control_master_three_channels(srv, tmp_path):
+    s = srv
+    ctl = os.path.join(harness.WORK, "cm-%d" % s.port)
+    env = client_env()
+    master = subprocess.Popen(
+        s.ssh_argv("alice", None, flags=["-M", "-N", "-S", ctl, "-o", "ControlPersist=no"]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    mux = ["-S", ctl, "-o", "ControlMaster=no"]
+    procs = []
+    try:
+        assert harness.wait_for(lambda: subprocess.run(
+            s.ssh_argv("alice", None, flags=mux + ["-O", "check"]),
+            capture_output=True, env=env).returncode == 0, 15), "master not up"
+
+        sh_out = tmp_path / "shell.out"
+        sh = subprocess.Popen(s.ssh_argv("alice", None, flags=mux + ["-T"]),
+                              stdin=subprocess.PIPE, stdout=open(sh_out, "wb"),
+                              stderr=subprocess.STDOUT, env=env)
+        procs.append(sh)
+        ex_out = tmp_path / "exec.out"
+        ex = subprocess.Popen(s.ssh_argv("alice", "sleep 3; echo exec-done; exit 9",
+                                         flags=mux),
+                              stdin=subprocess.DEVNULL, stdout=open(ex_out, "wb"),
+                              stderr=subprocess.STDOUT, env=env)
+        procs.append(ex)
+        sf_out = tmp_path / "sftp.out"
+        sf = subprocess.Popen(["sftp", "-b", "-"] + s.file_client_opts() +
+                              ["-o", "ControlPath=" + ctl, "-o", "ControlMaster=no",
+                               "alice@" + HOST],
+                              stdin=subprocess.PIPE, stdout=open(sf_out, "wb"),
+                              stderr=subprocess.STDOUT, env=env)
+        procs.append(sf)
+
+        sh.stdin.write(b"echo first-$((1+1))\n")
+        sh.stdin.flush()
+        sf.stdin.write(b"pwd\n")
+        sf.stdin.flush()
+        _poll_file(sh_out, r"first-2")
+        _poll_file(sf_out, r"Remote working directory: /home/alice")
+        # Three sessions, one TCP connection, one sshand.
+        assert len(s.connections()) == 1
+
+        # The exec channel ends with its own status; the others go on.
+        assert ex.wait(20) == 9
+        assert "exec-done" in ex_out.read_text()
+        sh.stdin.write(b"echo second-$((2+2))\n")
+        sh.stdin.flush()
+        _poll_file(sh_out, r"second-4")
+        local = tmp_path / "up.bin"
+        harness.make_random_file(str(local), 300000)
+        sf.stdin.write(b"put %s mux.bin\n" % str(local).encode())
+        sf.stdin.close()
+        assert sf.wait(20) == 0, sf_out.read_text()
+        assert harness.sha256_file("/home/alice/mux.bin") == harness.sha256_file(str(local))
+
+        # Closing sftp left the shell alive.
+        sh.stdin.write(b"echo third-$((3+3)); exit 7\n")
+        sh.stdin.close()
+        assert sh.wait(20) == 7
+        assert "third-6" in sh_out.read_text()
+        assert master.poll() is None
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        subprocess.run(s.ssh_argv("alice", None, flags=mux + ["-O", "exit"]),
+                       capture_output=True, env=env, timeout=15)
+        try:
+            master.wait(10)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait()
+
+
+def _alice_procs():
+    return [p for p in harness.user_procs_left({5001})]
+
+
+@pytest.mark.parametrize("how", ["exec", "pty-shell", "ignores-hup"])
+def test_disconnect_leaves_nothing(srv, how):
+    s = srv
+    if how == "exec":
+        client = subprocess.Popen(s.ssh_argv("alice", "sleep 1000"),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=client_env())
+        pid = client.pid
+    elif how == "ignores-hup":
+        client = subprocess.Popen(s.ssh_argv("alice", "trap '' HUP TERM; sleep 1000; true"),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=client_env())
+        pid = client.pid
+    else:
+        client = pty_ssh(s)
+        client.expect("PROMPT> ", 20)
+        client.send("sleep 1000 & sleep 1001\r")
+        pid = client.proc.pid
+    try:
+        # The session is running as alice.
+        assert harness.wait_for(
+            lambda: any(n == "sleep" for _, _, n in _alice_procs()), 15), "no session"
+        os.kill(pid, signal.SIGKILL)
+        grace = 25 if how == "ignores-hup" else 10
+        left = harness.wait_for(lambda: not _alice_procs(), grace)
+        assert left, "left behind: %r" % _alice_procs()
+        assert s.wait_idle(10), "sshand still serving a dead client"
+    finally:
+        if isinstance(client, PtyClient):
+            client.close()
+        else:
+            client.wait(5)
+
+
+def test_idle_session_uses_no_cpu(srv):
+    s = srv
+    client = subprocess.Popen(s.ssh_argv("alice", "echo started; sleep 6"),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=client_env())
+    try:
+        assert client.stdout.readline() == b"started\n"
+        time.sleep(0.5)
+        pids = [p for p in s.tree()]
+        t0 = harness.cpu_ticks(pids)
+        time.sleep(3)
+        used = harness.cpu_ticks(pids) - t0
+        hz = os.sysconf("SC_CLK_TCK")
+        assert used <= 0.05 * hz, "sshand used %d ticks in 3 s of idling" % used
+        assert client.wait(15) == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
