@@ -592,7 +592,9 @@ migrate_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state 
 	int r;
 
 	(void)idx, (void)s;
-	if (!st->used || reclaimable(m->p, &st->e, m->now))
+	/* Everything is carried over (even what looks expired: ban_open has
+	 * no notion of the caller's clock); purge reclaims it later. */
+	if (!st->used)
 		return 0;
 	e = st->e;
 	r = ban_normalise(&st->e.key, m->to->g.ipv6_prefix, &e.key, &e.prefix);
@@ -1051,8 +1053,10 @@ purge_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state *s
 {
 	struct purge_ctx *c = userdata;
 
-	if (st->used && !c->all && !reclaimable(&c->b->p, &st->e, c->now))
-		return 0;
+	if (st->used && !c->all && !reclaimable(&c->b->p, &st->e, c->now)) {
+		/* Kept: rewriting it replaces a damaged stale copy. */
+		return st->damaged ? slot_publish(&c->b->f, idx, s, st, &st->e) : 0;
+	}
 	if (st->used && c->count < INT_MAX)
 		c->count++;
 	if (c->all || (!st->used && !st->damaged))
