@@ -26,7 +26,11 @@ const char *sandbox_profile_name(enum sandbox_profile p);
  * setgroups, setresgid, setresuid, check that the old ids cannot be
  * regained, clear every capability set (effective, permitted, inheritable,
  * bounding, ambient), PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0.  The caller
- * is root with CAP_SETUID/SETGID/SETPCAP. */
+ * is root with CAP_SETUID/SETGID/SETPCAP.  The state is read back at the
+ * end (ids, groups, every capability set, no_new_privs, dumpable); a state
+ * that differs from the one asked for, or an old id that can be set again,
+ * is -ENOTRECOVERABLE.  On any error the process is half-dropped: the
+ * caller must exit, never continue.  Works without /proc (chrooted). */
 int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
 
 /* Load a session profile's seccomp filter on the calling thread (and so on
@@ -36,13 +40,37 @@ int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
 int sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o);
 
 /* The pre-authentication network child: chroot(dir) + chdir("/"), then
- * sandbox_drop_to_user(uid, gid, NULL, 0).  dir must be root-owned and not
- * writable by others (checked: -EPERM otherwise). */
+ * sandbox_drop_to_user(uid, gid, NULL, 0).  dir must be an absolute path to
+ * a directory that is root-owned, not writable by group or others (-EPERM
+ * otherwise) and empty (-ENOTEMPTY); uid and gid must not be 0 (-EINVAL).
+ * Checked through an O_NOFOLLOW fd which is then fchdir()ed into. */
 int sandbox_enter_netchild(uid_t uid, gid_t gid, const char *dir);
 
-/* The network child's seccomp allow-list (default: kill the process); what
- * libssh, OpenSSL and the relay need after the key material is loaded.
- * debug=true logs (SCMP_ACT_LOG) instead of killing, to find missing calls. */
+/* The network child's seccomp allow-list (default: kill the process, also
+ * for the i386/x32 ABIs); what libssh, OpenSSL and the relay need after
+ * the key material is loaded.  Allowed: read write readv writev recvfrom
+ * sendto recvmsg sendmsg poll ppoll close shutdown getsockopt setsockopt
+ * getpeername getsockname brk munmap mremap madvise futex clock_gettime
+ * gettimeofday clock_nanosleep nanosleep getrandom getpid gettid getppid
+ * getuid geteuid getgid getegid fstat rt_sigreturn rt_sigprocmask
+ * rt_sigaction sigaltstack restart_syscall sched_yield exit exit_group;
+ * mmap/mprotect without PROT_EXEC; fcntl F_GETFL/F_SETFL/F_GETFD/F_SETFD;
+ * ioctl FIONBIO/FIONREAD; newfstatat with AT_EMPTY_PATH.  No open, no
+ * socket/connect/accept, no exec, no kill, no fork.
+ *
+ * Before it, the caller must have done everything that opens a file or
+ * initialises once: ssh_init(), loaded the host keys, OpenSSL's config and
+ * providers (OPENSSL_init_crypto with LOAD_CONFIG) and one RAND_bytes() to
+ * seed the DRBG; excluded diffie-hellman-group-exchange (it reads
+ * /etc/ssh/moduli at every rekey) or pre-read it; set libssh's log level to
+ * 0 or a log callback that does not call localtime() (which re-reads
+ * /etc/localtime); closed every fd but the SSH socket and the parent's
+ * socketpair.  In the sanitizer build, run with ASAN_OPTIONS=detect_leaks=0
+ * (LeakSanitizer's exit check needs ptrace and clone).
+ *
+ * debug=true logs (SCMP_ACT_LOG) instead of killing: the call goes through
+ * and the kernel logs "type=1326 ... syscall=N" (dmesg, journalctl -k), so
+ * one run lists every missing call rather than dying at the first. */
 int sandbox_apply_netchild_filter(bool debug);
 
 struct sandbox_limits {
