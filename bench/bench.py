@@ -1,0 +1,1129 @@
+#!/usr/bin/python3
+"""sshand side by side with OpenSSH, Dropbear and tinysshd.
+
+Run by bench/run inside a private mount and network namespace (unshare -m -n),
+as root.  Every server is started per connection by systemd-socket-activate
+--accept on loopback, under bench-wrap (bench/wrap.c), which records the
+user+sys CPU and the stderr of each connection's whole process tree.  The
+fixture users, PAM stack and host keys live on a tmpfs that disappears with
+the namespace; the real /etc, /etc/ssh and sshd are never touched.
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+CACHE = "/var/cache/sshand-bench"
+WORK = CACHE + "/work"
+CHACHA = "chacha20-poly1305@openssh.com"
+AESGCM = "aes128-gcm@openssh.com"
+KEX = "curve25519-sha256"
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+USER = "benchu"
+LINK_DELAY_MS = 25
+ORDER = ["openssh", "dropbear", "tinysshd", "sshand"]
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def summary(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    if len(v) == 1:
+        q1 = q3 = v[0]
+    else:
+        q1, _, q3 = statistics.quantiles(v, n=4, method="inclusive")
+    return {"median": statistics.median(v), "p25": q1, "p75": q3,
+            "min": v[0], "max": v[-1], "n": len(v)}
+
+
+# ---------------------------------------------------------------- fixture
+
+def free_id(used, start):
+    i = start
+    while i in used:
+        i += 1
+    used.add(i)
+    return i
+
+
+def make_fixture(sshand_needed):
+    """Users, PAM and homes on a tmpfs, bind-mounted over /etc inside the
+    private mount namespace (never visible outside it)."""
+    os.makedirs(WORK, exist_ok=True)
+    sh(["mount", "-t", "tmpfs", "-o", "mode=0755,size=2g", "bench", WORK])
+    # sshd wants /run/sshd; a private /run keeps the host's untouched.
+    sh(["mount", "-t", "tmpfs", "-o", "mode=0755", "benchrun", "/run"])
+    os.makedirs("/run/sshd", mode=0o755)
+    etc = WORK + "/etc"
+    os.makedirs(etc)
+    for f in ("passwd", "group", "shadow"):
+        shutil.copy2("/etc/" + f, etc + "/" + f)
+    shutil.copytree("/etc/pam.d", etc + "/pam.d", symlinks=True)
+    with open(etc + "/passwd") as f:
+        pw = [l.split(":") for l in f.read().splitlines() if l]
+    with open(etc + "/group") as f:
+        gr = [l.split(":") for l in f.read().splitlines() if l]
+    names = {p[0] for p in pw}
+    uids = {int(p[2]) for p in pw}
+    gids = {int(g[2]) for g in gr}
+    hashed = subprocess.run(["openssl", "passwd", "-6", "bench-unused-pw"],
+                            check=True, capture_output=True,
+                            text=True).stdout.strip()
+    home = WORK + "/home/" + USER
+    add = [(USER, home, "/bin/sh", hashed)]
+    if sshand_needed and "sshand" not in names:
+        add.append(("sshand", "/nonexistent", "/usr/sbin/nologin", "!"))
+    if "sshd" not in names:
+        add.append(("sshd", "/run/sshd", "/usr/sbin/nologin", "!"))
+    ids = {}
+    with open(etc + "/passwd", "a") as fp, open(etc + "/group", "a") as fg, \
+            open(etc + "/shadow", "a") as fs:
+        for name, h, shell, pwhash in add:
+            if name in names:
+                continue
+            uid = free_id(uids, 61000)
+            gid = free_id(gids, uid)
+            fp.write(f"{name}:x:{uid}:{gid}:bench:{h}:{shell}\n")
+            fg.write(f"{name}:x:{gid}:\n")
+            fs.write(f"{name}:{pwhash}:19000:0:99999:7:::\n")
+            ids[name] = (uid, gid)
+    # The same minimal PAM stack for every server that uses PAM, so the
+    # comparison is about the servers, not about the host's session modules.
+    stack = ("auth required pam_unix.so\naccount required pam_unix.so\n"
+             "session required pam_unix.so\n")
+    for svc in ("sshd", "sshand"):
+        path = etc + "/pam.d/" + svc
+        if os.path.lexists(path):
+            os.unlink(path)
+        with open(path, "w") as f:
+            f.write(stack)
+    for f in ("passwd", "group", "shadow"):
+        sh(["mount", "--bind", etc + "/" + f, "/etc/" + f])
+    sh(["mount", "--bind", etc + "/pam.d", "/etc/pam.d"])
+
+    uid, gid = ids[USER]
+    os.makedirs(home + "/.ssh", mode=0o700)
+    cdir = WORK + "/client"
+    os.makedirs(cdir)
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bench",
+        "-f", cdir + "/id_ed25519"])
+    shutil.copy(cdir + "/id_ed25519.pub", home + "/.ssh/authorized_keys")
+    os.chmod(home + "/.ssh/authorized_keys", 0o600)
+    for root, dirs, files in os.walk(home):
+        for n in dirs + files:
+            os.chown(os.path.join(root, n), uid, gid)
+    os.chown(home, uid, gid)
+    os.chmod(home, 0o755)
+    with open(cdir + "/config", "w") as f:
+        f.write(f"""Host *
+  User {USER}
+  IdentityFile {cdir}/id_ed25519
+  IdentitiesOnly yes
+  IdentityAgent none
+  UserKnownHostsFile /dev/null
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+  CheckHostIP no
+  UpdateHostKeys no
+  BatchMode yes
+  LogLevel ERROR
+  KexAlgorithms {KEX}
+  HostKeyAlgorithms ssh-ed25519
+  PubkeyAcceptedAlgorithms ssh-ed25519
+  Compression no
+  ControlMaster no
+  ControlPath none
+  ConnectTimeout 10
+  AddressFamily inet
+""")
+    return home
+
+
+# ---------------------------------------------------------------- servers
+
+class Server:
+    ciphers = (CHACHA, AESGCM)
+    inetd = True
+
+    def __init__(self, name, port, args):
+        self.name = name
+        self.port = port
+        self.args = args
+        self.dir = f"{WORK}/srv-{name}"
+        self.logdir = self.dir + "/conn"
+        os.makedirs(self.logdir, exist_ok=True)
+        self.procs = []
+        self.seen = set()
+        self.exe = None
+        self.version = ""
+        self.error = None
+
+    def start(self, addr="127.0.0.1", port=None, netns=None):
+        argv = ["systemd-socket-activate", "-l",
+                f"{addr}:{port or self.port}", "--accept"]
+        if self.inetd:
+            argv.append("--inetd")
+        argv += [ARGS.wrap, self.logdir] + self.args
+        if netns:
+            argv = ["nsenter", "--net=/run/netns/" + netns] + argv
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=open(self.dir + "/activate.log", "a"))
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+
+    def collect(self, n, timeout=10.0):
+        """The .rus records of the next n finished connections."""
+        end = time.monotonic() + timeout
+        while True:
+            new = [f for f in os.listdir(self.logdir)
+                   if f.endswith(".rus") and f not in self.seen]
+            if len(new) >= n or time.monotonic() > end:
+                break
+            time.sleep(0.005)
+        recs = []
+        for f in new:
+            self.seen.add(f)
+            with open(os.path.join(self.logdir, f)) as fh:
+                r = json.load(fh)
+            r["cpu_us"] = r["utime_us"] + r["stime_us"]
+            recs.append(r)
+        recs.sort(key=lambda r: r["start_us"])
+        return recs
+
+    def drain(self):
+        time.sleep(0.05)
+        self.collect(0, 0)
+
+    def stderr_tail(self, lines=15):
+        out = []
+        for f in sorted(glob.glob(self.logdir + "/*.err"),
+                        key=os.path.getmtime)[-3:]:
+            with open(f, errors="replace") as fh:
+                out += fh.read().splitlines()
+        try:
+            with open(self.dir + "/activate.log", errors="replace") as fh:
+                out += fh.read().splitlines()[-5:]
+        except OSError:
+            pass
+        return "\n".join(out[-lines:])
+
+
+def setup_openssh(port):
+    d = f"{WORK}/srv-openssh"
+    os.makedirs(d, exist_ok=True)
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+        d + "/ssh_host_ed25519_key"])
+    with open(d + "/sshd_config", "w") as f:
+        f.write(f"""HostKey {d}/ssh_host_ed25519_key
+PidFile none
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+PermitRootLogin no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+AcceptEnv none
+LogLevel ERROR
+KexAlgorithms {KEX}
+Ciphers {CHACHA},{AESGCM}
+HostKeyAlgorithms ssh-ed25519
+Subsystem sftp /usr/lib/openssh/sftp-server
+""")
+    sshd = ARGS.sshd
+    s = Server("openssh", port, [sshd, "-i", "-f", d + "/sshd_config"])
+    s.exe = os.path.realpath(sshd)
+    s.version = subprocess.run([sshd, "-V"], capture_output=True,
+                               text=True).stderr.strip().splitlines()[0]
+    return s
+
+
+def setup_dropbear(port):
+    d = f"{WORK}/srv-dropbear"
+    os.makedirs(d, exist_ok=True)
+    root = ARGS.peers
+    sh([root + "/usr/bin/dropbearkey", "-t", "ed25519", "-f",
+        d + "/hostkey"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    exe = root + "/usr/sbin/dropbear"
+    # -W: Dropbear's default receive window is 24 KiB, which would make the
+    # delayed-link upload take minutes; give it OpenSSH's 2 MiB.
+    s = Server("dropbear", port, [exe, "-i", "-r", d + "/hostkey", "-s",
+                                  "-j", "-k", "-m", "-W", "2097152"] +
+               (["-E"] if ARGS.debug else []))
+    s.exe = os.path.realpath(exe)
+    s.version = subprocess.run([exe, "-V"], capture_output=True,
+                               text=True).stderr.strip().splitlines()[0]
+    return s
+
+
+def setup_tinysshd(port):
+    d = f"{WORK}/srv-tinysshd"
+    os.makedirs(d, exist_ok=True)
+    root = ARGS.peers
+    sh([root + "/usr/sbin/tinysshd-makekey", "-q", d + "/keydir"])
+    exe = root + "/usr/sbin/tinysshd"
+    s = Server("tinysshd", port, [exe, "-v" if ARGS.debug else "-q",
+                                  "-x", "sftp=/usr/lib/openssh/sftp-server",
+                                  d + "/keydir"])
+    s.ciphers = (CHACHA,)
+    s.exe = os.path.realpath(exe)
+    s.version = "tinysshd " + ARGS.tinysshd_version
+    return s
+
+
+def sshand_config(d, loglevel):
+    keydir = d + "/hostkeys"
+    keys = sorted(glob.glob(keydir + "/*_key")) or \
+        sorted(k for k in glob.glob(keydir + "/*") if not k.endswith(".pub"))
+    os.makedirs(d + "/empty", mode=0o755, exist_ok=True)
+    path = f"{d}/sshand-{loglevel.lower()}.conf"
+    with open(path, "w") as f:
+        for k in keys:
+            f.write(f"HostKey {k}\n")
+        f.write(f"""PrivsepUser sshand
+PrivsepDirectory {d}/empty
+BanFile {d}/bans
+AuditLog {d}/audit.jsonl
+LogLevel {loglevel}
+KexAlgorithms {KEX}
+Ciphers {CHACHA},{AESGCM}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+Subsystem sftp /usr/lib/openssh/sftp-server
+""")
+    return path
+
+
+def setup_sshand(port):
+    d = f"{WORK}/srv-sshand"
+    os.makedirs(d + "/hostkeys", mode=0o700, exist_ok=True)
+    r = subprocess.run([ARGS.sshandctl, "hostkeys", "-d", d + "/hostkeys"],
+                       capture_output=True, text=True)
+    if not glob.glob(d + "/hostkeys/*"):
+        # sshandctl hostkeys not done yet: an OpenSSH-format key is what
+        # libssh reads anyway.
+        log("sshandctl hostkeys made no key (exit %d); using ssh-keygen"
+            % r.returncode)
+        sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+            d + "/hostkeys/ssh_host_ed25519_key"])
+    conf = sshand_config(d, "INFO")
+    dconf = sshand_config(d, "DEBUG")
+    s = Server("sshand", port, [ARGS.sshand, "-f", conf])
+    s.inetd = False
+    s.exe = os.path.realpath(ARGS.sshand)
+    s.version = "sshand " + ARGS.sshand_version
+    # A second instance at LogLevel DEBUG, used only for the phase breakdown
+    # so that debug logging never weighs on the measured instance.
+    dbg = Server("sshand-debug", port + 1, [ARGS.sshand, "-e", "-f", dconf])
+    dbg.inetd = False
+    dbg.exe = s.exe
+    s.debug_instance = dbg
+    s.ban_file = d + "/bans"
+    return s
+
+
+# ---------------------------------------------------------------- client
+
+def ssh_argv(s, cmd, cipher=CHACHA, port=None, bind=None, extra=()):
+    argv = ["/usr/bin/ssh", "-F", WORK + "/client/config", "-c", cipher,
+            "-p", str(port or s.port)]
+    if bind:
+        argv += ["-b", bind]
+    return argv + list(extra) + ["127.0.0.1", cmd]
+
+
+def client_env(nodelay):
+    env = dict(os.environ)
+    if nodelay:
+        env["LD_PRELOAD"] = ARGS.nodelay
+    return env
+
+
+def timed(argv, env=None, timeout=60, **kw):
+    t = time.perf_counter()
+    r = subprocess.run(argv, env=env, timeout=timeout,
+                       stdin=kw.pop("stdin", subprocess.DEVNULL), **kw)
+    return time.perf_counter() - t, r
+
+
+def ssh_true(s, nodelay=False, bind=None, cipher=CHACHA):
+    dt, r = timed(ssh_argv(s, "true", cipher, bind=bind),
+                  env=client_env(nodelay),
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                  timeout=20)
+    return dt, r.returncode, r.stderr
+
+
+def probe(s):
+    try:
+        dt, rc, err = ssh_true(s)
+    except subprocess.TimeoutExpired:
+        rc, err = -1, b"timeout"
+    s.collect(1, 5)
+    if rc != 0:
+        return "ssh true exited %d: %s\n%s" % (
+            rc, err.decode(errors="replace").strip(), s.stderr_tail())
+    # A cipher the server lacks is reported as n/a, not as a failure.
+    keep = []
+    for c in s.ciphers:
+        try:
+            ok = ssh_true(s, cipher=c)[1] == 0
+        except subprocess.TimeoutExpired:
+            ok = False
+        s.collect(1, 5)
+        if ok:
+            keep.append(c)
+        else:
+            log(f"{s.name} does not offer {c}")
+    s.ciphers = tuple(keep)
+    return None
+
+
+# ---------------------------------------------------------------- measures
+
+class Bench:
+    def __init__(self, servers, smoke):
+        self.servers = servers
+        self.smoke = smoke
+        self.res = {}
+        self.failures = []
+
+    def live(self, cipher=None):
+        return [s for s in self.servers if s.error is None and
+                (cipher is None or cipher in s.ciphers)]
+
+    def fail(self, s, what, detail=""):
+        msg = f"{s.name}: {what}"
+        log("FAILED " + msg + ((": " + detail) if detail else ""))
+        self.failures.append(msg)
+
+    def put(self, section, key, server, values, extra=None):
+        d = self.res.setdefault(section, {}).setdefault(key, {})
+        sm = summary(values)
+        if sm is not None:
+            if extra:
+                sm.update(extra)
+            d[server] = sm
+
+    # 1, 2: latency and CPU per connection
+    def latency(self, n):
+        for variant in ("stock", "nodelay"):
+            lat = {s.name: [] for s in self.live()}
+            cpu = {s.name: [] for s in self.live()}
+            for _ in range(n):
+                for s in self.live():
+                    dt, rc, err = ssh_true(s, nodelay=variant == "nodelay")
+                    recs = s.collect(1, 5)
+                    if rc != 0:
+                        self.fail(s, f"ssh true ({variant}) exit {rc}",
+                                  err.decode(errors="replace").strip())
+                        continue
+                    lat[s.name].append(dt * 1000)
+                    cpu[s.name] += [r["cpu_us"] / 1000 for r in recs]
+                    if ARGS.debug:
+                        log(f"{s.name} {variant} {dt*1000:.1f}ms {recs}")
+            for name in lat:
+                self.put("latency_ms", variant, name, lat[name])
+                self.put("cpu_ms_per_conn", variant, name, cpu[name])
+
+    def phases(self, s, n):
+        dbg = getattr(s, "debug_instance", None)
+        if dbg is None or s.error:
+            return
+        dbg.start()
+        time.sleep(0.2)
+        per = {}
+        order = []
+        for _ in range(n):
+            ssh_true(dbg)
+            for r in dbg.collect(1, 5):
+                err = f"{dbg.logdir}/{r['pid']}.err"
+                try:
+                    text = open(err, errors="replace").read()
+                except OSError:
+                    continue
+                for m in re.finditer(r"phase (\S+) usec (\d+)", text):
+                    if m.group(1) not in per:
+                        order.append(m.group(1))
+                    per.setdefault(m.group(1), []).append(
+                        int(m.group(2)) / 1000)
+        dbg.stop()
+        self.res["sshand_phases_ms"] = {
+            k: summary(per[k]) for k in order}
+        if not order:
+            self.res["sshand_phases_ms"] = None
+            log("sshand printed no 'phase NAME usec N' lines at LogLevel "
+                "DEBUG; no phase breakdown")
+
+    # 3: throughput
+    def throughput(self, size, n, cipher, direction, port_of=None,
+                   section="throughput_MBps", size_of=None):
+        key = f"{direction} {cipher.split('@')[0]}"
+        rate = {s.name: [] for s in self.live(cipher)}
+        cpug = {s.name: [] for s in self.live(cipher)}
+        used = {}
+        for _ in range(n):
+            for s in self.live(cipher):
+                port = port_of(s) if port_of else None
+                sz = size_of(s) if size_of else size
+                used[s.name] = sz
+                dt, moved, err = transfer(s, sz, cipher, direction, port)
+                recs = s.collect(1, 10)
+                if err:
+                    self.fail(s, f"{section} {key}: {err}")
+                    continue
+                rate[s.name].append(moved / MIB / dt)
+                for rec in recs:
+                    cpug[s.name].append(rec["cpu_us"] / 1e6 / (sz / GIB))
+        for name in rate:
+            self.put(section, key, name, rate[name],
+                     {"bytes": used.get(name)})
+            self.put(section.replace("MBps", "server_cpu_s_per_GiB"), key,
+                     name, cpug[name])
+        return rate
+
+    # 4: memory
+    def memory(self, n):
+        vals = {s.name: ([], []) for s in self.live()}
+        for _ in range(n):
+            for s in self.live():
+                p = subprocess.Popen(ssh_argv(s, "sleep 1"),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                got = None
+                end = time.monotonic() + 10
+                while got is None and time.monotonic() < end:
+                    tree = descendants([x.pid for x in s.procs])
+                    if any(comm(pid) == "sleep" for pid in tree):
+                        time.sleep(0.05)
+                        tree = descendants([x.pid for x in s.procs])
+                        got = mem_of([pid for pid in tree
+                                      if exe(pid) == s.exe])
+                    else:
+                        time.sleep(0.01)
+                p.wait(20)
+                s.collect(1, 5)
+                if got is None:
+                    self.fail(s, "memory: session never started")
+                    continue
+                vals[s.name][0].append(got[0] / 1024)
+                vals[s.name][1].append(got[1] / 1024)
+        for name, (hwm, pss) in vals.items():
+            self.put("memory_MiB", "peak RSS sum", name, hwm)
+            self.put("memory_MiB", "PSS sum", name, pss)
+
+    # 5: connections per second
+    def rate(self, par, total, rounds):
+        for _ in range(rounds):
+            for s in self.live():
+                errors = []
+                lock = threading.Lock()
+                left = [total]
+
+                def worker():
+                    while True:
+                        with lock:
+                            if left[0] == 0:
+                                return
+                            left[0] -= 1
+                        dt, rc, err = ssh_true(s)
+                        if rc != 0:
+                            with lock:
+                                errors.append(err)
+                t = time.perf_counter()
+                th = [threading.Thread(target=worker) for _ in range(par)]
+                for x in th:
+                    x.start()
+                for x in th:
+                    x.join()
+                dt = time.perf_counter() - t
+                s.collect(total, 10)
+                if errors:
+                    self.fail(s, f"conn/s x{par}: {len(errors)} failed",
+                              errors[0].decode(errors="replace").strip())
+                    continue
+                self.res.setdefault("conn_per_s_raw", {}).setdefault(
+                    f"{par} parallel", {}).setdefault(s.name, []).append(
+                    total / dt)
+        for key, per in self.res.pop("conn_per_s_raw", {}).items():
+            for name, v in per.items():
+                self.put("conn_per_s", key, name, v)
+
+    # 6: banned address
+    def banned(self, s, n):
+        if s.error:
+            return
+        r = subprocess.run([ARGS.sshandctl, "--ban-file", s.ban_file, "bans",
+                            "ban", "127.0.0.9"], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            self.fail(s, "sshandctl bans ban 127.0.0.9",
+                      (r.stderr or r.stdout).strip())
+            return
+        lat, cpu = [], []
+        for _ in range(n):
+            dt, rc, err = ssh_true(s, bind="127.0.0.9")
+            recs = s.collect(1, 5)
+            if rc == 0:
+                self.fail(s, "banned address was let in")
+                return
+            lat.append(dt * 1000)
+            cpu += [x["cpu_us"] / 1000 for x in recs]
+        self.put("banned", "client wall ms", s.name, lat)
+        self.put("banned", "server cpu ms", s.name, cpu)
+
+    # 7: sftp
+    def sftp(self, src, size, n):
+        out = WORK + "/client/got.bin"
+        for op in ("put", "get"):
+            vals = {s.name: [] for s in self.live()}
+            for _ in range(n):
+                for s in self.live():
+                    batch = (f"put {src} up.bin\n" if op == "put"
+                             else f"get sftp-src.bin {out}\n")
+                    argv = ["/usr/bin/sftp", "-q", "-F",
+                            WORK + "/client/config", "-c", CHACHA, "-P",
+                            str(s.port), "-b", "-", "127.0.0.1"]
+                    try:
+                        dt, r = timed(argv, input=batch.encode(),
+                                      stdin=None, capture_output=True,
+                                      timeout=max(60, size / (2 * MIB)))
+                    except subprocess.TimeoutExpired:
+                        s.collect(1, 5)
+                        self.fail(s, f"sftp {op}: timeout")
+                        continue
+                    s.collect(1, 5)
+                    if r.returncode != 0:
+                        self.fail(s, f"sftp {op}: exit {r.returncode}",
+                                  r.stderr.decode(errors="replace").strip())
+                        continue
+                    vals[s.name].append(size / MIB / dt)
+            for name in vals:
+                self.put("sftp_MBps", op, name, vals[name])
+            if os.path.exists(out):
+                os.unlink(out)
+
+
+def transfer(s, size, cipher, direction, port=None):
+    """Move size bytes through one connection; the clock starts when the
+    first byte of payload moves (so connection setup, measured on its own
+    above, does not dilute the rate).  Returns (seconds, bytes moved in
+    those seconds, error or None)."""
+    chunk = 1024 * 1024
+    buf = bytearray(chunk)
+    timeout = max(60.0, size / (4 * MIB))
+    if direction == "up":
+        argv = ssh_argv(s, "cat >/dev/null", cipher, port)
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    else:
+        argv = ssh_argv(s, "head -c %d /dev/zero" % size, cipher, port)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killer = threading.Timer(timeout, p.kill)
+    killer.start()
+    t0 = None
+    moved = base = 0
+    try:
+        if direction == "up":
+            fd = p.stdin.fileno()
+            view = memoryview(buf)
+            # The pipe takes the first 64 KiB at once; the first write
+            # after that returns only once ssh reads, i.e. the session is up.
+            while moved < size:
+                step = chunk if t0 is not None else 64 * 1024
+                n = os.write(fd, view[:min(step, size - moved)])
+                moved += n
+                if t0 is None and moved > 64 * 1024:
+                    t0 = time.perf_counter()
+                    base = moved
+            p.stdin.close()
+        else:
+            fd = p.stdout.fileno()
+            while True:
+                n = os.readv(fd, [buf])
+                if n == 0:
+                    break
+                moved += n
+                if t0 is None:
+                    t0 = time.perf_counter()
+                    base = moved
+    except OSError as e:
+        err = str(e)
+    else:
+        err = None
+    rc = p.wait()
+    t1 = time.perf_counter()
+    killer.cancel()
+    stderr = p.stderr.read().decode(errors="replace").strip()
+    if rc != 0:
+        return 0, 0, f"exit {rc} {stderr}" + (" (timeout)" if rc == -9
+                                              else "")
+    if err or moved != size or t0 is None:
+        return 0, 0, f"moved {moved} of {size} bytes {err or ''}"
+    return t1 - t0, size - base, None
+
+
+def q(a):
+    return "'" + a.replace("'", "'\\''") + "'"
+
+
+def proc_table():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def descendants(roots):
+    kids = proc_table()
+    out, todo = [], list(roots)
+    while todo:
+        p = todo.pop()
+        for c in kids.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def exe(pid):
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
+def mem_of(pids):
+    """Sum of VmHWM and of Pss (kB) over pids."""
+    hwm = pss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        hwm += int(line.split()[1])
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return hwm, pss
+
+
+def openssl_speed(seconds):
+    out = {}
+    for name, alg in (("chacha20-poly1305", "ChaCha20-Poly1305"),
+                      ("aes128-gcm", "AES-128-GCM")):
+        r = subprocess.run(["openssl", "speed", "-mr", "-seconds",
+                            str(seconds), "-bytes", "16384", "-evp", alg],
+                           capture_output=True, text=True)
+        m = re.search(r"^\+F:\d+:[^:]+:([\d.]+)", r.stdout, re.M)
+        if m:
+            out[name] = float(m.group(1)) / MIB
+    return out
+
+
+# ---------------------------------------------------------------- link
+
+def setup_link(servers, base):
+    """A link with 2 x LINK_DELAY_MS round trip.  netem between two network
+    namespaces when the kernel has it, else a user-space delay relay on
+    loopback.  Returns (method, port_of)."""
+    ok = subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem",
+                         "delay", "0ms"], capture_output=True).returncode == 0
+    if ok:
+        subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"],
+                       capture_output=True)
+        try:
+            os.makedirs("/run/netns", exist_ok=True)
+            sh(["ip", "netns", "add", "sshb-srv"])
+            sh(["ip", "link", "add", "sshb0", "type", "veth", "peer", "name",
+                "sshb1", "netns", "sshb-srv"])
+            sh(["ip", "addr", "add", "169.254.77.1/30", "dev", "sshb0"])
+            sh(["ip", "link", "set", "sshb0", "up"])
+            ns = ["ip", "-n", "sshb-srv"]
+            sh(ns + ["addr", "add", "169.254.77.2/30", "dev", "sshb1"])
+            sh(ns + ["link", "set", "sshb1", "up"])
+            sh(ns + ["link", "set", "lo", "up"])
+            for n, dev in ((["tc"], "sshb0"),
+                           (["tc", "-n", "sshb-srv"], "sshb1")):
+                sh(n + ["qdisc", "add", "dev", dev, "root", "netem", "delay",
+                        f"{LINK_DELAY_MS}ms", "limit", "100000"])
+            for s in servers:
+                s.start("169.254.77.2", s.port, netns="sshb-srv")
+            time.sleep(0.3)
+            return "netem", lambda s: ("169.254.77.2", s.port)
+        except subprocess.CalledProcessError as e:
+            log(f"netem link setup failed ({e}); using the delay relay")
+    procs = []
+    for s in servers:
+        procs.append(subprocess.Popen(
+            [ARGS.delayline, "127.0.0.1", str(s.port + base), "127.0.0.1",
+             str(s.port), str(LINK_DELAY_MS)]))
+    time.sleep(0.2)
+    LINK_PROCS.extend(procs)
+    return "relay", lambda s: s.port + base
+
+
+LINK_PROCS = []
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(sm, unit_fmt="%.1f"):
+    if sm is None:
+        return "n/a"
+    return (unit_fmt % sm["median"]) + " [" + (unit_fmt % sm["p25"]) + \
+        "–" + (unit_fmt % sm["p75"]) + "]"
+
+
+def add_ratios(res):
+    for section, keys in res.items():
+        if not isinstance(keys, dict) or section in ("meta",
+                                                     "sshand_phases_ms"):
+            continue
+        for key, per in keys.items():
+            if not isinstance(per, dict):
+                continue
+            base = per.get("openssh")
+            for name, sm in per.items():
+                if isinstance(sm, dict) and base and base["median"]:
+                    sm["ratio_to_openssh"] = sm["median"] / base["median"]
+
+
+TITLES = [
+    ("latency_ms", "1. ssh true latency, ms (median [p25–p75])", "%.1f"),
+    ("cpu_ms_per_conn", "2. server CPU per connection (user+sys), ms",
+     "%.1f"),
+    ("throughput_MBps", "3. throughput through cat, MiB/s", "%.0f"),
+    ("throughput_server_cpu_s_per_GiB",
+     "3. server CPU per GiB transferred, s", "%.2f"),
+    ("memory_MiB", "4. memory per connection (server processes), MiB",
+     "%.1f"),
+    ("conn_per_s", "5. connections per second", "%.1f"),
+    ("banned", "6. banned address turned away", "%.2f"),
+    ("sftp_MBps", "7. sftp, MiB/s", "%.0f"),
+    ("link_MBps", "8. delayed link (50 ms RTT), MiB/s", "%.1f"),
+    ("link_server_cpu_s_per_GiB", "8. delayed link server CPU per GiB, s",
+     "%.2f"),
+]
+
+
+def table(res, names):
+    out = []
+    w = 27
+    for section, title, f in TITLES:
+        keys = res.get(section)
+        if not keys:
+            continue
+        out.append("")
+        out.append(title)
+        out.append("  %-24s" % "" + "".join("%-*s" % (w, n) for n in names))
+        for key, per in keys.items():
+            row = "  %-24s" % key
+            for n in names:
+                sm = per.get(n)
+                cell = fmt(sm, f)
+                if sm and "ratio_to_openssh" in sm and n != "openssh":
+                    cell += " %.2fx" % sm["ratio_to_openssh"]
+                row += "%-*s" % (w, cell)
+            out.append(row.rstrip())
+    ph = res.get("sshand_phases_ms")
+    if ph:
+        out.append("")
+        out.append("2b. sshand phases at LogLevel DEBUG, ms (median "
+                   "[p25–p75])")
+        for k, sm in ph.items():
+            out.append("  %-24s%s" % (k, fmt(sm, "%.2f")))
+    sp = res.get("openssl_speed_MBps")
+    if sp:
+        out.append("")
+        out.append("3b. openssl speed -evp, one core, 16 KiB blocks, MiB/s: " +
+                   ", ".join("%s %.0f" % kv for kv in sp.items()))
+    g = res.get("goals")
+    if g:
+        out.append("")
+        out.append("Goals for sshand (ratio to OpenSSH unless stated)")
+        for row in g:
+            out.append("  %-52s %-14s %s" % (row["goal"], row["measured"],
+                                             row["verdict"]))
+    return "\n".join(out)
+
+
+def goals(res):
+    rows = []
+
+    def get(section, key, name="sshand"):
+        try:
+            return res[section][key][name]
+        except (KeyError, TypeError):
+            return None
+
+    def ratio(section, key, limit, higher_better=False, label=None):
+        sm = get(section, key)
+        r = sm.get("ratio_to_openssh") if sm else None
+        if r is None:
+            verdict, shown = "n/a", "n/a"
+        else:
+            good = r >= limit if higher_better else r <= limit
+            verdict, shown = ("met" if good else "NOT met"), "%.2fx" % r
+        rows.append({"goal": label, "measured": shown, "verdict": verdict,
+                     "limit": limit})
+
+    ratio("latency_ms", "stock", 0.25, label="ssh true latency <= 0.25x")
+    ratio("cpu_ms_per_conn", "stock", 0.5, label="server CPU/conn <= 0.5x")
+    sa, db = get("cpu_ms_per_conn", "stock"), get("cpu_ms_per_conn", "stock",
+                                                  "dropbear")
+    if sa and db:
+        rows.append({"goal": "server CPU/conn below Dropbear's",
+                     "measured": "%.1f vs %.1f ms" % (sa["median"],
+                                                      db["median"]),
+                     "verdict": "met" if sa["median"] < db["median"]
+                     else "NOT met"})
+    for key in res.get("throughput_MBps", {}):
+        ratio("throughput_MBps", key, 1.0, True,
+              label=f"throughput {key} >= 1.0x")
+        ratio("throughput_server_cpu_s_per_GiB", key, 0.8,
+              label=f"server CPU/GiB {key} <= 0.8x")
+    ratio("memory_MiB", "PSS sum", 0.5, label="memory (PSS) <= 0.5x")
+    ratio("conn_per_s", "10 parallel", 1.5, True,
+          label="connections/s at 10 parallel >= 1.5x")
+    for key in ("put", "get"):
+        ratio("sftp_MBps", key, 1.0, True, label=f"sftp {key} >= 1.0x")
+    b, n = get("banned", "server cpu ms"), get("cpu_ms_per_conn", "stock")
+    if b and n and n["median"]:
+        r = b["median"] / n["median"]
+        rows.append({"goal": "banned address CPU <= 0.1x a normal conn",
+                     "measured": "%.3fx" % r,
+                     "verdict": "met" if r <= 0.1 else "NOT met"})
+    else:
+        rows.append({"goal": "banned address CPU <= 0.1x a normal conn",
+                     "measured": "n/a", "verdict": "n/a"})
+    return rows
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--debug", action="store_true")
+    ap.add_argument("--wrap", required=True)
+    ap.add_argument("--nodelay", required=True)
+    ap.add_argument("--delayline", required=True)
+    ap.add_argument("--peers", required=True)
+    ap.add_argument("--tinysshd-version", default="?")
+    ap.add_argument("--sshd", default="/usr/sbin/sshd")
+    ap.add_argument("--sshand", required=True)
+    ap.add_argument("--sshandctl", required=True)
+    ap.add_argument("--sshand-version", default="?")
+    ap.add_argument("--sshand-missing", default="")
+    ap.add_argument("--only", default="", help="comma-separated servers")
+    ap.add_argument("--out", required=True)
+    ARGS = ap.parse_args()
+    smoke = ARGS.smoke
+    t_start = time.monotonic()
+
+    sh(["ip", "link", "set", "lo", "up"])
+    want_sshand = not ARGS.sshand_missing
+    home = make_fixture(True)
+    servers = [setup_openssh(22201), setup_dropbear(22202),
+               setup_tinysshd(22203)]
+    sshand = None
+    if want_sshand:
+        try:
+            sshand = setup_sshand(22204)
+            servers.append(sshand)
+        except Exception as e:
+            log(f"sshand setup failed: {e}")
+    if ARGS.only:
+        keep = ARGS.only.split(",")
+        servers = [s for s in servers if s.name in keep]
+    for s in servers:
+        s.start()
+    time.sleep(0.3)
+    for s in servers:
+        s.error = probe(s)
+        if s.error:
+            log(f"{s.name} does not work; left out:\n{s.error}")
+
+    status = {s.name: {"version": s.version, "ok": s.error is None,
+                       "error": s.error, "ciphers": list(s.ciphers)}
+              for s in servers}
+    if not want_sshand:
+        status["sshand"] = {"ok": False, "error": ARGS.sshand_missing}
+        log("sshand left out: " + ARGS.sshand_missing)
+    elif sshand is None:
+        status["sshand"] = {"ok": False, "error": "setup failed"}
+
+    b = Bench(servers, smoke)
+    if smoke:
+        it, big, sftp_size, link_size, link_it = 2, 8 * MIB, 8 * MIB, \
+            8 * MIB, 1
+        rate_total, rate_rounds, mem_it, phase_n, ban_n = 6, 1, 1, 2, 2
+    else:
+        it, big, sftp_size, link_size, link_it = 3, GIB, 256 * MIB, \
+            256 * MIB, 2
+        rate_total, rate_rounds, mem_it, phase_n, ban_n = 30, 3, 3, 15, 15
+    lat_it = 3 if smoke else 15
+
+    log("latency and CPU per connection")
+    b.latency(lat_it)
+    if sshand is not None:
+        b.phases(sshand, phase_n)
+    log("openssl speed")
+    b.res["openssl_speed_MBps"] = openssl_speed(1)
+    for cipher in (CHACHA, AESGCM):
+        for d in ("up", "down"):
+            log(f"throughput {d} {cipher} {big // MIB} MiB")
+            b.throughput(big, it, cipher, d)
+    log("memory per connection")
+    b.memory(mem_it)
+    for par in (1, 10):
+        log(f"connections per second, {par} parallel")
+        b.rate(par, rate_total if par == 1 else rate_total * 3, rate_rounds)
+    if sshand is not None:
+        log("banned address")
+        b.banned(sshand, ban_n)
+    log(f"sftp {sftp_size // MIB} MiB")
+    src = home + "/sftp-src.bin"
+    sh(["head", "-c", str(sftp_size), "/dev/urandom"],
+       stdout=open(src, "wb"))
+    os.chmod(src, 0o644)
+    b.sftp(src, sftp_size, it)
+    os.unlink(home + "/up.bin") if os.path.exists(home + "/up.bin") else None
+    method, port_of = setup_link(b.live(), 100)
+    for d in ("up", "down"):
+        log(f"delayed link ({method}) {d} {link_size // MIB} MiB")
+        sizes = {}
+        if not smoke:
+            # A server with a small window would need minutes for 256 MiB;
+            # its window-bound rate is steady, so a 20 s share shows it.
+            est = b.throughput(16 * MIB, 1, CHACHA, d, port_of=port_of,
+                               section="linkprobe_MBps")
+            b.res.pop("linkprobe_MBps", None)
+            b.res.pop("linkprobe_server_cpu_s_per_GiB", None)
+            for name, v in est.items():
+                if v:
+                    sizes[name] = min(link_size, max(
+                        16 * MIB, int(v[0] * 20) * MIB))
+        b.throughput(link_size, link_it, CHACHA, d, port_of=port_of,
+                     section="link_MBps",
+                     size_of=lambda s: sizes.get(s.name, link_size))
+
+    for s in servers:
+        s.stop()
+    for p in LINK_PROCS:
+        p.terminate()
+
+    res = b.res
+    add_ratios(res)
+    res["goals"] = goals(res)
+    names = [n for n in ORDER if n in status]
+    res["meta"] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "mode": "smoke" if smoke else "full",
+        "kernel": os.uname().release,
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "client": subprocess.run(["/usr/bin/ssh", "-V"], capture_output=True,
+                                 text=True).stderr.strip(),
+        "servers": status,
+        "link": method + f" {LINK_DELAY_MS} ms each way",
+        "sizes": {"throughput": big, "sftp": sftp_size, "link": link_size},
+        "failures": b.failures,
+        "duration_s": round(time.monotonic() - t_start, 1),
+    }
+    with open(ARGS.out, "w") as f:
+        json.dump(res, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+    print("sshand bench (%s), %s, %d CPUs, client %s" % (
+        res["meta"]["mode"], res["meta"]["cpu_model"], os.cpu_count(),
+        res["meta"]["client"]))
+    for n in names:
+        st = status[n]
+        print("  %-9s %s" % (n, (st.get("version") or "") if st["ok"] else
+                             "NOT MEASURED: " + (st["error"] or "")
+                             .splitlines()[0]))
+    print("  delayed link: %s; ratios are to OpenSSH in this run" %
+          res["meta"]["link"])
+    print(table(res, [n for n in names if status[n]["ok"]]))
+    if b.failures:
+        print("\nfailures:\n  " + "\n  ".join(b.failures))
+    print("\n%.0f s; results in %s" % (res["meta"]["duration_s"], ARGS.out))
+
+    broken = [n for n in names if not status[n]["ok"]]
+    if smoke and (broken or b.failures):
+        print("bench-smoke: FAILED (%s)" % ", ".join(broken + b.failures))
+        return 1
+    return 0
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
