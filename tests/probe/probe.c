@@ -234,7 +234,10 @@ static long p_personality_norandom(void)
 {
 	return personality(PER_LINUX | ADDR_NO_RANDOMIZE);
 }
-static long p_ioctl_tiocsti(void) { return syscall(SYS_ioctl, -1, TIOCSTI, BAD); }
+static long p_ioctl_tiocsti(void)
+{
+	return syscall(SYS_ioctl, -1, TIOCSTI, BAD);
+}
 static long p_ioctl_tiocsti_high(void)
 {
 	return syscall(SYS_ioctl, -1, HIGH | TIOCSTI, BAD);
@@ -271,7 +274,10 @@ static long p_socket_vsock_high(void)
 {
 	return sock(HIGH | AF_VSOCK, SOCK_STREAM, 0);
 }
-static long p_socket_inet_high(void) { return sock(HIGH | AF_INET, SOCK_STREAM, 0); }
+static long p_socket_inet_high(void)
+{
+	return sock(HIGH | AF_INET, SOCK_STREAM, 0);
+}
 static long p_socket_family_99(void) { return sock(99, SOCK_STREAM, 0); }
 
 static long
@@ -289,7 +295,10 @@ spair(int family)
 static long p_socketpair_unix(void) { return spair(AF_UNIX); }
 static long p_socketpair_inet(void) { return spair(AF_INET); }
 
-static long p_ptrace_traceme(void) { return ptrace(PTRACE_TRACEME, 0, NULL, NULL); }
+static long p_ptrace_traceme(void)
+{
+	return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+}
 static long
 p_process_vm_readv(void)
 {
