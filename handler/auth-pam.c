@@ -1,0 +1,251 @@
+/* Passwords and keyboard-interactive through PAM (service "sshand"), run by
+ * the privileged monitor.  The conversation for keyboard-interactive makes a
+ * round trip to the client through the network child for each batch of
+ * prompts; for password logins it answers the hidden prompt with the
+ * password the client sent and nothing else. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <security/pam_appl.h>
+
+#include "handler/auth.h"
+#include "handler/log.h"
+
+#define MAX_PAM_MSGS 16
+
+struct pam_ctx {
+	pam_handle_t *h;
+	bool session_open;
+	bool cred_set;
+	/* conversation state */
+	const char *password;		/* password logins */
+	bool password_used;
+	kbdint_round_fn round;		/* keyboard-interactive */
+	void *round_ud;
+};
+
+static void
+free_responses(struct pam_response *r, int n)
+{
+	if (r == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		if (r[i].resp != NULL) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	free(r);
+}
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
+{
+	struct pam_ctx *p = ud;
+	struct pam_response *r;
+	const char *prompts[MAX_PAM_MSGS];
+	bool echo[MAX_PAM_MSGS];
+	int map[MAX_PAM_MSGS];
+	size_t np = 0;
+	char info[2048] = "";
+
+	if (n <= 0 || n > MAX_PAM_MSGS)
+		return PAM_CONV_ERR;
+	r = calloc((size_t)n, sizeof(*r));
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+		case PAM_PROMPT_ECHO_ON:
+			if (p->round == NULL) {
+				/* Password login: one hidden prompt, answered once. */
+				if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF ||
+				    p->password == NULL || p->password_used)
+					goto fail;
+				r[i].resp = strdup(p->password);
+				if (r[i].resp == NULL)
+					goto fail;
+				p->password_used = true;
+				break;
+			}
+			map[np] = i;
+			echo[np] = msg[i]->msg_style == PAM_PROMPT_ECHO_ON;
+			prompts[np++] = msg[i]->msg ? msg[i]->msg : "";
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			if (msg[i]->msg != NULL && strlen(info) + strlen(msg[i]->msg) + 2 < sizeof(info)) {
+				strcat(info, msg[i]->msg);
+				strcat(info, "\n");
+			}
+			break;
+		default:
+			goto fail;
+		}
+	}
+	if (np > 0) {
+		char *answers[MAX_PAM_MSGS] = { 0 };
+
+		if (p->round(p->round_ud, info, np, prompts, echo, answers) < 0)
+			goto fail;
+		for (size_t k = 0; k < np; k++)
+			r[map[k]].resp = answers[k];
+	}
+	*ret = r;
+	return PAM_SUCCESS;
+fail:
+	free_responses(r, n);
+	return PAM_CONV_ERR;
+}
+
+static const char *
+reason_of(int rc, bool known)
+{
+	if (!known)
+		return "unknown-user";
+	switch (rc) {
+	case PAM_AUTH_ERR: return "bad-password";
+	case PAM_USER_UNKNOWN: return "unknown-user";
+	case PAM_MAXTRIES: return "max-tries";
+	case PAM_ACCT_EXPIRED: return "account-expired";
+	case PAM_NEW_AUTHTOK_REQD: return "password-expired";
+	case PAM_PERM_DENIED: return "permission-denied";
+	case PAM_CONV_ERR: return "conversation-aborted";
+	default: return "pam-error";
+	}
+}
+
+static int
+start(const struct conn *c, const char *user, struct pam_ctx *p)
+{
+	struct pam_conv pc = { .conv = conv, .appdata_ptr = p };
+	int rc = pam_start("sshand", user, &pc, &p->h);
+
+	if (rc != PAM_SUCCESS) {
+		log_error("pam_start: %s", pam_strerror(NULL, rc));
+		return -EIO;
+	}
+	pam_set_item(p->h, PAM_RHOST, c->audit.remote_addr);
+	pam_set_item(p->h, PAM_RUSER, user);
+	pam_set_item(p->h, PAM_TTY, "ssh");
+	return 0;
+}
+
+/* Authenticate and check the account; one path for every user name. */
+static int
+run(const struct conn *c, const char *user, bool allow_empty, struct pam_ctx *p,
+    struct pam_ctx **ret, const char **reason)
+{
+	bool known = strcmp(user, PAM_NOUSER) != 0;
+	int rc;
+
+	if (start(c, user, p) < 0) {
+		free(p);
+		*reason = "pam-error";
+		return -EIO;
+	}
+	rc = pam_authenticate(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
+	p->password = NULL;
+	p->round = NULL;
+	if (rc != PAM_SUCCESS || !known) {
+		*reason = reason_of(rc, known);
+		pam_end(p->h, rc);
+		free(p);
+		return 0;
+	}
+	*ret = p;
+	return 1;
+}
+
+int
+pam_auth_password(const struct conn *c, const char *user, const char *password,
+    bool allow_empty, struct pam_ctx **ret, const char **reason)
+{
+	struct pam_ctx *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->password = password;
+	return run(c, user, allow_empty, p, ret, reason);
+}
+
+int
+pam_auth_kbdint(const struct conn *c, const char *user, bool allow_empty,
+    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason)
+{
+	struct pam_ctx *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->round = fn;
+	p->round_ud = ud;
+	return run(c, user, allow_empty, p, ret, reason);
+}
+
+int
+pam_account(const struct conn *c, const char *user, struct pam_ctx **ret,
+    const char **reason)
+{
+	struct pam_ctx *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (p == NULL)
+		return -ENOMEM;
+	if (start(c, user, p) < 0) {
+		free(p);
+		*reason = "pam-error";
+		return -EIO;
+	}
+	rc = pam_acct_mgmt(p->h, 0);
+	if (rc != PAM_SUCCESS) {
+		*reason = reason_of(rc, true);
+		pam_end(p->h, rc);
+		free(p);
+		return 0;
+	}
+	*ret = p;
+	return 1;
+}
+
+int
+pam_session_open(struct pam_ctx *p)
+{
+	int rc = pam_setcred(p->h, PAM_ESTABLISH_CRED);
+
+	if (rc != PAM_SUCCESS) {
+		log_error("pam_setcred: %s", pam_strerror(p->h, rc));
+		return -EPERM;
+	}
+	p->cred_set = true;
+	rc = pam_open_session(p->h, 0);
+	if (rc != PAM_SUCCESS) {
+		log_error("pam_open_session: %s", pam_strerror(p->h, rc));
+		return -EPERM;
+	}
+	p->session_open = true;
+	return 0;
+}
+
+char **
+pam_session_env(struct pam_ctx *p)
+{
+	return p ? pam_getenvlist(p->h) : NULL;
+}
+
+void
+pam_finish(struct pam_ctx *p)
+{
+	if (p == NULL)
+		return;
+	/* Runs after the drop to the user: modules that need root for this
+	 * step cannot do it, as with OpenSSH's privilege-separated child. */
+	if (p->session_open)
+		pam_close_session(p->h, PAM_SILENT);
+	if (p->cred_set)
+		pam_setcred(p->h, PAM_DELETE_CRED | PAM_SILENT);
+	pam_end(p->h, PAM_SUCCESS);
+	free(p);
+}

@@ -1,0 +1,194 @@
+/* Public keys: is this key in the user's authorized_keys? */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <libssh/libssh.h>
+
+#include "handler/auth.h"
+#include "handler/log.h"
+
+static void
+base64(const uint8_t *in, size_t len, char *out)
+{
+	static const char t[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = t[v >> 18];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = t[(v >> 6) & 63];
+		out[o++] = t[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+
+		out[o++] = t[v >> 18];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? t[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+int
+pubkey_blob_from_base64(const char *b64, uint8_t *out, size_t max, size_t *ret_len)
+{
+	uint32_t v = 0;
+	size_t n = 0, bits = 0, pad = 0;
+
+	for (const char *c = b64; *c; c++) {
+		int d;
+
+		if (*c >= 'A' && *c <= 'Z') d = *c - 'A';
+		else if (*c >= 'a' && *c <= 'z') d = *c - 'a' + 26;
+		else if (*c >= '0' && *c <= '9') d = *c - '0' + 52;
+		else if (*c == '+') d = 62;
+		else if (*c == '/') d = 63;
+		else if (*c == '=') { pad++; continue; }
+		else return -EINVAL;
+		if (pad > 0)
+			return -EINVAL;
+		v = v << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= max)
+				return -EINVAL;
+			out[n++] = (uint8_t)(v >> bits);
+		}
+	}
+	if (pad > 2 || n == 0)
+		return -EINVAL;
+	*ret_len = n;
+	return 0;
+}
+
+/* The key from its wire blob (libssh 0.10 imports blobs only as base64
+ * with the type named separately). */
+static ssh_key
+key_from_blob(const uint8_t *blob, size_t len)
+{
+	char type[64], *b64;
+	uint32_t tl;
+	ssh_key k = NULL;
+
+	if (len < 4 || len > 16384)
+		return NULL;
+	tl = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	if (tl == 0 || tl >= sizeof(type) || tl > len - 4)
+		return NULL;
+	memcpy(type, blob + 4, tl);
+	type[tl] = '\0';
+	b64 = malloc(len / 3 * 4 + 8);
+	if (b64 == NULL)
+		return NULL;
+	base64(blob, len, b64);
+	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &k) != SSH_OK)
+		k = NULL;
+	free(b64);
+	return k;
+}
+
+void
+pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
+{
+	ssh_key k = key_from_blob(blob, len);
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp = NULL;
+
+	snprintf(buf, buflen, "unknown");
+	if (k != NULL &&
+	    ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0 &&
+	    (fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL)
+		snprintf(buf, buflen, "%s", fp);
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(k);
+}
+
+/* Reads one file as the user would, so a path the user controls cannot
+ * make root open something the user could not. */
+static int
+scan_as_user(const struct user_info *u, const struct settings *s, const char *path,
+    const struct authkey_query *q, struct authkey_opts *ret, char *why, size_t whylen)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	unsigned bad = 0;
+	int fd, r;
+
+	if (s->strict_modes && authkeys_check_modes(path, u->uid, u->dir, why, whylen) < 0)
+		return -EPERM;
+	getresuid(&ruid, &euid, &suid);
+	getresgid(&rgid, &egid, &sgid);
+	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(-1, u->gid, -1) < 0 ||
+	    setresuid(-1, u->uid, -1) < 0) {
+		r = -errno;
+		goto restore;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? -errno : 0;
+	if (fd >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			r = -EINVAL;
+		else
+			r = authkeys_match_fd(fd, q, ret, &bad, why, whylen);
+		close(fd);
+	}
+restore:
+	if (setresuid(-1, euid, -1) < 0 || setresgid(-1, egid, -1) < 0 ||
+	    setgroups(0, NULL) < 0) {
+		/* Cannot get back to a known state: stop here. */
+		log_error("cannot restore ids after reading %s", path);
+		_exit(EXIT_INTERNAL);
+	}
+	if (bad > 0)
+		log_info("%s: %u malformed line(s) skipped", path, bad);
+	return r;
+}
+
+int
+pubkey_authorized(const struct user_info *u, const struct settings *s,
+    const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
+    char *why, size_t whylen)
+{
+	struct authkey_query q = { .blob = blob, .blob_len = len, .addr = addr,
+	    .now = time(NULL) };
+	char path[4096];
+
+	snprintf(why, whylen, "key not in any authorized_keys file");
+	for (size_t i = 0; i < s->authorized_keys_files.n; i++) {
+		char w[256] = "";
+		int r;
+
+		if (authkeys_expand_path(s->authorized_keys_files.v[i], u->name, u->dir,
+		    path, sizeof(path)) < 0)
+			continue;
+		r = scan_as_user(u, s, path, &q, ret, w, sizeof(w));
+		if (r == 1)
+			return 1;
+		if (r == -EPERM && w[0]) {
+			/* StrictModes: say why in the log, keep looking. */
+			log_notice("Authentication refused: %s", w);
+			snprintf(why, whylen, "%s", w);
+		} else if (r == 0 && w[0])
+			snprintf(why, whylen, "%s", w);
+		else if (r < 0 && r != -ENOENT)
+			log_info("%s: %s", path, strerror(-r));
+	}
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* The privileged side's authentication helpers (internal to handler/). */
+#ifndef SSHAND_HANDLER_AUTH_H
+#define SSHAND_HANDLER_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handler/authkeys.h"
+#include "handler/handler.h"
+
+#define MAX_GROUPS 256
+
+struct user_info {
+	char *name;
+	uid_t uid;
+	gid_t gid;
+	char *dir;
+	char *shell;
+	gid_t groups[MAX_GROUPS];	/* supplementary groups, primary included */
+	size_t ngroups;
+	char *group_names[MAX_GROUPS];
+	size_t n_group_names;
+	bool locked;			/* shadow password starts with '!' */
+};
+
+/* Looks up name exactly (case-sensitive, even if NSS is not).  -ENOENT for
+ * an unknown or unacceptable name. */
+int user_lookup(const char *name, struct user_info *ret);
+void user_info_free(struct user_info *u);
+/* Names the client may send: bounded, printable, no '/' or ':'. */
+bool user_name_valid(const char *name);
+
+/* PAM (service "sshand").  A conversation round for keyboard-interactive:
+ * show prompts, return answers (fresh strings) or -1 to abort. */
+typedef int (*kbdint_round_fn)(void *ud, const char *instruction, size_t n,
+    const char *const *prompts, const bool *echo, char **answers);
+
+struct pam_ctx;
+
+/* 1 authenticated and account valid (*ret set, keep for the session),
+ * 0 denied (reason set), negative errno if PAM could not run.  user may be a
+ * placeholder for an unknown user: the same path is taken either way. */
+int pam_auth_password(const struct conn *c, const char *user, const char *password,
+    bool allow_empty, struct pam_ctx **ret, const char **reason);
+int pam_auth_kbdint(const struct conn *c, const char *user, bool allow_empty,
+    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason);
+/* Account checks only (public key logins). */
+int pam_account(const struct conn *c, const char *user, struct pam_ctx **ret,
+    const char **reason);
+int pam_session_open(struct pam_ctx *p);
+/* PAM's environment for the session (NULL-terminated, owned by p). */
+char **pam_session_env(struct pam_ctx *p);
+void pam_finish(struct pam_ctx *p);
+
+#define PAM_NOUSER "NOUSER"
+
+/* Is this key in one of u's authorized_keys files?  1 yes (*ret filled),
+ * 0 no (why filled), negative errno on failure. */
+int pubkey_authorized(const struct user_info *u, const struct settings *s,
+    const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
+    char *why, size_t whylen);
+/* Decodes the base64 form of a key blob; -EINVAL if malformed or too big. */
+int pubkey_blob_from_base64(const char *b64, uint8_t *out, size_t max, size_t *ret_len);
+/* "SHA256:..." of a key blob, or "unknown". */
+void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
+
+#endif

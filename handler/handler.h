@@ -1,0 +1,60 @@
+/* State shared by the parts of one connection's handler (internal). */
+#ifndef SSHAND_HANDLER_HANDLER_H
+#define SSHAND_HANDLER_HANDLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <libssh/libssh.h>
+
+#include "handler/audit.h"
+#include "policy/ban.h"
+#include "policy/config.h"
+
+/* Exit codes, documented in sshand(8) and used by the unit's
+ * SuccessExitStatus=. */
+enum {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1,
+	EXIT_USAGE = 2,
+	EXIT_BANNED = 3,
+	EXIT_NOAUTH = 4,
+	EXIT_PROTOCOL = 5,
+	EXIT_INTERNAL = 6,
+};
+
+#define MAX_HOST_KEYS 8
+#define MAX_USER_LEN 255
+
+struct conn {
+	int sock;
+	struct sockaddr_storage peer;
+	struct audit_conn audit;
+	const char *config_path;
+	struct config *cfg;
+	struct settings *global;	/* before the user is known */
+	ssh_key host_keys[MAX_HOST_KEYS];
+	size_t n_host_keys;
+	char *banner_text;		/* Banner file contents, or NULL */
+	struct ban_store *bans;
+	struct ban_params ban_params;
+	uid_t privsep_uid;		/* PrivsepUser, resolved before the fork */
+	gid_t privsep_gid;
+	pid_t monitor_pid;		/* the network child's parent */
+	uint64_t start_usec;		/* CLOCK_MONOTONIC at process start */
+	bool log_stderr;
+	int debug;
+};
+
+uint64_t now_usec(void);		/* CLOCK_MONOTONIC */
+void phase(const char *name, uint64_t since_usec);	/* debug timing line */
+
+/* Up to max names of the groups user belongs to (fresh strings). */
+size_t user_group_names(const char *user, char **out, size_t max);
+
+/* The two sides of privilege separation; each returns an exit code. */
+int net_main(struct conn *c, int mon_fd);
+int monitor_main(struct conn *c, int mon_fd, pid_t net_pid);
+
+#endif

@@ -1,0 +1,480 @@
+/* sshand: one SSH connection, start to end.
+ *
+ * socket → policy → ban check → host keys → split into the privileged
+ * monitor and the sandboxed network child (privilege separation) → the
+ * monitor authenticates, drops to the user for good and starts sessions;
+ * the child speaks SSH and relays bytes → exit.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+
+#include "handler/handler.h"
+#include "handler/log.h"
+#include "policy/match.h"
+
+uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void
+phase(const char *name, uint64_t since_usec)
+{
+	log_debug("phase %s usec %llu", name,
+	    (unsigned long long)(now_usec() - since_usec));
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sshand [-deit] [-f config] [-T [-C user=NAME,addr=ADDR]]\n"
+	    "  started per connection by systemd (Accept=yes) or inetd; see sshand(8)\n");
+}
+
+/* stderr may be the connection itself (classic inetd dups the socket onto
+ * 0, 1 and 2): then it must never be written to. */
+static bool
+stderr_usable(void)
+{
+	struct stat st;
+
+	return fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die_early(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (stderr_usable())
+		fprintf(stderr, "sshand: %s\n", msg);
+	log_error("%s", msg);
+	exit(code);
+}
+
+/* The connected stream socket we were started for: fd 3 from systemd's
+ * Accept=yes, or fd 0 from inetd (and StandardInput=socket).  Refuses
+ * anything else. */
+static int
+acquire_socket(bool inetd_only)
+{
+	int n = inetd_only ? 0 : sd_listen_fds(1);
+	int fd, type = 0, listening = 0;
+	socklen_t len = sizeof(int);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (n < 0)
+		die_early(EXIT_USAGE, "bad LISTEN_FDS from the service manager: %s",
+		    strerror(-n));
+	if (n > 1)
+		die_early(EXIT_USAGE, "%s", "several sockets passed (LISTEN_FDS > 1): "
+		    "run sshand from a socket unit with Accept=yes");
+	fd = n == 1 ? SD_LISTEN_FDS_START : 0;
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, -1) <= 0)
+		die_early(EXIT_USAGE, "%s", "no connection socket: start sshand from "
+		    "systemd (Accept=yes) or inetd, see sshand(8)");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+		die_early(EXIT_USAGE, "%s", "the socket is not a stream socket");
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || listening)
+		die_early(EXIT_USAGE, "%s", "the socket is a listening socket: use "
+		    "Accept=yes in the socket unit");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		die_early(EXIT_USAGE, "the socket is not connected: %s", strerror(errno));
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		die_early(EXIT_USAGE, "%s", "the socket is not a TCP/IP connection");
+	return fd;
+}
+
+/* Moves the connection above the standard fds and points 0, 1 (and 2 unless
+ * it is our log) at /dev/null, so no stray write can reach the client. */
+static int
+isolate_socket(int fd, bool keep_stderr)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), null;
+
+	if (nfd < 0)
+		return -errno;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	dup2(null, 0);
+	dup2(null, 1);
+	if (!keep_stderr)
+		dup2(null, 2);
+	if (null > 2)
+		close(null);
+	if (fd > 2 && fd != nfd)
+		close(fd);
+	return nfd;
+}
+
+static void
+sockaddr_strings(const struct sockaddr_storage *ss, char *addr, size_t alen,
+    unsigned *port)
+{
+	struct netaddr na;
+
+	*port = 0;
+	snprintf(addr, alen, "unknown");
+	if (netaddr_from_sockaddr((const struct sockaddr *)ss, &na) == 0)
+		netaddr_format(&na, addr, alen);
+	if (ss->ss_family == AF_INET)
+		*port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		*port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static int
+load_config(const char *path, struct config **ret_cfg, struct settings **ret_s)
+{
+	char err[512];
+	int r;
+
+	r = config_load(path, ret_cfg, err, sizeof(err));
+	if (r < 0) {
+		if (stderr_usable())
+			fprintf(stderr, "sshand: %s\n", err);
+		log_error("%s", err);
+		return r;
+	}
+	r = config_resolve(*ret_cfg, NULL, ret_s);
+	if (r < 0) {
+		config_free(*ret_cfg);
+		return log_errno(LOG_ERR, r, "%s: resolving settings", path);
+	}
+	return 0;
+}
+
+static int
+load_host_keys(struct conn *c)
+{
+	for (size_t i = 0; i < c->global->host_keys.n; i++) {
+		const char *path = c->global->host_keys.v[i];
+		ssh_key k = NULL;
+
+		if (c->n_host_keys >= MAX_HOST_KEYS)
+			break;
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) != SSH_OK) {
+			log_warning("host key %s: cannot be loaded, skipped", path);
+			continue;
+		}
+		c->host_keys[c->n_host_keys++] = k;
+	}
+	if (c->n_host_keys == 0) {
+		log_error("no usable host key (HostKey in %s); create them with "
+		    "'sshandctl hostkeys'", c->config_path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static char *
+read_banner(const char *path)
+{
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if (path == NULL)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warning("Banner %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(8193);
+	if (buf == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, 8192);	/* bounded: a banner is a few lines */
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+fill_ban_params(struct conn *c)
+{
+	const struct settings *s = c->global;
+
+	c->ban_params = (struct ban_params){
+		.max_failures = s->ban_max_failures,
+		.find_time = s->ban_find_time,
+		.ban_time = s->ban_time,
+		.ban_time_max = s->ban_time_max,
+		.ipv6_prefix = s->ban_ipv6_prefix,
+		.max_entries = s->ban_max_entries,
+		.exempt = (const char *const *)s->ban_exempt.v,
+		.n_exempt = s->ban_exempt.n,
+	};
+}
+
+/* Step 2: a banned source is turned away before the version banner. */
+static void
+check_ban(struct conn *c)
+{
+	int64_t until = 0;
+	bool damaged = false;
+	int r;
+
+	if (c->global->ban_max_failures == 0)
+		return;
+	fill_ban_params(c);
+	r = ban_open(c->global->ban_file, &c->ban_params, &c->bans);
+	if (r < 0) {
+		/* Fail open: a broken ban file must not lock out every user. */
+		log_errno(LOG_CRIT, r, "ban file %s unusable, ban check SKIPPED "
+		    "(failing open)", c->global->ban_file);
+		c->bans = NULL;
+		return;
+	}
+	r = ban_check(c->bans, (struct sockaddr *)&c->peer, time(NULL), &until, &damaged);
+	if (damaged)
+		log_msg(LOG_CRIT, "ban file %s was damaged and has been rebuilt; "
+		    "earlier bans are lost", c->global->ban_file);
+	if (r < 0) {
+		log_errno(LOG_CRIT, r, "ban check failed, failing open");
+		return;
+	}
+	if (r == 1) {
+		struct audit_fields f = AUDIT_FIELDS_INIT;
+
+		f.ban_until = until;
+		f.reason = "banned";
+		audit_emit(AUDIT_REJECTED_BANNED, &c->audit, &f);
+		close(c->sock);
+		exit(EXIT_BANNED);
+	}
+}
+
+static int
+dump_settings(const char *path, const char *spec)
+{
+	struct config *cfg;
+	struct settings *s;
+	char *copy = spec ? strdup(spec) : NULL, *tok, *save = NULL;
+	const char *user = NULL, *addr = NULL;
+	struct match_ctx ctx = { 0 };
+	char err[512];
+	int r;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "user=", 5) == 0)
+			user = tok + 5;
+		else if (strncmp(tok, "addr=", 5) == 0)
+			addr = tok + 5;
+		else {
+			fprintf(stderr, "sshand: -C: unknown criterion \"%s\" "
+			    "(use user=NAME,addr=ADDR)\n", tok);
+			free(copy);
+			return EXIT_USAGE;
+		}
+	}
+	r = config_load(path, &cfg, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "sshand: %s\n", err);
+		free(copy);
+		return EXIT_CONFIG;
+	}
+	ctx.user = user;
+	ctx.addr = addr;
+	/* Group membership as the handler will see it after login. */
+	const char *groups[64];
+	char *gstore[64];
+	size_t ng = 0;
+	if (user != NULL)
+		ng = user_group_names(user, gstore, 64);
+	for (size_t i = 0; i < ng; i++)
+		groups[i] = gstore[i];
+	ctx.groups = groups;
+	ctx.n_groups = ng;
+	r = config_resolve(cfg, &ctx, &s);
+	for (size_t i = 0; i < ng; i++)
+		free(gstore[i]);
+	if (r < 0) {
+		fprintf(stderr, "sshand: %s: %s\n", path, strerror(-r));
+		config_free(cfg);
+		free(copy);
+		return EXIT_CONFIG;
+	}
+	settings_dump(s, stdout);
+	settings_free(s);
+	config_free(cfg);
+	free(copy);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+}
+
+static int
+test_config(const char *path)
+{
+	struct config *cfg;
+	struct settings *s;
+	char err[512];
+	int rc = EXIT_OK;
+
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sshand: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (config_resolve(cfg, NULL, &s) < 0) {
+		config_free(cfg);
+		return EXIT_CONFIG;
+	}
+	for (size_t i = 0; i < s->host_keys.n; i++) {
+		ssh_key k = NULL;
+
+		if (ssh_pki_import_privkey_file(s->host_keys.v[i], NULL, NULL, NULL,
+		    &k) != SSH_OK) {
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded\n",
+			    path, s->host_keys.v[i]);
+			rc = EXIT_CONFIG;
+		}
+		ssh_key_free(k);
+	}
+	settings_free(s);
+	config_free(cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conn c = { .sock = -1, .config_path = SSHAND_CONFIG_PATH };
+	bool test = false, dump = false, inetd = false;
+	const char *spec = NULL;
+	int opt, mon[2], r, rc;
+	pid_t pid;
+
+	c.start_usec = now_usec();
+	/* Nothing of ours (host keys, passwords in flight) in core files or
+	 * open to ptrace by the user we become later. */
+	prctl(PR_SET_DUMPABLE, 0);
+	while ((opt = getopt(argc, argv, "f:edit TC:h")) != -1) {
+		switch (opt) {
+		case 'f': c.config_path = optarg; break;
+		case 'e': c.log_stderr = true; break;
+		case 'd': c.debug++; c.log_stderr = true; break;
+		case 'i': inetd = true; break;
+		case 't': test = true; break;
+		case 'T': dump = true; break;
+		case 'C': spec = optarg; break;
+		default: usage(); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (test || dump) {
+		log_setup(LOG_TARGET_STDERR, LOG_INFO);
+		return dump ? dump_settings(c.config_path, spec) : test_config(c.config_path);
+	}
+	if (c.log_stderr && !stderr_usable())
+		c.log_stderr = false;
+	log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
+	    c.debug ? LOG_DEBUG : LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+
+	c.sock = acquire_socket(inetd);
+	socklen_t sl = sizeof(c.peer);
+	getpeername(c.sock, (struct sockaddr *)&c.peer, &sl);
+	r = isolate_socket(c.sock, c.log_stderr);
+	if (r < 0)
+		die_early(EXIT_INTERNAL, "cannot move the connection socket: %s", strerror(-r));
+	c.sock = r;
+	/* The client sets no TCP_NODELAY for non-interactive sessions; our
+	 * small writes (banner, channel replies, exit-status) must not wait
+	 * for its delayed ACKs. */
+	int one = 1;
+	setsockopt(c.sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	audit_conn_init(&c.audit);
+	log_set_connection(c.audit.id);
+	sockaddr_strings(&c.peer, c.audit.remote_addr, sizeof(c.audit.remote_addr),
+	    &c.audit.remote_port);
+	struct sockaddr_storage local;
+	sl = sizeof(local);
+	if (getsockname(c.sock, (struct sockaddr *)&local, &sl) == 0)
+		sockaddr_strings(&local, c.audit.local_addr, sizeof(c.audit.local_addr),
+		    &c.audit.local_port);
+
+	if (load_config(c.config_path, &c.cfg, &c.global) < 0)
+		return EXIT_CONFIG;
+	struct passwd *pw = getpwnam(c.global->privsep_user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_error("PrivsepUser %s: %s", c.global->privsep_user, pw ? "must not be root" :
+		    "no such user (make install creates it)");
+		return EXIT_CONFIG;
+	}
+	c.privsep_uid = pw->pw_uid;
+	c.privsep_gid = pw->pw_gid;
+	if (c.debug == 0)
+		log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
+		    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
+		    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR);
+	audit_open(c.global->audit_log, NULL);
+	audit_emit(AUDIT_CONNECT, &c.audit, NULL);
+	phase("config", c.start_usec);
+
+	check_ban(&c);
+	phase("bancheck", c.start_usec);
+
+	if (load_host_keys(&c) < 0)
+		return EXIT_CONFIG;
+	c.banner_text = read_banner(c.global->banner);
+	phase("hostkeys", c.start_usec);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
+		log_errno(LOG_ERR, -errno, "socketpair");
+		return EXIT_INTERNAL;
+	}
+	c.monitor_pid = getpid();
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_ERR, -errno, "fork");
+		return EXIT_INTERNAL;
+	}
+	if (pid == 0) {
+		close(mon[0]);
+		log_set_prefix("net");
+		_exit(net_main(&c, mon[1]));
+	}
+	close(mon[1]);
+	rc = monitor_main(&c, mon[0], pid);
+	return rc;
+}

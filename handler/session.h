@@ -1,0 +1,35 @@
+/* Starting a session's process (after the drop to the user). */
+#ifndef SSHAND_HANDLER_SESSION_H
+#define SSHAND_HANDLER_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handler/auth.h"
+#include "sandbox/sandbox.h"
+
+struct session_spec {
+	const struct user_info *user;
+	const char *command;		/* NULL: login shell */
+	const char *subsystem_profile;	/* stacked on the session, or NULL */
+	struct sandbox_opts sandbox;
+	struct sandbox_limits limits;
+	bool pty;
+	const char *term;
+	unsigned cols, rows, xpix, ypix;
+	char **env;			/* "NAME=value", complete, NULL-terminated */
+};
+
+struct session_proc {
+	pid_t pid;			/* session leader; its process group too */
+	int master;			/* pty master kept for resizes, or -1 */
+	int fds[3];			/* for the network child: pty master, or stdin, stdout, stderr */
+	int nfds;
+	char tty[64];			/* slave name when pty */
+};
+
+/* Opens the pty or pipes and forks the child.  Returns 0 or -errno. */
+int session_start(const struct session_spec *sp, struct session_proc *ret);
+
+#endif
