@@ -18,8 +18,9 @@
 #define BAN_SLOT_SIZE		(2 * BAN_COPY_SIZE)
 #define BAN_BUCKET_SLOTS	8u
 #define BAN_BUCKET_SIZE		(BAN_BUCKET_SLOTS * BAN_SLOT_SIZE)
-/* 8M entries: a 1.5 GB file.  Beyond that the design wants a real store. */
-#define BAN_MAX_ENTRIES_LIMIT	(1u << 23)
+/* 16M entries (BanMaxEntries's bound): a 3 GB file.  Beyond that the
+ * design wants a real store. */
+#define BAN_MAX_ENTRIES_LIMIT	(1u << 24)
 
 /* What a reader needs from the header to find anything. */
 struct ban_geom {

@@ -19,7 +19,6 @@ struct bans_ctx {
 	int64_t now;
 	struct ban_params p;
 	const char *path;
-	int n;			/* entries printed, for list's JSON commas */
 };
 
 static void
@@ -149,39 +148,75 @@ print_header(void)
 	printf("%-43s FAILURES\tTOTAL\tBANS\tBANNED UNTIL\n", "ADDRESS");
 }
 
-static int
-list_one(const struct ban_entry *e, void *userdata)
-{
-	struct bans_ctx *c = userdata;
+struct collected {
+	struct ban_entry *v;
+	size_t n, cap;
+};
 
-	if (c->json) {
-		if (c->n)
-			putchar(',');
-		print_entry_json(c, e);
-	} else
-		print_entry_line(c, e);
-	c->n++;
+/* Copies entries out: printing under the file's lock would let a paused
+ * pager hold up every sshand process recording a failure. */
+static int
+collect_one(const struct ban_entry *e, void *userdata)
+{
+	struct collected *c = userdata;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct ban_entry *v = reallocarray(c->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *e;
 	return 0;
+}
+
+/* Banned first (longest ban first), then by failures ever. */
+static int
+entry_cmp(const void *pa, const void *pb)
+{
+	const struct ban_entry *a = pa, *b = pb;
+
+	if (a->banned_until != b->banned_until)
+		return a->banned_until > b->banned_until ? -1 : 1;
+	if (a->total_failures != b->total_failures)
+		return a->total_failures > b->total_failures ? -1 : 1;
+	return memcmp(a->key.a, b->key.a, sizeof(a->key.a));
 }
 
 static int
 cmd_list(struct bans_ctx *c, struct ban_store *b)
 {
+	struct collected all = { NULL, 0, 0 };
 	int r;
 
+	r = ban_foreach(b, collect_one, &all);
+	if (r < 0) {
+		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
+		free(all.v);
+		return 1;
+	}
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), entry_cmp);
 	if (c->json) {
 		printf("{\"ban_file\":");
 		json_str(c->path);
 		printf(",\"now\":%" PRId64 ",\"entries\":[", c->now);
 	} else
 		print_header();
-	r = ban_foreach(b, list_one, c);
+	for (size_t i = 0; i < all.n; i++) {
+		if (c->json) {
+			if (i)
+				putchar(',');
+			print_entry_json(c, &all.v[i]);
+		} else
+			print_entry_line(c, &all.v[i]);
+	}
 	if (c->json)
 		printf("]}\n");
-	if (r < 0) {
-		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
-		return 1;
-	}
+	free(all.v);
 	return 0;
 }
 
