@@ -5,7 +5,7 @@
  * We speak the journal's native protocol ourselves instead of calling
  * sd_journal_sendv(): libsystemd sends each datagram to the socket *path*
  * with an unconnected socket, so after the handler chroots to an empty
- * directory every record would be lost.  A socket connected in audit_open()
+ * directory every record would be lost.  A socket connected in audit_trail_open()
  * keeps working across chroot and privilege drop.  Records are bounded far
  * below the datagram limit, so the memfd fallback is never needed.
  *
@@ -324,7 +324,7 @@ open_file(const char *path)
 }
 
 void
-audit_close(void)
+audit_trail_close(void)
 {
 	if (sink_fd >= 0)
 		close(sink_fd);
@@ -335,11 +335,11 @@ audit_close(void)
 }
 
 int
-audit_open(const char *target, const char *fallback_path)
+audit_trail_open(const char *target, const char *fallback_path)
 {
 	int fd;
 
-	audit_close();
+	audit_trail_close();
 	if (target == NULL || strcmp(target, "journal") == 0) {
 		fd = audit_journal_connect();
 		if (fd >= 0) {
@@ -348,7 +348,7 @@ audit_open(const char *target, const char *fallback_path)
 			return 0;
 		}
 		if (fallback_path != NULL)
-			return audit_open(fallback_path, NULL);
+			return audit_trail_open(fallback_path, NULL);
 		target = "syslog";
 	}
 	if (strcmp(target, "syslog") == 0) {

@@ -51,8 +51,8 @@ struct audit_fields {
  * journal socket exists), "syslog", or an absolute path of a JSON-lines
  * file.  Opens what it needs now, so later records work after chroot and
  * privilege drop. */
-int audit_open(const char *target, const char *fallback_path);
-void audit_close(void);
+int audit_trail_open(const char *target, const char *fallback_path);
+void audit_trail_close(void);
 
 /* Fills c->id from $INVOCATION_ID (if a 32-hex-digit id) or 128 random bits. */
 int audit_conn_init(struct audit_conn *c);

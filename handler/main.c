@@ -447,7 +447,7 @@ main(int argc, char **argv)
 		log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
 		    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 		    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR);
-	audit_open(c.global->audit_log, NULL);
+	audit_trail_open(c.global->audit_log, NULL);
 	audit_emit(AUDIT_CONNECT, &c.audit, NULL);
 	phase("config", c.start_usec);
 

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 
 #include <libssh/libssh.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <libssh/server.h>
 #include <libssh/callbacks.h>
 
@@ -932,6 +934,14 @@ net_main(struct conn *c, int mon_fd)
 	    (c->global->password_authentication ? SSH_AUTH_METHOD_PASSWORD : 0) |
 	    (c->global->pubkey_authentication ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
 	    (c->global->kbd_interactive_authentication ? SSH_AUTH_METHOD_INTERACTIVE : 0));
+
+	/* OpenSSL reads its configuration and seeds its generator lazily;
+	 * neither is possible once chrooted and filtered. */
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	unsigned char seed[16];
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		return EXIT_INTERNAL;
+	explicit_bzero(seed, sizeof(seed));
 
 	/* Nothing from the client has been read yet.  Lock down now. */
 	r = sandbox_enter_netchild(privsep_uid, privsep_gid, c->global->privsep_directory);

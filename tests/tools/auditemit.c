@@ -135,7 +135,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "auditemit: connection id: %s\n", strerror(-r));
 		return 1;
 	}
-	if ((r = audit_open(target, fallback)) < 0) {
+	if ((r = audit_trail_open(target, fallback)) < 0) {
 		fprintf(stderr, "auditemit: open %s: %s\n", target, strerror(-r));
 		return 1;
 	}
@@ -162,7 +162,7 @@ main(int argc, char **argv)
 		}
 		f = (struct audit_fields)AUDIT_FIELDS_INIT;
 	}
-	audit_close();
+	audit_trail_close();
 	printf("%s\n", c.id);
 	return 0;
 }

@@ -318,7 +318,7 @@ test_json_file(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	assert_int_equal(audit_open(path, NULL), 0);
+	assert_int_equal(audit_trail_open(path, NULL), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
@@ -342,7 +342,7 @@ test_json_file(void **state)
 	f.duration_usec = 1500000;
 	f.reason = "client-closed";
 	assert_int_equal(audit_emit(AUDIT_DISCONNECT, &c, &f), 0);
-	audit_close();
+	audit_trail_close();
 
 	audit_escape(c.user, strlen(c.user), AUDIT_MAX_USER, expect_user,
 	    sizeof(expect_user));
@@ -461,7 +461,7 @@ test_journal_native(void **state)
 
 	(void)state;
 	jsock_open(&j);
-	assert_int_equal(audit_open("journal", "/nonexistent/fallback"), 0);
+	assert_int_equal(audit_trail_open("journal", "/nonexistent/fallback"), 0);
 	/* The fd must outlive the path, as it does across a chroot. */
 	unlink(j.path);
 
@@ -513,7 +513,7 @@ test_journal_native(void **state)
 	    "Banned 127.0.0.1 until 1970-01-01 00:00:00 UTC");
 	assert_string_equal(kv_get(&kv, "SSHAND_BAN_UNTIL"), "0");
 	kv_free(&kv);
-	audit_close();
+	audit_trail_close();
 	free(cmd);
 	jsock_close(&j);
 }
@@ -554,10 +554,10 @@ test_journal_fallback(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/fallback.jsonl", dir);
 	audit_set_journal_path("/nonexistent/journal/socket");
-	assert_int_equal(audit_open("journal", path), 0);
+	assert_int_equal(audit_trail_open("journal", path), 0);
 	fill_conn(&c);
 	assert_int_equal(audit_emit(AUDIT_REJECTED_BANNED, &c, NULL), 0);
-	audit_close();
+	audit_trail_close();
 	buf = read_all(path, &len);
 	parse_json_line(buf, &kv);
 	assert_string_equal(kv_get(&kv, "SSHAND_EVENT"), "rejected-banned");
@@ -567,10 +567,10 @@ test_journal_fallback(void **state)
 	rmdir(dir);
 
 	/* No journal and no file: syslog, which must not fail. */
-	assert_int_equal(audit_open("journal", NULL), 0);
+	assert_int_equal(audit_trail_open("journal", NULL), 0);
 	assert_int_equal(audit_emit(AUDIT_PRIVSEP_VIOLATION, &c, NULL), 0);
-	audit_close();
-	assert_int_equal(audit_open("relative/path", NULL), -EINVAL);
+	audit_trail_close();
+	assert_int_equal(audit_trail_open("relative/path", NULL), -EINVAL);
 	assert_int_equal(audit_emit(AUDIT_CONNECT, &c, NULL), -ENOTCONN);
 	audit_set_journal_path(NULL);
 }
