@@ -46,7 +46,7 @@ enum mon_type {
 	MON_STATS,
 
 	/* From the monitor. */
-	MON_AUTH_RESULT,	/* u32 result (enum mon_auth), message */
+	MON_AUTH_RESULT,	/* u32 result (enum mon_auth), u32 flags (MON_FLAG_*) */
 	MON_KBDINT_PROMPTS,	/* name, instruction, n, (prompt, u32 echo)... */
 	MON_SESSION_STARTED,	/* id, u32 ok, u32 pty, error text; fds */
 	MON_EXIT,		/* id, u32 exited, u32 status, u32 signal, u32 core */
@@ -58,6 +58,8 @@ enum mon_auth {
 	MON_AUTH_OK = 1,		/* authenticated (or, for a key probe, acceptable) */
 	MON_AUTH_DISCONNECT = 2,	/* denied, and the connection must end */
 };
+
+#define MON_FLAG_PTY 1u	/* after login: pty requests are permitted */
 
 enum mon_session_kind { MON_KIND_SHELL, MON_KIND_EXEC, MON_KIND_SUBSYSTEM };
 

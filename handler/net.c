@@ -85,6 +85,7 @@ struct net {
 	struct ssh_server_callbacks_struct scb;
 	struct ssh_counter_struct rx, tx;
 	bool authenticated;
+	bool pty_ok;
 	bool kbd_active;
 	bool done;
 	int exit_code;
@@ -146,6 +147,7 @@ static int
 auth_result(struct net *n)
 {
 	uint32_t res = mon_get_u32(&rep);
+	uint32_t flags = mon_get_u32(&rep);
 
 	if (mon_type(&rep) != MON_AUTH_RESULT || !mon_done(&rep)) {
 		net_fail(n, EXIT_INTERNAL, "monitor");
@@ -156,6 +158,7 @@ auth_result(struct net *n)
 		net_fail(n, EXIT_NOAUTH, "max-auth-tries");
 		return SSH_AUTH_DENIED;
 	}
+	n->pty_ok = (flags & MON_FLAG_PTY) != 0;
 	return res == MON_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 
@@ -468,7 +471,8 @@ on_pty_request(ssh_session s, ssh_channel ch, const char *term, int cols, int ro
 	struct nchan *c = ud;
 
 	(void)s, (void)ch;
-	if (c->started || c->want_pty || cols < 0 || rows < 0 || px < 0 || py < 0)
+	if (!c->n->pty_ok || c->started || c->want_pty || cols < 0 || rows < 0 ||
+	    px < 0 || py < 0)
 		return -1;
 	snprintf(c->term, sizeof(c->term), "%s", term ? term : "");
 	c->cols = (uint32_t)cols;
@@ -856,6 +860,16 @@ relay_round(struct net *n)
 
 /* ---- setup ---- */
 
+/* libssh's own logger formats times with localtime(), which reads
+ * /etc/localtime: not possible in the sandbox.  Ours needs no file. */
+static void
+libssh_log(int priority, const char *function, const char *buffer, void *ud)
+{
+	(void)priority, (void)ud;
+	log_debug("libssh %s: %s", function, buffer);
+}
+
+
 static int
 setup_bind(struct net *n, ssh_bind *ret)
 {
@@ -888,8 +902,9 @@ setup_bind(struct net *n, ssh_bind *ret)
 		return -EINVAL;
 	}
 	if (c->debug > 1) {
-		int v = SSH_LOG_FUNCTIONS;
+		int v = c->debug > 2 ? SSH_LOG_FUNCTIONS : SSH_LOG_PROTOCOL;
 
+		ssh_set_log_callback(libssh_log);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &v);
 	}
 	*ret = b;

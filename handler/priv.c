@@ -92,11 +92,18 @@ send_or_die(struct priv *p)
 }
 
 static void
-reply_auth(struct priv *p, enum mon_auth res)
+reply_auth_flags(struct priv *p, enum mon_auth res, uint32_t flags)
 {
 	mon_init(&out, MON_AUTH_RESULT);
 	mon_put_u32(&out, res);
+	mon_put_u32(&out, flags);
 	send_or_die(p);
+}
+
+static void
+reply_auth(struct priv *p, enum mon_auth res)
+{
+	reply_auth_flags(p, res, 0);
 }
 
 static void
@@ -616,6 +623,12 @@ preauth_loop(struct priv *p)
 
 /* ---- after authentication ---- */
 
+static bool
+pty_permitted(const struct priv *p)
+{
+	return p->us->permit_tty && !(p->have_keyopts && p->keyopts.no_pty);
+}
+
 static void
 post_auth(struct priv *p)
 {
@@ -649,7 +662,9 @@ post_auth(struct priv *p)
 	    p->c->audit.remote_addr, p->c->audit.remote_port,
 	    p->fingerprint[0] && strcmp(p->method, "publickey") == 0 ? " " : "",
 	    strcmp(p->method, "publickey") == 0 ? p->fingerprint : "");
-	reply_auth(p, MON_AUTH_OK);
+	/* The child refuses pty requests up front, as sshd does; the monitor
+	 * still checks each session. */
+	reply_auth_flags(p, MON_AUTH_OK, pty_permitted(p) ? MON_FLAG_PTY : 0);
 }
 
 static struct psession *
@@ -835,7 +850,7 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 		orig = kind == MON_KIND_SHELL ? NULL : (kind == MON_KIND_EXEC ? arg : arg);
 		command = forced;
 	}
-	if (want_pty && (!p->us->permit_tty || (p->have_keyopts && p->keyopts.no_pty))) {
+	if (want_pty && !pty_permitted(p)) {
 		log_info("pty refused for %s", p->user.name);
 		session_refused(p, id, "pty not permitted");
 		goto out;
