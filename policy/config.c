@@ -946,16 +946,17 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	p.cfg->n_blocks = 1;
 
 	for (;;) {
-		if (p.line == FILE_MAX_LINES) {
-			p.line++;
-			r = fail(&p, "too many lines (more than %d)",
-			    FILE_MAX_LINES);
-			goto out;
-		}
 		p.line++;
 		r = read_line(f, buf);
 		if (r == 0)
 			break;
+		/* Counted after the read: a file of exactly the maximum
+		 * is fine, only a line past it is refused. */
+		if (p.line > FILE_MAX_LINES) {
+			r = fail(&p, "too many lines (more than %d)",
+			    FILE_MAX_LINES);
+			goto out;
+		}
 		if (r == -E2BIG) {
 			r = fail(&p, "line too long (more than %d bytes)",
 			    LINE_MAX_BYTES);
