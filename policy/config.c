@@ -1006,6 +1006,8 @@ groups_match(const struct match_ctx *ctx, const char *list)
 	bool found = false;
 	size_t i;
 
+	if (ctx->groups == NULL)
+		return false;
 	for (i = 0; i < ctx->n_groups; i++) {
 		int m;
 

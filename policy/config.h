@@ -106,9 +106,10 @@ struct config;
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* Settings for ctx (NULL: global settings only).  As in sshd, a Match block
- * overrides the global value and the first matching Match block to set a
- * keyword wins. */
+/* Settings for ctx.  As in sshd, a Match block overrides the global value
+ * and the first matching Match block to set a keyword wins.  ctx NULL is a
+ * context with no user and no address: the global section plus any
+ * "Match All" blocks, which apply to every connection. */
 int config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret);
 void settings_free(struct settings *s);
