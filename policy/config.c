@@ -609,6 +609,12 @@ parse_keyword(struct parser *p, struct block *b, const struct keyword *kw,
 		break;
 	}
 	case T_ALGOS:
+		/* What settings_dump prints for "unset", so that -T output
+		 * reads back as the same settings. */
+		if (strcmp(a, "default") == 0) {
+			r = set_str(b, kw, first, NULL);
+			break;
+		}
 		if (!algos_ok(a) || strlen(a) >= 4096)
 			return fail(p, "bad algorithm list \"%s\" for \"%s\"",
 			    shown(a, vbuf), kw->name);

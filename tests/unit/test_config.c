@@ -393,6 +393,17 @@ test_value_spellings(void **state)
 	assert_null(s->force_command);
 	settings_free(s);
 	config_free(cfg);
+	/* "default" (as -T prints an unset list) means libssh's own list,
+	 * and still counts as the first occurrence. */
+	s = resolve_global("Ciphers default\nCiphers aes128-ctr\n"
+	    "KexAlgorithms default\nMACs default\nHostKeyAlgorithms default\n",
+	    &cfg);
+	assert_null(s->ciphers);
+	assert_null(s->kex_algorithms);
+	assert_null(s->macs);
+	assert_null(s->hostkey_algorithms);
+	settings_free(s);
+	config_free(cfg);
 	/* Bounds are inclusive. */
 	s = resolve_global("MaxAuthTries 1000\nBanIPv6Prefix 128\n"
 	    "BanMaxEntries 16\nLoginGraceTime 0\nMaxSessionProcs 4194304\n"
@@ -1167,6 +1178,32 @@ test_dump(void **state)
 	config_free(cfg);
 }
 
+/* What -T prints reads back as the same settings: operators paste it. */
+static void
+test_dump_round_trip(void **state)
+{
+	const char *const inputs[] = { "", every_keyword };
+	struct config *cfg, *cfg2;
+	struct settings *s, *s2;
+	char *d, *d2;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		s = resolve_global(inputs[i], &cfg);
+		d = dump(s);
+		s2 = resolve_global(d, &cfg2);
+		d2 = dump(s2);
+		assert_string_equal(d, d2);
+		free(d);
+		free(d2);
+		settings_free(s);
+		settings_free(s2);
+		config_free(cfg);
+		config_free(cfg2);
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* Bounds */
 
@@ -1373,6 +1410,7 @@ main(void)
 		cmocka_unit_test(test_accept_env),
 		cmocka_unit_test(test_subsystem),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_big_file),
