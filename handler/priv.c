@@ -8,6 +8,7 @@
  * privilege separation violation: audited, and the connection ends.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -73,6 +74,8 @@ struct priv {
 	char fingerprint[128];
 	struct pam_ctx *pam;
 	struct psession sess[MAX_SESSIONS];
+	pid_t sids[64];			/* every session started: ended at disconnect */
+	size_t nsids;
 
 	uint64_t bytes_in, bytes_out;
 	char reason[64];
@@ -880,6 +883,8 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 		session_refused(p, id, "cannot start the session");
 		goto out;
 	}
+	if (p->nsids < sizeof(p->sids) / sizeof(p->sids[0]))
+		p->sids[p->nsids++] = proc.pid;
 	*slot = (struct psession){ .live = true, .id = id, .pid = proc.pid,
 	    .master = proc.master, .type = type, .start = now_usec() };
 	slot->command = (kind == MON_KIND_SHELL && forced == NULL) ? NULL :
@@ -1037,7 +1042,53 @@ any_live(struct priv *p)
 	return false;
 }
 
-/* The client is gone: end every session's processes, HUP first. */
+/* Signals every process still in one of the connection's sessions (job
+ * control puts background jobs in process groups of their own, so the
+ * session id is what they share).  Returns how many were found. */
+static size_t
+signal_sessions(struct priv *p, int sig)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t found = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[64], buf[512], *rp;
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+		long sid;
+		ssize_t n;
+		int fd;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* pid (comm) state ppid pgrp session ...; comm may hold spaces */
+		rp = strrchr(buf, ')');
+		if (rp == NULL || sscanf(rp + 1, " %*c %*d %*d %ld", &sid) != 1)
+			continue;
+		for (size_t i = 0; i < p->nsids; i++)
+			if (sid == p->sids[i]) {
+				kill(pid, sig);
+				found++;
+				break;
+			}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The client is gone: end every process of every session, HUP first,
+ * KILL after a grace period. */
 static void
 end_sessions(struct priv *p)
 {
@@ -1046,12 +1097,15 @@ end_sessions(struct priv *p)
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (p->sess[i].live)
 			kill(-p->sess[i].pid, SIGHUP);
-	while (any_live(p) && now_usec() - start < KILL_GRACE_USEC) {
+	signal_sessions(p, SIGHUP);
+	while ((any_live(p) || signal_sessions(p, 0) > 0) &&
+	    now_usec() - start < KILL_GRACE_USEC) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 		reap(p);
 	}
+	signal_sessions(p, SIGKILL);
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (p->sess[i].live) {
 			kill(-p->sess[i].pid, SIGKILL);
