@@ -191,7 +191,9 @@ def _make_bad(kind):
         os.chmod(home, 0o775)
         return home
     if kind == "file-owned-by-other":
+        # Readable by alice, so only StrictModes can object to it.
         os.chown(home + "/.ssh/authorized_keys", 5002, 5002)
+        os.chmod(home + "/.ssh/authorized_keys", 0o644)
         return home + "/.ssh/authorized_keys"
     raise ValueError(kind)
 
@@ -249,8 +251,11 @@ def test_no_pty_option(server, keys, opt):
     harness.write_authorized_keys("alice", [opt + " " + keys.pub("alice_ed25519")])
     s = server()
     r = s.ssh("alice", "tty", flags=["-tt"])
-    assert "not a tty" in r.stdout, (r.stdout, r.stderr)
-    assert r.returncode == 1
+    # sshd's behaviour: the pty request fails and ssh -tt gives up.
+    assert "PTY allocation request failed" in r.stderr, (r.stdout, r.stderr)
+    assert r.returncode == 255 and "/dev/pts" not in r.stdout
+    r = s.ssh("alice", "tty")
+    assert "not a tty" in r.stdout and r.returncode == 1, (r.stdout, r.stderr)
     # Without the option the same request gets a pty.
     harness.write_authorized_keys("alice", [keys.pub("alice_ed25519")])
     r = ok(s.ssh("alice", "tty", flags=["-tt"]))

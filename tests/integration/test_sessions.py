@@ -31,7 +31,10 @@ class Shell:
         self.n += 1
         self.c.send("%s; echo __D$((%d+1))__\r" % (cmd, self.n))
         m = self.c.expect(rb"(?s)(.*?)__D%d__" % (self.n + 1), timeout)
-        return m.group(1).decode("utf-8", "replace").replace("\r", "")
+        out = m.group(1).decode("utf-8", "replace").replace("\r", "")
+        # bash's readline switches bracketed paste on and off around each
+        # command line.
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out)
 
 
 @pytest.fixture
@@ -127,6 +130,10 @@ def test_background_job_does_not_hold_connection(srv, shell_client):
     time.sleep(0.5)
     c.send("exit 0\r")
     assert c.wait(20) == 0
+    # The connection has ended: issue 3 wants every child of it ended
+    # too, the background job included.
+    assert harness.wait_for(lambda: not _alice_procs(), 10), \
+        "left behind after the connection ended: %r" % _alice_procs()
 
 
 def test_tty_command_with_t(srv):
@@ -138,17 +145,25 @@ def test_tty_command_with_t(srv):
         c.close()
 
 
+def _assert_pty_refused(r):
+    # As with sshd: the pty request is answered with failure, and a client
+    # that forced a tty (-tt) gives up rather than run without one.
+    assert "PTY allocation request failed" in r.stderr, (r.stdout, r.stderr)
+    assert r.returncode == 255 and "/dev/pts" not in r.stdout, (r.stdout, r.stderr)
+
+
 def test_permit_tty_no(server):
     s = server("PermitTTY no")
-    r = s.ssh("alice", "tty", flags=["-tt"])
+    _assert_pty_refused(s.ssh("alice", "tty", flags=["-tt"]))
+    # The same command without a pty request still runs.
+    r = s.ssh("alice", "tty")
     assert "not a tty" in r.stdout and r.returncode == 1, (r.stdout, r.stderr)
 
 
 def test_no_pty_key_option_shell(server, keys):
     harness.write_authorized_keys("alice", ["no-pty " + keys.pub("alice_ed25519")])
     s = server()
-    r = s.ssh("alice", "tty", flags=["-tt"])
-    assert "not a tty" in r.stdout, (r.stdout, r.stderr)
+    _assert_pty_refused(s.ssh("alice", "tty", flags=["-tt"]))
 
 
 def _poll_file(path, pattern, timeout=15):
