@@ -59,7 +59,8 @@ def client_env(extra=None):
            if not k.startswith(("SSH_", "LC_")) and k not in ("LANG", "DISPLAY")}
     env["TERM"] = "xterm"
     env["HOME"] = os.path.join(WORK, "clienthome")
-    os.makedirs(env["HOME"], mode=0o700, exist_ok=True)
+    # ssh-copy-id keeps its temporary files in the client's ~/.ssh.
+    os.makedirs(os.path.join(env["HOME"], ".ssh"), mode=0o700, exist_ok=True)
     if extra:
         env.update(extra)
     return env
@@ -387,7 +388,13 @@ class Server:
         return descendants(self.proc.pid) if self.proc else []
 
     def wait_idle(self, timeout=10):
-        return wait_for(lambda: not self.connections(), timeout)
+        """Waits until every connection has ended and its exit code has
+        been logged (a zombie is no longer served but not yet logged)."""
+        def idle():
+            log = self.log()
+            return not self.connections() and \
+                log.count("Spawned ") == len(re.findall(r"Child \d+ died with code", log))
+        return wait_for(idle, timeout)
 
     def stop(self):
         """Stops the listener; returns a list of problems (leftover

@@ -143,6 +143,9 @@ def test_rsync_with_partial_resync(srv, local):
     with open(src / "big.bin", "r+b") as f:
         f.seek(4 << 20)
         f.write(os.urandom(65536))
+    # Same size; a later mtime so rsync's quick check sees the change.
+    st = os.stat(src / "big.bin")
+    os.utime(src / "big.bin", (st.st_atime, st.st_mtime + 60))
     r = ok(run(["rsync", "-a", "--stats", "-e", e, str(src) + "/", dest],
                env=client_env(), timeout=120))
     matched = int(re.search(r"Matched data: ([\d,]+)", r.stdout).group(1).replace(",", ""))
