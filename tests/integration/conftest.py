@@ -71,6 +71,14 @@ _ASAN_ENV = {
     "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=99",
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
 }
+# GCC 12's ASan intercepts crypt(); when libcrypt only arrives later with
+# pam_unix.so (dlopen), the interceptor calls a NULL "real" function and
+# pam_unix crashes.  Loading libcrypt at start-up avoids that; ASan then
+# no longer comes first in the library list, hence verify_asan_link_order=0.
+_LIBCRYPT = "/lib/x86_64-linux-gnu/libcrypt.so.1"
+if os.path.exists(_LIBCRYPT):
+    _ASAN_ENV["LD_PRELOAD"] = _LIBCRYPT
+    _ASAN_ENV["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
 
 
 @pytest.fixture
