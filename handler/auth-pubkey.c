@@ -118,8 +118,9 @@ pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 	ssh_key_free(k);
 }
 
-/* Reads one file as the user would, so a path the user controls cannot
- * make root open something the user could not. */
+/* Checks and reads one file as the user: a path the user controls cannot
+ * make root open something the user could not, and the monitor needs no
+ * CAP_DAC_READ_SEARCH to reach a 0700 ~/.ssh (the unit does not grant it). */
 static int
 scan_as_user(const struct user_info *u, const struct settings *s, const char *path,
     const struct authkey_query *q, struct authkey_opts *ret, char *why, size_t whylen)
@@ -129,13 +130,15 @@ scan_as_user(const struct user_info *u, const struct settings *s, const char *pa
 	unsigned bad = 0;
 	int fd, r;
 
-	if (s->strict_modes && authkeys_check_modes(path, u->uid, u->dir, why, whylen) < 0)
-		return -EPERM;
 	getresuid(&ruid, &euid, &suid);
 	getresgid(&rgid, &egid, &sgid);
 	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(-1, u->gid, -1) < 0 ||
 	    setresuid(-1, u->uid, -1) < 0) {
 		r = -errno;
+		goto restore;
+	}
+	if (s->strict_modes && authkeys_check_modes(path, u->uid, u->dir, why, whylen) < 0) {
+		r = -EPERM;
 		goto restore;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
