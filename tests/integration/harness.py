@@ -606,7 +606,11 @@ class PtyClient:
         end = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < end:
             self._read(0.2)
-        return self.proc.wait(max(0.1, end - time.monotonic()))
+        try:
+            return self.proc.wait(max(0.1, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise AssertionError("client still running after %s s; output: %r" %
+                                 (timeout, self.buf[-2000:])) from None
 
     def close(self):
         if self.proc.poll() is None:
