@@ -34,8 +34,12 @@ LINK_DELAY_MS = 25
 ORDER = ["openssh", "dropbear", "tinysshd", "sshand"]
 
 
+T0 = time.monotonic()
+
+
 def log(msg):
-    print("bench: " + msg, file=sys.stderr, flush=True)
+    print("bench: [%4.0fs] %s" % (time.monotonic() - T0, msg),
+          file=sys.stderr, flush=True)
 
 
 def sh(cmd, **kw):
@@ -648,9 +652,11 @@ def transfer(s, size, cipher, direction, port=None):
     buf = bytearray(chunk)
     timeout = max(60.0, size / (4 * MIB))
     if direction == "up":
-        argv = ssh_argv(s, "cat >/dev/null", cipher, port)
+        # wc -c does what cat >/dev/null would, and proves every byte
+        # reached the user's command.
+        argv = ssh_argv(s, "wc -c", cipher, port)
         p = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     else:
         argv = ssh_argv(s, "head -c %d /dev/zero" % size, cipher, port)
@@ -659,6 +665,7 @@ def transfer(s, size, cipher, direction, port=None):
     killer = threading.Timer(timeout, p.kill)
     killer.start()
     t0 = None
+    err = None
     moved = base = 0
     try:
         if direction == "up":
@@ -674,6 +681,9 @@ def transfer(s, size, cipher, direction, port=None):
                     t0 = time.perf_counter()
                     base = moved
             p.stdin.close()
+            got = p.stdout.read().decode(errors="replace").strip()
+            if got != str(size):
+                err = f"the server's command read {got or 'nothing'}"
         else:
             fd = p.stdout.fileno()
             while True:
@@ -686,8 +696,6 @@ def transfer(s, size, cipher, direction, port=None):
                     base = moved
     except OSError as e:
         err = str(e)
-    else:
-        err = None
     rc = p.wait()
     t1 = time.perf_counter()
     killer.cancel()
@@ -696,7 +704,8 @@ def transfer(s, size, cipher, direction, port=None):
         return 0, 0, f"exit {rc} {stderr}" + (" (timeout)" if rc == -9
                                               else "")
     if err or moved != size or t0 is None:
-        return 0, 0, f"moved {moved} of {size} bytes {err or ''}"
+        return 0, 0, f"moved {moved} of {size} bytes" + (
+            f"; {err}" if err else "")
     return t1 - t0, size - base, None
 
 
@@ -848,7 +857,8 @@ TITLES = [
     ("latency_ms", "1. ssh true latency, ms (median [p25–p75])", "%.1f"),
     ("cpu_ms_per_conn", "2. server CPU per connection (user+sys), ms",
      "%.1f"),
-    ("throughput_MBps", "3. throughput through cat, MiB/s", "%.0f"),
+    ("throughput_MBps", "3. throughput (up: wc -c, down: head -c), MiB/s",
+     "%.0f"),
     ("throughput_server_cpu_s_per_GiB",
      "3. server CPU per GiB transferred, s", "%.2f"),
     ("memory_MiB", "4. memory per connection (server processes), MiB",
@@ -1021,34 +1031,22 @@ def main():
         rate_total, rate_rounds, mem_it, phase_n, ban_n = 30, 3, 3, 15, 15
     lat_it = 3 if smoke else 15
 
-    log("latency and CPU per connection")
-    b.latency(lat_it)
-    if sshand is not None:
-        b.phases(sshand, phase_n)
-    log("openssl speed")
-    b.res["openssl_speed_MBps"] = openssl_speed(1)
-    for cipher in (CHACHA, AESGCM):
-        for d in ("up", "down"):
-            log(f"throughput {d} {cipher} {big // MIB} MiB")
-            b.throughput(big, it, cipher, d)
-    log("memory per connection")
-    b.memory(mem_it)
-    for par in (1, 10):
-        log(f"connections per second, {par} parallel")
-        b.rate(par, rate_total if par == 1 else rate_total * 3, rate_rounds)
-    if sshand is not None:
-        log("banned address")
-        b.banned(sshand, ban_n)
-    log(f"sftp {sftp_size // MIB} MiB")
-    src = home + "/sftp-src.bin"
-    sh(["head", "-c", str(sftp_size), "/dev/urandom"],
-       stdout=open(src, "wb"))
-    os.chmod(src, 0o644)
-    b.sftp(src, sftp_size, it)
-    os.unlink(home + "/up.bin") if os.path.exists(home + "/up.bin") else None
-    method, port_of = setup_link(b.live(), 100)
-    for d in ("up", "down"):
-        log(f"delayed link ({method}) {d} {link_size // MIB} MiB")
+    def sftp_step():
+        src = home + "/sftp-src.bin"
+        sh(["head", "-c", str(sftp_size), "/dev/urandom"],
+           stdout=open(src, "wb"))
+        os.chmod(src, 0o644)
+        b.sftp(src, sftp_size, it)
+        for f in (src, home + "/up.bin"):
+            if os.path.exists(f):
+                os.unlink(f)
+
+    link = {}
+
+    def link_step(d):
+        if "port_of" not in link:
+            link["method"], link["port_of"] = setup_link(b.live(), 100)
+        port_of = link["port_of"]
         sizes = {}
         if not smoke:
             # A server with a small window would need minutes for 256 MiB;
@@ -1064,6 +1062,37 @@ def main():
         b.throughput(link_size, link_it, CHACHA, d, port_of=port_of,
                      section="link_MBps",
                      size_of=lambda s: sizes.get(s.name, link_size))
+
+    steps = [("latency and CPU per connection", lambda: b.latency(lat_it))]
+    if sshand is not None:
+        steps.append(("sshand phases", lambda: b.phases(sshand, phase_n)))
+    steps.append(("openssl speed", lambda: b.res.__setitem__(
+        "openssl_speed_MBps", openssl_speed(1))))
+    for cipher in (CHACHA, AESGCM):
+        for d in ("up", "down"):
+            steps.append((f"throughput {d} {cipher} {big // MIB} MiB",
+                          lambda c=cipher, d=d: b.throughput(big, it, c, d)))
+    steps.append(("memory per connection", lambda: b.memory(mem_it)))
+    for par in (1, 10):
+        steps.append((f"connections per second, {par} parallel",
+                      lambda p=par: b.rate(p, rate_total * (1 if p == 1
+                                                            else 3),
+                                           rate_rounds)))
+    if sshand is not None:
+        steps.append(("banned address", lambda: b.banned(sshand, ban_n)))
+    steps.append((f"sftp {sftp_size // MIB} MiB", sftp_step))
+    for d in ("up", "down"):
+        steps.append((f"delayed link {d} {link_size // MIB} MiB",
+                      lambda d=d: link_step(d)))
+    for title, fn in steps:
+        log(title)
+        try:
+            fn()
+        except Exception as e:
+            # One broken measurement must not cost the others' results.
+            log(f"{title}: {type(e).__name__}: {e}")
+            b.failures.append(f"{title}: {type(e).__name__}: {e}")
+    method = link.get("method", "none")
 
     for s in servers:
         s.stop()
