@@ -285,7 +285,6 @@ class Driver:
         (MaxAuthTries 6); BanMaxFailures 5 bans the address on the way;
         the next connection from there is refused."""
         import paramiko
-        src = "127.0.0.99"
 
         def act(t):
             n = 0
@@ -297,6 +296,7 @@ class Driver:
                 except (paramiko.SSHException, EOFError, OSError):
                     break
             return {"refusals": n}
+        # Both from 127.0.0.99 (addr() counts up from next_addr).
         self.next_addr, saved = 98, self.next_addr
         self.paramiko_conn(srv, "ban-tries", act)
         self.next_addr = 98
@@ -370,7 +370,7 @@ def inner(tmp):
         d.hostile(sf, keys)
         d.ban(sj)
         d.openssh(si, "invid", lambda o: si.ssh("alice", "true", opts=o))
-    except Exception as e:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - reported by test_inner_run_clean
         import traceback
         res["errors"].append(traceback.format_exc())
     for srv in servers:
