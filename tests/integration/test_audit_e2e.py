@@ -324,6 +324,7 @@ class Driver:
                     got += d
             except OSError as e:
                 c["recv_error"] = repr(e)
+            c["received"] = len(got)
         t1 = time.time()
         c["elapsed_usec"] = int((t1 - t0) * 1e6)
         c["start"], c["end"] = t0, t1
@@ -731,6 +732,11 @@ def test_grace_time_disconnect(e2e):
     # The version is exchanged before the key exchange the client stalls.
     assert d.get("SSHAND_CLIENT_VERSION", "SSH-2.0-idle_client") == "SSH-2.0-idle_client"
     assert 1500000 <= int(d["SSHAND_DURATION_USEC"]) <= 6000000, d
+    # The client sent its version line and read the server's version and
+    # KEXINIT: the byte counts must say so.
+    assert c["received"] > 0, c
+    assert int(d["SSHAND_BYTES_OUT"]) >= c["received"], (d, c)
+    assert int(d["SSHAND_BYTES_IN"]) >= len(b"SSH-2.0-idle_client\r\n"), d
 
 
 def test_ban_events(e2e):
@@ -751,6 +757,8 @@ def test_ban_events(e2e):
     check_common(e2e, "journal", c2, cid2, recs2)
     assert events(recs2)[:2] == ["connect", "rejected-banned"], events(recs2)
     assert int(recs2[1]["SSHAND_BAN_UNTIL"]) == int(ban["SSHAND_BAN_UNTIL"])
+    # Six password exchanges went both ways before the server gave up.
+    check_disconnect(c, recs[-1], "max-auth-tries")
 
 
 @pytest.mark.parametrize("server", SERVERS)
