@@ -80,6 +80,7 @@ INVOCATION = "0123456789ABCDEF0123456789abcdef"
 HOSTILE_USERS = {
     "newline": b"mallory\nSSHAND_USER=root\nMESSAGE=forged",
     "inject": b"SSHAND_USER=root",
+    "long": b"L" * 300,     # past MAX_USER_LEN, far below any packet limit
     "big": b"u" * 65536,
     "badutf8": b"bad\xff\xfe\xc3(\xed\xa0\x80\"}{\\x",
 }
