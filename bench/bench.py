@@ -10,6 +10,7 @@ the namespace; the real /etc, /etc/ssh and sshd are never touched.
 """
 
 import argparse
+import atexit
 import datetime
 import glob
 import json
@@ -830,6 +831,18 @@ def setup_link(servers, base):
 LINK_PROCS = []
 
 
+def cleanup(servers):
+    for s in servers:
+        s.stop()
+        dbg = getattr(s, "debug_instance", None)
+        if dbg is not None:
+            dbg.stop()
+    for p in LINK_PROCS:
+        p.terminate()
+        p.wait()
+    LINK_PROCS.clear()
+
+
 # ---------------------------------------------------------------- report
 
 def fmt(sm, unit_fmt="%.1f"):
@@ -1003,6 +1016,8 @@ def main():
     if ARGS.only:
         keep = ARGS.only.split(",")
         servers = [s for s in servers if s.name in keep]
+    # Whatever happens below, no server or relay outlives the bench.
+    atexit.register(cleanup, servers)
     for s in servers:
         s.start()
     time.sleep(0.3)
@@ -1094,10 +1109,7 @@ def main():
             b.failures.append(f"{title}: {type(e).__name__}: {e}")
     method = link.get("method", "none")
 
-    for s in servers:
-        s.stop()
-    for p in LINK_PROCS:
-        p.terminate()
+    cleanup(servers)
 
     res = b.res
     add_ratios(res)
