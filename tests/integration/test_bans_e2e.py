@@ -1,0 +1,418 @@
+"""Issue 4 end to end: the shared ban file through the real server, with
+the real OpenSSH client (sshpass for passwords) binding different loopback
+sources (ssh -b 127.0.0.x, and ::1 on a dual-stack listener).
+
+Each test uses its own server (and so its own ban file and audit trail);
+sources are chosen so that one test's failures never touch another's
+addresses.  What counts (handler/priv.c): each rejected password is one
+failure (BAN_FAIL_UNIT = 4 units); a connection that ends unauthenticated
+after trying counts one unless a password failure was already counted; one
+that never tried counts 1 unit (1/4).  sshandctl reports both "failures"
+and "failure_units".
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import BUILD, HOST, wait_for
+
+CTL = os.path.join(BUILD, "sshandctl")
+WRONG = "not-the-password-1"
+UNIT = 4
+EXIT_BANNED = 3
+
+
+# ---- helpers ----------------------------------------------------------------
+
+def ctl(s, *args, expect=0, as_json=True):
+    argv = [CTL, "-f", s.conf] + (["--json"] if as_json else []) + ["bans"] + list(args)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if expect is not None:
+        assert r.returncode == expect, "%s: rc %d\n%s%s" % (argv, r.returncode,
+                                                           r.stdout, r.stderr)
+    return r
+
+
+def show(s, addr):
+    """The ban file's entry for addr as sshandctl --json shows it (None
+    when there is none: then sshandctl exits 1)."""
+    r = ctl(s, "show", addr, expect=None)
+    doc = json.loads(r.stdout)
+    if doc.get("found") is False:
+        assert r.returncode == 1, r
+        return None
+    assert r.returncode == 0, r
+    return doc
+
+
+def banned(s, addr):
+    e = show(s, addr)
+    return bool(e and e["banned"])
+
+
+def units(s, addr):
+    e = show(s, addr)
+    return e["failure_units"] if e else 0
+
+
+def audit(s):
+    recs = []
+    try:
+        with open(s.audit_log) as f:
+            for line in f:
+                if line.strip():
+                    recs.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return recs
+
+
+def events(s, event, addr=None):
+    return [r for r in audit(s) if r.get("SSHAND_EVENT") == event and
+            (addr is None or r.get("SSHAND_REMOTE_ADDR") == addr)]
+
+
+def idle(s):
+    # Failures are recorded by the server as the connection ends: wait
+    # for every handler to have exited before reading the ban file.
+    assert s.wait_idle(15), "connections still served"
+
+
+def with_dest(argv, dest):
+    """An argv from harness with its user@127.0.0.1 swapped for dest."""
+    return [dest if a.endswith("@" + HOST) else a for a in argv]
+
+
+def password_login(s, src, pw=None, user="alice", dest_host=None):
+    pw = harness.password(user) if pw is None else pw
+    argv = s.password_argv(user, pw, "echo in-$((6*7))", flags=["-b", src])
+    if dest_host:
+        argv = with_dest(argv, "%s@%s" % (user, dest_host))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       env=harness.client_env())
+    idle(s)
+    return r
+
+
+def logged_in(r):
+    assert r.returncode == 0 and r.stdout == "in-42\n", \
+        "exit %d\nstdout: %r\nstderr: %r" % (r.returncode, r.stdout, r.stderr)
+
+
+def denied(r):
+    """Refused by authentication (the server spoke SSH)."""
+    assert r.returncode == 255 and "Permission denied" in r.stderr, \
+        "exit %d\nstdout: %r\nstderr: %r" % (r.returncode, r.stdout, r.stderr)
+
+
+def closed_before_banner(r):
+    """Turned away before the version exchange: OpenSSH says so in
+    kex_exchange_identification, and never got as far as authentication."""
+    assert r.returncode == 255, (r.returncode, r.stdout, r.stderr)
+    assert "kex_exchange_identification" in r.stderr, r.stderr
+    assert re.search(r"Connection (closed|reset)", r.stderr), r.stderr
+    assert "Permission denied" not in r.stderr and "in-42" not in r.stdout
+
+
+def fail(s, src, n=1, dest_host=None):
+    for _ in range(n):
+        denied(password_login(s, src, pw=WRONG, dest_host=dest_host))
+
+
+def raw_connect(s, src, send=None, port_host=HOST, timeout=10, wait_banner=False):
+    """Everything the server sends to a raw TCP connection from src (after
+    sending `send`, if any, at once or after the server's first bytes),
+    until it closes; a reset ends it too."""
+    fam = socket.AF_INET6 if ":" in port_host else socket.AF_INET
+    got = b""
+    with socket.socket(fam, socket.SOCK_STREAM) as c:
+        c.settimeout(timeout)
+        c.bind((src, 0))
+        c.connect((port_host, s.port))
+        try:
+            if wait_banner:
+                got = c.recv(256)
+            if send:
+                # The server may already have closed: that is an answer too.
+                c.sendall(send)
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                got += d
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    idle(s)
+    return got
+
+
+def first_bytes(s, src, port_host=HOST):
+    """The first bytes the server sends to src (the version banner when
+    not banned: the connection is then dropped and counts 1/4 against src),
+    or b"" when it closes without sending anything."""
+    fam = socket.AF_INET6 if ":" in port_host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as c:
+        c.settimeout(10)
+        c.bind((src, 0))
+        c.connect((port_host, s.port))
+        try:
+            got = c.recv(256)
+        except ConnectionResetError:
+            got = b""
+    idle(s)
+    return got
+
+
+# ---- banning ----------------------------------------------------------------
+
+def test_wrong_passwords_ban_the_source_only(server):
+    s = server("BanMaxFailures 3")
+    fail(s, "127.0.0.2", 2)
+    assert not banned(s, "127.0.0.2")
+    assert units(s, "127.0.0.2") == 2 * UNIT
+    fail(s, "127.0.0.2")
+    e = show(s, "127.0.0.2")
+    assert e["banned"] and e["bans"] == 1, e
+    # Default BanTime 1h.
+    assert 3500 <= e["banned_until_epoch"] - time.time() <= 3601, e
+
+    # Closed before the banner, even with the right password: a successful
+    # login cannot erase a ban, because there is none.
+    closed_before_banner(password_login(s, "127.0.0.2"))
+    assert first_bytes(s, "127.0.0.2") == b""
+
+    # The neighbour is untouched.
+    logged_in(password_login(s, "127.0.0.3"))
+    assert first_bytes(s, "127.0.0.3").startswith(b"SSH-2.0-")
+    assert not banned(s, "127.0.0.3")
+
+    idle(s)
+    assert s.exit_codes().count(EXIT_BANNED) == 2, s.exit_codes()
+    added = events(s, "ban-added")
+    assert [r["SSHAND_REMOTE_ADDR"] for r in added] == ["127.0.0.2"], added
+    assert int(added[0]["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"], added
+    rej = events(s, "rejected-banned")
+    assert [r["SSHAND_REMOTE_ADDR"] for r in rej] == ["127.0.0.2"] * 2, rej
+    assert all(int(r["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"] for r in rej)
+    # A banned connection gets no further than its connect record.
+    conns = {r["SSHAND_CONNECTION"] for r in rej}
+    later = [r["SSHAND_EVENT"] for r in audit(s) if r.get("SSHAND_CONNECTION") in conns]
+    assert sorted(set(later)) == ["connect", "rejected-banned"], later
+
+
+def test_exempt_source_never_banned(server):
+    s = server("BanMaxFailures 2\nBanExempt 127.0.0.4/32 192.0.2.0/24")
+    fail(s, "127.0.0.4", 4)
+    assert not banned(s, "127.0.0.4")
+    logged_in(password_login(s, "127.0.0.4"))
+    # Not even by hand.
+    r = ctl(s, "ban", "127.0.0.4", "1h", expect=None, as_json=False)
+    assert r.returncode != 0, (r.stdout, r.stderr)
+    logged_in(password_login(s, "127.0.0.4"))
+    assert events(s, "ban-added") == [] and events(s, "rejected-banned") == []
+    # The exemption is exact: the address next door is banned as usual.
+    fail(s, "127.0.0.5", 2)
+    closed_before_banner(password_login(s, "127.0.0.5"))
+
+
+def test_short_ban_expires(server):
+    s = server("BanMaxFailures 2\nBanTime 3s\nBanTimeMax 1m")
+    fail(s, "127.0.0.2", 2)
+    e = show(s, "127.0.0.2")
+    assert e["banned"] and e["banned_until_epoch"] - time.time() <= 3.5, e
+    closed_before_banner(password_login(s, "127.0.0.2"))
+    time.sleep(max(0, e["banned_until_epoch"] + 1.2 - time.time()))
+    logged_in(password_login(s, "127.0.0.2"))
+    assert not banned(s, "127.0.0.2")
+
+
+def test_sshandctl_unban_and_ban(server):
+    s = server("BanMaxFailures 2")
+    fail(s, "127.0.0.2", 2)
+    closed_before_banner(password_login(s, "127.0.0.2"))
+    ctl(s, "unban", "127.0.0.2", as_json=False)
+    logged_in(password_login(s, "127.0.0.2"))
+
+    ctl(s, "ban", "127.0.0.5", "1h", as_json=False)
+    e = show(s, "127.0.0.5")
+    assert e["banned"] and 3590 <= e["banned_until_epoch"] - time.time() <= 3601, e
+    closed_before_banner(password_login(s, "127.0.0.5"))
+    assert first_bytes(s, "127.0.0.5") == b""
+    rej = events(s, "rejected-banned", "127.0.0.5")
+    assert len(rej) == 2, audit(s)
+    assert int(rej[0]["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"]
+    # The list shows it, in both forms.
+    doc = json.loads(ctl(s, "list").stdout)
+    assert "127.0.0.5" in [x["address"] for x in doc["entries"] if x["banned"]], doc
+    assert "127.0.0.5" in ctl(s, "list", as_json=False).stdout
+    ctl(s, "unban", "127.0.0.5", as_json=False)
+    logged_in(password_login(s, "127.0.0.5"))
+
+
+# ---- what counts ------------------------------------------------------------
+
+def test_protocol_garbage_counts_a_quarter(server):
+    s = server("BanMaxFailures 1")
+    src = "127.0.0.6"
+    # Garbage sent at once (before the server's version line) and after it.
+    for i, late in ((1, False), (2, True), (3, False)):
+        got = raw_connect(s, src, b"GET / HTTP/1.0\r\n\r\n", wait_banner=late)
+        if late:
+            assert got.startswith(b"SSH-2.0-"), got
+        assert b"HTTP" not in got
+        assert units(s, src) == i, show(s, src)
+        assert not banned(s, src)
+    raw_connect(s, src, b"GET / HTTP/1.0\r\n\r\n", wait_banner=True)
+    assert banned(s, src), show(s, src)
+    assert first_bytes(s, src) == b""
+    assert [r["SSHAND_REMOTE_ADDR"] for r in events(s, "ban-added")] == [src]
+
+
+def test_preauth_timeout_counts_a_quarter(server):
+    s = server("BanMaxFailures 1\nLoginGraceTime 1")
+    src = "127.0.0.7"
+    with socket.socket() as c:
+        c.settimeout(10)
+        c.bind((src, 0))
+        c.connect((HOST, s.port))
+        assert c.recv(256).startswith(b"SSH-2.0-")
+        c.sendall(b"SSH-2.0-OpenSSH_9.2 silent\r\n")
+        try:
+            while c.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+    idle(s)
+    assert units(s, src) == 1, show(s, src)
+
+
+def test_each_wrong_password_counts_once(server):
+    # One wrong password, then the client gives up (NumberOfPasswordPrompts
+    # 1): the end of the connection adds nothing.
+    s = server()
+    fail(s, "127.0.0.8")
+    assert units(s, "127.0.0.8") == UNIT, show(s, "127.0.0.8")
+
+
+def test_refused_key_connection_counts_one(server):
+    s = server()
+    r = s.ssh("alice", "true", key="stranger1", flags=["-b", "127.0.0.9"])
+    assert r.returncode == 255, r.stderr
+    idle(s)
+    assert units(s, "127.0.0.9") == UNIT, show(s, "127.0.0.9")
+
+
+def test_max_auth_tries_counts(server):
+    s = server("MaxAuthTries 2\nBanMaxFailures 2")
+    keys = ["stranger1", "stranger2", "stranger3", "alice_ed25519"]
+    for i in (1, 2):
+        r = s.ssh("alice", "echo in", key=keys, flags=["-b", "127.0.0.10"])
+        assert r.returncode == 255 and "in" not in r.stdout, (r.stdout, r.stderr)
+        idle(s)
+        assert 4 in s.exit_codes()
+        if i == 1:
+            assert units(s, "127.0.0.10") == UNIT, show(s, "127.0.0.10")
+    assert banned(s, "127.0.0.10"), show(s, "127.0.0.10")
+    assert first_bytes(s, "127.0.0.10") == b""
+
+
+# ---- a damaged file ---------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["random", "truncated", "empty"])
+def test_damaged_ban_file_fails_open_and_is_rebuilt(server, damage):
+    s = server("BanMaxFailures 3")
+    fail(s, "127.0.0.2")
+    size = os.path.getsize(s.ban_file)
+    assert size > 0
+    with open(s.ban_file, "r+b") as f:
+        if damage == "random":
+            f.write(os.urandom(size))
+        elif damage == "truncated":
+            f.truncate(min(size - 1, 100))
+        else:
+            f.truncate(0)
+    # The next connection works (fail open) and the log says why loudly.
+    logged_in(password_login(s, "127.0.0.2"))
+    log = s.log()
+    assert re.search(r"ban file .* (damaged|rebuilt)", log), log[-3000:]
+    # The rebuilt file works: failures count again, and ban.
+    fail(s, "127.0.0.3", 3)
+    assert banned(s, "127.0.0.3")
+    closed_before_banner(password_login(s, "127.0.0.3"))
+    r = ctl(s, "list")
+    assert "127.0.0.3" in r.stdout
+
+
+# ---- IPv6 ---------------------------------------------------------------------
+
+class DualStackServer(harness.Server):
+    """The harness's server on [::] (v6, and v4 as mapped addresses)."""
+
+    def start(self):
+        for _ in range(5):
+            with socket.socket(socket.AF_INET6) as t:
+                t.bind(("::", 0))
+                self.port = t.getsockname()[1]
+            argv = ["systemd-socket-activate", "-l", "[::]:%d" % self.port,
+                    "--accept", self.binary, "-e", "-f", self.conf]
+            self.logf = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                         stdout=self.logf, stderr=self.logf,
+                                         start_new_session=True, cwd="/")
+            ok = wait_for(lambda: "Listening on" in self.log() or
+                          self.proc.poll() is not None, 10)
+            if ok and self.proc.poll() is None:
+                return self
+            self.proc.wait(5)
+            self.logf.close()
+            if "in use" not in self.log():
+                break
+        raise RuntimeError("systemd-socket-activate did not start:\n" + self.log())
+
+
+@pytest.fixture
+def dual_server(request, keys):
+    started = []
+
+    def factory(extra=""):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:70]
+        srv = DualStackServer(keys, "%s-v6-%d" % (name, len(started) + 1), extra)
+        started.append(srv)
+        return srv.start()
+
+    yield factory
+    problems = []
+    for srv in started:
+        problems += ["%s: %s\n%s" % (srv.dir, p, srv.log()[-3000:]) for p in srv.stop()]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def test_ipv6_and_mapped_ipv4(dual_server):
+    s = dual_server("BanMaxFailures 2")
+    # ::1 fails twice and is banned (as its /64).
+    fail(s, "::1", 2, dest_host="::1")
+    e = show(s, "::1")
+    assert e and e["banned"], e
+    assert e["prefix"] == 64, e
+    closed_before_banner(password_login(s, "::1", dest_host="::1"))
+    assert first_bytes(s, "::1", port_host="::1") == b""
+    # IPv4 through the same v6 socket arrives as ::ffff:127.0.0.x and counts
+    # as the IPv4 address: unaffected by the v6 ban, banned on its own.
+    logged_in(password_login(s, "127.0.0.3", dest_host="127.0.0.1"))
+    fail(s, "127.0.0.2", 2, dest_host="127.0.0.1")
+    assert banned(s, "127.0.0.2"), ctl(s, "list").stdout
+    assert show(s, "127.0.0.2")["prefix"] == 32
+    closed_before_banner(password_login(s, "127.0.0.2", dest_host="127.0.0.1"))
+    logged_in(password_login(s, "127.0.0.3", dest_host="127.0.0.1"))
+    addrs = {r["SSHAND_REMOTE_ADDR"] for r in events(s, "ban-added")}
+    assert addrs == {"::1", "127.0.0.2"}, addrs
+    rej = {r["SSHAND_REMOTE_ADDR"] for r in events(s, "rejected-banned")}
+    assert rej == {"::1", "127.0.0.2"}, rej
