@@ -1,0 +1,547 @@
+"""Issue 7 end to end: privilege separation seen from outside, with the real
+OpenSSH client against sshand under systemd-socket-activate.
+
+While a client waits at the password prompt, the network child (the child
+of the per-connection sshand whose uid is PrivsepUser, 5900 here) is
+inspected through /proc: ids, capability sets, no_new_privs, seccomp mode,
+dumpability, root directory and open descriptors.  After login every
+process of the connection is inspected again.  The monitor's side of the
+protocol is attacked by taking a duplicate of the network child's end of
+the socketpair (pidfd_open + pidfd_getfd, as root) and sending requests
+that are out of state or malformed.  Finally either side is killed.
+
+Which descriptors the network child may hold (handler/main.c,
+isolate_socket): 0 and 1 are /dev/null; 2 is the server's log because the
+harness runs `sshand -e` (under systemd it is the journal stream); then the
+TCP connection and the SOCK_SEQPACKET socketpair to the monitor.  Nothing
+else: not the ban file, not the audit trail, not the config.
+"""
+
+import ctypes
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import HOST, PRIVSEP_UID, WORK, PtyClient, wait_for
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CAPS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+ALICE_UID = harness.USERS["alice"][0]
+
+SYS_PIDFD_OPEN = 434
+SYS_PIDFD_GETFD = 438
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def mon_types():
+    """enum mon_type of handler/monitor.h as {name: value}, so the test
+    follows the header rather than a copy of it."""
+    with open(os.path.join(REPO, "handler", "monitor.h")) as f:
+        text = f.read()
+    body = re.search(r"enum mon_type\s*\{(.*?)\};", text, re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    out, v = {}, 0
+    for item in body.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, val = item.partition("=")
+        name = name.strip()
+        if val.strip():
+            v = int(val.strip(), 0)
+        out[name] = v
+        v += 1
+    return out
+
+
+MON = mon_types()
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def sstr(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return u32(len(b)) + b
+
+
+# ---- processes --------------------------------------------------------------
+
+def children(pid):
+    return [p for p, pp in harness.ppid_map().items() if pp == pid]
+
+
+def uid_of(pid):
+    st = harness.proc_status(pid)
+    return int(st["Uid"].split()[0]) if st else None
+
+
+def find_pair(s, timeout=15):
+    """(monitor pid, network child pid) of the server's only connection."""
+    def look():
+        conns = s.connections()
+        if len(conns) != 1:
+            return None
+        kids = [k for k in children(conns[0]) if uid_of(k) == PRIVSEP_UID]
+        return (conns[0], kids[0]) if len(kids) == 1 else None
+    pair = wait_for(look, timeout)
+    assert pair, "no monitor/network child pair; tree %r\n%s" % (
+        [(p, harness.proc_status(p) and harness.proc_status(p).get("Name"))
+         for p in s.tree()], s.log()[-3000:])
+    return pair
+
+
+def alive(pid):
+    st = harness.proc_status(pid)
+    return st is not None and not st.get("State", "").startswith(("Z", "X"))
+
+
+def gone(pids, timeout):
+    return wait_for(lambda: not any(alive(p) for p in pids), timeout)
+
+
+def confinement_problems(pid, uid, root_dir=None):
+    """What is wrong with a process that should be fully unprivileged."""
+    st = harness.proc_status(pid)
+    assert st, "process %d vanished" % pid
+    out = []
+    # Every test account's primary gid equals its uid.
+    for k in ("Uid", "Gid"):
+        got, want = st[k].split(), [str(uid)] * 4
+        if got != want:
+            out.append("%s %s, expected %s" % (k, got, want))
+    for k in CAPS:
+        if int(st[k], 16) != 0:
+            out.append("%s %s" % (k, st[k]))
+    if st.get("NoNewPrivs") != "1":
+        out.append("NoNewPrivs %s" % st.get("NoNewPrivs"))
+    if st.get("Seccomp") != "2":
+        out.append("Seccomp %s" % st.get("Seccomp"))
+    if root_dir is not None:
+        r = os.readlink("/proc/%d/root" % pid)
+        if os.path.realpath(r) != os.path.realpath(root_dir):
+            out.append("root %s, expected %s" % (r, root_dir))
+    return ["pid %d (%s): %s" % (pid, st.get("Name"), p) for p in out]
+
+
+def socket_inodes(table):
+    """Inodes of the sockets in /proc/net/<table> (tcp, tcp6, unix)."""
+    inodes = set()
+    with open("/proc/net/" + table) as f:
+        f.readline()  # the header
+        for line in f:
+            cols = line.split()
+            if table == "unix":
+                inodes.add(cols[6])
+            else:
+                inodes.add(cols[9])
+    return inodes
+
+
+def fd_map(pid):
+    d = "/proc/%d/fd" % pid
+    out = {}
+    for n in os.listdir(d):
+        try:
+            out[int(n)] = os.readlink(os.path.join(d, n))
+        except OSError:
+            pass
+    return out
+
+
+def classify_fds(pid):
+    """{fd: description}: '/dev/null', a path, 'tcp', 'unix' or the raw
+    link for anything else."""
+    tcp = socket_inodes("tcp") | socket_inodes("tcp6")
+    unix = socket_inodes("unix")
+    out = {}
+    for fd, link in fd_map(pid).items():
+        m = re.fullmatch(r"socket:\[(\d+)\]", link)
+        if m:
+            out[fd] = "tcp" if m.group(1) in tcp else "unix" if m.group(1) in unix else link
+        else:
+            out[fd] = link
+    return out
+
+
+def monitor_fd_of(netchild):
+    """The network child's end of the socketpair (its only unix socket)."""
+    fds = [fd for fd, kind in classify_fds(netchild).items() if kind == "unix"]
+    assert len(fds) == 1, classify_fds(netchild)
+    return fds[0]
+
+
+def grab_fd(pid, fd):
+    """A duplicate of another process's descriptor (root may: ptrace
+    access mode ATTACH_REALCREDS with CAP_SYS_PTRACE)."""
+    pidfd = _libc.syscall(SYS_PIDFD_OPEN, pid, 0)
+    if pidfd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_open(%d)" % pid)
+    try:
+        nfd = _libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+        if nfd < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd(%d, %d)" % (pid, fd))
+    finally:
+        os.close(pidfd)
+    return socket.socket(fileno=nfd)
+
+
+def audit(s):
+    recs = []
+    try:
+        with open(s.audit_log) as f:
+            for line in f:
+                if line.strip():
+                    recs.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return recs
+
+
+def exit_code_of(s, pid, timeout=15):
+    def code():
+        m = re.search(r"Child %d died with code (\d+)" % pid, s.log())
+        return int(m.group(1)) if m else None
+    wait_for(lambda: code() is not None, timeout)
+    return code()
+
+
+# ---- clients ----------------------------------------------------------------
+
+def password_client(s, cmd="echo logged-in"):
+    """ssh at the password prompt (a pty, so no sshpass): returns the
+    PtyClient once "password:" has been shown."""
+    argv = s.ssh_common() + [
+        "-o", "PreferredAuthentications=password",
+        "-o", "PubkeyAuthentication=no",
+        "-o", "NumberOfPasswordPrompts=1",
+        "alice@%s" % HOST, "--", cmd]
+    c = PtyClient(argv)
+    c.expect(r"password: ", 20)
+    return c
+
+
+def password_refused(s, c):
+    """The client at the prompt reads its terminal, not the network: it
+    notices a dead connection only when it sends the (right) password.
+    True if the server side is gone and the password then gets nowhere."""
+    if not wait_for(lambda: not s.connections(), 10):
+        return False
+    c.send(harness.password("alice") + "\n")
+    try:
+        rc = c.wait(15)
+    except AssertionError:
+        return False
+    return rc == 255 and b"logged-in" not in c.buf
+
+
+def session_client(s, cmd="sleep 30"):
+    """A key login running cmd (no pty); returns the Popen once the
+    session process exists."""
+    p = subprocess.Popen(s.ssh_argv("alice", cmd), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=harness.client_env())
+    mon, net = find_pair(s)
+    sess = wait_for(lambda: [k for k in children(mon) if k != net], 15)
+    assert sess, "no session process under the monitor\n" + s.log()[-3000:]
+    return p, mon, net, sess
+
+
+# ---- the network child before authentication --------------------------------
+
+def test_netchild_confined_at_password_prompt(server):
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        problems = confinement_problems(net, PRIVSEP_UID,
+                                        root_dir=os.path.join(WORK, "empty"))
+        assert not problems, problems
+        # Not dumpable: /proc/<pid> files belong to root, not to 5900.
+        assert os.stat("/proc/%d/status" % net).st_uid == 0
+        st = harness.proc_status(net)
+        assert st["Groups"] == "", st["Groups"]
+        # The monitor is still root (it holds PAM, the ban file, the config).
+        mst = harness.proc_status(mon)
+        assert mst["Uid"].split() == ["0"] * 4, mst["Uid"]
+
+        # Inspection changed nothing: the login goes through.
+        c.send(harness.password("alice") + "\n")
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+
+
+def test_netchild_fds_at_password_prompt(server):
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        fds = classify_fds(net)
+        kinds = sorted(fds.values())
+        expected = sorted(["/dev/null", "/dev/null", s.log_path, "tcp", "unix"])
+        assert kinds == expected, "network child fds: %r" % fds
+        assert fds[0] == fds[1] == "/dev/null" and fds[2] == s.log_path, fds
+    finally:
+        c.close()
+
+
+# ---- after login ------------------------------------------------------------
+
+def test_no_privilege_left_after_login(server):
+    s = server()
+    p, mon, net, sess = session_client(s)
+    try:
+        problems = []
+        # The monitor is alice now, with her seccomp profile.
+        problems += confinement_problems(mon, ALICE_UID)
+        problems += confinement_problems(net, PRIVSEP_UID,
+                                         root_dir=os.path.join(WORK, "empty"))
+        for pid in sess:
+            problems += confinement_problems(pid, ALICE_UID)
+        # Every process of the connection, whatever its place in the tree.
+        for pid in s.tree():
+            if pid not in [mon, net] + sess:
+                problems += confinement_problems(pid, ALICE_UID)
+        assert not problems, problems
+    finally:
+        p.kill()
+        p.wait(10)
+
+
+def test_netchild_fds_after_login(server):
+    """After login the network child holds what it held before plus the
+    session's pipes (SCM_RIGHTS from the monitor): still no file."""
+    s = server()
+    p, mon, net, sess = session_client(s)
+    try:
+        fds = classify_fds(net)
+        files = [v for v in fds.values()
+                 if not v.startswith(("pipe:", "tcp", "unix")) and
+                 v not in ("/dev/null", s.log_path)]
+        assert not files, fds
+        assert sorted(fds.values()).count("tcp") == 1, fds
+        assert sorted(fds.values()).count("unix") == 1, fds
+        # stdin, stdout, stderr of the session
+        assert len([v for v in fds.values() if v.startswith("pipe:")]) == 3, fds
+    finally:
+        p.kill()
+        p.wait(10)
+
+
+# ---- requests the monitor must refuse ---------------------------------------
+
+def _session_open():
+    """A well-formed MON_SESSION_OPEN: a shell on channel 0, no pty."""
+    return (bytes([MON["MON_SESSION_OPEN"]]) + u32(0) + u32(0) + sstr("") + u32(0) +
+            sstr("") + u32(80) + u32(24) + u32(0) + u32(0) + u32(0))
+
+
+PREAUTH_ATTACKS = {
+    # name: (the datagram, what the audit record's reason must say)
+    # "start a shell" before anyone logged in
+    "session-open-before-auth": (_session_open, r"not allowed before authentication"),
+    # a password request whose password field claims 100 bytes and has 2
+    "truncated-password": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+                                    u32(100) + b"ab"), r"malformed"),
+    # a user name field cut in the middle of its length
+    "truncated-length": (lambda: bytes([MON["MON_AUTH_PASSWORD"]]) + b"\x00\x00",
+                         r"malformed"),
+    # a type that does not exist
+    "unknown-type": (lambda: bytes([200]) + u32(0), r"malformed"),
+    # an answer only the monitor sends
+    "monitor-message": (lambda: bytes([MON["MON_AUTH_RESULT"]]) + u32(1) + u32(0),
+                        r"not allowed"),
+    # longer than MON_MAX_MSG: the monitor sees a truncated datagram
+    "oversized": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+                           sstr("x" * 70000)), r"malformed"),
+    # a second client version (the child sent the real one after kex)
+    "repeated-client-info": (lambda: bytes([MON["MON_CLIENT_INFO"]]) + sstr("SSH-2.0-x"),
+                             r"repeated|malformed"),
+}
+
+
+def _assert_violation(s, mon, net, client_done, before):
+    assert gone([mon, net], 10), "monitor/network child still alive: %r" % (
+        [(p, alive(p)) for p in (mon, net)])
+    code = exit_code_of(s, mon)
+    assert code not in (None, 0), "monitor exit code %r\n%s" % (code, s.log()[-3000:])
+    assert client_done(), "the client's connection survived"
+    recs = audit(s)[before:]
+    ev = [r.get("SSHAND_EVENT") for r in recs]
+    assert "privsep-violation" in ev, ev
+    v = recs[ev.index("privsep-violation")]
+    assert v.get("SSHAND_REMOTE_ADDR") == HOST, v
+    assert "privilege separation violation" in s.log()
+    return code, v
+
+
+@pytest.mark.parametrize("attack", list(PREAUTH_ATTACKS))
+def test_preauth_violation_kills_connection(server, attack):
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        before = len(audit(s))
+        sock = grab_fd(net, monitor_fd_of(net))
+        try:
+            sock.send(PREAUTH_ATTACKS[attack][0]())
+        finally:
+            sock.close()
+        code, rec = _assert_violation(s, mon, net, lambda: password_refused(s, c),
+                                      before)
+        assert code == 5, code  # EXIT_PROTOCOL
+        assert re.search(PREAUTH_ATTACKS[attack][1], rec.get("SSHAND_REASON", "")), rec
+    finally:
+        c.close()
+
+
+def test_grabbed_fd_alone_is_harmless(server):
+    """The control for the attacks: taking and closing a duplicate of the
+    child's end changes nothing, and a request allowed in this state (the
+    traffic statistics) is accepted."""
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        sock = grab_fd(net, monitor_fd_of(net))
+        try:
+            sock.send(bytes([MON["MON_STATS"]]) + u32(0) + u32(1) + u32(0) + u32(2) +
+                      sstr("client-closed"))
+        finally:
+            sock.close()
+        time.sleep(0.5)
+        assert alive(mon) and alive(net)
+        c.send(harness.password("alice") + "\n")
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+    assert "privsep-violation" not in [r.get("SSHAND_EVENT") for r in audit(s)]
+
+
+def test_fd_passed_to_monitor_is_a_violation(server):
+    """The same allowed request with a descriptor attached (SCM_RIGHTS):
+    the monitor never accepts descriptors from the child."""
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        before = len(audit(s))
+        sock = grab_fd(net, monitor_fd_of(net))
+        try:
+            with open("/dev/null", "rb") as f:
+                socket.send_fds(sock, [bytes([MON["MON_STATS"]]) + u32(0) + u32(1) +
+                                       u32(0) + u32(2) + sstr("client-closed")],
+                                [f.fileno()])
+        finally:
+            sock.close()
+        code, rec = _assert_violation(s, mon, net, lambda: password_refused(s, c),
+                                      before)
+        assert code == 5, code
+        assert "descriptor" in rec.get("SSHAND_REASON", ""), rec
+    finally:
+        c.close()
+
+
+def test_postauth_violation_kills_connection(server):
+    """An authentication request after login is out of state too; the
+    session started before must not outlive the connection."""
+    s = server()
+    p, mon, net, sess = session_client(s)
+    try:
+        before = len(audit(s))
+        sock = grab_fd(net, monitor_fd_of(net))
+        try:
+            sock.send(bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+                      sstr(harness.password("alice")))
+        finally:
+            sock.close()
+
+        def client_done():
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                return False
+            return p.returncode == 255
+        code, rec = _assert_violation(s, mon, net, client_done, before)
+        assert code == 5, code
+        assert "after authentication" in rec.get("SSHAND_REASON", ""), rec
+        assert gone(sess, 5), "session processes outlived the connection: %r" % sess
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+# ---- either side killed -----------------------------------------------------
+
+def test_kill_netchild_mid_session(server):
+    s = server()
+    p, mon, net, sess = session_client(s)
+    try:
+        before = len(audit(s))
+        os.kill(net, signal.SIGKILL)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the client's connection survived the network child")
+        assert p.returncode == 255, p.returncode
+        assert gone([mon, net] + sess, 10), \
+            "left running: %r" % [q for q in [mon, net] + sess if alive(q)]
+        assert wait_for(lambda: not harness.user_procs_left(), 5), \
+            harness.user_procs_left()
+        exit_code_of(s, mon)
+        ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
+        assert "session-end" in ev and "disconnect" in ev, ev
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+def test_kill_monitor_mid_session(server):
+    s = server()
+    p, mon, net, sess = session_client(s)
+    try:
+        os.kill(mon, signal.SIGKILL)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the client's connection survived the monitor")
+        assert p.returncode == 255, p.returncode
+        assert gone([net], 5), "network child outlived the monitor (PDEATHSIG)"
+        assert wait_for(lambda: not harness.user_procs_left(), 5), \
+            "left behind: %r" % harness.user_procs_left()
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+def test_kill_netchild_preauth(server):
+    s = server()
+    c = password_client(s)
+    try:
+        mon, net = find_pair(s)
+        before = len(audit(s))
+        os.kill(net, signal.SIGKILL)
+        assert gone([mon, net], 10)
+        assert password_refused(s, c)
+        exit_code_of(s, mon)
+        ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
+        assert "disconnect" in ev, ev
+    finally:
+        c.close()
