@@ -80,7 +80,7 @@ test: deps
 	$(MAKE) test-bins
 	$(MAKE) BUILD=build-asan SAN=1 unit-bins all
 	tests/run-unit $(BUILD) build-asan
-	tests/integration/run $(BUILD) build-asan
+	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
 
 run: deps all
 	@tests/demo/run $(BUILD)

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <libssh/libssh.h>
 #include <openssl/crypto.h>
@@ -911,6 +913,40 @@ setup_bind(struct net *n, ssh_bind *ret)
 	return 0;
 }
 
+/* The client sets no TCP_NODELAY for non-interactive sessions: when it
+ * writes two small packets in a row (NEWKEYS then the service request,
+ * say), the second waits for our ACK of the first, which Linux delays by
+ * up to 40 ms because we have nothing to send yet.  Quick ACKs remove
+ * those stalls; the mode is not sticky, so it is renewed around reads. */
+static void
+quickack(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+/* The key exchange, driven step by step so quick ACKs can be renewed. */
+static int
+key_exchange(struct net *n)
+{
+	int fd = ssh_get_fd(n->s), rc;
+
+	ssh_set_blocking(n->s, 0);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		quickack(fd);
+		rc = ssh_handle_key_exchange(n->s);
+		if (rc != SSH_AGAIN)
+			break;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+	}
+	ssh_set_blocking(n->s, 1);
+	return rc;
+}
+
 static uid_t privsep_uid;
 static gid_t privsep_gid;
 
@@ -977,7 +1013,7 @@ net_main(struct conn *c, int mon_fd)
 	}
 	phase("netsandbox", t0);
 
-	if (ssh_handle_key_exchange(n.s) != SSH_OK) {
+	if (key_exchange(&n) != SSH_OK) {
 		log_info("key exchange failed: %s", ssh_get_error(n.s));
 		n.exit_code = EXIT_PROTOCOL;
 		n.reason = "protocol-error";
@@ -1007,6 +1043,7 @@ net_main(struct conn *c, int mon_fd)
 	}
 	bool nonblocking = false;
 	while (!n.done) {
+		quickack(c->sock);
 		r = ssh_event_dopoll(n.ev, -1);
 		if (n.authenticated && !nonblocking) {
 			/* From here on the event loop flushes; a client that
