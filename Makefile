@@ -14,12 +14,15 @@ HARDEN  := -fstack-protector-strong -fPIE -fno-strict-aliasing -fvisibility=hidd
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lsystemd -lcap-ng -lseccomp -lcrypto) -lpam
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lsystemd -lcap-ng -lseccomp -lcrypto) -lpam $(SAN_LIBS)
 
 # The sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1`.
 ifeq ($(SAN),1)
 ALL_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=address,undefined
+# GCC 12 ASan intercepts crypt(); libcrypt must be loaded from the start,
+# not later by pam_unix, or the interceptor calls a NULL pointer.
+SAN_LIBS = -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 else
 ALL_CFLAGS  += -D_FORTIFY_SOURCE=2
 endif

@@ -26,6 +26,8 @@ enum {
 
 #define MAX_HOST_KEYS 8
 #define MAX_USER_LEN 255
+#define MAX_PASSWORD_LEN 1024
+#define MAX_COMMAND_LEN 32768	/* exec commands; sshd allows about 256 KiB */
 
 struct conn {
 	int sock;

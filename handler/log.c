@@ -92,7 +92,7 @@ static void
 sanitize(char *line)
 {
 	for (; *line; line++)
-		if ((unsigned char)*line < 0x20 || *line == 0x7f)
+		if ((unsigned char)*line < 0x20 || (unsigned char)*line >= 0x7f)
 			*line = '?';
 }
 

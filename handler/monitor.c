@@ -225,9 +225,12 @@ mon_recv(int fd, struct mon_msg *m, int flags)
 
 	m->len = m->pos = m->nfds = 0;
 	m->bad = false;
+	/* A peer that closes with our messages unread makes the next receive
+	 * fail once with ECONNRESET, though its own last messages are still
+	 * queued for us: read on. */
 	do
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (n < 0)
 		return -errno;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {

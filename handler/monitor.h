@@ -50,6 +50,7 @@ enum mon_type {
 	MON_KBDINT_PROMPTS,	/* name, instruction, n, (prompt, u32 echo)... */
 	MON_SESSION_STARTED,	/* id, u32 ok, u32 pty, error text; fds */
 	MON_EXIT,		/* id, u32 exited, u32 status, u32 signal, u32 core */
+	MON_TERMINATE,		/* reason: end the connection now (send MON_STATS first) */
 	_MON_TYPE_MAX,
 };
 

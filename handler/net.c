@@ -69,7 +69,11 @@ struct nchan {
 	bool lib_pending;		/* libssh holds data we left unconsumed */
 	bool client_eof;
 
-	/* Child → client. */
+	/* Child → client: what libssh did not take yet (it takes nothing
+	 * while a key re-exchange runs). */
+	uint8_t *obuf;
+	size_t o_off, o_len;
+	bool o_err;
 	bool out_eof, err_eof;
 	bool draining;			/* child exited: read what is left, then close */
 
@@ -85,7 +89,8 @@ struct net {
 	ssh_session s;
 	ssh_event ev;
 	struct ssh_server_callbacks_struct scb;
-	struct ssh_counter_struct rx, tx;
+	/* bytes on the wire both ways; payload bytes after decryption */
+	struct ssh_counter_struct sock_counter, raw_counter;
 	bool authenticated;
 	bool pty_ok;
 	bool kbd_active;
@@ -120,6 +125,11 @@ mon_call2(struct net *n, enum mon_type want, enum mon_type want2)
 	int r = mon_send(n->mon, &req);
 
 	mon_wipe(&req);
+	if (r == -EMSGSIZE) {
+		/* Too big to ask about (env requests, say): refuse, go on. */
+		log_info("request too large for the monitor, refused");
+		return r;
+	}
 	if (r < 0)
 		goto broken;
 	for (;;) {
@@ -135,6 +145,17 @@ broken:
 	log_errno(LOG_ERR, r, "monitor gone or protocol error");
 	net_fail(n, EXIT_INTERNAL, "monitor");
 	return r < 0 ? r : -EPROTO;
+}
+
+/* Client strings longer than the monitor accepts are cut one byte past
+ * the limit: the monitor then refuses them as what they are (an invalid
+ * user name, an overlong password) instead of seeing a malformed request. */
+static void
+put_bounded(struct mon_msg *m, const char *s, size_t max)
+{
+	size_t n = s ? strnlen(s, max) : 0;
+
+	mon_put_bytes(m, s ? s : "", n);
 }
 
 static int
@@ -175,8 +196,8 @@ on_auth_password(ssh_session s, const char *user, const char *password, void *ud
 		return SSH_AUTH_DENIED;
 	n->kbd_active = false;
 	mon_init(&req, MON_AUTH_PASSWORD);
-	mon_put_str(&req, user);
-	mon_put_str(&req, password);
+	put_bounded(&req, user, MAX_USER_LEN + 1);
+	put_bounded(&req, password, MAX_PASSWORD_LEN + 1);
 	if (mon_call(n, MON_AUTH_RESULT) < 0)
 		return SSH_AUTH_DENIED;
 	r = auth_result(n);
@@ -205,7 +226,7 @@ on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
 		return SSH_AUTH_DENIED;
 	n->kbd_active = false;
 	mon_init(&req, MON_AUTH_PUBKEY);
-	mon_put_str(&req, user);
+	put_bounded(&req, user, MAX_USER_LEN + 1);
 	mon_put_str(&req, b64);
 	mon_put_u32(&req, signature_state == SSH_PUBLICKEY_STATE_VALID);
 	ssh_string_free_char(b64);
@@ -275,10 +296,11 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 		mon_init(&req, MON_KBDINT_ANSWERS);
 		mon_put_u32(&req, (uint32_t)na);
 		for (int i = 0; i < na; i++)
-			mon_put_str(&req, ssh_userauth_kbdint_getanswer(s, (unsigned)i));
+			put_bounded(&req, ssh_userauth_kbdint_getanswer(s, (unsigned)i),
+			    MAX_PASSWORD_LEN + 1);
 	} else {
 		mon_init(&req, MON_KBDINT_START);
-		mon_put_str(&req, ssh_message_auth_user(msg));
+		put_bounded(&req, ssh_message_auth_user(msg), MAX_USER_LEN + 1);
 	}
 	if (mon_call2(n, MON_KBDINT_PROMPTS, MON_AUTH_RESULT) < 0) {
 		ssh_message_reply_default(msg);
@@ -316,6 +338,7 @@ chan_free(struct nchan *c)
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->pend);
+	free(c->obuf);
 	if (c->ch != NULL) {
 		ssh_remove_channel_callbacks(c->ch, &c->cb);
 		ssh_channel_free(c->ch);
@@ -546,6 +569,11 @@ start_session(struct nchan *c, enum mon_session_kind kind, const char *arg)
 
 	if (c->started || c->failed || n->done)
 		return -1;
+	if (strlen(arg) > MAX_COMMAND_LEN) {
+		log_info("command of %zu bytes refused (limit %d)", strlen(arg),
+		    MAX_COMMAND_LEN);
+		return -1;
+	}
 	mon_init(&req, MON_SESSION_OPEN);
 	mon_put_u32(&req, c->id);
 	mon_put_u32(&req, kind);
@@ -639,9 +667,11 @@ on_channel_open(ssh_session s, void *ud)
 	if (c == NULL)
 		return NULL;
 	c->pend = malloc(RELAY_CHUNK);
+	c->obuf = malloc(RELAY_CHUNK);
 	c->ch = ssh_channel_new(s);
-	if (c->pend == NULL || c->ch == NULL) {
+	if (c->pend == NULL || c->obuf == NULL || c->ch == NULL) {
 		free(c->pend);
+		free(c->obuf);
 		if (c->ch)
 			ssh_channel_free(c->ch);
 		free(c);
@@ -673,24 +703,47 @@ on_channel_open(ssh_session s, void *ud)
 
 /* ---- relay ---- */
 
+/* Hands pending output to libssh; true when nothing is left pending. */
+static bool
+flush_output(struct nchan *c)
+{
+	while (c->o_len > c->o_off) {
+		uint32_t n = (uint32_t)(c->o_len - c->o_off);
+		int w = c->o_err ? ssh_channel_write_stderr(c->ch, c->obuf + c->o_off, n) :
+		    ssh_channel_write(c->ch, c->obuf + c->o_off, n);
+
+		if (w < 0) {
+			net_fail(c->n, EXIT_OK, "connection-error");
+			c->o_off = c->o_len = 0;
+			return true;
+		}
+		if (w == 0)
+			return false;	/* rekey or closed window: later */
+		c->o_off += (size_t)w;
+	}
+	c->o_off = c->o_len = 0;
+	return true;
+}
+
 static void
 read_output(struct nchan *c, int fd, bool is_err)
 {
-	static uint8_t buf[RELAY_CHUNK];
 	uint32_t win = ssh_channel_window_size(c->ch);
-	size_t want = win < sizeof(buf) ? win : sizeof(buf);
+	size_t want = win < RELAY_CHUNK ? win : RELAY_CHUNK;
 	ssize_t r;
 
+	if (!flush_output(c))
+		return;
 	if (want == 0)
 		return;		/* wait for the client's window to open */
 	do
-		r = read(fd, buf, want);
+		r = read(fd, c->obuf, want);
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
-		if (is_err)
-			ssh_channel_write_stderr(c->ch, buf, (uint32_t)r);
-		else
-			ssh_channel_write(c->ch, buf, (uint32_t)r);
+		c->o_len = (size_t)r;
+		c->o_off = 0;
+		c->o_err = is_err;
+		flush_output(c);
 		return;
 	}
 	if (r < 0 && errno == EAGAIN) {
@@ -744,7 +797,8 @@ reg(struct net *n, struct nchan *c, int fd, unsigned *cur, unsigned want)
 static void
 sync_channel(struct net *n, struct nchan *c)
 {
-	bool window = !c->client_closed && ssh_channel_window_size(c->ch) > 0;
+	bool window = !c->client_closed && c->o_len == 0 &&
+	    ssh_channel_window_size(c->ch) > 0;
 	unsigned want_in = (c->in_fd >= 0 && (c->pend_len > 0 || c->lib_pending)) ? POLLOUT : 0;
 	unsigned want_out = (c->out_fd >= 0 && !c->out_eof && window) ? POLLIN : 0;
 	unsigned want_err = (c->err_fd >= 0 && !c->err_eof && window) ? POLLIN : 0;
@@ -768,6 +822,8 @@ static void
 maybe_finish(struct nchan *c)
 {
 	if (c->finished || !c->exited)
+		return;
+	if (!c->client_closed && !flush_output(c))
 		return;
 	if (c->pty && !c->out_eof && !c->client_closed) {
 		c->draining = true;
@@ -800,6 +856,15 @@ handle_async(struct net *n, struct mon_msg *m)
 	struct nchan *c;
 	uint32_t id;
 
+	if (mon_type(m) == MON_TERMINATE) {
+		static char reason[64];
+		char *r = mon_get_str(m, sizeof(reason) - 1);
+
+		snprintf(reason, sizeof(reason), "%s", r ? r : "terminated");
+		free(r);
+		net_fail(n, EXIT_NOAUTH, reason);
+		return 0;
+	}
 	if (mon_type(m) != MON_EXIT) {
 		log_error("unexpected message %d from the monitor", mon_type(m));
 		return -EPROTO;
@@ -843,6 +908,8 @@ relay_round(struct net *n)
 
 	for (c = n->chans; c; c = next) {
 		next = c->next;
+		if (c->o_len > 0 && !c->client_closed)
+			flush_output(c);
 		if (c->started && c->lib_pending && c->pend_len == 0 && !c->client_closed) {
 			flush_input(c);
 			maybe_close_input(c);
@@ -926,7 +993,10 @@ quickack(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-/* The key exchange, driven step by step so quick ACKs can be renewed. */
+static int on_monitor(socket_t fd, int revents, void *ud);
+
+/* The key exchange, driven step by step so quick ACKs can be renewed and
+ * the monitor can end a client that stalls in it. */
 static int
 key_exchange(struct net *n)
 {
@@ -934,14 +1004,22 @@ key_exchange(struct net *n)
 
 	ssh_set_blocking(n->s, 0);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+		    { .fd = n->mon, .events = POLLIN } };
 
 		quickack(fd);
 		rc = ssh_handle_key_exchange(n->s);
 		if (rc != SSH_AGAIN)
 			break;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
+		if (pfd[1].revents) {
+			on_monitor(n->mon, pfd[1].revents, n);
+			if (n->done) {
+				rc = SSH_ERROR;
+				break;
+			}
+		}
 	}
 	ssh_set_blocking(n->s, 1);
 	return rc;
@@ -971,7 +1049,7 @@ net_main(struct conn *c, int mon_fd)
 		log_error("accepting the connection: %s", ssh_get_error(b));
 		return EXIT_INTERNAL;
 	}
-	ssh_set_counters(n.s, &n.tx, &n.rx);
+	ssh_set_counters(n.s, &n.sock_counter, &n.raw_counter);
 	n.scb = (struct ssh_server_callbacks_struct){
 		.userdata = &n,
 		.auth_password_function = on_auth_password,
@@ -985,6 +1063,14 @@ net_main(struct conn *c, int mon_fd)
 	    (c->global->password_authentication ? SSH_AUTH_METHOD_PASSWORD : 0) |
 	    (c->global->pubkey_authentication ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
 	    (c->global->kbd_interactive_authentication ? SSH_AUTH_METHOD_INTERACTIVE : 0));
+
+	/* Only the monitor writes audit records and the ban file: the child
+	 * must not hold them. */
+	audit_trail_close();
+	if (c->bans != NULL) {
+		ban_close(c->bans);
+		c->bans = NULL;
+	}
 
 	/* OpenSSL reads its configuration and seeds its generator lazily;
 	 * neither is possible once chrooted and filtered. */
@@ -1014,9 +1100,10 @@ net_main(struct conn *c, int mon_fd)
 	phase("netsandbox", t0);
 
 	if (key_exchange(&n) != SSH_OK) {
-		log_info("key exchange failed: %s", ssh_get_error(n.s));
-		n.exit_code = EXIT_PROTOCOL;
-		n.reason = "protocol-error";
+		if (!n.done) {
+			log_info("key exchange failed: %s", ssh_get_error(n.s));
+			net_fail(&n, EXIT_PROTOCOL, "protocol-error");
+		}
 		goto out;
 	}
 	phase("kex", t0);
@@ -1061,16 +1148,18 @@ net_main(struct conn *c, int mon_fd)
 		}
 	}
 out:
+	/* The monitor may be waiting for our last word to end the connection:
+	 * it comes first, the disconnect after. */
+	mon_init(&req, MON_STATS);
+	mon_put_u64(&req, n.sock_counter.in_bytes);
+	mon_put_u64(&req, n.sock_counter.out_bytes);
+	mon_put_str(&req, n.reason ? n.reason : "client-closed");
+	mon_send(n.mon, &req);
 	if (ssh_is_connected(n.s)) {
 		/* Push out what is still queued (exit-status, last output). */
 		ssh_set_blocking(n.s, 1);
 		ssh_blocking_flush(n.s, 2000);
 		ssh_disconnect(n.s);
 	}
-	mon_init(&req, MON_STATS);
-	mon_put_u64(&req, n.rx.in_bytes);
-	mon_put_u64(&req, n.tx.out_bytes);
-	mon_put_str(&req, n.reason ? n.reason : "client-closed");
-	mon_send(n.mon, &req);
 	return n.exit_code;
 }

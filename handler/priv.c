@@ -152,11 +152,47 @@ record_ban_failure(struct priv *p, unsigned weight)
 
 /* Ends the connection from the monitor's side: the child is killed, the
  * reason audited, and the process exits with code. */
+static void handle_stats(struct priv *p, struct mon_msg *m);
+static void end_sessions(struct priv *p);
+
+/* Asks the child to end and waits a moment for its last word (byte
+ * counts); it may be stuck, so the wait is bounded. */
+static void
+drain_child(struct priv *p, const char *reason)
+{
+	uint64_t deadline = now_usec() + 1000000;
+
+	mon_init(&out, MON_TERMINATE);
+	mon_put_str(&out, reason);
+	if (mon_send(p->mon, &out) < 0)
+		return;
+	while (now_usec() < deadline) {
+		struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
+		int r = poll(&pfd, 1, (int)((deadline - now_usec()) / 1000) + 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || mon_recv(p->mon, &in, MSG_DONTWAIT) < 0)
+			return;
+		mon_clear_fds(&in);
+		if (mon_type(&in) == MON_STATS)
+			handle_stats(p, &in);
+		mon_wipe(&in);
+	}
+}
+
 static void __attribute__((noreturn))
 finish(struct priv *p, int code, const char *reason)
 {
 	struct audit_fields f = AUDIT_FIELDS_INIT;
 
+	if (!p->net_gone && p->net_pid > 0 && strcmp(reason, "privsep-violation") != 0)
+		drain_child(p, reason);
+	if (p->authed) {
+		end_sessions(p);
+		pam_finish(p->pam);
+		p->pam = NULL;
+	}
 	if (!p->net_gone && p->net_pid > 0) {
 		/* Best effort: the child also dies with us (PDEATHSIG). */
 		kill(p->net_pid, SIGKILL);
@@ -254,10 +290,6 @@ auth_failed(struct priv *p, const char *method, const char *reason,
 		if (reply)
 			reply_auth(p, MON_AUTH_DISCONNECT);
 		log_info("maximum authentication attempts exceeded (%u)", s->max_auth_tries);
-		/* Let the child send its disconnect message, then end. */
-		mon_init(&out, MON_NONE);
-		struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
-		poll(&pfd, 1, 1000);
 		finish(p, EXIT_NOAUTH, "max-auth-tries");
 	}
 	if (reply)
@@ -310,7 +342,7 @@ handle_password(struct priv *p, struct mon_msg *m)
 {
 	uint64_t start = now_usec();
 	char *user = mon_get_str(m, MAX_USER_LEN + 1);
-	char *pw = mon_get_str(m, 1024);
+	char *pw = mon_get_str(m, MAX_PASSWORD_LEN + 1);
 	struct user_info u = { 0 };
 	struct settings *s;
 	struct pam_ctx *pam = NULL;
@@ -332,6 +364,11 @@ handle_password(struct priv *p, struct mon_msg *m)
 	    (!known || (root_allowed(s, &u, false, false) && !u.locked));
 	if (!s->permit_empty_passwords && pw[0] == '\0')
 		allowed = false;
+	if (strlen(pw) > MAX_PASSWORD_LEN) {
+		/* Cut by the child; never right, but still a failed attempt. */
+		allowed = false;
+		pw[0] = '\0';
+	}
 	/* PAM runs for every name, so the work done does not tell whether the
 	 * user exists. */
 	r = pam_auth_password(p->c, known ? user : PAM_NOUSER, pw,
@@ -470,7 +507,7 @@ kbdint_round(void *ud, const char *instruction, size_t n, const char *const *pro
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		answers[i] = mon_get_str(&in, 1024);
+		answers[i] = mon_get_str(&in, MAX_PASSWORD_LEN + 1);
 		if (answers[i] == NULL) {
 			for (size_t k = 0; k < i; k++) {
 				explicit_bzero(answers[k], strlen(answers[k]));
@@ -801,7 +838,7 @@ static void
 handle_session_open(struct priv *p, struct mon_msg *m)
 {
 	uint32_t id = mon_get_u32(m), kind = mon_get_u32(m);
-	char *arg = mon_get_str(m, MON_MAX_STR);
+	char *arg = mon_get_str(m, MAX_COMMAND_LEN);
 	uint32_t want_pty = mon_get_u32(m);
 	char *term = mon_get_str(m, 64);
 	uint32_t cols = mon_get_u32(m), rows = mon_get_u32(m);
@@ -877,6 +914,7 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 	sp.term = term;
 	sp.cols = cols, sp.rows = rows, sp.xpix = xpix, sp.ypix = ypix;
 	sp.env = env;
+	sp.monitor = getpid();
 	r = session_start(&sp, &proc);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot start a session");
@@ -1165,10 +1203,7 @@ postauth_loop(struct priv *p, int sfd)
 		}
 	}
 	p->net_gone = true;
-	end_sessions(p);
 	waitpid(p->net_pid, NULL, 0);
-	pam_finish(p->pam);
-	p->pam = NULL;
 	finish(p, EXIT_OK, p->reason[0] ? p->reason : "client-closed");
 }
 

@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "handler/session.h"
@@ -43,6 +44,10 @@ child_exec(const struct session_spec *sp, const char *tty)
 	enum sandbox_profile prof;
 
 	base = base ? base + 1 : shell;
+	/* If the monitor dies (killed, crashed), the session hangs up too;
+	 * under systemd the unit's cgroup catches the rest. */
+	if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != sp->monitor)
+		_exit(126);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int s = 1; s < NSIG; s++)

@@ -19,6 +19,7 @@ struct session_spec {
 	const char *term;
 	unsigned cols, rows, xpix, ypix;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
+	pid_t monitor;			/* the parent: the child dies with it */
 };
 
 struct session_proc {

@@ -249,7 +249,8 @@ def password_refused(s, c):
 def session_client(s, cmd="sleep 30"):
     """A key login running cmd (no pty); returns the Popen once the
     session process exists."""
-    p = subprocess.Popen(s.ssh_argv("alice", cmd), stdin=subprocess.DEVNULL,
+    # stdin stays open: at the client's EOF the child's stdin pipe closes.
+    p = subprocess.Popen(s.ssh_argv("alice", cmd), stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=harness.client_env())
     mon, net = find_pair(s)
