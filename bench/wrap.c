@@ -1,6 +1,6 @@
 /* bench-wrap: run one per-connection server and record what it cost.
  *
- * Usage: bench-wrap OUTDIR PROGRAM [ARGS...]
+ * Usage: bench-wrap [-t] OUTDIR PROGRAM [ARGS...]
  *
  * systemd-socket-activate starts this in place of the server.  It becomes a
  * child subreaper, so every process of the connection (privsep children,
@@ -9,6 +9,13 @@
  * server's stderr goes to OUTDIR/PID.err (PID = the server's pid) so phase
  * logs of concurrent connections never interleave; the totals go to
  * OUTDIR/PID.rus, written atomically (rename) once the last process is gone.
+ *
+ * -t: every stderr line is prefixed "@USEC " (CLOCK_MONOTONIC when it was
+ * read, as start_us is), by a helper process reading a pipe.  The phase
+ * lines of sshand are relative to its main(); a stamp on one of them places
+ * main() on the wrapper's clock, so fork + exec + dynamic linking, which no
+ * log line can see, becomes measurable.  The helper's CPU is counted, so
+ * -t is only for the instance whose phases are read, never the measured one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +38,42 @@ now_usec(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Copy the pipe to out, each line prefixed with the time it was read. */
+static void
+stamper(int in, int out)
+{
+	char buf[8192], line[8192 + 32];
+	size_t have = 0;
+	ssize_t n;
+	int bol = 1;
+
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		long long t = now_usec();
+		for (ssize_t i = 0; i < n; i++) {
+			if (bol) {
+				have += (size_t)snprintf(line + have,
+				    sizeof(line) - have, "@%lld ", t);
+				bol = 0;
+			}
+			line[have++] = buf[i];
+			if (buf[i] == '\n' || have >= sizeof(line) - 32) {
+				if (write(out, line, have) < 0)
+					_exit(1);
+				have = 0;
+				bol = buf[i] == '\n';
+			}
+		}
+	}
+	if (have > 0 && write(out, line, have) < 0)
+		_exit(1);
+	_exit(0);
+}
+
 static long long
 tv_usec(const struct timeval *tv)
 {
@@ -43,16 +86,23 @@ main(int argc, char **argv)
 	char path[4096], tmp[4200], buf[64];
 	struct rusage ru;
 	long long t0, t1;
-	int status = 0, st, fd, nfds = 0, i;
+	int status = 0, st, fd, nfds = 0, i, stamp = 0, pfd[2] = { -1, -1 };
 	pid_t pid, w;
 	const char *lfds;
 	FILE *f;
 
+	if (argc > 1 && strcmp(argv[1], "-t") == 0) {
+		stamp = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-wrap OUTDIR PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: bench-wrap [-t] OUTDIR PROGRAM [ARGS...]\n");
 		return 2;
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		return 111;
+	if (stamp && pipe2(pfd, O_CLOEXEC) != 0)
 		return 111;
 	t0 = now_usec();
 	pid = fork();
@@ -66,7 +116,8 @@ main(int argc, char **argv)
 		}
 		snprintf(path, sizeof(path), "%s/%ld.err", argv[1],
 		    (long)getpid());
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+		fd = stamp ? pfd[1] :
+		    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 		if (fd >= 0) {
 			dup2(fd, 2);
 			close(fd);
@@ -87,6 +138,18 @@ main(int argc, char **argv)
 		dup2(fd, 1);
 		if (fd > 2)
 			close(fd);
+	}
+	if (stamp) {
+		/* Forked only now, so it holds none of the connection's fds. */
+		snprintf(path, sizeof(path), "%s/%ld.err", argv[1], (long)pid);
+		if (fork() == 0) {
+			close(pfd[1]);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+			    O_CLOEXEC, 0600);
+			stamper(pfd[0], fd);
+		}
+		close(pfd[0]);
+		close(pfd[1]);
 	}
 
 	for (;;) {
