@@ -101,6 +101,7 @@ struct net {
 	unsigned nchans;
 	uint32_t next_id;
 	bool mon_registered;
+	bool in_write;			/* inside ssh_channel_write */
 };
 
 static struct mon_msg req, rep;
@@ -709,8 +710,15 @@ flush_output(struct nchan *c)
 {
 	while (c->o_len > c->o_off) {
 		uint32_t n = (uint32_t)(c->o_len - c->o_off);
-		int w = c->o_err ? ssh_channel_write_stderr(c->ch, c->obuf + c->o_off, n) :
+		int w;
+
+		/* libssh may run our event loop's callbacks from inside the
+		 * write (while waiting out a rekey): on_fd must not read and
+		 * write this same buffer again meanwhile. */
+		c->n->in_write = true;
+		w = c->o_err ? ssh_channel_write_stderr(c->ch, c->obuf + c->o_off, n) :
 		    ssh_channel_write(c->ch, c->obuf + c->o_off, n);
+		c->n->in_write = false;
 
 		if (w < 0) {
 			net_fail(c->n, EXIT_OK, "connection-error");
@@ -764,8 +772,8 @@ on_fd(socket_t fd, int revents, void *ud)
 {
 	struct nchan *c = ud;
 
-	if (c->finished)
-		return 0;
+	if (c->finished || c->n->in_write)
+		return 0;	/* level-triggered: it comes back next round */
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->client_closed) {
 		if (fd == c->out_fd && !c->out_eof)
 			read_output(c, fd, false);

@@ -164,8 +164,8 @@ drain_child(struct priv *p, const char *reason)
 
 	mon_init(&out, MON_TERMINATE);
 	mon_put_str(&out, reason);
-	if (mon_send(p->mon, &out) < 0)
-		return;
+	/* The child may have ended already, its last word still queued. */
+	mon_send(p->mon, &out);
 	while (now_usec() < deadline) {
 		struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
 		int r = poll(&pfd, 1, (int)((deadline - now_usec()) / 1000) + 1);
