@@ -1058,6 +1058,11 @@ net_main(struct conn *c, int mon_fd)
 		return EXIT_INTERNAL;
 	}
 	ssh_set_counters(n.s, &n.sock_counter, &n.raw_counter);
+	if (c->global->rekey_limit > 0) {
+		uint64_t limit = c->global->rekey_limit;
+
+		ssh_options_set(n.s, SSH_OPTIONS_REKEY_DATA, &limit);
+	}
 	n.scb = (struct ssh_server_callbacks_struct){
 		.userdata = &n,
 		.auth_password_function = on_auth_password,

@@ -71,6 +71,7 @@ settings_dump(const struct settings *s, FILE *f)
 	fprintf(f, "ciphers %s\n", or_default(s->ciphers, "default"));
 	fprintf(f, "macs %s\n", or_default(s->macs, "default"));
 	fprintf(f, "hostkeyalgorithms %s\n", or_default(s->hostkey_algorithms, "default"));
+	fprintf(f, "rekeylimit %u\n", s->rekey_limit);
 	fprintf(f, "logingracetime %u\n", s->login_grace_time);
 	fprintf(f, "loglevel %s\n", log_level_name(s->log_level));
 	fprintf(f, "privsepuser %s\n", or_default(s->privsep_user, "none"));

@@ -22,6 +22,8 @@ static const struct keyword keywords[KW__COUNT] = {
 	{ "Ciphers", KW_CIPHERS, T_ALGOS, GLOBAL, false, F(ciphers), 0, 0 },
 	{ "MACs", KW_MACS, T_ALGOS, GLOBAL, false, F(macs), 0, 0 },
 	{ "HostKeyAlgorithms", KW_HOSTKEYALGORITHMS, T_ALGOS, GLOBAL, false, F(hostkey_algorithms), 0, 0 },
+	/* Bytes only (sshd also takes suffixes and a time); 0: libssh's default. */
+	{ "RekeyLimit", KW_REKEYLIMIT, T_UINT, GLOBAL, false, F(rekey_limit), 0, 1u << 31 },
 	{ "LoginGraceTime", KW_LOGINGRACETIME, T_TIME, GLOBAL, false, F(login_grace_time), 0, TIME_MAX_S },
 	{ "LogLevel", KW_LOGLEVEL, T_LOGLEVEL, GLOBAL, false, F(log_level), 0, 0 },
 	{ "PrivsepUser", KW_PRIVSEPUSER, T_USERNAME, GLOBAL, false, F(privsep_user), 0, 0 },

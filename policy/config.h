@@ -49,6 +49,7 @@ struct settings {
 	char *ciphers;
 	char *macs;
 	char *hostkey_algorithms;
+	unsigned rekey_limit;			/* RekeyLimit, bytes; 0 = libssh default */
 	unsigned login_grace_time;		/* LoginGraceTime, s, 0 = none; 60 */
 	enum log_level log_level;		/* LogLevel INFO */
 	char *privsep_user;			/* PrivsepUser sshand */

@@ -301,3 +301,25 @@ def test_client_that_stops_reading(srv):
     finally:
         p.kill()
         p.wait()
+
+
+@pytest.mark.parametrize("cipher", ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"])
+def test_transfer_across_many_rekeys(server, file256m, cipher):
+    """Output the relay could not hand over while a key re-exchange ran was
+    once dropped (short downloads) and then sent twice (long ones): stream
+    64 MiB each way with a rekey every 1 MiB and compare."""
+    s = server("RekeyLimit 1048576")
+    opts = ["Ciphers=" + cipher, "RekeyLimit=1M"]
+    want = 64 << 20
+    src = harness.make_random_file(os.path.join(WORK, "random64m"), want)
+    r = subprocess.run(s.ssh_argv("alice", "cat " + src, opts=opts),
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=240,
+                       env=client_env())
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) == want
+    assert hashlib.sha256(r.stdout).hexdigest() == sha256_file(src)
+    with open(src, "rb") as f:
+        r = subprocess.run(s.ssh_argv("alice", "sha256sum", opts=opts), stdin=f,
+                           capture_output=True, timeout=240, env=client_env())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0].decode() == sha256_file(src)
