@@ -32,7 +32,7 @@ CTL_SRC     := policy/sshandctl.c $(wildcard policy/ctl-*.c)
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
 # The parts of handler/ that unit tests link (no libssh session state).
-HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c)
+HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -78,12 +78,15 @@ deps:
 	@tests/deps.sh test
 
 # Unit tests in the normal and in the sanitizer build, then the integration
-# suite (in a private mount namespace: see tests/integration/run).
+# suite (in a private mount namespace: see tests/integration/run), then a
+# few iterations of every benchmark so the harness cannot rot (no figures
+# are asserted: performance claims come from make bench only).
 test: deps
 	$(MAKE) test-bins
 	$(MAKE) BUILD=build-asan SAN=1 unit-bins all
 	tests/run-unit $(BUILD) build-asan
 	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
+	$(MAKE) bench-smoke
 
 run: deps all
 	@tests/demo/run $(BUILD)
