@@ -41,39 +41,6 @@ base64(const uint8_t *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
-int
-pubkey_blob_from_base64(const char *b64, uint8_t *out, size_t max, size_t *ret_len)
-{
-	uint32_t v = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	for (const char *c = b64; *c; c++) {
-		int d;
-
-		if (*c >= 'A' && *c <= 'Z') d = *c - 'A';
-		else if (*c >= 'a' && *c <= 'z') d = *c - 'a' + 26;
-		else if (*c >= '0' && *c <= '9') d = *c - '0' + 52;
-		else if (*c == '+') d = 62;
-		else if (*c == '/') d = 63;
-		else if (*c == '=') { pad++; continue; }
-		else return -EINVAL;
-		if (pad > 0)
-			return -EINVAL;
-		v = v << 6 | (uint32_t)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= max)
-				return -EINVAL;
-			out[n++] = (uint8_t)(v >> bits);
-		}
-	}
-	if (pad > 2 || n == 0)
-		return -EINVAL;
-	*ret_len = n;
-	return 0;
-}
-
 /* The key from its wire blob (libssh 0.10 imports blobs only as base64
  * with the type named separately). */
 static ssh_key

@@ -61,8 +61,6 @@ void pam_finish(struct pam_ctx *p);
 int pubkey_authorized(const struct user_info *u, const struct settings *s,
     const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
     char *why, size_t whylen);
-/* Decodes the base64 form of a key blob; -EINVAL if malformed or too big. */
-int pubkey_blob_from_base64(const char *b64, uint8_t *out, size_t max, size_t *ret_len);
 /* "SHA256:..." of a key blob, or "unknown". */
 void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
 

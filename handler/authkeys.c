@@ -119,8 +119,8 @@ b64_value(unsigned char c)
 }
 
 /* Strict base64: whole quanta, '=' only as final padding. */
-static int
-b64_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
+int
+authkeys_base64_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
     size_t *ret_len)
 {
 	size_t i, o = 0, pad = 0;
@@ -651,7 +651,7 @@ match_line(const char *line, const struct authkey_query *q,
 		r = -ENOMEM;
 		goto out;
 	}
-	if (b64_decode(b64, b64len, blob, AUTHKEYS_MAX_BLOB, &bloblen) < 0) {
+	if (authkeys_base64_decode(b64, b64len, blob, AUTHKEYS_MAX_BLOB, &bloblen) < 0) {
 		err = "bad base64 key data";
 		r = -EINVAL;
 		goto malformed;

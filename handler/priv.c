@@ -413,7 +413,7 @@ handle_pubkey(struct priv *p, struct mon_msg *m)
 	int r = 0;
 
 	if (!mon_done(m) || user == NULL || b64 == NULL ||
-	    pubkey_blob_from_base64(b64, blob, sizeof(blob), &blen) < 0) {
+	    authkeys_base64_decode(b64, strlen(b64), blob, sizeof(blob), &blen) < 0) {
 		free(user);
 		free(b64);
 		violation(p, "malformed publickey request");
@@ -455,6 +455,29 @@ handle_pubkey(struct priv *p, struct mon_msg *m)
 	settings_free(s);
 }
 
+/* Waits for the child's next request; LoginGraceTime ends the wait and
+ * the connection. */
+static void
+wait_preauth(struct priv *p)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
+		uint64_t now = now_usec();
+		int timeout = p->deadline ? (now >= p->deadline ? 0 :
+		    (int)((p->deadline - now) / 1000) + 1) : -1;
+		int r = poll(&pfd, 1, timeout);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			log_info("login grace time exceeded for %s port %u",
+			    p->c->audit.remote_addr, p->c->audit.remote_port);
+			finish(p, EXIT_NOAUTH, "grace-time");
+		}
+		return;
+	}
+}
+
 /* One PAM conversation round through the network child. */
 static int
 kbdint_round(void *ud, const char *instruction, size_t n, const char *const *prompts,
@@ -475,19 +498,7 @@ kbdint_round(void *ud, const char *instruction, size_t n, const char *const *pro
 		mon_put_u32(&out, echo[i]);
 	}
 	send_or_die(p);
-	for (;;) {
-		struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
-		uint64_t now = now_usec();
-		int timeout = p->deadline ? (now >= p->deadline ? 0 :
-		    (int)((p->deadline - now) / 1000) + 1) : -1;
-
-		r = poll(&pfd, 1, timeout);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			finish(p, EXIT_NOAUTH, "grace-time");
-		break;
-	}
+	wait_preauth(p);
 	r = mon_recv(p->mon, &in, 0);
 	if (r < 0) {
 		p->net_gone = r == -EPIPE;
@@ -624,19 +635,7 @@ preauth_loop(struct priv *p)
 			mon_wipe(&p->pushback);
 			p->have_pushback = false;
 		} else {
-			struct pollfd pfd = { .fd = p->mon, .events = POLLIN };
-			uint64_t now = now_usec();
-			int timeout = p->deadline ? (now >= p->deadline ? 0 :
-			    (int)((p->deadline - now) / 1000) + 1) : -1;
-
-			r = poll(&pfd, 1, timeout);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r == 0) {
-				log_info("login grace time exceeded for %s port %u",
-				    p->c->audit.remote_addr, p->c->audit.remote_port);
-				finish(p, EXIT_NOAUTH, "grace-time");
-			}
+			wait_preauth(p);
 			r = mon_recv(p->mon, m, 0);
 			if (r == -EPIPE) {
 				p->net_gone = true;
