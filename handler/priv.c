@@ -1130,19 +1130,23 @@ static void
 end_sessions(struct priv *p)
 {
 	uint64_t start = now_usec();
+	size_t left;
 
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (p->sess[i].live)
 			kill(-p->sess[i].pid, SIGHUP);
-	signal_sessions(p, SIGHUP);
-	while ((any_live(p) || signal_sessions(p, 0) > 0) &&
-	    now_usec() - start < KILL_GRACE_USEC) {
+	/* Each scan reads every /proc/PID/stat: in the common case (nothing
+	 * left) this first one is the only one. */
+	left = signal_sessions(p, SIGHUP);
+	while ((any_live(p) || left > 0) && now_usec() - start < KILL_GRACE_USEC) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 		reap(p);
+		left = signal_sessions(p, 0);
 	}
-	signal_sessions(p, SIGKILL);
+	if (left > 0)
+		signal_sessions(p, SIGKILL);
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (p->sess[i].live) {
 			kill(-p->sess[i].pid, SIGKILL);
