@@ -435,14 +435,6 @@ main(int argc, char **argv)
 
 	if (load_config(c.config_path, &c.cfg, &c.global) < 0)
 		return EXIT_CONFIG;
-	struct passwd *pw = getpwnam(c.global->privsep_user);
-	if (pw == NULL || pw->pw_uid == 0) {
-		log_error("PrivsepUser %s: %s", c.global->privsep_user, pw ? "must not be root" :
-		    "no such user (make install creates it)");
-		return EXIT_CONFIG;
-	}
-	c.privsep_uid = pw->pw_uid;
-	c.privsep_gid = pw->pw_gid;
 	if (c.debug == 0)
 		log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
 		    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
@@ -453,6 +445,16 @@ main(int argc, char **argv)
 
 	check_ban(&c);
 	phase("bancheck", c.start_usec);
+
+	/* After the ban check: a banned source costs no NSS lookup. */
+	struct passwd *pw = getpwnam(c.global->privsep_user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_error("PrivsepUser %s: %s", c.global->privsep_user, pw ? "must not be root" :
+		    "no such user (make install creates it)");
+		return EXIT_CONFIG;
+	}
+	c.privsep_uid = pw->pw_uid;
+	c.privsep_gid = pw->pw_gid;
 
 	if (load_host_keys(&c) < 0)
 		return EXIT_CONFIG;
