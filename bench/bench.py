@@ -1096,10 +1096,10 @@ def table(res, names):
         out.append("")
         out.append("Goals for sshand (issue 8); ratios are to OpenSSH in "
                    "this run")
-        out.append("  %-46s %-28s %-22s %s" % ("", "measured", "goal",
+        out.append("  %-46s %-28s %-24s %s" % ("", "measured", "goal",
                                                "verdict"))
         for row in g:
-            out.append("  %-46s %-28s %-22s %s" % (
+            out.append("  %-46s %-28s %-24s %s" % (
                 row["goal"], row["measured"], row["target"],
                 row["verdict"]))
     return "\n".join(out)
