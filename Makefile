@@ -8,13 +8,13 @@ MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-PKGS    := libssh libsystemd libcap-ng libseccomp libcrypto
+PKGS    := libssh libcap-ng libseccomp libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 HARDEN  := -fstack-protector-strong -fPIE -fno-strict-aliasing -fvisibility=hidden
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lsystemd -lcap-ng -lseccomp -lcrypto) -lpam $(SAN_LIBS)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lcap-ng -lseccomp -lcrypto) -lpam $(SAN_LIBS)
 
 # The sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1`.
 ifeq ($(SAN),1)

@@ -3,7 +3,7 @@
 # Usage: tests/deps.sh build|test|run|bench
 set -euo pipefail
 
-build=(gcc make pkg-config libssh-dev libsystemd-dev libcap-ng-dev
+build=(gcc make pkg-config libssh-dev libcap-ng-dev
        libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
