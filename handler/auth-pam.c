@@ -116,6 +116,17 @@ reason_of(int rc, bool known)
 	}
 }
 
+/* A module that maps names must not authenticate one account and leave
+ * us logging in another (OpenSSH checks this too). */
+static bool
+user_changed(struct pam_ctx *p, const char *user)
+{
+	const void *item = NULL;
+
+	return pam_get_item(p->h, PAM_USER, &item) != PAM_SUCCESS || item == NULL ||
+	    strcmp(item, user) != 0;
+}
+
 static int
 start(const struct conn *c, const char *user, struct pam_ctx *p)
 {
@@ -146,6 +157,8 @@ run(const struct conn *c, const char *user, bool allow_empty, struct pam_ctx *p,
 		return -EIO;
 	}
 	rc = pam_authenticate(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS && user_changed(p, user))
+		rc = PAM_PERM_DENIED;
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
 	p->password = NULL;

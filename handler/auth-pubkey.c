@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <libssh/libssh.h>
+#include <openssl/evp.h>
 
 #include "handler/auth.h"
 #include "handler/log.h"
@@ -41,48 +41,25 @@ base64(const uint8_t *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
-/* The key from its wire blob (libssh 0.10 imports blobs only as base64
- * with the type named separately). */
-static ssh_key
-key_from_blob(const uint8_t *blob, size_t len)
-{
-	char type[64], *b64;
-	uint32_t tl;
-	ssh_key k = NULL;
-
-	if (len < 4 || len > 16384)
-		return NULL;
-	tl = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
-	if (tl == 0 || tl >= sizeof(type) || tl > len - 4)
-		return NULL;
-	memcpy(type, blob + 4, tl);
-	type[tl] = '\0';
-	b64 = malloc(len / 3 * 4 + 8);
-	if (b64 == NULL)
-		return NULL;
-	base64(blob, len, b64);
-	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &k) != SSH_OK)
-		k = NULL;
-	free(b64);
-	return k;
-}
-
+/* "SHA256:" and the unpadded base64 of the blob's digest, as ssh-keygen
+ * prints it.  Computed on the bytes alone: the root monitor does not run a
+ * key parser on what the network child sends. */
 void
 pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 {
-	ssh_key k = key_from_blob(blob, len);
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char b64[64];
+	size_t n;
 
 	snprintf(buf, buflen, "unknown");
-	if (k != NULL &&
-	    ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0 &&
-	    (fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL)
-		snprintf(buf, buflen, "%s", fp);
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(k);
+	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return;
+	base64(md, mdlen, b64);
+	n = strlen(b64);
+	while (n > 0 && b64[n - 1] == '=')
+		b64[--n] = '\0';
+	snprintf(buf, buflen, "SHA256:%s", b64);
 }
 
 /* Checks and reads one file as the user: a path the user controls cannot

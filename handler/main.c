@@ -210,29 +210,6 @@ load_config(const char *path, struct config **ret_cfg, struct settings **ret_s)
 	return 0;
 }
 
-static int
-load_host_keys(struct conn *c)
-{
-	for (size_t i = 0; i < c->global->host_keys.n; i++) {
-		const char *path = c->global->host_keys.v[i];
-		ssh_key k = NULL;
-
-		if (c->n_host_keys >= MAX_HOST_KEYS)
-			break;
-		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) != SSH_OK) {
-			log_warning("host key %s: cannot be loaded, skipped", path);
-			continue;
-		}
-		c->host_keys[c->n_host_keys++] = k;
-	}
-	if (c->n_host_keys == 0) {
-		log_error("no usable host key (HostKey in %s); create them with "
-		    "'sshandctl hostkeys'", c->config_path);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static char *
 read_banner(const char *path)
 {
@@ -475,7 +452,10 @@ main(int argc, char **argv)
 		log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
 		    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 		    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR);
-	audit_trail_open(c.global->audit_log, NULL);
+	r = audit_trail_open(c.global->audit_log, NULL);
+	if (r < 0)
+		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "
+		    "is not audited", c.global->audit_log);
 	audit_emit(AUDIT_CONNECT, &c.audit, NULL);
 	phase("config", c.start_usec);
 
@@ -492,10 +472,7 @@ main(int argc, char **argv)
 	c.privsep_uid = pw->pw_uid;
 	c.privsep_gid = pw->pw_gid;
 
-	if (load_host_keys(&c) < 0)
-		return EXIT_CONFIG;
 	c.banner_text = read_banner(c.global->banner);
-	phase("hostkeys", c.start_usec);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");

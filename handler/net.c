@@ -937,6 +937,32 @@ relay_round(struct net *n)
 
 /* ---- setup ---- */
 
+/* Loaded here, by the child while it is still root, so the monitor (which
+ * later runs as the user) never holds a private host key. */
+static int
+load_host_keys(struct conn *c)
+{
+	for (size_t i = 0; i < c->global->host_keys.n; i++) {
+		const char *path = c->global->host_keys.v[i];
+		ssh_key k = NULL;
+
+		if (c->n_host_keys >= MAX_HOST_KEYS)
+			break;
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) != SSH_OK) {
+			log_warning("host key %s: cannot be loaded, skipped", path);
+			continue;
+		}
+		c->host_keys[c->n_host_keys++] = k;
+	}
+	if (c->n_host_keys == 0) {
+		log_error("no usable host key (HostKey in %s); create them with "
+		    "'sshandctl hostkeys'", c->config_path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+
 /* libssh's own logger formats times with localtime(), which reads
  * /etc/localtime: not possible in the sandbox.  Ours needs no file. */
 static void
@@ -1048,6 +1074,12 @@ net_main(struct conn *c, int mon_fd)
 	privsep_uid = c->privsep_uid;
 	privsep_gid = c->privsep_gid;
 
+	if (load_host_keys(c) < 0) {
+		n.reason = "server-error";
+		n.exit_code = EXIT_CONFIG;
+		goto report;
+	}
+	phase("hostkeys", t0);
 	if (setup_bind(&n, &b) < 0)
 		return EXIT_CONFIG;
 	n.s = ssh_new();
@@ -1078,8 +1110,13 @@ net_main(struct conn *c, int mon_fd)
 	    (c->global->kbd_interactive_authentication ? SSH_AUTH_METHOD_INTERACTIVE : 0));
 
 	/* Only the monitor writes audit records and the ban file: the child
-	 * must not hold them. */
+	 * must not hold them, nor a journal socket on which it could write
+	 * entries with any fields.  It logs to stderr when that is a log
+	 * (-e), and is otherwise silent: its failures reach the audit trail
+	 * through the monitor (MON_STATS reasons). */
 	audit_trail_close();
+	log_setup(c->log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_NONE,
+	    c->debug ? LOG_DEBUG : LOG_INFO);
 	if (c->bans != NULL) {
 		ban_close(c->bans);
 		c->bans = NULL;
@@ -1161,6 +1198,7 @@ net_main(struct conn *c, int mon_fd)
 		}
 	}
 out:
+report:
 	/* The monitor may be waiting for our last word to end the connection:
 	 * it comes first, the disconnect after. */
 	mon_init(&req, MON_STATS);
@@ -1168,7 +1206,7 @@ out:
 	mon_put_u64(&req, n.sock_counter.out_bytes);
 	mon_put_str(&req, n.reason ? n.reason : "client-closed");
 	mon_send(n.mon, &req);
-	if (ssh_is_connected(n.s)) {
+	if (n.s != NULL && ssh_is_connected(n.s)) {
 		/* Push out what is still queued (exit-status, last output). */
 		ssh_set_blocking(n.s, 1);
 		ssh_blocking_flush(n.s, 2000);

@@ -227,11 +227,13 @@ violation(struct priv *p, const char *what)
 	finish(p, EXIT_PROTOCOL, "privsep-violation");
 }
 
-/* Settings for a user (NULL: unknown user, global + Address blocks). */
+/* Settings for a login name.  An unknown name is matched by name (with no
+ * groups), as sshd does, so Match blocks do not tell known users from
+ * unknown ones. */
 static struct settings *
-resolve(struct priv *p, const struct user_info *u)
+resolve(struct priv *p, const char *name, const struct user_info *u)
 {
-	struct match_ctx ctx = { .addr = p->c->audit.remote_addr };
+	struct match_ctx ctx = { .addr = p->c->audit.remote_addr, .user = name };
 	struct settings *s = NULL;
 
 	if (u != NULL) {
@@ -311,6 +313,12 @@ auth_succeeded(struct priv *p, struct user_info *u, struct settings *s,
 		if (r != 1) {
 			auth_failed(p, method, reason ? reason : "account", s, false,
 			    now_usec(), true);
+			if (p->have_keyopts) {
+				/* Options of a refused key must not carry over
+				 * to a later login on this connection. */
+				authkey_opts_clear(&p->keyopts);
+				p->have_keyopts = false;
+			}
 			user_info_free(u);
 			settings_free(s);
 			return;
@@ -333,7 +341,7 @@ user_for(struct priv *p, const char *name, struct user_info *ret_u,
 	bool known = user_lookup(name, ret_u) == 0;
 
 	audit_user(p, name);
-	*ret_s = resolve(p, known ? ret_u : NULL);
+	*ret_s = resolve(p, name, known ? ret_u : NULL);
 	return known;
 }
 
@@ -367,7 +375,7 @@ handle_password(struct priv *p, struct mon_msg *m)
 	if (strlen(pw) > MAX_PASSWORD_LEN) {
 		/* Cut by the child; never right, but still a failed attempt. */
 		allowed = false;
-		pw[0] = '\0';
+		explicit_bzero(pw, strlen(pw));
 	}
 	/* PAM runs for every name, so the work done does not tell whether the
 	 * user exists. */
@@ -504,6 +512,8 @@ kbdint_round(void *ud, const char *instruction, size_t n, const char *const *pro
 		p->net_gone = r == -EPIPE;
 		finish(p, EXIT_NOAUTH, "client-closed");
 	}
+	if (in.nfds > 0)
+		violation(p, "descriptors passed to the monitor");
 	if (mon_type(&in) != MON_KBDINT_ANSWERS) {
 		/* The client moved on to another request: abandon this
 		 * conversation and handle that request next. */
@@ -562,16 +572,11 @@ handle_kbdint(struct priv *p, struct mon_msg *m)
 	known = user_for(p, user, &u, &s);
 	allowed = s->kbd_interactive_authentication &&
 	    (!known || (root_allowed(s, &u, false, false) && !u.locked));
-	if (!s->kbd_interactive_authentication) {
-		free(user);
-		user_info_free(&u);
-		auth_failed(p, "keyboard-interactive", "method-disabled", s, false,
-		    start, true);
-		settings_free(s);
-		return;
-	}
-	r = pam_auth_kbdint(p->c, known ? user : PAM_NOUSER, s->permit_empty_passwords,
-	    kbdint_round, p, &pam, &reason);
+	/* Refused users (method disabled by a Match block, root, locked) go
+	 * through the same conversation as everyone, as a placeholder user,
+	 * so prompts and timing tell nothing. */
+	r = pam_auth_kbdint(p->c, known && allowed ? user : PAM_NOUSER,
+	    s->permit_empty_passwords, kbdint_round, p, &pam, &reason);
 	if (r == 1 && allowed && known) {
 		free(user);
 		auth_succeeded(p, &u, s, "keyboard-interactive", pam);
@@ -581,7 +586,9 @@ handle_kbdint(struct priv *p, struct mon_msg *m)
 		pam_finish(pam);
 	if (!known)
 		reason = "unknown-user";
-	else if (r == 1)
+	else if (!s->kbd_interactive_authentication)
+		reason = "method-disabled";
+	else if (!allowed)
 		reason = u.uid == 0 ? "root-login-refused" : "account-locked";
 	log_info("Failed keyboard-interactive for %s%s from %s port %u",
 	    known ? "" : "invalid user ", user, p->c->audit.remote_addr,
@@ -637,11 +644,10 @@ preauth_loop(struct priv *p)
 		} else {
 			wait_preauth(p);
 			r = mon_recv(p->mon, m, 0);
-			if (r == -EPIPE) {
-				p->net_gone = true;
-				waitpid(p->net_pid, NULL, 0);
+			if (r == -EPIPE)
+				/* No wait: a child that closed the socket but
+				 * lives on dies with us (PDEATHSIG). */
 				finish(p, EXIT_NOAUTH, p->reason[0] ? p->reason : "client-closed");
-			}
 			if (r < 0)
 				violation(p, "malformed message");
 		}
@@ -1191,8 +1197,10 @@ postauth_loop(struct priv *p, int sfd)
 		r = mon_recv(p->mon, &in, MSG_DONTWAIT);
 		if (r == -EAGAIN)
 			continue;
-		if (r < 0)
+		if (r == -EPIPE)
 			break;	/* the network child ended */
+		if (r < 0)
+			violation(p, "malformed message");
 		if (in.nfds > 0)
 			violation(p, "descriptors passed to the monitor");
 		switch (mon_type(&in)) {
@@ -1206,7 +1214,6 @@ postauth_loop(struct priv *p, int sfd)
 		}
 	}
 	p->net_gone = true;
-	waitpid(p->net_pid, NULL, 0);
 	finish(p, EXIT_OK, p->reason[0] ? p->reason : "client-closed");
 }
 
@@ -1225,10 +1232,6 @@ monitor_main(struct conn *c, int mon_fd, pid_t net_pid)
 	if (c->global->login_grace_time > 0)
 		p->deadline = c->start_usec + (uint64_t)c->global->login_grace_time * 1000000;
 
-	/* The monitor never needs the host keys: the child has them. */
-	for (size_t i = 0; i < c->n_host_keys; i++)
-		ssh_key_free(c->host_keys[i]);
-	c->n_host_keys = 0;
 	close(c->sock);
 
 	sigemptyset(&mask);

@@ -476,3 +476,26 @@ def test_host_keys_seen_by_client(server, keys):
             typ, blob = f.read().split()[:2]
             want.add((typ, blob))
     assert seen == want, r.stderr
+
+
+def test_method_disabled_by_match_looks_like_a_wrong_password(server):
+    """A Match block that turns keyboard-interactive off for some users must
+    not tell them apart: they get the same prompt, the same refusal and at
+    least the same failure delay as a wrong password or an unknown user."""
+    s = server("Match User carol\n\tKbdInteractiveAuthentication no\n")
+    results = {}
+    for who, user, pw in (("disabled", "carol", harness.password("carol")),
+                          ("wrong", "alice", "not-her-password"),
+                          ("unknown", "nosuchuser", "whatever")):
+        t0 = time.monotonic()
+        r = s.ssh_kbdint(user, pw)
+        results[who] = (r.returncode, r.stderr.replace(user, "USER"),
+                        time.monotonic() - t0)
+    codes = {k: v[0] for k, v in results.items()}
+    errs = {k: v[1] for k, v in results.items()}
+    assert len(set(codes.values())) == 1 and codes["wrong"] != 0, results
+    assert len(set(errs.values())) == 1, results
+    for who, (_, _, elapsed) in results.items():
+        assert elapsed >= 0.25, (who, results)
+    audit = open(s.audit_log).read()
+    assert '"SSHAND_REASON":"method-disabled"' in audit
