@@ -731,9 +731,10 @@ PHASES = [
     ("process start", "fork, exec, dynamic linking, up to main()"),
     ("config", "main() to config loaded, socket set up, audit opened"),
     ("ban check", "ban file lookup for the source address"),
-    ("host keys", "host keys and banner read"),
+    ("before fork", "privsep account lookup, banner read"),
     ("fork net child", "monitor forks the network child"),
-    ("net: sandbox", "child: seed, privilege drop, seccomp"),
+    ("net: host keys", "child (still root): host keys loaded"),
+    ("net: sandbox", "child: seed, chroot, privilege drop, seccomp"),
     ("net: key exchange", "child: version exchange and curve25519 kex"),
     ("net: auth", "child: userauth, until the monitor granted it"),
     ("session ready", "monitor: after auth, until the session can start"),
@@ -758,15 +759,16 @@ def phase_steps(mon, net, fork_us, main_us, net_us):
         step("process start", main_us, fork_us)
     step("config", g("config"), 0)
     step("ban check", g("bancheck"), g("config"))
-    step("host keys", g("hostkeys"), g("bancheck"))
+    step("before fork", g("prefork"), g("bancheck"))
     if main_us is not None and net_us is not None:
         net_rel = net_us - main_us	# child start, on the monitor's scale
-        step("fork net child", net_rel, g("hostkeys"))
-    elif g("hostkeys") is not None:
-        net_rel = g("hostkeys")
+        step("fork net child", net_rel, g("prefork"))
+    elif g("prefork") is not None:
+        net_rel = g("prefork")
     else:
         net_rel = None
-    step("net: sandbox", net.get("netsandbox"), 0)
+    step("net: host keys", net.get("hostkeys"), 0)
+    step("net: sandbox", net.get("netsandbox"), net.get("hostkeys"))
     step("net: key exchange", net.get("kex"), net.get("netsandbox"))
     step("net: auth", net.get("auth"), net.get("kex"))
     if net_rel is not None and net.get("auth") is not None:

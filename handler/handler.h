@@ -46,6 +46,7 @@ struct conn {
 	pid_t monitor_pid;		/* the network child's parent */
 	uint64_t start_usec;		/* CLOCK_MONOTONIC at process start */
 	bool log_stderr;
+	int log_prio;			/* syslog priority threshold in force */
 	int debug;
 };
 

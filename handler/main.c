@@ -448,10 +448,10 @@ main(int argc, char **argv)
 
 	if (load_config(c.config_path, &c.cfg, &c.global) < 0)
 		return EXIT_CONFIG;
-	if (c.debug == 0)
-		log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
-		    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
-		    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR);
+	c.log_prio = c.debug ? LOG_DEBUG :
+	    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
+	    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
+	log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL, c.log_prio);
 	r = audit_trail_open(c.global->audit_log, NULL);
 	if (r < 0)
 		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "
@@ -479,6 +479,7 @@ main(int argc, char **argv)
 		return EXIT_INTERNAL;
 	}
 	c.monitor_pid = getpid();
+	phase("prefork", c.start_usec);
 	pid = fork();
 	if (pid < 0) {
 		log_errno(LOG_ERR, -errno, "fork");

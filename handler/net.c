@@ -1115,8 +1115,7 @@ net_main(struct conn *c, int mon_fd)
 	 * (-e), and is otherwise silent: its failures reach the audit trail
 	 * through the monitor (MON_STATS reasons). */
 	audit_trail_close();
-	log_setup(c->log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_NONE,
-	    c->debug ? LOG_DEBUG : LOG_INFO);
+	log_setup(c->log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_NONE, c->log_prio);
 	if (c->bans != NULL) {
 		ban_close(c->bans);
 		c->bans = NULL;
