@@ -34,7 +34,8 @@ enum mon_type {
 	/* pre-auth, only during a conversation: n, answers → as above */
 	MON_KBDINT_ANSWERS,
 	/* post-auth: channel id, u32 kind, command, u32 pty, term, cols, rows,
-	 * u32 nenv, "NAME=value"... → MON_SESSION_STARTED (+ fds) */
+	 * xpix, ypix, terminal modes (bytes), u32 nenv, "NAME=value"...
+	 * → MON_SESSION_STARTED (+ fds) */
 	MON_SESSION_OPEN,
 	/* post-auth: id, cols, rows, xpix, ypix.  No answer. */
 	MON_WINDOW_CHANGE,

@@ -28,8 +28,10 @@
 #include <libssh/callbacks.h>
 
 #include "handler/handler.h"
+#include "handler/libssh-private.h"
 #include "handler/log.h"
 #include "handler/monitor.h"
+#include "handler/ptymodes.h"
 #include "sandbox/sandbox.h"
 
 #define MAX_CHANNELS 10
@@ -55,6 +57,8 @@ struct nchan {
 	bool want_pty;
 	char term[64];
 	uint32_t cols, rows, xpix, ypix;
+	uint8_t modes[PTYMODES_MAX];	/* encoded terminal modes (RFC 4254 8) */
+	size_t nmodes;
 	char *env[MON_MAX_ENV];
 	size_t nenv;
 
@@ -278,11 +282,16 @@ kbdint_reply(struct net *n, ssh_message msg)
 		ssh_message_reply_default(msg);
 }
 
+static int on_pty_message(struct net *n, ssh_message msg);
+
 static int
 on_message(ssh_session s, ssh_message msg, void *ud)
 {
 	struct net *n = ud;
 
+	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_PTY)
+		return on_pty_message(n, msg);
 	if (n->done || n->authenticated || ssh_message_type(msg) != SSH_REQUEST_AUTH ||
 	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
 		return 1;	/* libssh's default: refuse */
@@ -490,22 +499,47 @@ on_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
 	mon_send(c->n->mon, &req);
 }
 
+/* A pty-req reaches us through on_message (libssh's channel callback for it
+ * drops the terminal modes): it is remembered until the shell or exec. */
 static int
-on_pty_request(ssh_session s, ssh_channel ch, const char *term, int cols, int rows,
-    int px, int py, void *ud)
+pty_request(struct nchan *c, const struct pty_req *r)
 {
-	struct nchan *c = ud;
-
-	(void)s, (void)ch;
-	if (!c->n->pty_ok || c->started || c->want_pty || cols < 0 || rows < 0 ||
-	    px < 0 || py < 0)
+	if (!c->n->pty_ok || c->started || c->want_pty || r->cols < 0 ||
+	    r->rows < 0 || r->xpix < 0 || r->ypix < 0)
 		return -1;
-	snprintf(c->term, sizeof(c->term), "%s", term ? term : "");
-	c->cols = (uint32_t)cols;
-	c->rows = (uint32_t)rows;
-	c->xpix = (uint32_t)px;
-	c->ypix = (uint32_t)py;
+	if (!r->modes_known)
+		log_info("%s", "pty-req: this libssh hides the terminal modes; "
+		    "the pty gets default modes");
+	else if (r->nmodes > sizeof(c->modes))
+		log_info("pty-req: %zu bytes of terminal modes (limit %zu) "
+		    "not applied", r->nmodes, sizeof(c->modes));
+	else if (r->nmodes > 0) {
+		memcpy(c->modes, r->modes, r->nmodes);
+		c->nmodes = r->nmodes;
+	}
+	snprintf(c->term, sizeof(c->term), "%s", r->term ? r->term : "");
+	c->cols = (uint32_t)r->cols;
+	c->rows = (uint32_t)r->rows;
+	c->xpix = (uint32_t)r->xpix;
+	c->ypix = (uint32_t)r->ypix;
 	c->want_pty = true;
+	return 0;
+}
+
+/* Returns as a message callback does: 0 answered, 1 refuse by default. */
+static int
+on_pty_message(struct net *n, ssh_message msg)
+{
+	struct pty_req r;
+	struct nchan *c;
+
+	if (n->done || !n->authenticated || libssh_pty_request(msg, &r) < 0)
+		return 1;
+	for (c = n->chans; c != NULL && c->ch != r.channel; c = c->next)
+		;
+	if (c == NULL || pty_request(c, &r) < 0)
+		return 1;
+	ssh_message_channel_request_reply_success(msg);
 	return 0;
 }
 
@@ -585,6 +619,7 @@ start_session(struct nchan *c, enum mon_session_kind kind, const char *arg)
 	mon_put_u32(&req, c->rows);
 	mon_put_u32(&req, c->xpix);
 	mon_put_u32(&req, c->ypix);
+	mon_put_bytes(&req, c->modes, c->nmodes);
 	mon_put_u32(&req, (uint32_t)c->nenv);
 	for (size_t i = 0; i < c->nenv; i++)
 		mon_put_str(&req, c->env[i]);
@@ -687,7 +722,6 @@ on_channel_open(ssh_session s, void *ud)
 		.channel_eof_function = on_eof,
 		.channel_close_function = on_close,
 		.channel_signal_function = on_signal,
-		.channel_pty_request_function = on_pty_request,
 		.channel_shell_request_function = on_shell,
 		.channel_pty_window_change_function = on_window_change,
 		.channel_exec_request_function = on_exec,

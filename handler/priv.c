@@ -28,6 +28,7 @@
 #include "handler/handler.h"
 #include "handler/log.h"
 #include "handler/monitor.h"
+#include "handler/ptymodes.h"
 #include "handler/session.h"
 #include "policy/match.h"
 #include "sandbox/sandbox.h"
@@ -848,6 +849,8 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 	char *term = mon_get_str(m, 64);
 	uint32_t cols = mon_get_u32(m), rows = mon_get_u32(m);
 	uint32_t xpix = mon_get_u32(m), ypix = mon_get_u32(m);
+	size_t nmodes = 0;
+	const uint8_t *modes = mon_get_bytes(m, PTYMODES_MAX, &nmodes);
 	uint32_t nenv = mon_get_u32(m);
 	char *cenv[MON_MAX_ENV] = { 0 };
 	struct psession *slot = NULL;
@@ -918,6 +921,8 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 	sp.pty = want_pty;
 	sp.term = term;
 	sp.cols = cols, sp.rows = rows, sp.xpix = xpix, sp.ypix = ypix;
+	sp.modes = modes;
+	sp.nmodes = nmodes;
 	sp.env = env;
 	sp.monitor = getpid();
 	r = session_start(&sp, &proc);

@@ -15,6 +15,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include "handler/log.h"
+#include "handler/ptymodes.h"
 #include "handler/session.h"
 
 /* The environment plus SSH_TTY, known only once the pty exists. */
@@ -84,6 +86,11 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	 * it the tty group and mode 0620. */
 	if (openpty(&master, &slave, ret->tty, NULL, &ws) < 0)
 		return -errno;
+	/* The client's modes; a list we cannot read leaves the defaults,
+	 * which suit common terminals, rather than refusing the session. */
+	int r = ptymodes_apply(slave, sp->modes, sp->nmodes);
+	if (r < 0)
+		log_errno(LOG_INFO, r, "terminal modes of the pty request not applied");
 	fcntl(master, F_SETFD, FD_CLOEXEC);
 	pid = fork();
 	if (pid < 0) {

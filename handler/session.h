@@ -18,6 +18,8 @@ struct session_spec {
 	bool pty;
 	const char *term;
 	unsigned cols, rows, xpix, ypix;
+	const uint8_t *modes;		/* the client's terminal modes (ptymodes.h) */
+	size_t nmodes;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
 	pid_t monitor;			/* the parent: the child dies with it */
 };

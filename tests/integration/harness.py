@@ -535,9 +535,15 @@ class PtyClient:
     """Runs a client (ssh -tt ...) with a pty as its terminal, as a user at
     a terminal would."""
 
-    def __init__(self, argv, rows=24, cols=80, env=None):
+    def __init__(self, argv, rows=24, cols=80, env=None, modes=None):
         self.master, slave = os.openpty()
         self.set_size(rows, cols)
+        if modes is not None:
+            # The user's own terminal settings, which ssh sends with its
+            # pty request: modes(attrs) edits tcgetattr's list in place.
+            attrs = termios.tcgetattr(slave)
+            modes(attrs)
+            termios.tcsetattr(slave, termios.TCSANOW, attrs)
 
         def child_setup():
             os.setsid()

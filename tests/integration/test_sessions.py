@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import termios
 import time
 
 import pytest
@@ -14,9 +15,10 @@ from harness import HOST, PtyClient, client_env
 
 
 def pty_ssh(s, cmd=None, flags=("-tt",), term="vt220", rows=24, cols=80, user="alice",
-            key="alice_ed25519"):
+            key="alice_ed25519", modes=None):
     argv = s.ssh_argv(user, cmd, key, flags=list(flags))
-    return PtyClient(argv, rows=rows, cols=cols, env=client_env({"TERM": term}))
+    return PtyClient(argv, rows=rows, cols=cols, env=client_env({"TERM": term}),
+                     modes=modes)
 
 
 class Shell:
@@ -121,6 +123,43 @@ def test_terminal_modes_and_job_control(srv, shell_client):
     assert "sleep 100" in out, out
     c.send("exit\r")
     assert c.wait(15) == 0
+
+
+IUTF8 = 0o40000  # <bits/termios-c_iflag.h>; Python's termios lacks it
+
+
+def _unusual_terminal(attrs):
+    iflag, cc = 0, 6
+    attrs[cc][termios.VINTR] = b"\x18"     # ^X interrupts
+    attrs[cc][termios.VERASE] = b"\x08"    # ^H erases
+    attrs[cc][termios.VSUSP] = b"\x00"     # no suspend character
+    attrs[iflag] |= IUTF8
+    attrs[4] = attrs[5] = termios.B9600
+
+
+def test_client_terminal_modes_applied(srv):
+    """The pty gets the modes of the user's terminal (RFC 4254 section 8),
+    as with sshd: here ^X for intr, ^H for erase, susp disabled, IUTF8 and
+    9600 baud, none of which is a new pty's default."""
+    c = pty_ssh(srv, modes=_unusual_terminal)
+    try:
+        c.expect("PROMPT> ", 20)
+        sh = Shell(c)
+        out = sh.run("stty -a")
+        assert "speed 9600 baud" in out, out
+        assert "intr = ^X;" in out and "erase = ^H;" in out, out
+        assert "susp = <undef>;" in out, out
+        assert re.search(r"(?<!-)iutf8", out), out
+        # The remote line discipline acts on them: ^X interrupts.
+        c.send("sleep 100\r")
+        time.sleep(1)
+        c.send("\x18")
+        out = sh.run("echo RC=$?")
+        assert "RC=130" in out, out
+        c.send("exit\r")
+        assert c.wait(15) == 0
+    finally:
+        c.close()
 
 
 def test_background_job_does_not_hold_connection(srv, shell_client):
