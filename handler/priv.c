@@ -75,8 +75,6 @@ struct priv {
 	char fingerprint[128];
 	struct pam_ctx *pam;
 	struct psession sess[MAX_SESSIONS];
-	pid_t sids[64];			/* every session started: ended at disconnect */
-	size_t nsids;
 
 	uint64_t bytes_in, bytes_out;
 	char reason[64];
@@ -694,6 +692,13 @@ post_auth(struct priv *p)
 		ban_close(p->c->bans);
 		p->c->bans = NULL;
 	}
+	/* Whatever the sessions leave behind (double-forked daemons, setsid()
+	 * escapes) is reparented to us, not to init, so that end_sessions()
+	 * finds it below us. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		log_errno(LOG_ERR, -errno, "PR_SET_CHILD_SUBREAPER");
+		finish(p, EXIT_INTERNAL, "server-error");
+	}
 	r = sandbox_drop_to_user(p->user.uid, p->user.gid, p->user.groups, p->user.ngroups);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot drop privileges to %s", p->user.name);
@@ -931,8 +936,6 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 		session_refused(p, id, "cannot start the session");
 		goto out;
 	}
-	if (p->nsids < sizeof(p->sids) / sizeof(p->sids[0]))
-		p->sids[p->nsids++] = proc.pid;
 	*slot = (struct psession){ .live = true, .id = id, .pid = proc.pid,
 	    .master = proc.master, .type = type, .start = now_usec() };
 	slot->command = (kind == MON_KIND_SHELL && forced == NULL) ? NULL :
@@ -1090,48 +1093,71 @@ any_live(struct priv *p)
 	return false;
 }
 
-/* Signals every process still in one of the connection's sessions (job
- * control puts background jobs in process groups of their own, so the
- * session id is what they share).  Returns how many were found. */
-static size_t
-signal_sessions(struct priv *p, int sig)
+/* Adds the children of pid (of each of its threads) to the queue. */
+static void
+queue_children(pid_t pid, pid_t *q, size_t *n, size_t max)
 {
-	DIR *d = opendir("/proc");
+	char path[320], buf[4096];
 	struct dirent *de;
-	size_t found = 0;
+	DIR *d;
 
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
 	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[512], *rp;
-		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
-		long sid;
-		ssize_t n;
+		return;		/* gone meanwhile */
+	while ((de = readdir(d)) != NULL && *n < max) {
+		ssize_t len;
+		char *cur, *end;
 		int fd;
 
-		if (pid <= 0)
+		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)pid,
+		    de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
+		len = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (n <= 0)
+		if (len <= 0)
 			continue;
-		buf[n] = '\0';
-		/* pid (comm) state ppid pgrp session ...; comm may hold spaces */
-		rp = strrchr(buf, ')');
-		if (rp == NULL || sscanf(rp + 1, " %*c %*d %*d %ld", &sid) != 1)
-			continue;
-		for (size_t i = 0; i < p->nsids; i++)
-			if (sid == p->sids[i]) {
-				kill(pid, sig);
-				found++;
+		buf[len] = '\0';
+		/* A full buffer may end in a cut pid: the next scan finds it. */
+		for (cur = buf; *n < max; cur = end) {
+			long v = strtol(cur, &end, 10);
+
+			if (end == cur)
 				break;
-			}
+			if (v > 0)
+				q[(*n)++] = (pid_t)v;
+		}
 	}
 	closedir(d);
+}
+
+/* Signals every process of the connection's sessions: all descendants of
+ * the monitor but the network child.  The monitor is a child subreaper
+ * (post_auth), so background jobs, double-forked daemons and processes
+ * that left the session with setsid() stay below it; walking the tree
+ * through /proc/PID/task/TID/children costs a few reads per process of
+ * ours, not a scan of every process on the host.  Returns how many were
+ * found (a tree larger than one walk takes more rounds). */
+static size_t
+signal_sessions(struct priv *p, int sig)
+{
+	static pid_t q[4096];
+	size_t head = 0, n = 0, found = 0;
+
+	queue_children(getpid(), q, &n, sizeof(q) / sizeof(q[0]));
+	while (head < n) {
+		pid_t pid = q[head++];
+
+		if (pid == p->net_pid)
+			continue;
+		kill(pid, sig);
+		found++;
+		queue_children(pid, q, &n, sizeof(q) / sizeof(q[0]));
+	}
 	return found;
 }
 
@@ -1146,8 +1172,7 @@ end_sessions(struct priv *p)
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (p->sess[i].live)
 			kill(-p->sess[i].pid, SIGHUP);
-	/* Each scan reads every /proc/PID/stat: in the common case (nothing
-	 * left) this first one is the only one. */
+	/* In the common case (nothing left) this first walk is the only one. */
 	left = signal_sessions(p, SIGHUP);
 	while ((any_live(p) || left > 0) && now_usec() - start < KILL_GRACE_USEC) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };

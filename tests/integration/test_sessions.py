@@ -300,10 +300,20 @@ def _alice_procs():
     return [p for p in harness.user_procs_left({5001})]
 
 
-@pytest.mark.parametrize("how", ["exec", "pty-shell", "ignores-hup"])
+@pytest.mark.parametrize("how", ["exec", "pty-shell", "ignores-hup", "setsid-daemon"])
 def test_disconnect_leaves_nothing(srv, how):
     s = srv
-    if how == "exec":
+    if how == "setsid-daemon":
+        # A daemon that left the session (setsid -f forks, so its parent
+        # is gone too) and ignores SIGHUP: only its ancestry ties it to
+        # the connection.
+        cmd = ("setsid -f sh -c \"trap '' HUP TERM; exec sleep 1002\" "
+               "</dev/null >/dev/null 2>&1; sleep 1000")
+        client = subprocess.Popen(s.ssh_argv("alice", cmd),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=client_env())
+        pid = client.pid
+    elif how == "exec":
         client = subprocess.Popen(s.ssh_argv("alice", "sleep 1000"),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, env=client_env())
@@ -323,7 +333,9 @@ def test_disconnect_leaves_nothing(srv, how):
         assert harness.wait_for(
             lambda: any(n == "sleep" for _, _, n in _alice_procs()), 15), "no session"
         os.kill(pid, signal.SIGKILL)
-        grace = 25 if how == "ignores-hup" else 10
+        if how == "setsid-daemon":
+            assert harness.wait_for(lambda: len(_alice_procs()) >= 3, 10), _alice_procs()
+        grace = 25 if how in ("ignores-hup", "setsid-daemon") else 10
         left = harness.wait_for(lambda: not _alice_procs(), grace)
         assert left, "left behind: %r" % _alice_procs()
         assert s.wait_idle(10), "sshand still serving a dead client"
