@@ -32,7 +32,7 @@ CTL_SRC     := policy/sshandctl.c $(wildcard policy/ctl-*.c)
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
 # The parts of handler/ that unit tests link (no libssh session state).
-HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/ptymodes.c)
+HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/proctree.c handler/ptymodes.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))

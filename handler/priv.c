@@ -8,7 +8,6 @@
  * privilege separation violation: audited, and the connection ends.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +27,7 @@
 #include "handler/handler.h"
 #include "handler/log.h"
 #include "handler/monitor.h"
+#include "handler/proctree.h"
 #include "handler/ptymodes.h"
 #include "handler/session.h"
 #include "policy/match.h"
@@ -1093,72 +1093,14 @@ any_live(struct priv *p)
 	return false;
 }
 
-/* Adds the children of pid (of each of its threads) to the queue. */
-static void
-queue_children(pid_t pid, pid_t *q, size_t *n, size_t max)
-{
-	char path[320], buf[4096];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (d == NULL)
-		return;		/* gone meanwhile */
-	while ((de = readdir(d)) != NULL && *n < max) {
-		ssize_t len;
-		char *cur, *end;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)pid,
-		    de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		/* A full buffer may end in a cut pid: the next scan finds it. */
-		for (cur = buf; *n < max; cur = end) {
-			long v = strtol(cur, &end, 10);
-
-			if (end == cur)
-				break;
-			if (v > 0)
-				q[(*n)++] = (pid_t)v;
-		}
-	}
-	closedir(d);
-}
-
 /* Signals every process of the connection's sessions: all descendants of
  * the monitor but the network child.  The monitor is a child subreaper
  * (post_auth), so background jobs, double-forked daemons and processes
- * that left the session with setsid() stay below it; walking the tree
- * through /proc/PID/task/TID/children costs a few reads per process of
- * ours, not a scan of every process on the host.  Returns how many were
- * found (a tree larger than one walk takes more rounds). */
+ * that left the session with setsid() stay below it. */
 static size_t
 signal_sessions(struct priv *p, int sig)
 {
-	static pid_t q[4096];
-	size_t head = 0, n = 0, found = 0;
-
-	queue_children(getpid(), q, &n, sizeof(q) / sizeof(q[0]));
-	while (head < n) {
-		pid_t pid = q[head++];
-
-		if (pid == p->net_pid)
-			continue;
-		kill(pid, sig);
-		found++;
-		queue_children(pid, q, &n, sizeof(q) / sizeof(q[0]));
-	}
-	return found;
+	return proctree_signal(getpid(), p->net_gone ? 0 : p->net_pid, sig);
 }
 
 /* The client is gone: end every process of every session, HUP first,
