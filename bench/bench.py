@@ -489,8 +489,11 @@ class Bench:
         time.sleep(0.2)
         per = {k: [] for k, _ in PHASES}
         raw = {}
+        cpu = {k: [] for k, _ in CPU_PARTS}
         line = re.compile(r"^(?:@(\d+) )?sshand\[\d+\]: (net )?phase (\S+) "
                           r"usec (\d+)", re.M)
+        cpu_line = re.compile(r"sshand\[\d+\]: cpu monitor usec (\d+) net usec "
+                              r"(\d+) sessions usec (\d+)")
         for _ in range(n):
             ssh_true(dbg)
             for r in dbg.collect(1, 5):
@@ -514,11 +517,18 @@ class Bench:
                                         min(base["mon"], default=None),
                                         min(base["net"], default=None)):
                     per[k].append(v / 1000)
+                m = cpu_line.search(text)
+                if m:
+                    parts = [int(x) / 1000 for x in m.groups()]
+                    for (k, _), v in zip(CPU_PARTS, parts + [sum(parts)]):
+                        cpu[k].append(v)
         dbg.stop()
         self.res["sshand_phases_ms"] = {
             k: summary(v) for k, v in per.items() if v} or None
         self.res["sshand_phases_cumulative_ms"] = {
             k: summary(v) for k, v in raw.items()} or None
+        self.res["sshand_cpu_by_process_ms"] = {
+            k: summary(v) for k, v in cpu.items() if v} or None
         if not raw:
             log("sshand printed no 'phase NAME usec N' lines at LogLevel "
                 "DEBUG; no phase breakdown")
@@ -739,6 +749,15 @@ PHASES = [
     ("net: auth", "child: userauth, until the monitor granted it"),
     ("session ready", "monitor: after auth, until the session can start"),
     ("total", "fork to session ready (sum of the above)"),
+]
+
+# sshand's own account of its CPU (user+sys), from its LogLevel DEBUG
+# "cpu monitor usec N net usec N sessions usec N" line at disconnect.
+CPU_PARTS = [
+    ("monitor", "exec, linking, config, ban check, PAM, privilege drop, sessions' start"),
+    ("network child", "host keys, sandbox, key exchange, auth, relay"),
+    ("sessions", "the user's processes (sh -c true)"),
+    ("total", "all of the connection"),
 ]
 
 
@@ -1003,6 +1022,7 @@ def add_ratios(res):
 
 
 NO_RATIOS = ("meta", "sshand_phases_ms", "sshand_phases_cumulative_ms",
+             "sshand_cpu_by_process_ms",
              "ban_file_ns", "openssl_speed_MBps")
 
 TITLES = [
@@ -1034,6 +1054,13 @@ def phases_table(res):
     for k, what in PHASES:
         if k in ph:
             out.append("  %-20s%-22s%s" % (k, fmt(ph[k], "%.2f"), what))
+    cpu = res.get("sshand_cpu_by_process_ms")
+    if cpu:
+        out += ["", "2c. sshand's CPU (user+sys) by process, ms, as it reports "
+                "it at LogLevel DEBUG"]
+        for k, what in CPU_PARTS:
+            if k in cpu:
+                out.append("  %-20s%-22s%s" % (k, fmt(cpu[k], "%.2f"), what))
     return out
 
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -77,6 +78,9 @@ struct priv {
 	struct psession sess[MAX_SESSIONS];
 
 	uint64_t bytes_in, bytes_out;
+	/* user+sys of the reaped processes, for the debug log's "cpu" line */
+	uint64_t session_cpu_usec, net_cpu_usec;
+	bool net_reaped;
 	char reason[64];
 };
 
@@ -180,6 +184,53 @@ drain_child(struct priv *p, const char *reason)
 	}
 }
 
+static uint64_t
+rusage_usec(const struct rusage *ru)
+{
+	return (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000 +
+	    (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+}
+
+/* waitpid(who), keeping what the reaped process used: the debug log
+ * reports it, so that the benchmark can say where the time goes. */
+static pid_t
+wait_counted(struct priv *p, pid_t who, int *status, int flags)
+{
+	struct rusage ru;
+	pid_t pid = wait4(who, status, flags, &ru);
+
+	if (pid > 0 && pid == p->net_pid) {
+		p->net_cpu_usec = rusage_usec(&ru);
+		p->net_reaped = true;
+	} else if (pid > 0)
+		p->session_cpu_usec += rusage_usec(&ru);
+	return pid;
+}
+
+/* "cpu monitor usec N net usec N sessions usec N": what each part of the
+ * connection used, for the benchmark's breakdown (LogLevel DEBUG). */
+static void
+log_cpu(struct priv *p)
+{
+	struct rusage self;
+
+	/* The child is ending (it closed its side, or was told to); after
+	 * login we cannot kill it (another uid), so the wait is bounded. */
+	for (int i = 0; i < 50 && p->net_pid > 0 && !p->net_reaped; i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		int st;
+
+		if (wait_counted(p, p->net_pid, &st, WNOHANG) != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (getrusage(RUSAGE_SELF, &self) == 0)
+		log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu",
+		    (unsigned long long)rusage_usec(&self),
+		    (unsigned long long)p->net_cpu_usec,
+		    (unsigned long long)p->session_cpu_usec);
+}
+
 static void __attribute__((noreturn))
 finish(struct priv *p, int code, const char *reason)
 {
@@ -212,6 +263,8 @@ finish(struct priv *p, int code, const char *reason)
 	f.bytes_out = (int64_t)p->bytes_out;
 	f.duration_usec = (int64_t)(now_usec() - p->c->start_usec);
 	audit_emit(AUDIT_DISCONNECT, &p->c->audit, &f);
+	if (p->c->log_prio >= LOG_DEBUG)
+		log_cpu(p);
 	exit(code);
 }
 
@@ -1071,7 +1124,7 @@ reap(struct priv *p)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait_counted(p, -1, &status, WNOHANG)) > 0) {
 		struct psession *s;
 
 		if (pid == p->net_pid) {
@@ -1132,7 +1185,7 @@ end_sessions(struct priv *p)
 		}
 	while (any_live(p)) {
 		int status;
-		pid_t pid = waitpid(-1, &status, 0);
+		pid_t pid = wait_counted(p, -1, &status, 0);
 		struct psession *s;
 
 		if (pid < 0)
