@@ -1153,7 +1153,8 @@ any_live(struct priv *p)
 static size_t
 signal_sessions(struct priv *p, int sig)
 {
-	return proctree_signal(getpid(), p->net_gone ? 0 : p->net_pid, sig);
+	/* Once reaped, the child's pid may be anyone's: skip nothing then. */
+	return proctree_signal(getpid(), p->net_reaped ? 0 : p->net_pid, sig);
 }
 
 /* The client is gone: end every process of every session, HUP first,

@@ -59,7 +59,8 @@ mode_by_op(uint8_t op)
 	return NULL;
 }
 
-/* The baud rates termios can express; others are ignored. */
+/* The baud rates termios can express; others are ignored, and so is 0,
+ * which on a terminal line means "hang up". */
 static int
 speed_of(uint32_t baud, speed_t *ret)
 {
@@ -67,7 +68,7 @@ speed_of(uint32_t baud, speed_t *ret)
 		uint32_t baud;
 		speed_t speed;
 	} speeds[] = {
-		{ 0, B0 }, { 50, B50 }, { 75, B75 }, { 110, B110 },
+		{ 50, B50 }, { 75, B75 }, { 110, B110 },
 		{ 134, B134 }, { 150, B150 }, { 200, B200 }, { 300, B300 },
 		{ 600, B600 }, { 1200, B1200 }, { 1800, B1800 },
 		{ 2400, B2400 }, { 4800, B4800 }, { 9600, B9600 },

@@ -88,7 +88,7 @@ def test_ctrl_c_and_ctrl_d(srv, shell_client):
     c.expect("PROMPT> ", 20)
     sh = Shell(c)
     c.send("sleep 100\r")
-    time.sleep(1)
+    _wait_for_sleep()
     t0 = time.monotonic()
     c.send("\x03")
     out = sh.run("echo RC=$?")
@@ -116,7 +116,7 @@ def test_terminal_modes_and_job_control(srv, shell_client):
     # cooked settings with ^C as intr.
     assert "intr = ^C" in out and re.search(r"(?<!-)icanon", out), out
     c.send("sleep 100\r")
-    time.sleep(0.5)
+    _wait_for_sleep()
     c.send("\x1a")  # Ctrl-Z
     c.expect(r"Stopped", 10)
     out = sh.run("jobs; kill %1; wait")
@@ -152,7 +152,7 @@ def test_client_terminal_modes_applied(srv):
         assert re.search(r"(?<!-)iutf8", out), out
         # The remote line discipline acts on them: ^X interrupts.
         c.send("sleep 100\r")
-        time.sleep(1)
+        _wait_for_sleep()
         c.send("\x18")
         out = sh.run("echo RC=$?")
         assert "RC=130" in out, out
@@ -298,6 +298,14 @@ def test_control_master_three_channels(srv, tmp_path):
 
 def _alice_procs():
     return [p for p in harness.user_procs_left({5001})]
+
+
+def _wait_for_sleep():
+    """A key meant for the foreground command must not reach the shell
+    before the command runs: wait until alice's sleep exists."""
+    assert harness.wait_for(
+        lambda: any(n == "sleep" for _, _, n in _alice_procs()), 15), _alice_procs()
+    time.sleep(0.2)
 
 
 @pytest.mark.parametrize("how", ["exec", "pty-shell", "ignores-hup", "setsid-daemon"])

@@ -109,12 +109,14 @@ test_unknown_and_undefined(void **state)
 	n = put(b, n, 11, 0x19);	/* VDSUSP: no Linux equivalent */
 	n = put(b, n, 99, 1);		/* unassigned */
 	n = put(b, n, 128, 12345);	/* no such baud rate */
+	n = put(b, n, 129, 0);		/* "hang up": not on our pty */
 	n = put(b, n, 1, 0x1c);		/* VINTR: still applied */
 	b[n++] = 160;			/* parsing stops here... */
 	b[n++] = 1;			/* ...so this is never read */
 	assert_int_equal(ptymodes_decode(b, n, &t), 0);
 	assert_int_equal(t.c_cc[VINTR], 0x1c);
 	assert_int_equal(cfgetispeed(&t), B38400);
+	assert_int_equal(cfgetospeed(&t), B38400);
 }
 
 static void
