@@ -344,10 +344,16 @@ def test_netchild_fds_after_login(server):
 
 # ---- requests the monitor must refuse ---------------------------------------
 
-def _session_open():
-    """A well-formed MON_SESSION_OPEN: a shell on channel 0, no pty."""
-    return (bytes([MON["MON_SESSION_OPEN"]]) + u32(0) + u32(0) + sstr("") + u32(0) +
-            sstr("") + u32(80) + u32(24) + u32(0) + u32(0) + u32(0))
+PTYMODES_MAX = 1024  # handler/ptymodes.h
+
+
+def _session_open(channel=0, modes=b""):
+    """A well-formed MON_SESSION_OPEN: a shell, no pty; channel id, then
+    kind, command, pty, term, cols, rows, xpix, ypix, terminal modes, and
+    no environment."""
+    return (bytes([MON["MON_SESSION_OPEN"]]) + u32(channel) + u32(0) + sstr("") +
+            u32(0) + sstr("") + u32(80) + u32(24) + u32(0) + u32(0) + sstr(modes) +
+            u32(0))
 
 
 PREAUTH_ATTACKS = {
@@ -457,8 +463,22 @@ def test_fd_passed_to_monitor_is_a_violation(server):
         c.close()
 
 
-def test_postauth_violation_kills_connection(server):
-    """An authentication request after login is out of state too; the
+POSTAUTH_ATTACKS = {
+    # name: (the datagram, what the audit record's reason must say)
+    # an authentication request after login is out of state
+    "auth-after-login": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+                                  sstr(harness.password("alice"))),
+                         r"after authentication"),
+    # a session request, on a channel not in use, whose terminal modes
+    # are one byte longer than the monitor accepts
+    "oversized-pty-modes": (lambda: _session_open(99, b"\x00" * (PTYMODES_MAX + 1)),
+                            r"malformed session request"),
+}
+
+
+@pytest.mark.parametrize("attack", list(POSTAUTH_ATTACKS))
+def test_postauth_violation_kills_connection(server, attack):
+    """After login the monitor's requests are checked as strictly; the
     session started before must not outlive the connection."""
     s = server()
     p, mon, net, sess = session_client(s)
@@ -466,8 +486,7 @@ def test_postauth_violation_kills_connection(server):
         before = len(audit(s))
         sock = grab_fd(net, monitor_fd_of(net))
         try:
-            sock.send(bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
-                      sstr(harness.password("alice")))
+            sock.send(POSTAUTH_ATTACKS[attack][0]())
         finally:
             sock.close()
 
@@ -479,7 +498,7 @@ def test_postauth_violation_kills_connection(server):
             return p.returncode == 255
         code, rec = _assert_violation(s, mon, net, client_done, before)
         assert code == 5, code
-        assert "after authentication" in rec.get("SSHAND_REASON", ""), rec
+        assert re.search(POSTAUTH_ATTACKS[attack][1], rec.get("SSHAND_REASON", "")), rec
         assert gone(sess, 5), "session processes outlived the connection: %r" % sess
     finally:
         if p.poll() is None:
