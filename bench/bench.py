@@ -491,7 +491,8 @@ class Bench:
         raw = {}
         cpu = {k: [] for k, _ in CPU_PARTS}
         line = re.compile(r"^(?:@(\d+) )?sshand\[\d+\]: (net )?phase (\S+) "
-                          r"usec (\d+)", re.M)
+                          r"usec (\d+)(?: cpu (\d+))?", re.M)
+        steps_cpu = {}
         cpu_line = re.compile(r"sshand\[\d+\]: cpu monitor usec (\d+) net usec "
                               r"(\d+) sessions usec (\d+)")
         for _ in range(n):
@@ -518,6 +519,10 @@ class Bench:
                                         min(base["net"], default=None)):
                     per[k].append(v / 1000)
                 m = cpu_line.search(text)
+                for k, v in cpu_steps(line.finditer(text),
+                                      m and int(m.group(1)),
+                                      m and int(m.group(2))):
+                    steps_cpu.setdefault(k, []).append(v / 1000)
                 if m:
                     parts = [int(x) / 1000 for x in m.groups()]
                     for (k, _), v in zip(CPU_PARTS, parts + [sum(parts)]):
@@ -529,6 +534,8 @@ class Bench:
             k: summary(v) for k, v in raw.items()} or None
         self.res["sshand_cpu_by_process_ms"] = {
             k: summary(v) for k, v in cpu.items() if v} or None
+        self.res["sshand_cpu_by_step_ms"] = {
+            k: summary(v) for k, v in steps_cpu.items()} or None
         if not raw:
             log("sshand printed no 'phase NAME usec N' lines at LogLevel "
                 "DEBUG; no phase breakdown")
@@ -759,6 +766,34 @@ CPU_PARTS = [
     ("sessions", "the user's processes (sh -c true)"),
     ("total", "all of the connection"),
 ]
+
+
+def cpu_steps(matches, mon_total, net_total):
+    """CPU (us) each process spent between its consecutive phase lines
+    (the lines' "cpu N" is the process's user+sys so far), in the order the
+    lines came; then what each spent after its last line, from the totals
+    of the "cpu monitor usec" line.  The monitor's first step includes
+    exec and dynamic linking; its steps after "session-ready" are per
+    session, summed under one name."""
+    last = {"mon": 0, "net": 0}
+    out = []
+    for m in matches:
+        if m.group(5) is None:
+            continue
+        side = "net" if m.group(2) else "mon"
+        v = int(m.group(5))
+        out.append((f"{side}: {m.group(3)}", v - last[side]))
+        last[side] = v
+    if not out:
+        return []
+    for side, total in (("mon", mon_total), ("net", net_total)):
+        if total is not None and total >= last[side]:
+            out.append((f"{side}: (to the end)", total - last[side]))
+    # A name seen twice (one per session): summed, in first-seen order.
+    merged = {}
+    for k, v in out:
+        merged[k] = merged.get(k, 0) + v
+    return list(merged.items())
 
 
 def phase_steps(mon, net, fork_us, main_us, net_us):
@@ -1022,6 +1057,7 @@ def add_ratios(res):
 
 
 NO_RATIOS = ("meta", "sshand_phases_ms", "sshand_phases_cumulative_ms",
+             "sshand_cpu_by_step_ms",
              "sshand_cpu_by_process_ms",
              "ban_file_ns", "openssl_speed_MBps")
 
@@ -1054,6 +1090,14 @@ def phases_table(res):
     for k, what in PHASES:
         if k in ph:
             out.append("  %-20s%-22s%s" % (k, fmt(ph[k], "%.2f"), what))
+    st = res.get("sshand_cpu_by_step_ms")
+    if st:
+        out += ["", "2d. sshand's CPU (user+sys) step by step, ms: what each "
+                "process used up to each",
+                "    of its phase lines (mon = monitor, net = network child; "
+                "the first mon step", "    includes exec and linking)"]
+        for k, v in st.items():
+            out.append("  %-26s%s" % (k, fmt(v, "%.2f")))
     cpu = res.get("sshand_cpu_by_process_ms")
     if cpu:
         out += ["", "2c. sshand's CPU (user+sys) by process, ms, as it reports "
@@ -1226,6 +1270,9 @@ def main():
     ap.add_argument("--banstress", default="")
     ap.add_argument("--banstress-missing", default="")
     ap.add_argument("--only", default="", help="comma-separated servers")
+    ap.add_argument("--steps", default="",
+                    help="comma-separated words; run only the steps whose "
+                    "title contains one of them (partial results)")
     ap.add_argument("--out", required=True)
     ARGS = ap.parse_args()
     smoke = ARGS.smoke
@@ -1333,6 +1380,9 @@ def main():
     for d in ("up", "down"):
         steps.append((f"delayed link {d} {link_size // MIB} MiB",
                       lambda d=d: link_step(d)))
+    if ARGS.steps:
+        words = ARGS.steps.split(",")
+        steps = [st for st in steps if any(w in st[0] for w in words)]
     for title, fn in steps:
         log(title)
         try:

@@ -75,6 +75,12 @@ log_current_target(void)
 	return target;
 }
 
+bool
+log_enabled(int priority)
+{
+	return priority <= max_prio && target != LOG_TARGET_NONE;
+}
+
 void
 log_set_prefix(const char *p)
 {

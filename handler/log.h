@@ -3,6 +3,7 @@
 #ifndef SSHAND_HANDLER_LOG_H
 #define SSHAND_HANDLER_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 
 enum log_target { LOG_TARGET_JOURNAL, LOG_TARGET_STDERR, LOG_TARGET_NONE };
@@ -15,6 +16,8 @@ enum log_target log_current_target(void);
 void log_set_prefix(const char *prefix);	/* e.g. "[net]" */
 /* Adds SSHAND_CONNECTION=id to journal entries (NULL clears). */
 void log_set_connection(const char *id);
+/* Whether a message of this priority would be written anywhere. */
+bool log_enabled(int priority);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "fmt: strerror(-err)" and returns err (negative errno). */
 int log_errno(int priority, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -38,11 +38,20 @@ now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* "usec": wall time since since_usec; "cpu": user+sys time this process
+ * has used so far (a forked child starts from 0). */
 void
 phase(const char *name, uint64_t since_usec)
 {
-	log_debug("phase %s usec %llu", name,
-	    (unsigned long long)(now_usec() - since_usec));
+	struct timespec cpu;
+
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	log_debug("phase %s usec %llu cpu %llu", name,
+	    (unsigned long long)(now_usec() - since_usec),
+	    (unsigned long long)cpu.tv_sec * 1000000 +
+	    (unsigned long long)cpu.tv_nsec / 1000);
 }
 
 static void

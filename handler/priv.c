@@ -362,6 +362,8 @@ auth_succeeded(struct priv *p, struct user_info *u, struct settings *s,
 	if (pam == NULL) {
 		int r = pam_account(p->c, u->name, &pam, &reason);
 
+		phase("pam-account", p->c->start_usec);
+
 		if (r != 1) {
 			auth_failed(p, method, reason ? reason : "account", s, false,
 			    now_usec(), true);
@@ -479,12 +481,14 @@ handle_pubkey(struct priv *p, struct mon_msg *m)
 		violation(p, "malformed publickey request");
 	}
 	free(b64);
+	phase(is_signed ? "pubkey-signed" : "pubkey-probe", p->c->start_usec);
 	p->tried = true;
 	known = user_for(p, user, &u, &s);
 	pubkey_fingerprint(blob, blen, p->fingerprint, sizeof(p->fingerprint));
 	if (known && s->pubkey_authentication && !u.locked)
 		r = pubkey_authorized(&u, s, blob, blen, p->c->audit.remote_addr, &opts,
 		    why, sizeof(why));
+	phase("pubkey-checked", p->c->start_usec);
 	if (r == 1 && !root_allowed(s, &u, true, opts.command != NULL)) {
 		r = 0;
 		snprintf(why, sizeof(why), "root login refused");
@@ -733,8 +737,10 @@ post_auth(struct priv *p)
 	struct sandbox_opts so = { .allow_keyrings = p->us->sandbox_allow_keyrings };
 	int r;
 
+	phase("authed", p->c->start_usec);
 	if (pam_session_open(p->pam) < 0)
 		finish(p, EXIT_INTERNAL, "server-error");
+	phase("pam-session", p->c->start_usec);
 	if (sandbox_profile_parse(p->us->sandbox_profile, &prof) < 0) {
 		log_error("unknown SandboxProfile %s", p->us->sandbox_profile);
 		finish(p, EXIT_INTERNAL, "server-error");
@@ -757,11 +763,13 @@ post_auth(struct priv *p)
 		log_errno(LOG_ERR, r, "cannot drop privileges to %s", p->user.name);
 		finish(p, EXIT_INTERNAL, "server-error");
 	}
+	phase("drop", p->c->start_usec);
 	r = sandbox_apply_profile(prof, &so);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot load sandbox profile %s", p->us->sandbox_profile);
 		finish(p, EXIT_INTERNAL, "server-error");
 	}
+	phase("profile", p->c->start_usec);
 	log_info("Accepted %s for %s from %s port %u%s%s", p->method, p->user.name,
 	    p->c->audit.remote_addr, p->c->audit.remote_port,
 	    p->fingerprint[0] && strcmp(p->method, "publickey") == 0 ? " " : "",
@@ -983,7 +991,9 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 	sp.nmodes = nmodes;
 	sp.env = env;
 	sp.monitor = getpid();
+	phase("session-fork", p->c->start_usec);
 	r = session_start(&sp, &proc);
+	phase("session-started", p->c->start_usec);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot start a session");
 		session_refused(p, id, "cannot start the session");
