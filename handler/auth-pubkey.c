@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "handler/auth.h"
@@ -41,6 +42,20 @@ base64(const uint8_t *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
+static EVP_MD *sha256;
+
+int
+crypto_preload(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		return -EIO;
+	/* An explicit fetch, kept: the implicit one behind EVP_sha256()
+	 * would look the method up again at every use. */
+	if (sha256 == NULL)
+		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return sha256 ? 0 : -EIO;
+}
+
 /* "SHA256:" and the unpadded base64 of the blob's digest, as ssh-keygen
  * prints it.  Computed on the bytes alone: the root monitor does not run a
  * key parser on what the network child sends. */
@@ -53,7 +68,8 @@ pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 	size_t n;
 
 	snprintf(buf, buflen, "unknown");
-	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (EVP_Digest(blob, len, md, &mdlen, sha256 ? sha256 : EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
 		return;
 	base64(md, mdlen, b64);
 	n = strlen(b64);

@@ -29,6 +29,8 @@ struct user_info {
  * an unknown or unacceptable name. */
 int user_lookup(const char *name, struct user_info *ret);
 void user_info_free(struct user_info *u);
+/* A deep copy; 0 or -ENOMEM (then *dst is empty). */
+int user_info_copy(const struct user_info *src, struct user_info *dst);
 /* Names the client may send: bounded, printable, no '/' or ':'. */
 bool user_name_valid(const char *name);
 
@@ -63,5 +65,9 @@ int pubkey_authorized(const struct user_info *u, const struct settings *s,
     char *why, size_t whylen);
 /* "SHA256:..." of a key blob, or "unknown". */
 void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
+/* OpenSSL reads its configuration and activates its providers on first
+ * use.  Called once before the network child is forked, so that both
+ * processes share that work; 0 or -EIO. */
+int crypto_preload(void);
 
 #endif

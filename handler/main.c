@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "handler/auth.h"
 #include "handler/handler.h"
 #include "handler/log.h"
 #include "policy/match.h"
@@ -482,6 +483,13 @@ main(int argc, char **argv)
 	c.privsep_gid = pw->pw_gid;
 
 	c.banner_text = read_banner(c.global->banner);
+	/* The network child needs OpenSSL's configuration and providers
+	 * for everything, the monitor for key fingerprints: loaded once,
+	 * here, and inherited.  After the ban check, which needs neither. */
+	if (crypto_preload() < 0) {
+		log_error("OpenSSL cannot be initialised (its configuration or providers)");
+		return EXIT_INTERNAL;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");
