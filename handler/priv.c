@@ -65,6 +65,12 @@ struct priv {
 	bool ban_counted;
 	struct mon_msg pushback;
 	bool have_pushback;
+	/* The last name looked up and what NSS said: a client's probe and
+	 * its signed request (or its retries) name the same user, and sshd
+	 * too looks a user up once per connection. */
+	char *looked_up;
+	bool looked_up_known;
+	struct user_info looked_up_u;
 
 	/* post-auth */
 	bool authed;
@@ -392,7 +398,19 @@ static bool
 user_for(struct priv *p, const char *name, struct user_info *ret_u,
     struct settings **ret_s)
 {
-	bool known = user_lookup(name, ret_u) == 0;
+	bool known;
+
+	if (p->looked_up == NULL || strcmp(p->looked_up, name) != 0) {
+		free(p->looked_up);
+		user_info_free(&p->looked_up_u);
+		p->looked_up = strdup(name);
+		if (p->looked_up == NULL)
+			finish(p, EXIT_INTERNAL, "server-error");
+		p->looked_up_known = user_lookup(name, &p->looked_up_u) == 0;
+	}
+	known = p->looked_up_known;
+	if (known && user_info_copy(&p->looked_up_u, ret_u) < 0)
+		finish(p, EXIT_INTERNAL, "server-error");
 
 	audit_user(p, name);
 	*ret_s = resolve(p, name, known ? ret_u : NULL);
@@ -1279,6 +1297,9 @@ monitor_main(struct conn *c, int mon_fd, pid_t net_pid)
 		finish(p, EXIT_INTERNAL, "server-error");
 	}
 	preauth_loop(p);
+	free(p->looked_up);
+	p->looked_up = NULL;
+	user_info_free(&p->looked_up_u);
 	phase("session-ready", c->start_usec);
 	postauth_loop(p, sfd);
 }

@@ -91,6 +91,26 @@ user_info_free(struct user_info *u)
 	memset(u, 0, sizeof(*u));
 }
 
+int
+user_info_copy(const struct user_info *src, struct user_info *dst)
+{
+	*dst = *src;
+	dst->name = strdup(src->name);
+	dst->dir = strdup(src->dir);
+	dst->shell = strdup(src->shell);
+	for (size_t i = 0; i < src->n_group_names; i++)
+		dst->group_names[i] = strdup(src->group_names[i]);
+	bool ok = dst->name && dst->dir && dst->shell;
+	for (size_t i = 0; i < dst->n_group_names; i++)
+		ok = ok && dst->group_names[i];
+	if (!ok) {
+		/* user_info_free() frees only up to n_group_names. */
+		user_info_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 size_t
 user_group_names(const char *user, char **out, size_t max)
 {
