@@ -8,13 +8,16 @@ MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-PKGS    := libssh libcap-ng libseccomp libcrypto
+# libseccomp is a build-time dependency only: it compiles the filters
+# (sandbox/rules.h), and sshand loads the result without it.
+PKGS    := libssh libcap-ng libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 HARDEN  := -fstack-protector-strong -fPIE -fno-strict-aliasing -fvisibility=hidden
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lcap-ng -lseccomp -lcrypto) -lpam $(SAN_LIBS)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lcap-ng -lcrypto) -lpam $(SAN_LIBS)
+SECCOMP_LIBS = $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 
 # The sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1`.
 ifeq ($(SAN),1)
@@ -29,7 +32,9 @@ endif
 
 POLICY_SRC  := $(filter-out policy/sshandctl.c policy/ctl-%.c,$(wildcard policy/*.c))
 CTL_SRC     := policy/sshandctl.c $(wildcard policy/ctl-*.c)
-SANDBOX_SRC := $(wildcard sandbox/*.c)
+# rules*.c and bpfgen.c run at build time (and in unit tests), not in sshand.
+RULES_SRC   := sandbox/rules.c $(wildcard sandbox/rules-*.c)
+SANDBOX_SRC := $(filter-out $(RULES_SRC) sandbox/bpfgen.c,$(wildcard sandbox/*.c))
 HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
 # The parts of handler/ that unit tests link (no libssh session state).
 HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/proctree.c handler/ptymodes.c)
@@ -46,8 +51,18 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
+$(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC)) $(BUILD)/sandbox/bpf-filters.o
 	rm -f $@ && ar rcs $@ $^
+$(BUILD)/librules.a: $(call obj,$(RULES_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+# The seccomp filters, compiled from their rules once, here.
+$(BUILD)/sandbox/bpfgen: $(BUILD)/sandbox/bpfgen.o $(BUILD)/librules.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(SAN_LIBS)
+$(BUILD)/sandbox/bpf-filters.c: $(BUILD)/sandbox/bpfgen
+	$< > $@.tmp && mv $@.tmp $@
+$(BUILD)/sandbox/bpf-filters.o: $(BUILD)/sandbox/bpf-filters.c
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/libhandler.a: $(call obj,$(HANDLER_LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 
@@ -58,9 +73,9 @@ $(BUILD)/sshand: $(call obj,handler/main.c $(filter-out $(HANDLER_LIB_SRC),$(HAN
 $(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A) $(BUILD)/librules.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SECCOMP_LIBS) -lcmocka
 
 # Test helpers built from tests/ (the syscall probe, the ban-file stressor).
 $(BUILD)/tests/probe: tests/probe/probe.c

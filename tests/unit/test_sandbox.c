@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "sandbox/rules.h"
 #include "sandbox/sandbox.h"
 
 /* Ids no real account uses on a test host. */
@@ -769,10 +770,39 @@ test_profile_none(void **state)
 	assert_int_equal(in_child(child_none, NULL, &st), 0);
 }
 
+/* sshand loads filters compiled when it was built: the rules, compiled
+ * now, must still give exactly those programs. */
+static void
+test_filters_match_rules(void **state)
+{
+	(void)state;
+	for (int id = 0; id < SANDBOX_FILTER_COUNT; id++) {
+		struct sock_filter *f = NULL;
+		size_t n = 0;
+
+		assert_int_equal(sandbox_rules_bpf((enum sandbox_filter)id, &f, &n), 0);
+		assert_non_null(sandbox_bpf[id].name);
+		if (n != sandbox_bpf[id].len ||
+		    memcmp(f, sandbox_bpf[id].insns, n * sizeof(*f)) != 0)
+			fail_msg("filter %s: the built-in BPF (%zu instructions) is "
+			    "not what its rules compile to (%zu)", sandbox_bpf[id].name,
+			    sandbox_bpf[id].len, n);
+		free(f);
+	}
+	/* And the programs are different ones: a table pointing twice at
+	 * the same filter would pass the comparison above for one id only. */
+	assert_true(sandbox_bpf[SANDBOX_FILTER_LOGIN].len !=
+	    sandbox_bpf[SANDBOX_FILTER_STRICT].len);
+	assert_true(sandbox_bpf[SANDBOX_FILTER_LOGIN].len >
+	    sandbox_bpf[SANDBOX_FILTER_LOGIN_KEYRINGS].len);
+	assert_int_equal(sandbox_load_filter(SANDBOX_FILTER_COUNT), -EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_filters_match_rules),
 		cmocka_unit_test(test_profile_names),
 		cmocka_unit_test(test_profile_none),
 		cmocka_unit_test(test_profile_login),

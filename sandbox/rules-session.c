@@ -1,5 +1,6 @@
 /* The session profiles: seccomp deny-lists loaded on the process that
- * then starts the user's shell, command or subsystem.
+ * then starts the user's shell, command or subsystem.  As libseccomp
+ * rules, used at build time only (see rules.h).
  *
  * A deny-list (default: allow) because a login runs arbitrary programs we
  * cannot enumerate; what is denied is what a login never needs and what
@@ -18,12 +19,9 @@
 #include <linux/sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
-#include <seccomp.h>
-
-#include "sandbox/sandbox.h"
+#include "sandbox/rules.h"
 
 #define LOW32 0xffffffffULL
 
@@ -263,19 +261,16 @@ add_family_rules(scmp_filter_ctx ctx, enum sandbox_profile p)
 	return 0;
 }
 
-static int
-build_profile(scmp_filter_ctx ctx, enum sandbox_profile p,
+int
+sandbox_rules_profile(scmp_filter_ctx ctx, enum sandbox_profile p,
     const struct sandbox_opts *o)
 {
 	int r;
 
+	if (p != SANDBOX_LOGIN && p != SANDBOX_STRICT)
+		return -EINVAL;
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS);
-	if (r < 0)
-		return r;
-	/* Every thread, not only the caller: a forgotten helper thread
-	 * would otherwise stay unconfined. */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (r < 0)
 		return r;
 	r = add_deny_table(ctx, p, o);
@@ -291,35 +286,4 @@ build_profile(scmp_filter_ctx ctx, enum sandbox_profile p,
 	if (r < 0)
 		return r;
 	return add_family_rules(ctx, p);
-}
-
-int
-sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o)
-{
-	static const struct sandbox_opts defaults = { .allow_keyrings = false };
-	scmp_filter_ctx ctx;
-	int r;
-
-	if (o == NULL)
-		o = &defaults;
-	if (p == SANDBOX_NONE)
-		return 0;
-	if (p != SANDBOX_LOGIN && p != SANDBOX_STRICT)
-		return -EINVAL;
-	/* Loading a filter unprivileged requires it, and a setuid binary
-	 * must never run under a filter it did not expect. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (ctx == NULL)
-		return -ENOMEM;
-	r = build_profile(ctx, p, o);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	/* libseccomp answers some failures with -ECANCELED or a positive
-	 * thread id (TSYNC): anything but 0 is a failure. */
-	if (r > 0)
-		r = -EBUSY;
-	return r;
 }
