@@ -24,17 +24,26 @@
 /* The bounding set can only shrink with CAP_SETPCAP, which setresuid()
  * away from root takes with it: so it goes first, while we still are
  * root.  Ambient goes here too (it needs no privilege, but an ambient
- * capability would survive the exec of a non-setuid program). */
+ * capability would survive the exec of a non-setuid program).
+ *
+ * Dropped directly rather than with capng_apply(CAPNG_SELECT_BOUNDS):
+ * that one reads the whole state back twice on the way (some 170
+ * prctl calls and an attempt at /proc) and cost 0.2 ms per drop, paid
+ * twice per connection; one PR_CAPBSET_DROP per capability is all the
+ * kernel needs, and verify_no_capabilities() reads the result back. */
 static int
 drop_bounding_and_ambient(void)
 {
-	if (capng_get_caps_process() < 0)
-		return -EIO;
-	capng_clear(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT);
-	if (capng_apply(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT) < 0)
-		return -EPERM;
-	/* libcap-ng skips the clear when it believes ambient is empty:
-	 * make sure, it costs one call. */
+	unsigned long cap;
+
+	/* EINVAL past the last capability the kernel knows; 64 is where
+	 * capability sets end today. */
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL && cap > 0)
+				break;
+			return -errno;
+		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
@@ -150,13 +159,10 @@ verify_no_capabilities(void)
 		if (r != 0)
 			return -ENOTRECOVERABLE;
 	}
-	if (cap == 0)
-		return -ENOTRECOVERABLE;
-	if (capng_get_caps_process() < 0)
-		return -EIO;
-	if (capng_have_capabilities(CAPNG_SELECT_ALL) != CAPNG_NONE)
-		return -ENOTRECOVERABLE;
-	return 0;
+	/* Every set libcap-ng knows (effective, permitted, inheritable,
+	 * bounding, ambient) has now been read from the kernel itself;
+	 * capng_get_caps_process() would read the same ones again. */
+	return cap == 0 ? -ENOTRECOVERABLE : 0;
 }
 
 static int
