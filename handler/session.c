@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,10 @@
 #include "handler/ptymodes.h"
 #include "handler/session.h"
 
-/* The environment plus SSH_TTY, known only once the pty exists. */
+/* The environment plus SSH_TTY, known only once the pty exists: a new
+ * array borrowing env's strings, SSH_TTY's at *ret_n. */
 static char **
-with_tty(char **env, const char *tty)
+with_tty(char **env, const char *tty, size_t *ret_n)
 {
 	size_t n = 0;
 	char **e;
@@ -29,49 +31,133 @@ with_tty(char **env, const char *tty)
 	while (env[n] != NULL)
 		n++;
 	e = calloc(n + 2, sizeof(*e));
-	if (e == NULL || asprintf(&e[n], "SSH_TTY=%s", tty) < 0)
-		_exit(126);
+	if (e == NULL)
+		return NULL;
+	if (asprintf(&e[n], "SSH_TTY=%s", tty) < 0) {
+		free(e);
+		return NULL;
+	}
 	memcpy(e, env, n * sizeof(*e));
+	*ret_n = n;
 	return e;
 }
 
-static void
-child_exec(const struct session_spec *sp, const char *tty)
-{
-	char **env = tty ? with_tty(sp->env, tty) : sp->env;
-	const char *shell = sp->user->shell;
-	const char *base = strrchr(shell, '/');
+/* Everything the child needs, prepared by the parent: the child shares
+ * the parent's memory until it execs (CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does), so it only makes system calls on what is here; it
+ * never allocates, formats or logs. */
+struct spawn {
+	const struct session_spec *sp;
+	char **env;
+	size_t env_own;			/* index of the entry spawn() allocated */
+	const char *shell;
+	const char *argv[4];
 	char argv0[256];
-	sigset_t none;
+	char fail_msg[320];		/* "sshand: cannot run SHELL: " */
+	int fds[3];			/* become 0, 1, 2 */
+	int ctty;			/* the pty slave to make ours, or -1 */
+	bool subsystem_profile;
 	enum sandbox_profile prof;
+};
 
-	base = base ? base + 1 : shell;
+static void
+put(const char *s)
+{
+	if (write(2, s, strlen(s)) < 0)
+		return;
+}
+
+static int
+child_main(void *arg)
+{
+	const struct spawn *x = arg;
+	const struct session_spec *sp = x->sp;
+	sigset_t none;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
 	/* If the monitor dies (killed, crashed), the session hangs up too;
 	 * under systemd the unit's cgroup catches the rest. */
 	if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != sp->monitor)
 		_exit(126);
+	/* Dispositions first, still blocked: a signal must never run one of
+	 * the monitor's handlers on its memory from here. */
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
+	if (setsid() < 0)
+		_exit(126);
+	if (x->ctty >= 0 && ioctl(x->ctty, TIOCSCTTY, 0) < 0)
+		_exit(126);
+	for (int i = 0; i < 3; i++)
+		if (x->fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->fds[i], i) < 0)
+			_exit(126);
 	umask(022);
 	if (chdir(sp->user->dir) < 0 && chdir("/") < 0)
 		_exit(126);
 	if (sandbox_set_limits(&sp->limits) < 0)
 		_exit(126);
-	if (sp->subsystem_profile != NULL &&
-	    (sandbox_profile_parse(sp->subsystem_profile, &prof) < 0 ||
-	    sandbox_apply_profile(prof, &sp->sandbox) < 0))
+	if (x->subsystem_profile && sandbox_apply_profile(x->prof, &sp->sandbox) < 0)
 		_exit(126);
 	closefrom(3);
+	execve(x->shell, (char *const *)x->argv, x->env);
+	const char *why = strerrordesc_np(errno);
+
+	put(x->fail_msg);
+	put(why ? why : "unknown error");
+	put("\r\n");
+	_exit(127);
+}
+
+/* Starts the child on fds (its 0, 1, 2) with ctty as its terminal. */
+static int
+spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty,
+    pid_t *ret)
+{
+	/* The child's own stack: it must not run on (and return into) the
+	 * parent's frames.  64 KiB is ample for the calls above. */
+	static _Alignas(16) char stack[64 * 1024];
+	struct spawn x = { .sp = sp, .shell = sp->user->shell, .ctty = ctty };
+	size_t n = 0;
+	const char *base = strrchr(x.shell, '/');
+	pid_t pid;
+
+	base = base ? base + 1 : x.shell;
+	if (sp->subsystem_profile != NULL) {
+		if (sandbox_profile_parse(sp->subsystem_profile, &x.prof) < 0)
+			return -EINVAL;
+		x.subsystem_profile = true;
+	}
+	x.env = tty ? with_tty(sp->env, tty, &n) : sp->env;
+	if (x.env == NULL)
+		return -ENOMEM;
+	x.env_own = n;
 	if (sp->command == NULL) {
 		/* A login shell: argv[0] is "-" + the shell's name. */
-		snprintf(argv0, sizeof(argv0), "-%s", base);
-		execle(shell, argv0, (char *)NULL, env);
-	} else
-		execle(shell, base, "-c", sp->command, (char *)NULL, env);
-	dprintf(2, "sshand: cannot run %s: %s\r\n", shell, strerror(errno));
-	_exit(127);
+		snprintf(x.argv0, sizeof(x.argv0), "-%s", base);
+		x.argv[0] = x.argv0;
+	} else {
+		x.argv[0] = base;
+		x.argv[1] = "-c";
+		x.argv[2] = sp->command;
+	}
+	snprintf(x.fail_msg, sizeof(x.fail_msg), "sshand: cannot run %s: ", x.shell);
+	memcpy(x.fds, fds, sizeof(x.fds));
+	/* No copy of the monitor's page tables, and no copy-on-write faults
+	 * in the monitor afterwards: the parent waits until the child has
+	 * exec'ed (or exited). */
+	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
+	int e = errno;
+
+	if (x.env != sp->env) {
+		/* Only the SSH_TTY entry and the array are ours. */
+		free(x.env[x.env_own]);
+		free(x.env);
+	}
+	if (pid < 0)
+		return -e;
+	*ret = pid;
+	return 0;
 }
 
 static int
@@ -91,26 +177,16 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	int r = ptymodes_apply(slave, sp->modes, sp->nmodes);
 	if (r < 0)
 		log_errno(LOG_INFO, r, "terminal modes of the pty request not applied");
+	/* Neither end may reach the shell through exec: the child has them
+	 * as 0, 1, 2 only. */
 	fcntl(master, F_SETFD, FD_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-
-		close(master);
-		close(slave);
-		return e;
-	}
-	if (pid == 0) {
-		close(master);
-		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-			_exit(126);
-		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
-			_exit(126);
-		if (slave > 2)
-			close(slave);
-		child_exec(sp, ret->tty);
-	}
+	fcntl(slave, F_SETFD, FD_CLOEXEC);
+	r = spawn(sp, ret->tty, (const int[3]){ slave, slave, slave }, slave, &pid);
 	close(slave);
+	if (r < 0) {
+		close(master);
+		return r;
+	}
 	ret->pid = pid;
 	ret->master = master;
 	ret->fds[0] = master;
@@ -130,17 +206,9 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 		e = -errno;
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
-		e = -errno;
+	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid);
+	if (e < 0)
 		goto fail;
-	}
-	if (pid == 0) {
-		if (setsid() < 0 || dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
-		    dup2(err[1], 2) < 0)
-			_exit(126);
-		child_exec(sp, NULL);
-	}
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);

@@ -38,6 +38,7 @@ def homes(keys):
         "carol": "carol_ed25519",
         "expired": "expired_ed25519",
         "locked": None,
+        "noshell": None,
     }
     for user, key in defaults.items():
         harness.reset_home(user, authorized=[keys.pub(key)] if key else None)

@@ -32,6 +32,7 @@ USERS = {
     "carol": (5003, 5003, "/home/carol"),
     "locked": (5004, 5004, "/home/locked"),
     "expired": (5005, 5005, "/home/expired"),
+    "noshell": (5006, 5006, "/home/noshell"),
 }
 PRIVSEP_UID = 5900
 TEST_UIDS = {u[0] for u in USERS.values()} | {PRIVSEP_UID}

@@ -191,6 +191,21 @@ def _assert_pty_refused(r):
     assert r.returncode == 255 and "/dev/pts" not in r.stdout, (r.stdout, r.stderr)
 
 
+@pytest.mark.parametrize("flags", [[], ["-tt"]], ids=["pipes", "pty"])
+def test_missing_shell_is_reported(server, sshand_build, flags):
+    """A login shell that cannot be executed: the session says why on its
+    stderr (the pty, with a pty) and ends with 127, as sshd's does; the
+    connection and the server carry on."""
+    s = server(build=sshand_build)
+    r = s.ssh_password("noshell", cmd="true", flags=flags)
+    assert r.returncode == 127, (r.returncode, r.stdout, r.stderr)
+    out = r.stderr + r.stdout
+    assert "sshand: cannot run /nonexistent/sh: No such file or directory" in out, out
+    # The next login of another user is not affected.
+    r = s.ssh("alice", "echo still-here")
+    assert r.returncode == 0 and "still-here" in r.stdout, (r.stdout, r.stderr)
+
+
 def test_permit_tty_no(server):
     s = server("PermitTTY no")
     _assert_pty_refused(s.ssh("alice", "tty", flags=["-tt"]))
