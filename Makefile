@@ -1,10 +1,13 @@
 # sshand — see README.md.  `make`, `make test`, `make run`, `make install`, `make bench`.
 
+SHELL   := /bin/bash
+.DEFAULT_GOAL := all
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/lib/sshand
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
@@ -12,9 +15,13 @@ UNITDIR ?= /etc/systemd/system
 # (sandbox/rules.h), and sshand loads the result without it.
 PKGS    := libssh libcap-ng libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
-HARDEN  := -fstack-protector-strong -fPIE -fno-strict-aliasing -fvisibility=hidden
+# -fPIC, not -fPIE: the same objects go into the executables and into
+# sshand-core.so.  Hidden by default; the front's objects (below) export
+# what the core calls.
+HARDEN  = -fstack-protector-strong -fPIC -fno-strict-aliasing -fvisibility=$(VISIBILITY)
+VISIBILITY = hidden
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) -I. $(CFLAGS) $(EXTRA_CFLAGS) $(OBJ_FLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lcap-ng -lcrypto) -lpam $(SAN_LIBS)
 SECCOMP_LIBS = $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
@@ -43,9 +50,25 @@ UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-all: $(BUILD)/sshand $(BUILD)/sshandctl
+# sshand is two files (see handler/main.c and handler/core.c): the front,
+# linked with libc only, which turns banned addresses away, and
+# sshand-core.so, everything after the ban check, which it dlopen()s.
+# The front exports to the core exactly the functions the core calls.
+FRONT_SRC := handler/log.c handler/audit.c handler/user.c $(POLICY_SRC)
+CORE_SRC  := $(filter-out $(FRONT_SRC),$(HANDLER_SRC)) $(SANDBOX_SRC)
+CORE_PATH ?= $(abspath $(BUILD))/sshand-core.so
+# Both sides are built from the same headers or refuse each other.
+ABI_HDRS  := handler/handler.h handler/audit.h handler/log.h handler/auth.h $(wildcard policy/*.h)
+CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
+$(call obj,handler/main.c $(FRONT_SRC)): VISIBILITY = default
+$(BUILD)/handler/main.o $(BUILD)/handler/core.o: $(ABI_HDRS)
+$(BUILD)/handler/main.o $(BUILD)/handler/core.o: OBJ_FLAGS = -DSSHAND_CORE_ABI=$(CORE_ABI)UL
+$(BUILD)/handler/main.o: OBJ_FLAGS += -DSSHAND_CORE_PATH='"$(CORE_PATH)"'
 
-$(BUILD)/%.o: %.c
+all: $(BUILD)/sshand $(BUILD)/sshand-core.so $(BUILD)/sshandctl
+
+# Flags live in this file: objects are rebuilt when it changes.
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -68,8 +91,25 @@ $(BUILD)/libhandler.a: $(call obj,$(HANDLER_LIB_SRC))
 
 LIBS_A = $(BUILD)/libhandler.a $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 
-$(BUILD)/sshand: $(call obj,handler/main.c $(filter-out $(HANDLER_LIB_SRC),$(HANDLER_SRC))) $(LIBS_A)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/sshand-core.so: $(call obj,$(CORE_SRC)) $(BUILD)/sandbox/bpf-filters.o
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS) \
+		-o $@ $^ $(LIBS)
+# What the core leaves undefined and the front defines.
+$(BUILD)/sshand.dynlist: $(BUILD)/sshand-core.so $(call obj,handler/main.c $(FRONT_SRC))
+	{ echo '{'; LC_ALL=C comm -12 \
+		<(nm -D --undefined-only $< | awk '{print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
+		<(nm -g --defined-only $(call obj,handler/main.c $(FRONT_SRC)) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
+		| sed 's/.*/  &;/'; echo '};'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/sshand: $(call obj,handler/main.c $(FRONT_SRC)) $(BUILD)/sshand.dynlist
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
+		-o $@ $(call obj,handler/main.c $(FRONT_SRC)) $(SAN_LIBS)
+# The installed front names the installed core.
+$(BUILD)/install/sshand: handler/main.c $(call obj,$(FRONT_SRC)) $(BUILD)/sshand.dynlist $(ABI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSSHAND_CORE_ABI=$(CORE_ABI)UL \
+		-DSSHAND_CORE_PATH='"$(LIBEXECDIR)/sshand-core.so"' $(ALL_LDFLAGS) \
+		-Wl,--dynamic-list=$(BUILD)/sshand.dynlist -o $@ handler/main.c \
+		$(call obj,$(FRONT_SRC)) $(SAN_LIBS)
 $(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -112,8 +152,9 @@ bench: deps all
 bench-smoke: all
 	@bench/run --smoke
 
-install: all
-	install -D -m 0755 $(BUILD)/sshand $(DESTDIR)$(SBINDIR)/sshand
+install: all $(BUILD)/install/sshand
+	install -D -m 0755 $(BUILD)/install/sshand $(DESTDIR)$(SBINDIR)/sshand
+	install -D -m 0644 $(BUILD)/sshand-core.so $(DESTDIR)$(LIBEXECDIR)/sshand-core.so
 	install -D -m 0755 $(BUILD)/sshandctl $(DESTDIR)$(SBINDIR)/sshandctl
 	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service

@@ -56,6 +56,18 @@ void phase(const char *name, uint64_t since_usec);	/* debug timing line */
 /* Up to max names of the groups user belongs to (fresh strings). */
 size_t user_group_names(const char *user, char **out, size_t max);
 
+/* What sshand-core.so offers the front (core.c).  abi is SSHAND_CORE_ABI
+ * of the build, which the Makefile derives from the headers both sides
+ * share: a front and a core from different builds refuse each other. */
+#ifndef SSHAND_CORE_ABI
+#define SSHAND_CORE_ABI 0
+#endif
+struct sshand_core {
+	unsigned long abi;
+	int (*main)(struct conn *c);		/* after the ban check: exit code */
+	int (*test)(const char *config_path);	/* sshand -t */
+};
+
 /* The two sides of privilege separation; each returns an exit code. */
 int net_main(struct conn *c, int mon_fd);
 int monitor_main(struct conn *c, int mon_fd, pid_t net_pid);

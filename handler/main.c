@@ -1,11 +1,17 @@
 /* sshand: one SSH connection, start to end.
  *
- * socket → policy → ban check → host keys → split into the privileged
- * monitor and the sandboxed network child (privilege separation) → the
- * monitor authenticates, drops to the user for good and starts sessions;
- * the child speaks SSH and relays bytes → exit.
+ * socket → policy → ban check → (the core, core.c) host keys → split into
+ * the privileged monitor and the sandboxed network child (privilege
+ * separation) → the monitor authenticates, drops to the user for good and
+ * starts sessions; the child speaks SSH and relays bytes → exit.
+ *
+ * This file and the policy, audit and log code are the front: linked
+ * with libc only, so that a banned address costs an exec, a config parse
+ * and a ban file lookup, nothing more.  Everything else is in
+ * sshand-core.so, loaded once the source is known not to be banned.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,13 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "handler/auth.h"
 #include "handler/handler.h"
 #include "handler/log.h"
 #include "policy/match.h"
@@ -220,34 +224,6 @@ load_config(const char *path, struct config **ret_cfg, struct settings **ret_s)
 	return 0;
 }
 
-static char *
-read_banner(const char *path)
-{
-	char *buf;
-	ssize_t n;
-	int fd;
-
-	if (path == NULL)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		log_warning("Banner %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(8193);
-	if (buf == NULL) {
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, buf, 8192);	/* bounded: a banner is a few lines */
-	close(fd);
-	if (n <= 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static void
 fill_ban_params(struct conn *c)
@@ -302,6 +278,58 @@ check_ban(struct conn *c)
 		close(c->sock);
 		exit(EXIT_BANNED);
 	}
+}
+
+#ifndef SSHAND_CORE_PATH
+#error "SSHAND_CORE_PATH: where sshand-core.so is (the Makefile sets it)"
+#endif
+
+/* Loads the core; NULL (logged) if it cannot be used. */
+static const struct sshand_core *
+load_core(void)
+{
+	const struct sshand_core *core;
+	void *h;
+
+	/* RTLD_LAZY: the libraries keep their own binding (the core itself
+	 * is linked -z now); RTLD_NOW would bind every symbol of every
+	 * library it pulls in, OpenSSL's thousands among them. */
+	h = dlopen(SSHAND_CORE_PATH, RTLD_LAZY | RTLD_LOCAL);
+	if (h == NULL) {
+		log_error("cannot load %s: %s", SSHAND_CORE_PATH, dlerror());
+		return NULL;
+	}
+	core = dlsym(h, "sshand_core");
+	if (core == NULL || core->abi != SSHAND_CORE_ABI) {
+		log_error("%s is not the core of this sshand (reinstall both)",
+		    SSHAND_CORE_PATH);
+		return NULL;
+	}
+	return core;
+}
+
+static int
+run_core(struct conn *c)
+{
+	const struct sshand_core *core = load_core();
+
+	if (core == NULL) {
+		struct audit_fields f = AUDIT_FIELDS_INIT;
+
+		f.reason = "server-error";
+		f.duration_usec = (int64_t)(now_usec() - c->start_usec);
+		audit_emit(AUDIT_DISCONNECT, &c->audit, &f);
+		return EXIT_INTERNAL;
+	}
+	return core->main(c);
+}
+
+static int
+test_config(const char *path)
+{
+	const struct sshand_core *core = load_core();
+
+	return core ? core->test(path) : EXIT_INTERNAL;
 }
 
 static int
@@ -362,37 +390,6 @@ dump_settings(const char *path, const char *spec)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 }
 
-static int
-test_config(const char *path)
-{
-	struct config *cfg;
-	struct settings *s;
-	char err[512];
-	int rc = EXIT_OK;
-
-	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sshand: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if (config_resolve(cfg, NULL, &s) < 0) {
-		config_free(cfg);
-		return EXIT_CONFIG;
-	}
-	for (size_t i = 0; i < s->host_keys.n; i++) {
-		ssh_key k = NULL;
-
-		if (ssh_pki_import_privkey_file(s->host_keys.v[i], NULL, NULL, NULL,
-		    &k) != SSH_OK) {
-			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded\n",
-			    path, s->host_keys.v[i]);
-			rc = EXIT_CONFIG;
-		}
-		ssh_key_free(k);
-	}
-	settings_free(s);
-	config_free(cfg);
-	return rc;
-}
 
 int
 main(int argc, char **argv)
@@ -400,8 +397,7 @@ main(int argc, char **argv)
 	struct conn c = { .sock = -1, .config_path = SSHAND_CONFIG_PATH };
 	bool test = false, dump = false, inetd = false;
 	const char *spec = NULL;
-	int opt, mon[2], r, rc;
-	pid_t pid;
+	int opt, r;
 
 	c.start_usec = now_usec();
 	/* Nothing of ours (host keys, passwords in flight) in core files or
@@ -472,42 +468,5 @@ main(int argc, char **argv)
 	check_ban(&c);
 	phase("bancheck", c.start_usec);
 
-	/* After the ban check: a banned source costs no NSS lookup. */
-	struct passwd *pw = getpwnam(c.global->privsep_user);
-	if (pw == NULL || pw->pw_uid == 0) {
-		log_error("PrivsepUser %s: %s", c.global->privsep_user, pw ? "must not be root" :
-		    "no such user (make install creates it)");
-		return EXIT_CONFIG;
-	}
-	c.privsep_uid = pw->pw_uid;
-	c.privsep_gid = pw->pw_gid;
-
-	c.banner_text = read_banner(c.global->banner);
-	/* The network child needs OpenSSL's configuration and providers
-	 * for everything, the monitor for key fingerprints: loaded once,
-	 * here, and inherited.  After the ban check, which needs neither. */
-	if (crypto_preload() < 0) {
-		log_error("OpenSSL cannot be initialised (its configuration or providers)");
-		return EXIT_INTERNAL;
-	}
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
-		log_errno(LOG_ERR, -errno, "socketpair");
-		return EXIT_INTERNAL;
-	}
-	c.monitor_pid = getpid();
-	phase("prefork", c.start_usec);
-	pid = fork();
-	if (pid < 0) {
-		log_errno(LOG_ERR, -errno, "fork");
-		return EXIT_INTERNAL;
-	}
-	if (pid == 0) {
-		close(mon[0]);
-		log_set_prefix("net");
-		_exit(net_main(&c, mon[1]));
-	}
-	close(mon[1]);
-	rc = monitor_main(&c, mon[0], pid);
-	return rc;
+	return run_core(&c);
 }

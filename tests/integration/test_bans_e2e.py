@@ -416,3 +416,54 @@ def test_ipv6_and_mapped_ipv4(dual_server):
     assert addrs == {"::1", "127.0.0.2"}, addrs
     rej = {r["SSHAND_REMOTE_ADDR"] for r in events(s, "rejected-banned")}
     assert rej == {"::1", "127.0.0.2"}, rej
+
+
+# ---- the front turns banned sources away on its own -------------------------
+
+@pytest.fixture
+def core_replaced(tmp_path):
+    """Replaces build/sshand-core.so, in this test's mount namespace only
+    (a bind mount, undone at teardown), with a file of the caller's
+    choosing: replace(path)."""
+    core = os.path.join(BUILD, "sshand-core.so")
+    mounted = []
+
+    def replace(path):
+        subprocess.run(["mount", "--bind", path, core], check=True)
+        mounted.append(core)
+
+    yield replace
+    for m in mounted:
+        subprocess.run(["umount", m], check=True)
+
+
+def _fake_core(tmp_path, abi):
+    """A shared object that looks like a core from another build."""
+    src = tmp_path / "fake.c"
+    src.write_text("struct c { unsigned long abi; void *m, *t; };\n"
+                   "__attribute__((visibility(\"default\"))) const struct c "
+                   "sshand_core = { %dUL, 0, 0 };\n" % abi)
+    out = tmp_path / "fake.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("core", ["unloadable", "other-build"])
+def test_front_works_without_the_core(server, core_replaced, tmp_path, core):
+    """Turning a banned source away needs nothing of sshand-core.so (the
+    front links libc only: that is what keeps a refusal cheap).  A core
+    that cannot be used fails closed: the connection ends before the
+    banner, with a log line saying why and a disconnect record."""
+    s = server("BanMaxFailures 2")
+    ctl(s, "ban", "127.0.0.5", "1h", as_json=False)
+    core_replaced("/dev/null" if core == "unloadable" else _fake_core(tmp_path, 7))
+
+    closed_before_banner(password_login(s, "127.0.0.5"))
+    assert len(events(s, "rejected-banned", "127.0.0.5")) == 1, audit(s)
+
+    assert first_bytes(s, "127.0.0.6") == b""
+    gone = events(s, "disconnect", "127.0.0.6")
+    assert [e["SSHAND_REASON"] for e in gone] == ["server-error"], audit(s)
+    why = "cannot load" if core == "unloadable" else "is not the core of this sshand"
+    assert why in s.log(), s.log()
+    assert events(s, "session-start") == [] and events(s, "auth-attempt") == []
