@@ -32,7 +32,7 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 USER = "benchu"
 LINK_DELAY_MS = 25
-ORDER = ["openssh", "dropbear", "tinysshd", "sshand"]
+ORDER = ["openssh", "dropbear", "tinysshd", "sshand-base", "sshand"]
 
 
 T0 = time.monotonic()
@@ -335,8 +335,9 @@ Subsystem sftp /usr/lib/openssh/sftp-server
     return path
 
 
-def setup_sshand(port):
-    d = f"{WORK}/srv-sshand"
+def setup_sshand(port, name="sshand", binary=None):
+    binary = binary or ARGS.sshand
+    d = f"{WORK}/srv-{name}"
     os.makedirs(d + "/hostkeys", mode=0o700, exist_ok=True)
     r = subprocess.run([ARGS.sshandctl, "hostkeys", "-d", d + "/hostkeys"],
                        capture_output=True, text=True)
@@ -349,13 +350,14 @@ def setup_sshand(port):
             d + "/hostkeys/ssh_host_ed25519_key"])
     conf = sshand_config(d, "INFO")
     dconf = sshand_config(d, "DEBUG")
-    s = Server("sshand", port, [ARGS.sshand, "-f", conf])
+    s = Server(name, port, [binary, "-f", conf])
     s.inetd = False
-    s.exe = os.path.realpath(ARGS.sshand)
-    s.version = "sshand " + ARGS.sshand_version
+    s.exe = os.path.realpath(binary)
+    s.version = "sshand " + (ARGS.sshand_version if name == "sshand"
+                             else ARGS.base_version)
     # A second instance at LogLevel DEBUG, used only for the phase breakdown
     # so that debug logging never weighs on the measured instance.
-    dbg = Server("sshand-debug", port + 1, [ARGS.sshand, "-e", "-f", dconf])
+    dbg = Server(name + "-debug", port + 1, [binary, "-e", "-f", dconf])
     dbg.inetd = False
     dbg.exe = s.exe
     dbg.stamp = True
@@ -1270,6 +1272,9 @@ def main():
     ap.add_argument("--banstress", default="")
     ap.add_argument("--banstress-missing", default="")
     ap.add_argument("--only", default="", help="comma-separated servers")
+    ap.add_argument("--base-sshand", default="",
+                    help="another build's sshand, reported as sshand-base")
+    ap.add_argument("--base-version", default="?")
     ap.add_argument("--steps", default="",
                     help="comma-separated words; run only the steps whose "
                     "title contains one of them (partial results)")
@@ -1290,6 +1295,10 @@ def main():
             servers.append(sshand)
         except Exception as e:
             log(f"sshand setup failed: {e}")
+    if ARGS.base_sshand:
+        # Another build, measured beside this one in the same interleaved
+        # run (bench/run --base DIR): the way to see what a change costs.
+        servers.append(setup_sshand(22206, "sshand-base", ARGS.base_sshand))
     if ARGS.only:
         keep = ARGS.only.split(",")
         servers = [s for s in servers if s.name in keep]
