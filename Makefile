@@ -16,8 +16,8 @@ UNITDIR ?= /etc/systemd/system
 PKGS    := libssh libcap-ng libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 # -fPIC, not -fPIE: the same objects go into the executables and into
-# sshand-core.so.  Hidden by default; the front's objects (below) export
-# what the core calls.
+# sshand-net.so and sshand-monitor.so.  Hidden by default; the front's
+# objects (below) export what the halves call.
 HARDEN  = -fstack-protector-strong -fPIC -fno-strict-aliasing -fvisibility=$(VISIBILITY)
 VISIBILITY = hidden
 CFLAGS  ?= -O2 -g
@@ -44,28 +44,36 @@ RULES_SRC   := sandbox/rules.c $(wildcard sandbox/rules-*.c)
 SANDBOX_SRC := $(filter-out $(RULES_SRC) sandbox/bpfgen.c,$(wildcard sandbox/*.c))
 HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
 # The parts of handler/ that unit tests link (no libssh session state).
-HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/proctree.c handler/ptymodes.c)
+HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/sha256.c handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/proctree.c handler/ptymodes.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-# sshand is two files (see handler/main.c and handler/core.c): the front,
-# linked with libc only, which turns banned addresses away, and
-# sshand-core.so, everything after the ban check, which it dlopen()s.
-# The front exports to the core exactly the functions the core calls.
+# sshand is three files (see handler/main.c): the front, linked with libc
+# only, which turns banned addresses away and forks; sshand-net.so, which
+# the network child loads (libssh, OpenSSL); sshand-monitor.so, which the
+# monitor loads (PAM, libcap-ng).  The front exports to them exactly the
+# functions they call.  What both halves use is linked into each.
 FRONT_SRC := handler/log.c handler/audit.c handler/user.c $(POLICY_SRC)
-CORE_SRC  := $(filter-out $(FRONT_SRC),$(HANDLER_SRC)) $(SANDBOX_SRC)
-CORE_PATH ?= $(abspath $(BUILD))/sshand-core.so
+NET_SRC   := handler/core-net.c handler/net.c handler/libssh-private.c
+MON_SRC   := $(filter-out $(FRONT_SRC) $(NET_SRC),$(HANDLER_SRC))
+BOTH_SRC  := handler/monitor.c handler/ptymodes.c $(SANDBOX_SRC)
+MON_SRC   := $(filter-out $(BOTH_SRC),$(MON_SRC))
+PART_DIR  ?= $(abspath $(BUILD))
+NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
+MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
 # Both sides are built from the same headers or refuse each other.
 ABI_HDRS  := handler/handler.h handler/audit.h handler/log.h handler/auth.h $(wildcard policy/*.h)
 CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
+ABI_OBJS  := $(call obj,handler/main.c handler/core-net.c handler/core-monitor.c)
 $(call obj,handler/main.c $(FRONT_SRC)): VISIBILITY = default
-$(BUILD)/handler/main.o $(BUILD)/handler/core.o: $(ABI_HDRS)
-$(BUILD)/handler/main.o $(BUILD)/handler/core.o: OBJ_FLAGS = -DSSHAND_CORE_ABI=$(CORE_ABI)UL
-$(BUILD)/handler/main.o: OBJ_FLAGS += -DSSHAND_CORE_PATH='"$(CORE_PATH)"'
+$(ABI_OBJS): $(ABI_HDRS)
+$(ABI_OBJS): OBJ_FLAGS = -DSSHAND_CORE_ABI=$(CORE_ABI)UL
+$(BUILD)/handler/main.o: OBJ_FLAGS += -DSSHAND_LIBDIR='"$(PART_DIR)"'
+PARTS := $(BUILD)/sshand-net.so $(BUILD)/sshand-monitor.so
 
-all: $(BUILD)/sshand $(BUILD)/sshand-core.so $(BUILD)/sshandctl
+all: $(BUILD)/sshand $(PARTS) $(BUILD)/sshandctl
 
 # Flags live in this file: objects are rebuilt when it changes.
 $(BUILD)/%.o: %.c Makefile
@@ -91,24 +99,25 @@ $(BUILD)/libhandler.a: $(call obj,$(HANDLER_LIB_SRC))
 
 LIBS_A = $(BUILD)/libhandler.a $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 
-$(BUILD)/sshand-core.so: $(call obj,$(CORE_SRC)) $(BUILD)/sandbox/bpf-filters.o
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS) \
-		-o $@ $^ $(LIBS)
-# What the core leaves undefined and the front defines.
-$(BUILD)/sshand.dynlist: $(BUILD)/sshand-core.so $(call obj,handler/main.c $(FRONT_SRC))
+PART_LDFLAGS = -shared -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
+$(BUILD)/sshand-net.so: $(call obj,$(NET_SRC) $(BOTH_SRC)) $(BUILD)/sandbox/bpf-filters.o
+	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(NET_LIBS)
+$(BUILD)/sshand-monitor.so: $(call obj,$(MON_SRC) $(BOTH_SRC)) $(BUILD)/sandbox/bpf-filters.o
+	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(MON_LIBS)
+# What the halves leave undefined and the front defines.
+$(BUILD)/sshand.dynlist: $(PARTS) $(call obj,handler/main.c $(FRONT_SRC))
 	{ echo '{'; LC_ALL=C comm -12 \
-		<(nm -D --undefined-only $< | awk '{print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
+		<(nm -D --undefined-only $(PARTS) | awk 'NF >= 2 {print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
 		<(nm -g --defined-only $(call obj,handler/main.c $(FRONT_SRC)) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
 		| sed 's/.*/  &;/'; echo '};'; } > $@.tmp && mv $@.tmp $@
 $(BUILD)/sshand: $(call obj,handler/main.c $(FRONT_SRC)) $(BUILD)/sshand.dynlist
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
 		-o $@ $(call obj,handler/main.c $(FRONT_SRC)) $(SAN_LIBS)
-# The installed front names the installed core.
+# The installed front names the installed halves.
 $(BUILD)/install/sshand: handler/main.c $(call obj,$(FRONT_SRC)) $(BUILD)/sshand.dynlist $(ABI_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DSSHAND_CORE_ABI=$(CORE_ABI)UL \
-		-DSSHAND_CORE_PATH='"$(LIBEXECDIR)/sshand-core.so"' $(ALL_LDFLAGS) \
-		-Wl,--dynamic-list=$(BUILD)/sshand.dynlist -o $@ handler/main.c \
+	$(CC) $(ALL_CFLAGS) -DSSHAND_CORE_ABI=$(CORE_ABI)UL -DSSHAND_LIBDIR='"$(LIBEXECDIR)"' \
+		$(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist -o $@ handler/main.c \
 		$(call obj,$(FRONT_SRC)) $(SAN_LIBS)
 $(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -154,7 +163,8 @@ bench-smoke: all
 
 install: all $(BUILD)/install/sshand
 	install -D -m 0755 $(BUILD)/install/sshand $(DESTDIR)$(SBINDIR)/sshand
-	install -D -m 0644 $(BUILD)/sshand-core.so $(DESTDIR)$(LIBEXECDIR)/sshand-core.so
+	install -D -m 0644 $(BUILD)/sshand-net.so $(DESTDIR)$(LIBEXECDIR)/sshand-net.so
+	install -D -m 0644 $(BUILD)/sshand-monitor.so $(DESTDIR)$(LIBEXECDIR)/sshand-monitor.so
 	install -D -m 0755 $(BUILD)/sshandctl $(DESTDIR)$(SBINDIR)/sshandctl
 	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service

@@ -10,11 +10,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "handler/auth.h"
 #include "handler/log.h"
+#include "handler/sha256.h"
 
 static void
 base64(const uint8_t *in, size_t len, char *out)
@@ -42,36 +40,18 @@ base64(const uint8_t *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
-static EVP_MD *sha256;
-
-int
-crypto_preload(void)
-{
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
-		return -EIO;
-	/* An explicit fetch, kept: the implicit one behind EVP_sha256()
-	 * would look the method up again at every use. */
-	if (sha256 == NULL)
-		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	return sha256 ? 0 : -EIO;
-}
-
 /* "SHA256:" and the unpadded base64 of the blob's digest, as ssh-keygen
  * prints it.  Computed on the bytes alone: the root monitor does not run a
  * key parser on what the network child sends. */
 void
 pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
+	uint8_t md[SHA256_LEN];
 	char b64[64];
 	size_t n;
 
-	snprintf(buf, buflen, "unknown");
-	if (EVP_Digest(blob, len, md, &mdlen, sha256 ? sha256 : EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32)
-		return;
-	base64(md, mdlen, b64);
+	sha256(blob, len, md);
+	base64(md, sizeof(md), b64);
 	n = strlen(b64);
 	while (n > 0 && b64[n - 1] == '=')
 		b64[--n] = '\0';

@@ -63,11 +63,8 @@ void pam_finish(struct pam_ctx *p);
 int pubkey_authorized(const struct user_info *u, const struct settings *s,
     const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
     char *why, size_t whylen);
-/* "SHA256:..." of a key blob, or "unknown". */
+/* "SHA256:..." of a key blob, as ssh-keygen -l prints it. */
 void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
-/* OpenSSL reads its configuration and activates its providers on first
- * use.  Called once before the network child is forked, so that both
- * processes share that work; 0 or -EIO. */
-int crypto_preload(void);
+
 
 #endif

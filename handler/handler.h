@@ -56,16 +56,21 @@ void phase(const char *name, uint64_t since_usec);	/* debug timing line */
 /* Up to max names of the groups user belongs to (fresh strings). */
 size_t user_group_names(const char *user, char **out, size_t max);
 
-/* What sshand-core.so offers the front (core.c).  abi is SSHAND_CORE_ABI
- * of the build, which the Makefile derives from the headers both sides
- * share: a front and a core from different builds refuse each other. */
+/* What the two halves of privilege separation, sshand-net.so and
+ * sshand-monitor.so (core-net.c, core-monitor.c), offer the front.  abi is
+ * SSHAND_CORE_ABI of the build, which the Makefile derives from the headers
+ * they share: parts from different builds refuse each other. */
 #ifndef SSHAND_CORE_ABI
 #define SSHAND_CORE_ABI 0
 #endif
-struct sshand_core {
+struct sshand_net {
 	unsigned long abi;
-	int (*main)(struct conn *c);		/* after the ban check: exit code */
-	int (*test)(const char *config_path);	/* sshand -t */
+	int (*main)(struct conn *c, int mon_fd);	/* net_main */
+	int (*test)(const char *config_path);		/* sshand -t */
+};
+struct sshand_monitor {
+	unsigned long abi;
+	int (*main)(struct conn *c, int mon_fd, pid_t net_pid);	/* monitor_main */
 };
 
 /* The two sides of privilege separation; each returns an exit code. */

@@ -7,8 +7,18 @@
  *
  * This file and the policy, audit and log code are the front: linked
  * with libc only, so that a banned address costs an exec, a config parse
- * and a ban file lookup, nothing more.  Everything else is in
- * sshand-core.so, loaded once the source is known not to be banned.
+ * and a ban file lookup, nothing more.  Once the source is known not to be
+ * banned, the front forks, and each side loads only its own half:
+ *
+ *   the monitor: sshand-monitor.so (priv.c; PAM and libcap-ng), loaded
+ *     before the fork, so that no child speaks to the client when the
+ *     monitor could not answer it;
+ *   the network child: sshand-net.so (net.c; libssh, OpenSSL and what they
+ *     pull in, Kerberos among it, 12 libraries), loaded after it.
+ *
+ * So the fork copies a small process, the root monitor has no libssh or
+ * OpenSSL code in it at all, and each side's exit tears down only its own.  The halves use the front's
+ * policy, audit and log code, which the front exports to them.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -25,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -280,56 +291,134 @@ check_ban(struct conn *c)
 	}
 }
 
-#ifndef SSHAND_CORE_PATH
-#error "SSHAND_CORE_PATH: where sshand-core.so is (the Makefile sets it)"
+#ifndef SSHAND_LIBDIR
+#error "SSHAND_LIBDIR: where sshand-net.so and sshand-monitor.so are (the Makefile sets it)"
 #endif
 
-/* Loads the core; NULL (logged) if it cannot be used. */
-static const struct sshand_core *
-load_core(void)
+/* Loads one half: file (in SSHAND_LIBDIR) and the symbol of its table;
+ * NULL, logged, if it cannot be used. */
+static const void *
+load_part(const char *file, const char *table)
 {
-	const struct sshand_core *core;
+	char path[sizeof(SSHAND_LIBDIR) + 64];
+	const unsigned long *abi;
 	void *h;
 
-	/* RTLD_LAZY: the libraries keep their own binding (the core itself
-	 * is linked -z now); RTLD_NOW would bind every symbol of every
-	 * library it pulls in, OpenSSL's thousands among them. */
-	h = dlopen(SSHAND_CORE_PATH, RTLD_LAZY | RTLD_LOCAL);
+	snprintf(path, sizeof(path), "%s/%s", SSHAND_LIBDIR, file);
+	/* RTLD_LAZY: the libraries keep their own binding (ours are linked
+	 * -z now); RTLD_NOW would bind every symbol of every library they
+	 * pull in, OpenSSL's thousands among them. */
+	h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	if (h == NULL) {
-		log_error("cannot load %s: %s", SSHAND_CORE_PATH, dlerror());
+		log_error("cannot load %s: %s", path, dlerror());
 		return NULL;
 	}
-	core = dlsym(h, "sshand_core");
-	if (core == NULL || core->abi != SSHAND_CORE_ABI) {
-		log_error("%s is not the core of this sshand (reinstall both)",
-		    SSHAND_CORE_PATH);
+	/* Both tables start with abi. */
+	abi = dlsym(h, table);
+	if (abi == NULL || *abi != SSHAND_CORE_ABI) {
+		log_error("%s is not part of this sshand (reinstall it)", path);
 		return NULL;
 	}
-	return core;
+	return abi;
 }
 
-static int
-run_core(struct conn *c)
+static char *
+read_banner(const char *path)
 {
-	const struct sshand_core *core = load_core();
+	char *buf;
+	ssize_t n;
+	int fd;
 
-	if (core == NULL) {
-		struct audit_fields f = AUDIT_FIELDS_INIT;
-
-		f.reason = "server-error";
-		f.duration_usec = (int64_t)(now_usec() - c->start_usec);
-		audit_emit(AUDIT_DISCONNECT, &c->audit, &f);
-		return EXIT_INTERNAL;
+	if (path == NULL)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warning("Banner %s: %s", path, strerror(errno));
+		return NULL;
 	}
-	return core->main(c);
+	buf = malloc(8193);
+	if (buf == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, 8192);	/* bounded: a banner is a few lines */
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Ends a connection that never got to privilege separation. */
+static int
+server_error(struct conn *c, int code)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	f.reason = "server-error";
+	f.duration_usec = (int64_t)(now_usec() - c->start_usec);
+	audit_emit(AUDIT_DISCONNECT, &c->audit, &f);
+	return code;
+}
+
+/* After the ban check: split into the monitor and the network child. */
+static int
+privsep(struct conn *c)
+{
+	const struct sshand_monitor *mon_part;
+	int mon[2];
+	pid_t pid;
+
+	/* A banned source costs no NSS lookup. */
+	struct passwd *pw = getpwnam(c->global->privsep_user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_error("PrivsepUser %s: %s", c->global->privsep_user, pw ? "must not be root" :
+		    "no such user (make install creates it)");
+		return server_error(c, EXIT_CONFIG);
+	}
+	c->privsep_uid = pw->pw_uid;
+	c->privsep_gid = pw->pw_gid;
+	c->banner_text = read_banner(c->global->banner);
+	/* The monitor's half before the fork: if it cannot be used, no
+	 * network child may greet the client first.  It is small (PAM and
+	 * libcap-ng), and the child never touches it. */
+	mon_part = load_part("sshand-monitor.so", "sshand_monitor");
+	if (mon_part == NULL)
+		return server_error(c, EXIT_INTERNAL);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
+		log_errno(LOG_ERR, -errno, "socketpair");
+		return server_error(c, EXIT_INTERNAL);
+	}
+	c->monitor_pid = getpid();
+	phase("prefork", c->start_usec);
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_ERR, -errno, "fork");
+		return server_error(c, EXIT_INTERNAL);
+	}
+	if (pid == 0) {
+		const struct sshand_net *net_part;
+
+		close(mon[0]);
+		log_set_prefix("net");
+		/* A child that cannot start just ends: the monitor sees it
+		 * go and ends the connection (and audits it). */
+		net_part = load_part("sshand-net.so", "sshand_net");
+		_exit(net_part ? net_part->main(c, mon[1]) : EXIT_INTERNAL);
+	}
+	close(mon[1]);
+	return mon_part->main(c, mon[0], pid);
 }
 
 static int
 test_config(const char *path)
 {
-	const struct sshand_core *core = load_core();
+	const struct sshand_net *net_part = load_part("sshand-net.so", "sshand_net");
 
-	return core ? core->test(path) : EXIT_INTERNAL;
+	return net_part ? net_part->test(path) : EXIT_INTERNAL;
 }
 
 static int
@@ -468,5 +557,5 @@ main(int argc, char **argv)
 	check_ban(&c);
 	phase("bancheck", c.start_usec);
 
-	return run_core(&c);
+	return privsep(&c);
 }

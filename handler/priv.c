@@ -704,6 +704,37 @@ handle_stats(struct priv *p, struct mon_msg *m)
 }
 
 /* Pre-authentication: requests until one method succeeds. */
+/* The child closed its side without a last word (MON_STATS): it crashed,
+ * was killed, or could not even start (its half would not load).  That is
+ * the server's failure, not the client's, if its exit says so; the wait
+ * is bounded, since a child that merely closed the socket may live on
+ * until we exit (PDEATHSIG). */
+static const char *
+silent_child_reason(struct priv *p)
+{
+	for (int i = 0; i < 100 && !p->net_reaped; i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		int st;
+		pid_t r = wait_counted(p, p->net_pid, &st, WNOHANG);
+
+		if (r < 0)
+			break;
+		if (r == 0) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (WIFSIGNALED(st)) {
+			log_error("the network child was killed by signal %d", WTERMSIG(st));
+			return "server-error";
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) != EXIT_OK) {
+			log_error("the network child ended with status %d", WEXITSTATUS(st));
+			return "server-error";
+		}
+	}
+	return "client-closed";
+}
+
 static void
 preauth_loop(struct priv *p)
 {
@@ -721,7 +752,8 @@ preauth_loop(struct priv *p)
 			if (r == -EPIPE)
 				/* No wait: a child that closed the socket but
 				 * lives on dies with us (PDEATHSIG). */
-				finish(p, EXIT_NOAUTH, p->reason[0] ? p->reason : "client-closed");
+				finish(p, EXIT_NOAUTH, p->reason[0] ? p->reason :
+				    silent_child_reason(p));
 			if (r < 0)
 				violation(p, "malformed message");
 		}

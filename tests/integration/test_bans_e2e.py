@@ -421,42 +421,45 @@ def test_ipv6_and_mapped_ipv4(dual_server):
 # ---- the front turns banned sources away on its own -------------------------
 
 @pytest.fixture
-def core_replaced(tmp_path):
-    """Replaces build/sshand-core.so, in this test's mount namespace only
-    (a bind mount, undone at teardown), with a file of the caller's
-    choosing: replace(path)."""
-    core = os.path.join(BUILD, "sshand-core.so")
+def part_replaced():
+    """Replaces one of build/sshand-{net,monitor}.so, in this test's mount
+    namespace only (a bind mount, undone at teardown), with a file of the
+    caller's choosing: replace(part, path)."""
     mounted = []
 
-    def replace(path):
-        subprocess.run(["mount", "--bind", path, core], check=True)
-        mounted.append(core)
+    def replace(part, path):
+        target = os.path.join(BUILD, "sshand-%s.so" % part)
+        subprocess.run(["mount", "--bind", path, target], check=True)
+        mounted.append(target)
 
     yield replace
     for m in mounted:
         subprocess.run(["umount", m], check=True)
 
 
-def _fake_core(tmp_path, abi):
-    """A shared object that looks like a core from another build."""
+def _fake_part(tmp_path, table, abi):
+    """A shared object that looks like a part from another build."""
     src = tmp_path / "fake.c"
     src.write_text("struct c { unsigned long abi; void *m, *t; };\n"
                    "__attribute__((visibility(\"default\"))) const struct c "
-                   "sshand_core = { %dUL, 0, 0 };\n" % abi)
+                   "%s = { %dUL, 0, 0 };\n" % (table, abi))
     out = tmp_path / "fake.so"
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(src)], check=True)
     return str(out)
 
 
-@pytest.mark.parametrize("core", ["unloadable", "other-build"])
-def test_front_works_without_the_core(server, core_replaced, tmp_path, core):
-    """Turning a banned source away needs nothing of sshand-core.so (the
-    front links libc only: that is what keeps a refusal cheap).  A core
-    that cannot be used fails closed: the connection ends before the
-    banner, with a log line saying why and a disconnect record."""
+@pytest.mark.parametrize("part", ["net", "monitor"])
+@pytest.mark.parametrize("how", ["unloadable", "other-build"])
+def test_front_works_without_the_halves(server, part_replaced, tmp_path, part, how):
+    """Turning a banned source away needs neither sshand-net.so nor
+    sshand-monitor.so (the front links libc only: that is what keeps a
+    refusal cheap).  A half that cannot be used fails closed: the
+    connection ends before the banner, with a log line saying why and a
+    disconnect record giving a server error."""
     s = server("BanMaxFailures 2")
     ctl(s, "ban", "127.0.0.5", "1h", as_json=False)
-    core_replaced("/dev/null" if core == "unloadable" else _fake_core(tmp_path, 7))
+    part_replaced(part, "/dev/null" if how == "unloadable" else
+                  _fake_part(tmp_path, "sshand_" + part, 7))
 
     closed_before_banner(password_login(s, "127.0.0.5"))
     assert len(events(s, "rejected-banned", "127.0.0.5")) == 1, audit(s)
@@ -464,6 +467,7 @@ def test_front_works_without_the_core(server, core_replaced, tmp_path, core):
     assert first_bytes(s, "127.0.0.6") == b""
     gone = events(s, "disconnect", "127.0.0.6")
     assert [e["SSHAND_REASON"] for e in gone] == ["server-error"], audit(s)
-    why = "cannot load" if core == "unloadable" else "is not the core of this sshand"
-    assert why in s.log(), s.log()
+    why = "cannot load" if how == "unloadable" else "is not part of this sshand"
+    assert why in s.log() and "sshand-%s.so" % part in s.log(), s.log()
     assert events(s, "session-start") == [] and events(s, "auth-attempt") == []
+    assert s.wait_idle(10), "a process of the connection outlived it"
