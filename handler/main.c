@@ -1,9 +1,9 @@
 /* sshand: one SSH connection, start to end.
  *
- * socket → policy → ban check → (the core, core.c) host keys → split into
- * the privileged monitor and the sandboxed network child (privilege
- * separation) → the monitor authenticates, drops to the user for good and
- * starts sessions; the child speaks SSH and relays bytes → exit.
+ * socket → policy → ban check → split into the privileged monitor and the
+ * sandboxed network child (privilege separation) → the child loads the
+ * host keys and speaks SSH; the monitor authenticates, drops to the user
+ * for good and starts sessions, whose bytes the child relays → exit.
  *
  * This file and the policy, audit and log code are the front: linked
  * with libc only, so that a banned address costs an exec, a config parse
@@ -17,8 +17,9 @@
  *     pull in, Kerberos among it, 12 libraries), loaded after it.
  *
  * So the fork copies a small process, the root monitor has no libssh or
- * OpenSSL code in it at all, and each side's exit tears down only its own.  The halves use the front's
- * policy, audit and log code, which the front exports to them.
+ * OpenSSL code in it at all, and each side's exit tears down only its
+ * own.  The halves use the front's policy, audit and log code, which the
+ * front exports to them.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -250,8 +250,10 @@ finish(struct priv *p, int code, const char *reason)
 		p->pam = NULL;
 	}
 	if (!p->net_gone && p->net_pid > 0) {
-		/* Best effort: the child also dies with us (PDEATHSIG). */
-		kill(p->net_pid, SIGKILL);
+		/* Best effort: the child also dies with us (PDEATHSIG).  Not
+		 * once reaped: its pid may be another process's by now. */
+		if (!p->net_reaped)
+			kill(p->net_pid, SIGKILL);
 		close(p->mon);
 		p->net_gone = true;
 	}
