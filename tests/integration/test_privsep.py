@@ -299,6 +299,48 @@ def test_netchild_fds_at_password_prompt(server):
         c.close()
 
 
+def mapped_files(pid):
+    """The file names mapped into pid (its /proc/<pid>/maps)."""
+    out = set()
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split(None, 5)
+            if len(parts) == 6 and parts[5].startswith("/"):
+                out.add(os.path.basename(parts[5].strip()))
+    return out
+
+
+# What parses and answers strangers' bytes: the network child's alone.
+NET_ONLY_LIBS = ("libssh.so", "libcrypto.so", "libgssapi_krb5.so", "libkrb5.so",
+                 "sshand-net.so")
+
+
+def test_monitor_maps_no_network_code(server):
+    """The root monitor never has libssh, OpenSSL or the Kerberos libraries
+    libssh pulls in mapped (main.c loads them in the network child only):
+    neither at the password prompt, while it is root, nor in the session.
+    The network child has them, so the check can see them."""
+    s = server()
+    c = password_client(s, cmd="sleep 5; echo logged-in")
+    try:
+        mon, net = find_pair(s)
+        m, n = mapped_files(mon), mapped_files(net)
+        assert not [x for x in m if x.startswith(NET_ONLY_LIBS)], sorted(m)
+        assert "sshand-monitor.so" in " ".join(m), sorted(m)
+        assert [x for x in n if x.startswith("libssh.so")], sorted(n)
+        c.send(harness.password("alice") + "\n")
+        assert wait_for(lambda: any(harness.proc_status(q).get("Name") == "sleep"
+                                    for q in s.tree()), 15), s.tree()
+        m = mapped_files(mon)
+        assert not [x for x in m if x.startswith(NET_ONLY_LIBS)], sorted(m)
+        # PAM's modules are loaded by now, and still nothing of the above.
+        assert [x for x in m if x.startswith("pam_unix.so")], sorted(m)
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+
+
 # ---- after login ------------------------------------------------------------
 
 def test_no_privilege_left_after_login(server):
