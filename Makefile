@@ -110,15 +110,25 @@ $(BUILD)/sshand.dynlist: $(PARTS) $(call obj,handler/main.c $(FRONT_SRC))
 		<(nm -D --undefined-only $(PARTS) | awk 'NF >= 2 {print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
 		<(nm -g --defined-only $(call obj,handler/main.c $(FRONT_SRC)) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
 		| sed 's/.*/  &;/'; echo '};'; } > $@.tmp && mv $@.tmp $@
+# A front that does not export all of it would fail at every connection,
+# at dlopen(): refuse to build one.
+check_exports = nm -D --defined-only $(1) | awk '{print $$NF}' | LC_ALL=C sort -u > $(1).exports; \
+	missing=$$(sed -n 's/^  \(.*\);$$/\1/p' $(BUILD)/sshand.dynlist | LC_ALL=C comm -23 - $(1).exports); \
+	rm -f $(1).exports; \
+	if [ -n "$$missing" ]; then echo "$(1) does not export:" $$missing >&2; rm -f $(1); exit 1; fi
 $(BUILD)/sshand: $(call obj,handler/main.c $(FRONT_SRC)) $(BUILD)/sshand.dynlist
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
 		-o $@ $(call obj,handler/main.c $(FRONT_SRC)) $(SAN_LIBS)
-# The installed front names the installed halves.
-$(BUILD)/install/sshand: handler/main.c $(call obj,$(FRONT_SRC)) $(BUILD)/sshand.dynlist $(ABI_HDRS)
+	@$(call check_exports,$@)
+# The installed front names the installed halves.  Linked afresh at every
+# install: LIBEXECDIR is baked in, and make would not see it change.
+$(BUILD)/install/sshand: VISIBILITY = default
+$(BUILD)/install/sshand: handler/main.c $(call obj,$(FRONT_SRC)) $(BUILD)/sshand.dynlist $(ABI_HDRS) FORCE
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DSSHAND_CORE_ABI=$(CORE_ABI)UL -DSSHAND_LIBDIR='"$(LIBEXECDIR)"' \
 		$(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist -o $@ handler/main.c \
 		$(call obj,$(FRONT_SRC)) $(SAN_LIBS)
+	@$(call check_exports,$@)
 $(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -185,5 +195,7 @@ install: all $(BUILD)/install/sshand
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins
+FORCE:
+
+.PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins FORCE
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
