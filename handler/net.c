@@ -1048,15 +1048,15 @@ setup_bind(struct net *n, ssh_bind *ret)
 	return 0;
 }
 
+/* A round that read less than this from the client was a small exchange
+ * (see net_main). */
+#define QUICKACK_BELOW 16384
+
 /* The client sets no TCP_NODELAY for non-interactive sessions: when it
  * writes two small packets in a row (NEWKEYS then the service request,
  * say), the second waits for our ACK of the first, which Linux delays by
  * up to 40 ms because we have nothing to send yet.  Quick ACKs remove
  * those stalls; the mode is not sticky, so it is renewed around reads. */
-/* A round that read less than this from the client was a small exchange
- * (see net_main). */
-#define QUICKACK_BELOW 16384
-
 static void
 quickack(int fd)
 {
@@ -1216,18 +1216,18 @@ net_main(struct conn *c, int mon_fd)
 		goto out;
 	}
 	bool nonblocking = false;
-	uint64_t moved = 0;
+	uint64_t read_before = 0;
 	while (!n.done) {
 		/* Quick ACKs help a client that holds its next small packet
 		 * until we ACK the last one.  A client sending in bulk sends
 		 * full segments, which it does not hold: while it does, the
 		 * mode is not renewed (at every round it cost 8% of the
 		 * child's CPU in an upload). */
-		uint64_t now_moved = n.sock_counter.in_bytes;
+		uint64_t read_now = n.sock_counter.in_bytes;
 
-		if (now_moved - moved < QUICKACK_BELOW)
+		if (read_now - read_before < QUICKACK_BELOW)
 			quickack(c->sock);
-		moved = now_moved;
+		read_before = read_now;
 		r = ssh_event_dopoll(n.ev, -1);
 		if (n.authenticated && !nonblocking) {
 			/* From here on the event loop flushes; a client that
