@@ -705,7 +705,6 @@ handle_stats(struct priv *p, struct mon_msg *m)
 	free(reason);
 }
 
-/* Pre-authentication: requests until one method succeeds. */
 /* The child closed its side without a last word (MON_STATS): it crashed,
  * was killed, or could not even start (its half would not load).  That is
  * the server's failure, not the client's, if its exit says so; the wait
@@ -737,6 +736,7 @@ silent_child_reason(struct priv *p)
 	return "client-closed";
 }
 
+/* Pre-authentication: requests until one method succeeds. */
 static void
 preauth_loop(struct priv *p)
 {
@@ -752,8 +752,8 @@ preauth_loop(struct priv *p)
 			wait_preauth(p);
 			r = mon_recv(p->mon, m, 0);
 			if (r == -EPIPE)
-				/* No wait: a child that closed the socket but
-				 * lives on dies with us (PDEATHSIG). */
+				/* The child is gone, or closed the socket and
+				 * dies with us (PDEATHSIG). */
 				finish(p, EXIT_NOAUTH, p->reason[0] ? p->reason :
 				    silent_child_reason(p));
 			if (r < 0)
