@@ -87,6 +87,7 @@ struct priv {
 	/* user+sys of the reaped processes, for the debug log's "cpu" line */
 	uint64_t session_cpu_usec, net_cpu_usec;
 	bool net_reaped;
+	int net_status;			/* its wait status, once reaped */
 	char reason[64];
 };
 
@@ -208,9 +209,26 @@ wait_counted(struct priv *p, pid_t who, int *status, int flags)
 	if (pid > 0 && pid == p->net_pid) {
 		p->net_cpu_usec = rusage_usec(&ru);
 		p->net_reaped = true;
+		p->net_status = *status;
 	} else if (pid > 0)
 		p->session_cpu_usec += rusage_usec(&ru);
 	return pid;
+}
+
+/* Waits up to ms milliseconds for the network child to end, if it has not
+ * been reaped yet: it closed its side, or was told to end, and after login
+ * it cannot be killed (another uid), so the wait is bounded. */
+static void
+reap_net(struct priv *p, int ms)
+{
+	for (int i = 0; i < ms && p->net_pid > 0 && !p->net_reaped; i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		int st;
+
+		if (wait_counted(p, p->net_pid, &st, WNOHANG) != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* "cpu monitor usec N net usec N sessions usec N": what each part of the
@@ -220,16 +238,7 @@ log_cpu(struct priv *p)
 {
 	struct rusage self;
 
-	/* The child is ending (it closed its side, or was told to); after
-	 * login we cannot kill it (another uid), so the wait is bounded. */
-	for (int i = 0; i < 50 && p->net_pid > 0 && !p->net_reaped; i++) {
-		struct timespec ts = { 0, 1000 * 1000 };
-		int st;
-
-		if (wait_counted(p, p->net_pid, &st, WNOHANG) != 0)
-			break;
-		nanosleep(&ts, NULL);
-	}
+	reap_net(p, 50);
 	if (getrusage(RUSAGE_SELF, &self) == 0)
 		log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu",
 		    (unsigned long long)rusage_usec(&self),
@@ -705,33 +714,28 @@ handle_stats(struct priv *p, struct mon_msg *m)
 	free(reason);
 }
 
-/* The child closed its side without a last word (MON_STATS): it crashed,
- * was killed, or could not even start (its half would not load).  That is
- * the server's failure, not the client's, if its exit says so; the wait
- * is bounded, since a child that merely closed the socket may live on
- * until we exit (PDEATHSIG). */
+/* Why the connection ends, now that the child has closed its side: its
+ * last word (MON_STATS) if it said one.  If not, it crashed, was killed,
+ * or could not even start (its half would not load): the server's failure,
+ * not the client's, if its exit says so. */
 static const char *
-silent_child_reason(struct priv *p)
+net_end_reason(struct priv *p)
 {
-	for (int i = 0; i < 100 && !p->net_reaped; i++) {
-		struct timespec ts = { 0, 1000 * 1000 };
-		int st;
-		pid_t r = wait_counted(p, p->net_pid, &st, WNOHANG);
+	int st;
 
-		if (r < 0)
-			break;
-		if (r == 0) {
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (WIFSIGNALED(st)) {
-			log_error("the network child was killed by signal %d", WTERMSIG(st));
-			return "server-error";
-		}
-		if (WIFEXITED(st) && WEXITSTATUS(st) != EXIT_OK) {
-			log_error("the network child ended with status %d", WEXITSTATUS(st));
-			return "server-error";
-		}
+	if (p->reason[0])
+		return p->reason;
+	reap_net(p, 100);
+	if (!p->net_reaped)
+		return "client-closed";	/* closed the socket, still running */
+	st = p->net_status;
+	if (WIFSIGNALED(st)) {
+		log_error("the network child was killed by signal %d", WTERMSIG(st));
+		return "server-error";
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) != EXIT_OK) {
+		log_error("the network child ended with status %d", WEXITSTATUS(st));
+		return "server-error";
 	}
 	return "client-closed";
 }
@@ -754,8 +758,7 @@ preauth_loop(struct priv *p)
 			if (r == -EPIPE)
 				/* The child is gone, or closed the socket and
 				 * dies with us (PDEATHSIG). */
-				finish(p, EXIT_NOAUTH, p->reason[0] ? p->reason :
-				    silent_child_reason(p));
+				finish(p, EXIT_NOAUTH, net_end_reason(p));
 			if (r < 0)
 				violation(p, "malformed message");
 		}
@@ -1302,7 +1305,7 @@ postauth_loop(struct priv *p, int sfd)
 		}
 	}
 	p->net_gone = true;
-	finish(p, EXIT_OK, p->reason[0] ? p->reason : "client-closed");
+	finish(p, EXIT_OK, net_end_reason(p));
 }
 
 int

@@ -550,6 +550,13 @@ def test_postauth_violation_kills_connection(server, attack):
 
 # ---- either side killed -----------------------------------------------------
 
+def killed_reason(s, before):
+    """The reason of the one disconnect record written since before."""
+    gone_recs = [r for r in audit(s)[before:] if r.get("SSHAND_EVENT") == "disconnect"]
+    assert len(gone_recs) == 1, gone_recs
+    return gone_recs[0].get("SSHAND_REASON")
+
+
 def test_kill_netchild_mid_session(server):
     s = server()
     p, mon, net, sess = session_client(s)
@@ -568,6 +575,9 @@ def test_kill_netchild_mid_session(server):
         exit_code_of(s, mon)
         ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
         assert "session-end" in ev and "disconnect" in ev, ev
+        # Not the client's doing: the child ended without its last word.
+        assert killed_reason(s, before) == "server-error", audit(s)[before:]
+        assert "killed by signal 9" in s.log(), s.log()
     finally:
         if p.poll() is None:
             p.kill()
@@ -605,5 +615,7 @@ def test_kill_netchild_preauth(server):
         exit_code_of(s, mon)
         ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
         assert "disconnect" in ev, ev
+        assert killed_reason(s, before) == "server-error", audit(s)[before:]
+        assert "killed by signal 9" in s.log(), s.log()
     finally:
         c.close()
