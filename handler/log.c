@@ -75,6 +75,12 @@ log_current_target(void)
 	return target;
 }
 
+void
+log_set_max_priority(int max_priority)
+{
+	max_prio = max_priority;
+}
+
 bool
 log_enabled(int priority)
 {

@@ -13,6 +13,8 @@ void log_setup(enum log_target t, int max_priority);
  * drop; falls back to none without a journal.  Stderr: lines prefixed
  * "sshand[pid]: "; refused (none) when fd 2 is the connection (inetd). */
 enum log_target log_current_target(void);
+/* Changes only the threshold (the configured LogLevel, once known). */
+void log_set_max_priority(int max_priority);
 void log_set_prefix(const char *prefix);	/* e.g. "[net]" */
 /* Adds SSHAND_CONNECTION=id to journal entries (NULL clears). */
 void log_set_connection(const char *id);

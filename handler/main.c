@@ -140,16 +140,15 @@ listen_fds(void)
 }
 
 /* The connected stream socket we were started for: fd 3 from systemd's
- * Accept=yes, or fd 0 from inetd (and StandardInput=socket).  Refuses
- * anything else. */
+ * Accept=yes, or fd 0 from inetd (and StandardInput=socket), and its peer
+ * in *ss.  Refuses anything else. */
 static int
-acquire_socket(bool inetd_only)
+acquire_socket(bool inetd_only, struct sockaddr_storage *ss)
 {
 	int n = inetd_only ? 0 : listen_fds();
 	int fd, type = 0, listening = 0;
 	socklen_t len = sizeof(int);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	socklen_t sl = sizeof(*ss);
 
 	if (n < 0)
 		die_early(EXIT_USAGE, "bad LISTEN_FDS from the service manager: %s",
@@ -169,9 +168,9 @@ acquire_socket(bool inetd_only)
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || listening)
 		die_early(EXIT_USAGE, "%s", "the socket is a listening socket: use "
 		    "Accept=yes in the socket unit");
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+	if (getpeername(fd, (struct sockaddr *)ss, &sl) < 0)
 		die_early(EXIT_USAGE, "the socket is not connected: %s", strerror(errno));
-	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
 		die_early(EXIT_USAGE, "%s", "the socket is not a TCP/IP connection");
 	return fd;
 }
@@ -519,9 +518,7 @@ main(int argc, char **argv)
 	    c.debug ? LOG_DEBUG : LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 
-	c.sock = acquire_socket(inetd);
-	socklen_t sl = sizeof(c.peer);
-	getpeername(c.sock, (struct sockaddr *)&c.peer, &sl);
+	c.sock = acquire_socket(inetd, &c.peer);
 	r = isolate_socket(c.sock, c.log_stderr);
 	if (r < 0)
 		die_early(EXIT_INTERNAL, "cannot move the connection socket: %s", strerror(-r));
@@ -537,7 +534,7 @@ main(int argc, char **argv)
 	sockaddr_strings(&c.peer, c.audit.remote_addr, sizeof(c.audit.remote_addr),
 	    &c.audit.remote_port);
 	struct sockaddr_storage local;
-	sl = sizeof(local);
+	socklen_t sl = sizeof(local);
 	if (getsockname(c.sock, (struct sockaddr *)&local, &sl) == 0)
 		sockaddr_strings(&local, c.audit.local_addr, sizeof(c.audit.local_addr),
 		    &c.audit.local_port);
@@ -547,7 +544,7 @@ main(int argc, char **argv)
 	c.log_prio = c.debug ? LOG_DEBUG :
 	    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 	    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
-	log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL, c.log_prio);
+	log_set_max_priority(c.log_prio);
 	r = audit_trail_open(c.global->audit_log, NULL);
 	if (r < 0)
 		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "
