@@ -57,9 +57,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # functions they call.  What both halves use is linked into each.
 FRONT_SRC := handler/log.c handler/audit.c handler/user.c $(POLICY_SRC)
 NET_SRC   := handler/core-net.c handler/net.c handler/libssh-private.c
-MON_SRC   := $(filter-out $(FRONT_SRC) $(NET_SRC),$(HANDLER_SRC))
 BOTH_SRC  := handler/monitor.c handler/ptymodes.c $(SANDBOX_SRC)
-MON_SRC   := $(filter-out $(BOTH_SRC),$(MON_SRC))
+MON_SRC   := $(filter-out $(FRONT_SRC) $(NET_SRC) $(BOTH_SRC),$(HANDLER_SRC))
 PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
 MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
