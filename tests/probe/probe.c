@@ -454,6 +454,20 @@ errno_result(int e, char *buf, size_t len)
 		snprintf(buf, len, "E%d", e);
 }
 
+/* A forked probe must die of the signal its call brings, whatever handlers
+ * the program that forked it installed (cmocka catches SIGSEGV and would
+ * carry on running the test suite inside the child). */
+static void
+probe_default_signals(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGSYS, SIGBUS, SIGILL, SIGFPE,
+	    SIGABRT };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &dfl, NULL);
+}
+
 /* Runs one probe, writing its RESULT into buf.  In a child, the errno
  * travels back as the exit status (errno values are below 256; 0 = ok,
  * 255 = the child could not even report). */
@@ -480,6 +494,7 @@ probe_run(const struct probe *p, char *buf, size_t len)
 		return;
 	}
 	if (pid == 0) {
+		probe_default_signals();
 		errno = 0;
 		r = p->fn();
 		_exit(r >= 0 ? 0 : (errno > 0 && errno < 255 ? errno : 255));

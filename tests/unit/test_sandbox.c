@@ -129,6 +129,19 @@ static const struct expect expects[] = {
 	{ "setuid0", "ok", "ok" },
 };
 
+/* int $0x80 reaches seccomp only where the kernel has the i386 entry point;
+ * a kernel built or booted without it (ia32_emulation=0) kills the caller
+ * with SIGSEGV before any filter runs, and then must do so under every
+ * filter too.  Elsewhere the filter's answer (SIGSYS) is required. */
+static const char *
+abi_want(const char *name, const char *want, const char *unfiltered)
+{
+	if (strcmp(name, "int80_getpid") == 0 &&
+	    strcmp(unfiltered, "killed:SIGSEGV") == 0)
+		return unfiltered;
+	return want;
+}
+
 static const struct expect *
 find_expect(const char *name)
 {
@@ -176,6 +189,7 @@ run_probes(enum sandbox_profile p, const struct sandbox_opts *o, bool as_user,
 		size_t i;
 
 		close(fds[0]);
+		probe_default_signals();
 		if (as_user && sandbox_drop_to_user(TEST_UID, TEST_GID, NULL,
 		    0) < 0)
 			_exit(2);
@@ -223,6 +237,7 @@ check_profile(enum sandbox_profile p, const struct sandbox_opts *o,
 			want = "=";
 		if (strcmp(want, "=") == 0)
 			want = base[i];
+		want = abi_want(e->name, want, base[i]);
 		if (strcmp(got[i], want) != 0) {
 			print_error("%s %s: got %s, want %s (unfiltered: %s)\n",
 			    sandbox_profile_name(p), probes[i].name, got[i],
@@ -262,10 +277,11 @@ test_profile_keyrings(void **state)
 static void
 test_profile_as_user(void **state)
 {
-	static char got[PROBE_COUNT][RESULT_LEN];
+	static char base[PROBE_COUNT][RESULT_LEN], got[PROBE_COUNT][RESULT_LEN];
 	size_t i;
 
 	(void)state;
+	run_probes(SANDBOX_NONE, NULL, true, base);
 	run_probes(SANDBOX_STRICT, NULL, true, got);
 	for (i = 0; i < PROBE_COUNT; i++) {
 		const struct expect *e = find_expect(probes[i].name);
@@ -276,7 +292,8 @@ test_profile_as_user(void **state)
 		else if (strcmp(e->strict, "=") != 0 &&
 		    strcmp(e->strict, "ok") != 0 &&
 		    strcmp(e->strict, "EBADF") != 0)
-			assert_string_equal(got[i], e->strict);
+			assert_string_equal(got[i],
+			    abi_want(e->name, e->strict, base[i]));
 	}
 }
 
@@ -329,6 +346,7 @@ in_child(child_fn fn, void *arg, int *ret_status)
 		const char *m;
 
 		close(fds[0]);
+		probe_default_signals();
 		m = fn(arg);
 		if (m != NULL && write(fds[1], m, strlen(m)) < 0)
 			_exit(3);
@@ -494,6 +512,22 @@ static int f_kill(void) { return kill(getppid(), 0); }
 static int f_uname(void) { return (int)syscall(SYS_uname, NULL); }
 #ifdef __x86_64__
 static int f_int80(void) { return (int)p_int80_getpid(); }
+
+/* The signal int $0x80 brings with no filter loaded (0: none). */
+static int
+int80_unfiltered_signal(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		probe_default_signals();
+		_exit(f_int80() < 0 ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
 #endif
 
 static const char *
@@ -604,8 +638,16 @@ test_netchild_forbidden(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-		run_netchild(calls[i], false, SIGSYS);
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		int want = SIGSYS;
+
+#ifdef __x86_64__
+		/* See abi_want(): no i386 entry, no filter to reach. */
+		if (calls[i] == f_int80 && int80_unfiltered_signal() == SIGSEGV)
+			want = SIGSEGV;
+#endif
+		run_netchild(calls[i], false, want);
+	}
 }
 
 /* debug: the forbidden call is logged and goes through. */
