@@ -37,39 +37,39 @@ else
 ALL_CFLAGS  += -D_FORTIFY_SOURCE=2
 endif
 
-POLICY_SRC  := $(filter-out policy/sshandctl.c policy/ctl-%.c,$(wildcard policy/*.c))
-CTL_SRC     := policy/sshandctl.c $(wildcard policy/ctl-*.c)
-# rules*.c and bpfgen.c run at build time (and in unit tests), not in sshand.
-RULES_SRC   := sandbox/rules.c $(wildcard sandbox/rules-*.c)
-SANDBOX_SRC := $(filter-out $(RULES_SRC) sandbox/bpfgen.c,$(wildcard sandbox/*.c))
-HANDLER_SRC := $(filter-out handler/main.c,$(wildcard handler/*.c))
-# The parts of handler/ that unit tests link (no libssh session state).
-HANDLER_LIB_SRC := $(filter $(HANDLER_SRC),handler/sha256.c handler/authkeys.c handler/audit.c handler/log.c handler/monitor.c handler/proctree.c handler/ptymodes.c)
+# One folder per program part; each is linked from its own folders (see
+# README, "Source layout").  policy/ and sandbox/ are libraries.
+POLICY_SRC  := $(wildcard policy/*.c)
+CTL_SRC     := $(wildcard policy/ctl/*.c)
+SANDBOX_SRC := $(wildcard sandbox/*.c)
+# sandbox/rules/ runs at build time (and in unit tests), never in sshand.
+RULES_SRC   := $(wildcard sandbox/rules/*.c)
+FRONT_SRC   := $(wildcard handler/front/*.c)
+NET_SRC     := $(wildcard handler/net/*.c)
+MONITOR_SRC := $(wildcard handler/monitor/*.c)
+PRIVSEP_SRC := $(wildcard handler/privsep/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-# sshand is three files (see handler/main.c): the front, linked with libc
-# only, which turns banned addresses away and forks; sshand-net.so, which
-# the network child loads (libssh, OpenSSL); sshand-monitor.so, which the
-# monitor loads (PAM, libcap-ng).  The front exports to them exactly the
-# functions they call.  What both halves use is linked into each.
-FRONT_SRC := handler/log.c handler/audit.c handler/user.c $(POLICY_SRC)
-NET_SRC   := handler/core-net.c handler/net.c handler/libssh-private.c
-BOTH_SRC  := handler/monitor.c handler/ptymodes.c $(SANDBOX_SRC)
-MON_SRC   := $(filter-out $(FRONT_SRC) $(NET_SRC) $(BOTH_SRC),$(HANDLER_SRC))
+# sshand is three files (see handler/front/main.c): the front, linked with
+# libc only, which turns banned addresses away and forks; sshand-net.so,
+# which the network child loads (libssh, OpenSSL); sshand-monitor.so,
+# which the monitor loads (PAM, libcap-ng).  The front exports to them
+# exactly the functions they call (its own and policy/'s); privsep/ and
+# the sandbox library are linked into each half.
+FRONT_OBJ := $(call obj,$(FRONT_SRC) $(POLICY_SRC))
 PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
 MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
 # Both sides are built from the same headers or refuse each other.
-ABI_HDRS  := handler/handler.h handler/audit.h handler/log.h handler/auth.h $(wildcard policy/*.h)
+ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h)
 CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
-ABI_OBJS  := $(call obj,handler/main.c handler/core-net.c handler/core-monitor.c)
-$(call obj,handler/main.c $(FRONT_SRC)): VISIBILITY = default
+ABI_OBJS  := $(call obj,handler/front/main.c handler/net/part.c handler/monitor/part.c)
+$(FRONT_OBJ): VISIBILITY = default
 $(ABI_OBJS): $(ABI_HDRS)
 $(ABI_OBJS): OBJ_FLAGS = -DSSHAND_CORE_ABI=$(CORE_ABI)UL
-$(BUILD)/handler/main.o: OBJ_FLAGS += -DSSHAND_LIBDIR='"$(PART_DIR)"'
 PARTS := $(BUILD)/sshand-net.so $(BUILD)/sshand-monitor.so
 
 all: $(BUILD)/sshand $(PARTS) $(BUILD)/sshandctl
@@ -79,35 +79,39 @@ $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+archive = rm -f $@ && ar rcs $@ $^
 $(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
-	rm -f $@ && ar rcs $@ $^
+	$(archive)
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC)) $(BUILD)/sandbox/bpf-filters.o
-	rm -f $@ && ar rcs $@ $^
+	$(archive)
 $(BUILD)/librules.a: $(call obj,$(RULES_SRC))
-	rm -f $@ && ar rcs $@ $^
+	$(archive)
+# The halves' folders as archives, for the unit tests and test tools.
+$(BUILD)/libfront.a: $(call obj,$(FRONT_SRC))
+	$(archive)
+$(BUILD)/libmonitor.a: $(call obj,$(MONITOR_SRC))
+	$(archive)
+$(BUILD)/libprivsep.a: $(call obj,$(PRIVSEP_SRC))
+	$(archive)
 
 # The seccomp filters, compiled from their rules once, here.
-$(BUILD)/sandbox/bpfgen: $(BUILD)/sandbox/bpfgen.o $(BUILD)/librules.a
+$(BUILD)/sandbox/bpfgen: $(BUILD)/sandbox/rules/bpfgen.o $(BUILD)/librules.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(SAN_LIBS)
 $(BUILD)/sandbox/bpf-filters.c: $(BUILD)/sandbox/bpfgen
 	$< > $@.tmp && mv $@.tmp $@
 $(BUILD)/sandbox/bpf-filters.o: $(BUILD)/sandbox/bpf-filters.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
-$(BUILD)/libhandler.a: $(call obj,$(HANDLER_LIB_SRC))
-	rm -f $@ && ar rcs $@ $^
-
-LIBS_A = $(BUILD)/libhandler.a $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 
 PART_LDFLAGS = -shared -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
-$(BUILD)/sshand-net.so: $(call obj,$(NET_SRC) $(BOTH_SRC)) $(BUILD)/sandbox/bpf-filters.o
+$(BUILD)/sshand-net.so: $(call obj,$(NET_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(NET_LIBS)
-$(BUILD)/sshand-monitor.so: $(call obj,$(MON_SRC) $(BOTH_SRC)) $(BUILD)/sandbox/bpf-filters.o
+$(BUILD)/sshand-monitor.so: $(call obj,$(MONITOR_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(MON_LIBS)
 # What the halves leave undefined and the front defines.
-$(BUILD)/sshand.dynlist: $(PARTS) $(call obj,handler/main.c $(FRONT_SRC))
+$(BUILD)/sshand.dynlist: $(PARTS) $(FRONT_OBJ)
 	{ echo '{'; LC_ALL=C comm -12 \
 		<(nm -D --undefined-only $(PARTS) | awk 'NF >= 2 {print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
-		<(nm -g --defined-only $(call obj,handler/main.c $(FRONT_SRC)) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
+		<(nm -g --defined-only $(FRONT_OBJ) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
 		| sed 's/.*/  &;/'; echo '};'; } > $@.tmp && mv $@.tmp $@
 # A front that does not export all of it would fail at every connection,
 # at dlopen(): refuse to build one.
@@ -115,23 +119,26 @@ check_exports = nm -D --defined-only $(1) | awk '{print $$NF}' | LC_ALL=C sort -
 	missing=$$(sed -n 's/^  \(.*\);$$/\1/p' $(BUILD)/sshand.dynlist | LC_ALL=C comm -23 - $(1).exports); \
 	rm -f $(1).exports; \
 	if [ -n "$$missing" ]; then echo "$(1) does not export:" $$missing >&2; rm -f $(1); exit 1; fi
-$(BUILD)/sshand: $(call obj,handler/main.c $(FRONT_SRC)) $(BUILD)/sshand.dynlist
+# Where the front finds its halves: this build tree, or for `make install`
+# LIBEXECDIR; one generated line each, so both fronts share every object.
+part_dir_c = @mkdir -p $(@D) && printf 'const char sshand_part_dir[] = "%s";\n' '$(1)' > $@
+$(BUILD)/partdir.c: Makefile
+	$(call part_dir_c,$(PART_DIR))
+$(BUILD)/install/partdir.c: FORCE
+	$(call part_dir_c,$(LIBEXECDIR))
+$(BUILD)/partdir.o $(BUILD)/install/partdir.o: %.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/sshand $(BUILD)/install/sshand: %/sshand: %/partdir.o $(FRONT_OBJ) $(BUILD)/sshand.dynlist
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
-		-o $@ $(call obj,handler/main.c $(FRONT_SRC)) $(SAN_LIBS)
+		-o $@ $< $(FRONT_OBJ) $(SAN_LIBS)
 	@$(call check_exports,$@)
-# The installed front names the installed halves.  Linked afresh at every
-# install: LIBEXECDIR is baked in, and make would not see it change.
-$(BUILD)/install/sshand: VISIBILITY = default
-$(BUILD)/install/sshand: handler/main.c $(call obj,$(FRONT_SRC)) $(BUILD)/sshand.dynlist $(ABI_HDRS) FORCE
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DSSHAND_CORE_ABI=$(CORE_ABI)UL -DSSHAND_LIBDIR='"$(LIBEXECDIR)"' \
-		$(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist -o $@ handler/main.c \
-		$(call obj,$(FRONT_SRC)) $(SAN_LIBS)
-	@$(call check_exports,$@)
-$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(LIBS_A)
+$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A) $(BUILD)/librules.a
+# Unit tests and test tools link the folders they test, as archives.
+TEST_LIBS_A = $(BUILD)/libmonitor.a $(BUILD)/libprivsep.a $(BUILD)/libfront.a \
+	$(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIBS_A) $(BUILD)/librules.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SECCOMP_LIBS) -lcmocka
 
@@ -139,7 +146,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A) $(BUILD)/librules.a
 $(BUILD)/tests/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
-$(BUILD)/tests/%-tool: $(BUILD)/tests/tools/%.o $(LIBS_A)
+$(BUILD)/tests/%-tool: $(BUILD)/tests/tools/%.o $(TEST_LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%-tool,$(wildcard tests/tools/*.c))

@@ -10,7 +10,7 @@ protocol is attacked by taking a duplicate of the network child's end of
 the socketpair (pidfd_open + pidfd_getfd, as root) and sending requests
 that are out of state or malformed.  Finally either side is killed.
 
-Which descriptors the network child may hold (handler/main.c,
+Which descriptors the network child may hold (handler/front/main.c,
 isolate_socket): 0 and 1 are /dev/null; 2 is the server's log because the
 harness runs `sshand -e` (under systemd it is the journal stream); then the
 TCP connection and the SOCK_SEQPACKET socketpair to the monitor.  Nothing
@@ -43,9 +43,9 @@ _libc.syscall.restype = ctypes.c_long
 
 
 def mon_types():
-    """enum mon_type of handler/monitor.h as {name: value}, so the test
+    """enum mon_type of handler/privsep/wire.h as {name: value}, so the test
     follows the header rather than a copy of it."""
-    with open(os.path.join(REPO, "handler", "monitor.h")) as f:
+    with open(os.path.join(REPO, "handler", "privsep", "wire.h")) as f:
         text = f.read()
     body = re.search(r"enum mon_type\s*\{(.*?)\};", text, re.S).group(1)
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
@@ -386,7 +386,7 @@ def test_netchild_fds_after_login(server):
 
 # ---- requests the monitor must refuse ---------------------------------------
 
-PTYMODES_MAX = 1024  # handler/ptymodes.h
+PTYMODES_MAX = 1024  # handler/monitor/ptymodes.h
 
 
 def _session_open(channel=0, modes=b""):

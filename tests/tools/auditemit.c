@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "handler/audit.h"
+#include "handler/front/audit.h"
 
 static int
 num(const char *v, int64_t *ret)

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "handler/audit.h"
-#include "handler/log.h"
+#include "handler/front/audit.h"
+#include "handler/front/log.h"
 
 #define MAXF 64
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handler/authkeys.h"
+#include "handler/monitor/authkeys.h"
 
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbe9fXuOULyCSSdZCpH7EIssySRounzB+LbFe2XDMGS"
 #define OTHER "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDEooU0mFqcoxXn+U2/ivUit7IWr16EetFsmdKvIm2oY"

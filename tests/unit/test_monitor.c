@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "handler/monitor.h"
+#include "handler/privsep/wire.h"
 
 static struct mon_msg a, b;
 static int sp[2];

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "handler/proctree.h"
+#include "handler/monitor/proctree.h"
 
 static void
 write_file(const char *path, const char *text)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "handler/ptymodes.h"
+#include "handler/monitor/ptymodes.h"
 
 /* Appends one opcode and its uint32 argument. */
 static size_t

@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "sandbox/rules.h"
+#include "sandbox/rules/rules.h"
 #include "sandbox/sandbox.h"
 
 /* Ids no real account uses on a test host. */

@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#include "handler/sha256.h"
+#include "handler/monitor/sha256.h"
 
 static void
 hex(const uint8_t *d, char *out)

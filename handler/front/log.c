@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "handler/audit.h"
-#include "handler/log.h"
+#include "handler/front/audit.h"
+#include "handler/front/log.h"
 
 #define LOG_LINE_MAX	4096
 

@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "sandbox/rules.h"
+#include "sandbox/rules/rules.h"
 
 #define LOW32 0xffffffffULL
 

@@ -27,11 +27,11 @@
 #include <libssh/server.h>
 #include <libssh/callbacks.h>
 
-#include "handler/handler.h"
-#include "handler/libssh-private.h"
-#include "handler/log.h"
-#include "handler/monitor.h"
-#include "handler/ptymodes.h"
+#include "handler/front/handover.h"
+#include "handler/net/libssh-private.h"
+#include "handler/front/log.h"
+#include "handler/privsep/wire.h"
+#include "handler/monitor/ptymodes.h"
 #include "sandbox/sandbox.h"
 
 #define MAX_CHANNELS 10

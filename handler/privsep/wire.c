@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "handler/monitor.h"
+#include "handler/privsep/wire.h"
 
 void
 mon_init(struct mon_msg *m, enum mon_type type)

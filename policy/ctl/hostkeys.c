@@ -23,7 +23,7 @@
 #include <libssh/libssh.h>
 
 #include "policy/config.h"
-#include "policy/ctl.h"
+#include "policy/ctl/ctl.h"
 
 #define MAX_KEYS	32
 #define MAX_PUBFILE	(16 * 1024)

@@ -16,9 +16,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "handler/log.h"
-#include "handler/ptymodes.h"
-#include "handler/session.h"
+#include "handler/front/log.h"
+#include "handler/monitor/ptymodes.h"
+#include "handler/monitor/spawn.h"
 
 /* The environment plus SSH_TTY, known only once the pty exists: a new
  * array borrowing env's strings, SSH_TTY's at *ret_n. */

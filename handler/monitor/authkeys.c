@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handler/authkeys.h"
+#include "handler/monitor/authkeys.h"
 #include "policy/match.h"
 
 #define AUTHKEYS_MAX_BLOB	(16 * 1024)

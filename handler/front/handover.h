@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <libssh/libssh.h>
 
-#include "handler/audit.h"
+#include "handler/front/audit.h"
 #include "policy/ban.h"
 #include "policy/config.h"
 
@@ -53,9 +53,6 @@ struct conn {
 uint64_t now_usec(void);		/* CLOCK_MONOTONIC */
 void phase(const char *name, uint64_t since_usec);	/* debug timing line */
 
-/* Up to max names of the groups user belongs to (fresh strings). */
-size_t user_group_names(const char *user, char **out, size_t max);
-
 /* What the two halves of privilege separation, sshand-net.so and
  * sshand-monitor.so (core-net.c, core-monitor.c), offer the front.  abi is
  * SSHAND_CORE_ABI of the build, which the Makefile derives from the headers
@@ -71,6 +68,7 @@ struct sshand_net {
 struct sshand_monitor {
 	unsigned long abi;
 	int (*main)(struct conn *c, int mon_fd, pid_t net_pid);	/* monitor_main */
+	int (*dump)(const char *config_path, const char *spec);	/* sshand -T */
 };
 
 /* The two sides of privilege separation; each returns an exit code. */

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handler/audit.h"
+#include "handler/front/audit.h"
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
 

@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "handler/ptymodes.h"
+#include "handler/monitor/ptymodes.h"
 
 #define TTY_OP_END	0
 #define TTY_OP_ISPEED	128

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/rules.h"
+#include "sandbox/rules/rules.h"
 
 static const char *const names[SANDBOX_FILTER_COUNT] = {
 	[SANDBOX_FILTER_LOGIN] = "login",

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "handler/proctree.h"
+#include "handler/monitor/proctree.h"
 
 #define PROCTREE_MAX 4096
 

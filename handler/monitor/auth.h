@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "handler/authkeys.h"
-#include "handler/handler.h"
+#include "handler/monitor/authkeys.h"
+#include "handler/front/handover.h"
 
 #define MAX_GROUPS 256
 
@@ -31,6 +31,8 @@ int user_lookup(const char *name, struct user_info *ret);
 void user_info_free(struct user_info *u);
 /* A deep copy; 0 or -ENOMEM (then *dst is empty). */
 int user_info_copy(const struct user_info *src, struct user_info *dst);
+/* Up to max names of the groups user belongs to (fresh strings). */
+size_t user_group_names(const char *user, char **out, size_t max);
 /* Names the client may send: bounded, printable, no '/' or ':'. */
 bool user_name_valid(const char *name);
 

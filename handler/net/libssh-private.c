@@ -11,7 +11,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include "handler/libssh-private.h"
+#include "handler/net/libssh-private.h"
 
 struct mirror_auth_request {
 	char *username;

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sandbox/rules.h"
+#include "sandbox/rules/rules.h"
 
 int
 sandbox_rules_build(enum sandbox_filter id, scmp_filter_ctx *ret)

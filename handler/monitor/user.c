@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handler/auth.h"
+#include "handler/monitor/auth.h"
 
 bool
 user_name_valid(const char *name)

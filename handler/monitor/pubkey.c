@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "handler/auth.h"
-#include "handler/log.h"
-#include "handler/sha256.h"
+#include "handler/monitor/auth.h"
+#include "handler/front/log.h"
+#include "handler/monitor/sha256.h"
 
 static void
 base64(const uint8_t *in, size_t len, char *out)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <security/pam_appl.h>
 
-#include "handler/auth.h"
-#include "handler/log.h"
+#include "handler/monitor/auth.h"
+#include "handler/front/log.h"
 
 #define MAX_PAM_MSGS 16
 

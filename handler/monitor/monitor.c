@@ -24,13 +24,13 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
-#include "handler/auth.h"
-#include "handler/handler.h"
-#include "handler/log.h"
-#include "handler/monitor.h"
-#include "handler/proctree.h"
-#include "handler/ptymodes.h"
-#include "handler/session.h"
+#include "handler/monitor/auth.h"
+#include "handler/front/handover.h"
+#include "handler/front/log.h"
+#include "handler/privsep/wire.h"
+#include "handler/monitor/proctree.h"
+#include "handler/monitor/ptymodes.h"
+#include "handler/monitor/spawn.h"
 #include "policy/match.h"
 #include "sandbox/sandbox.h"
 

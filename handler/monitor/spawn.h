@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "handler/auth.h"
+#include "handler/monitor/auth.h"
 #include "sandbox/sandbox.h"
 
 struct session_spec {

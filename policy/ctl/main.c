@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "policy/config.h"
-#include "policy/ctl.h"
+#include "policy/ctl/ctl.h"
 
 static const struct {
 	const char *name;

@@ -7,8 +7,8 @@
 #include <libssh/libssh.h>
 #include <stdio.h>
 
-#include "handler/handler.h"
-#include "handler/log.h"
+#include "handler/front/handover.h"
+#include "handler/front/log.h"
 
 static int
 test_config(const char *path)

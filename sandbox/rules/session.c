@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "sandbox/rules.h"
+#include "sandbox/rules/rules.h"
 
 #define LOW32 0xffffffffULL
 

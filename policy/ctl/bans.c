@@ -10,7 +10,7 @@
 
 #include "policy/ban.h"
 #include "policy/config.h"
-#include "policy/ctl.h"
+#include "policy/ctl/ctl.h"
 
 #define DEFAULT_BAN_FILE "/var/lib/sshand/bans"
 

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy/ctl.h"
+#include "policy/ctl/ctl.h"
 
 extern char **environ;
 
