@@ -39,7 +39,7 @@ endif
 
 # One folder per program part; each is linked from its own folders (see
 # README, "Source layout").  policy/ and sandbox/ are libraries.
-POLICY_SRC  := $(wildcard policy/*.c)
+POLICY_SRC  := $(wildcard policy/*.c policy/util/*.c)
 CTL_SRC     := $(wildcard policy/ctl/*.c)
 SANDBOX_SRC := $(wildcard sandbox/*.c)
 # sandbox/rules/ runs at build time (and in unit tests), never in sshand.
@@ -64,7 +64,7 @@ PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
 MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
 # Both sides are built from the same headers or refuse each other.
-ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h)
+ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h)
 CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
 ABI_OBJS  := $(call obj,handler/front/main.c handler/net/part.c handler/monitor/part.c)
 $(FRONT_OBJ): VISIBILITY = default

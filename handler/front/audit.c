@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "handler/front/audit.h"
+#include "policy/util/json.h"
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
 
@@ -590,34 +591,6 @@ write_journal(const struct record *r)
 	return err;
 }
 
-/* JSON string body; \u00XX for anything outside printable ASCII. */
-static int
-json_str(char *buf, size_t cap, size_t *off, const char *v)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = *off;
-
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		if (cap - o < 8)
-			return -ENOBUFS;
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c >= 0x20 && c < 0x7f) {
-			buf[o++] = (char)c;
-		} else {
-			memcpy(buf + o, "\\u00", 4);
-			o += 4;
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		}
-	}
-	*off = o;
-	return 0;
-}
-
 static int
 append(char *buf, size_t cap, size_t *off, const char *lit)
 {
@@ -646,11 +619,10 @@ write_file(const struct record *r)
 	    append(s.out, sizeof(s.out), &off, "\"") < 0)
 		return -ENOBUFS;
 	for (i = 0; i < r->n; i++) {
-		if (append(s.out, sizeof(s.out), &off, ",\"") < 0 ||
-		    json_str(s.out, sizeof(s.out), &off, r->f[i].name) < 0 ||
-		    append(s.out, sizeof(s.out), &off, "\":\"") < 0 ||
-		    json_str(s.out, sizeof(s.out), &off, r->f[i].value) < 0 ||
-		    append(s.out, sizeof(s.out), &off, "\"") < 0)
+		if (append(s.out, sizeof(s.out), &off, ",") < 0 ||
+		    json_append_string(s.out, sizeof(s.out), &off, r->f[i].name) < 0 ||
+		    append(s.out, sizeof(s.out), &off, ":") < 0 ||
+		    json_append_string(s.out, sizeof(s.out), &off, r->f[i].value) < 0)
 			return -ENOBUFS;
 	}
 	if (append(s.out, sizeof(s.out), &off, "}\n") < 0)

@@ -17,6 +17,8 @@
 
 #include "handler/monitor/authkeys.h"
 #include "policy/match.h"
+#include "policy/util/base64.h"
+#include "policy/util/sshwire.h"
 
 #define AUTHKEYS_MAX_BLOB	(16 * 1024)
 #define AUTHKEYS_MAX_FILE	(1024 * 1024)
@@ -102,85 +104,6 @@ is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64: whole quanta, '=' only as final padding. */
-int
-authkeys_base64_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
-    size_t *ret_len)
-{
-	size_t i, o = 0, pad = 0;
-	uint32_t acc = 0;
-	int v;
-
-	if (len == 0 || len % 4 != 0)
-		return -EINVAL;
-	if (s[len - 1] == '=')
-		pad++;
-	if (len >= 2 && s[len - 2] == '=')
-		pad++;
-	if (len / 4 * 3 - pad > outmax)
-		return -E2BIG;
-	for (i = 0; i < len; i++) {
-		if (i >= len - pad) {
-			v = 0;
-		} else if ((v = b64_value((unsigned char)s[i])) < 0) {
-			return -EINVAL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		if (i % 4 == 3) {
-			uint8_t b[3] = { acc >> 16, acc >> 8, acc };
-			size_t k, n = 3;
-
-			if (i == len - 1)
-				n = 3 - pad;
-			for (k = 0; k < n; k++)
-				out[o++] = b[k];
-			acc = 0;
-		}
-	}
-	*ret_len = o;
-	return 0;
-}
-
-/* SSH wire-format reader over the decoded blob. */
-struct rd {
-	const uint8_t *p;
-	size_t left;
-};
-
-static int
-rd_string(struct rd *r, const uint8_t **ret, size_t *ret_len)
-{
-	uint32_t n;
-
-	if (r->left < 4)
-		return -EINVAL;
-	n = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-	    (uint32_t)r->p[2] << 8 | r->p[3];
-	if (n > r->left - 4)
-		return -EINVAL;
-	*ret = r->p + 4;
-	*ret_len = n;
-	r->p += 4 + n;
-	r->left -= 4 + n;
-	return 0;
-}
-
 static bool
 str_eq(const uint8_t *s, size_t len, const char *lit)
 {
@@ -193,11 +116,12 @@ static int
 check_blob(const char *type, const uint8_t *blob, size_t len,
     const char **ret_err)
 {
-	struct rd r = { blob, len };
+	struct wire_reader r = wire_reader(blob, len);
 	const uint8_t *s;
-	size_t n;
+	size_t n = 0;
 
-	if (rd_string(&r, &s, &n) < 0) {
+	s = wire_get_string(&r, len, &n);
+	if (s == NULL) {
 		*ret_err = "key blob truncated";
 		return -EINVAL;
 	}
@@ -206,20 +130,22 @@ check_blob(const char *type, const uint8_t *blob, size_t len,
 		return -EINVAL;
 	}
 	if (strcmp(type, "ssh-ed25519") == 0) {
-		if (rd_string(&r, &s, &n) < 0 || n != 32)
+		if (wire_get_string(&r, len, &n) == NULL || n != 32)
 			goto bad;
 	} else if (strncmp(type, "ecdsa-sha2-", 11) == 0) {
-		if (rd_string(&r, &s, &n) < 0 || !str_eq(s, n, type + 11))
+		if ((s = wire_get_string(&r, len, &n)) == NULL ||
+		    !str_eq(s, n, type + 11))
 			goto bad;
-		if (rd_string(&r, &s, &n) < 0 || n < 1 || s[0] != 0x04)
+		if ((s = wire_get_string(&r, len, &n)) == NULL || n < 1 ||
+		    s[0] != 0x04)
 			goto bad;
 	} else {		/* ssh-rsa: e, n */
-		if (rd_string(&r, &s, &n) < 0 || n == 0)
+		if (wire_get_string(&r, len, &n) == NULL || n == 0)
 			goto bad;
-		if (rd_string(&r, &s, &n) < 0 || n == 0)
+		if (wire_get_string(&r, len, &n) == NULL || n == 0)
 			goto bad;
 	}
-	if (r.left != 0)
+	if (!wire_done(&r))
 		goto bad;
 	return 0;
 bad:
@@ -651,7 +577,7 @@ match_line(const char *line, const struct authkey_query *q,
 		r = -ENOMEM;
 		goto out;
 	}
-	if (authkeys_base64_decode(b64, b64len, blob, AUTHKEYS_MAX_BLOB, &bloblen) < 0) {
+	if (base64_decode(b64, b64len, blob, AUTHKEYS_MAX_BLOB, &bloblen) < 0) {
 		err = "bad base64 key data";
 		r = -EINVAL;
 		goto malformed;

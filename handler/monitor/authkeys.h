@@ -49,11 +49,6 @@ int authkeys_match_fd(int fd, const struct authkey_query *q,
 
 void authkey_opts_clear(struct authkey_opts *o);
 
-/* Strict base64 (the key blob field): -EINVAL if malformed, -E2BIG if the
- * result exceeds outmax. */
-int authkeys_base64_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
-    size_t *ret_len);
-
 /* StrictModes: the file, and each directory from it up to and including
  * home, must be owned by uid or root and not writable by group or others;
  * the file must be a regular file.  0 if safe, -EPERM with why filled in. */

@@ -32,6 +32,7 @@
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
 #include "policy/match.h"
+#include "policy/util/base64.h"
 #include "sandbox/sandbox.h"
 
 #define MAX_SESSIONS 10
@@ -504,7 +505,7 @@ handle_pubkey(struct priv *p, struct mon_msg *m)
 	int r = 0;
 
 	if (!mon_done(m) || user == NULL || b64 == NULL ||
-	    authkeys_base64_decode(b64, strlen(b64), blob, sizeof(blob), &blen) < 0) {
+	    base64_decode(b64, strlen(b64), blob, sizeof(blob), &blen) < 0) {
 		free(user);
 		free(b64);
 		violation(p, "malformed publickey request");

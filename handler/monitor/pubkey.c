@@ -13,32 +13,7 @@
 #include "handler/monitor/auth.h"
 #include "handler/front/log.h"
 #include "handler/monitor/sha256.h"
-
-static void
-base64(const uint8_t *in, size_t len, char *out)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = t[(v >> 6) & 63];
-		out[o++] = t[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? t[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
+#include "policy/util/base64.h"
 
 /* "SHA256:" and the unpadded base64 of the blob's digest, as ssh-keygen
  * prints it.  Computed on the bytes alone: the root monitor does not run a
@@ -47,14 +22,10 @@ void
 pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 {
 	uint8_t md[SHA256_LEN];
-	char b64[64];
-	size_t n;
+	char b64[BASE64_ENCODED_SIZE(SHA256_LEN)];
 
 	sha256(blob, len, md);
-	base64(md, sizeof(md), b64);
-	n = strlen(b64);
-	while (n > 0 && b64[n - 1] == '=')
-		b64[--n] = '\0';
+	base64_encode(md, sizeof(md), b64, false);
 	snprintf(buf, buflen, "SHA256:%s", b64);
 }
 
