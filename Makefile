@@ -163,7 +163,7 @@ deps:
 # are asserted: performance claims come from make bench only).
 test: deps
 	$(MAKE) test-bins
-	$(MAKE) BUILD=build-asan SAN=1 unit-bins all
+	$(MAKE) BUILD=build-asan SAN=1 test-bins
 	tests/run-unit $(BUILD) build-asan
 	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
 	$(MAKE) bench-smoke

@@ -1,13 +1,7 @@
 /*
- * Audit records: one entry per event, written to the journal through its
- * native datagram protocol, or to a JSON-lines file, or to syslog.
- *
- * We speak the journal's native protocol ourselves instead of calling
- * sd_journal_sendv(): libsystemd sends each datagram to the socket *path*
- * with an unconnected socket, so after the handler chroots to an empty
- * directory every record would be lost.  A socket connected in audit_trail_open()
- * keeps working across chroot and privilege drop.  Records are bounded far
- * below the datagram limit, so the memfd fallback is never needed.
+ * Audit records: one entry per event, with its fields built here and
+ * written by audit-sink.c to the journal (its native protocol, journal.h),
+ * a JSON-lines file, or syslog.
  *
  * Every value is escaped (audit_escape) before it reaches any sink, so a
  * client-chosen user name, version string or command cannot contain a
@@ -27,32 +21,23 @@
  *	privsep-violation	a62cce5b62b64afd85737fdbac88b992	crit
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "handler/front/audit.h"
-#include "policy/util/json.h"
-
-#define JOURNAL_SOCKET	"/run/systemd/journal/socket"
+#include "handler/front/audit-record.h"
 
 /* Bounds on the values our own code supplies (methods, reasons, ...). */
 #define MAX_TRUSTED	256
 /* The human MESSAGE quotes at most this much of a command. */
 #define MAX_MSG_COMMAND	256
 #define MSG_SIZE	8192
-/* Largest record: escaped command 4 * 4096 + a few KiB of other fields. */
-#define RECORD_SIZE	(64 * 1024)
-#define MAX_FIELDS	40
 
 static const struct {
 	const char *name;
@@ -77,22 +62,6 @@ static const struct {
 	    "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT },
 };
 
-enum sink { SINK_NONE, SINK_JOURNAL, SINK_SYSLOG, SINK_FILE };
-
-static enum sink sink = SINK_NONE;
-static int sink_fd = -1;
-static const char *journal_path = JOURNAL_SOCKET;
-
-struct field {
-	const char *name;
-	const char *value;
-};
-
-struct record {
-	size_t n;
-	struct field f[MAX_FIELDS];
-};
-
 /*
  * Scratch space for one record.  Static: records are written one at a time
  * by a single-threaded process, and a 64 KiB stack frame would be rude to
@@ -112,7 +81,6 @@ static struct {
 	char session_type[MAX_TRUSTED * 4 + 4];
 	char num[12][24];
 	char message[MSG_SIZE];
-	char out[RECORD_SIZE];
 } s;
 
 const char *
@@ -258,120 +226,10 @@ audit_conn_init(struct audit_conn *c)
 	return 0;
 }
 
-void
-audit_set_journal_path(const char *path)
-{
-	journal_path = path != NULL ? path : JOURNAL_SOCKET;
-}
-
-int
-audit_journal_connect(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = strlen(journal_path);
-	int fd;
-
-	if (len >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, journal_path, len + 1);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-int
-audit_journal_field(char *buf, size_t cap, size_t *off, const char *name,
-    const char *value, size_t vlen)
-{
-	size_t nlen = strlen(name), o = *off;
-	bool binary = memchr(value, '\n', vlen) != NULL;
-	size_t need = nlen + 1 + vlen + 1 + (binary ? 8 : 0);
-
-	if (o > cap || need > cap - o)
-		return -ENOBUFS;
-	memcpy(buf + o, name, nlen);
-	o += nlen;
-	if (binary) {
-		/* NAME\n, 64-bit little-endian length, value, \n. */
-		uint64_t l = vlen;
-		int i;
-
-		buf[o++] = '\n';
-		for (i = 0; i < 8; i++)
-			buf[o++] = (char)((l >> (8 * i)) & 0xff);
-	} else
-		buf[o++] = '=';
-	memcpy(buf + o, value, vlen);
-	o += vlen;
-	buf[o++] = '\n';
-	*off = o;
-	return 0;
-}
-
-static int
-open_file(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600);
-
-	return fd < 0 ? -errno : fd;
-}
-
-void
-audit_trail_close(void)
-{
-	if (sink_fd >= 0)
-		close(sink_fd);
-	if (sink == SINK_SYSLOG)
-		closelog();
-	sink_fd = -1;
-	sink = SINK_NONE;
-}
-
-int
-audit_trail_open(const char *target, const char *fallback_path)
-{
-	int fd;
-
-	audit_trail_close();
-	if (target == NULL || strcmp(target, "journal") == 0) {
-		fd = audit_journal_connect();
-		if (fd >= 0) {
-			sink = SINK_JOURNAL;
-			sink_fd = fd;
-			return 0;
-		}
-		if (fallback_path != NULL)
-			return audit_trail_open(fallback_path, NULL);
-		target = "syslog";
-	}
-	if (strcmp(target, "syslog") == 0) {
-		/* LOG_NDELAY: connect /dev/log now, before any chroot. */
-		openlog("sshand", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-		sink = SINK_SYSLOG;
-		return 0;
-	}
-	if (target[0] != '/')
-		return -EINVAL;
-	fd = open_file(target);
-	if (fd < 0)
-		return fd;
-	sink = SINK_FILE;
-	sink_fd = fd;
-	return 0;
-}
-
 static void
-add(struct record *r, const char *name, const char *value)
+add(struct audit_record *r, const char *name, const char *value)
 {
-	if (value == NULL || value[0] == '\0' || r->n >= MAX_FIELDS)
+	if (value == NULL || value[0] == '\0' || r->n >= AUDIT_MAX_FIELDS)
 		return;
 	r->f[r->n].name = name;
 	r->f[r->n].value = value;
@@ -379,7 +237,7 @@ add(struct record *r, const char *name, const char *value)
 }
 
 static void
-add_num(struct record *r, size_t *slot, const char *name, int64_t v)
+add_num(struct audit_record *r, size_t *slot, const char *name, int64_t v)
 {
 	if (v < 0 || *slot >= sizeof(s.num) / sizeof(s.num[0]))
 		return;
@@ -496,7 +354,7 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 }
 
 static void
-build(struct record *r, enum audit_event ev, const struct audit_conn *c,
+build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f, char *prio)
 {
 	const char *user;
@@ -561,138 +419,20 @@ build(struct record *r, enum audit_event ev, const struct audit_conn *c,
 	add_num(r, &slot, "SSHAND_BAN_UNTIL", f->ban_until);
 }
 
-static int
-write_journal(const struct record *r)
-{
-	size_t off = 0, i;
-	int err, tries;
-
-	for (i = 0; i < r->n; i++) {
-		err = audit_journal_field(s.out, sizeof(s.out), &off,
-		    r->f[i].name, r->f[i].value, strlen(r->f[i].value));
-		if (err < 0)
-			return err;
-	}
-	for (tries = 0; tries < 2; tries++) {
-		int fd;
-
-		if (send(sink_fd, s.out, off, MSG_NOSIGNAL) >= 0)
-			return 0;
-		err = -errno;
-		if (err != -ECONNREFUSED && err != -ENOTCONN)
-			return err;
-		/* journald restarted: reconnect (works until we chroot). */
-		fd = audit_journal_connect();
-		if (fd < 0)
-			return err;
-		close(sink_fd);
-		sink_fd = fd;
-	}
-	return err;
-}
-
-static int
-append(char *buf, size_t cap, size_t *off, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (cap - *off < n)
-		return -ENOBUFS;
-	memcpy(buf + *off, lit, n);
-	*off += n;
-	return 0;
-}
-
-static int
-write_file(const struct record *r)
-{
-	struct timespec ts;
-	char usec[24];
-	size_t off = 0, i;
-	ssize_t w;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(usec, sizeof(usec), "%" PRId64,
-	    (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-	if (append(s.out, sizeof(s.out), &off, "{\"__REALTIME_TIMESTAMP\":\"") < 0 ||
-	    append(s.out, sizeof(s.out), &off, usec) < 0 ||
-	    append(s.out, sizeof(s.out), &off, "\"") < 0)
-		return -ENOBUFS;
-	for (i = 0; i < r->n; i++) {
-		if (append(s.out, sizeof(s.out), &off, ",") < 0 ||
-		    json_append_string(s.out, sizeof(s.out), &off, r->f[i].name) < 0 ||
-		    append(s.out, sizeof(s.out), &off, ":") < 0 ||
-		    json_append_string(s.out, sizeof(s.out), &off, r->f[i].value) < 0)
-			return -ENOBUFS;
-	}
-	if (append(s.out, sizeof(s.out), &off, "}\n") < 0)
-		return -ENOBUFS;
-	/* One write per record: O_APPEND keeps concurrent lines whole. */
-	do
-		w = write(sink_fd, s.out, off);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -errno;
-	return (size_t)w == off ? 0 : -EIO;
-}
-
-static int
-write_syslog(const struct record *r, int pri)
-{
-	size_t off = 0, i;
-
-	for (i = 0; i < r->n; i++) {
-		const char *v;
-
-		if (strcmp(r->f[i].name, "PRIORITY") == 0 ||
-		    strcmp(r->f[i].name, "SYSLOG_IDENTIFIER") == 0 ||
-		    strcmp(r->f[i].name, "SYSLOG_FACILITY") == 0)
-			continue;
-		if ((off > 0 && append(s.out, sizeof(s.out), &off, " ") < 0) ||
-		    append(s.out, sizeof(s.out), &off, r->f[i].name) < 0 ||
-		    append(s.out, sizeof(s.out), &off, "=\"") < 0)
-			return -ENOBUFS;
-		/* Values are escaped already; a quote must not end one early. */
-		for (v = r->f[i].value; *v; v++) {
-			if (sizeof(s.out) - off < 8)
-				return -ENOBUFS;
-			if (*v == '"') {
-				memcpy(s.out + off, "\\x22", 4);
-				off += 4;
-			} else
-				s.out[off++] = *v;
-		}
-		if (append(s.out, sizeof(s.out), &off, "\"") < 0)
-			return -ENOBUFS;
-	}
-	s.out[off < sizeof(s.out) ? off : sizeof(s.out) - 1] = '\0';
-	syslog(LOG_AUTHPRIV | pri, "%s", s.out);
-	return 0;
-}
-
 int
 audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f)
 {
 	static const struct audit_fields none = AUDIT_FIELDS_INIT;
-	struct record r;
+	struct audit_record r;
 	char prio[4];
 
 	if ((unsigned)ev >= _AUDIT_EVENT_MAX || c == NULL)
 		return -EINVAL;
 	if (f == NULL)
 		f = &none;
-	if (sink == SINK_NONE)
+	if (!audit_sink_open())
 		return -ENOTCONN;
 	build(&r, ev, c, f, prio);
-	switch (sink) {
-	case SINK_JOURNAL:
-		return write_journal(&r);
-	case SINK_FILE:
-		return write_file(&r);
-	case SINK_SYSLOG:
-		return write_syslog(&r, atoi(prio));
-	default:
-		return -ENOTCONN;
-	}
+	return audit_sink_write(&r, atoi(prio));
 }

@@ -81,17 +81,4 @@ void audit_escape(const char *in, size_t inlen, size_t max, char *out, size_t ou
 #define AUDIT_MAX_VERSION	256
 #define AUDIT_MAX_COMMAND	4096
 
-/* The journal's native protocol (also used by log.c): a SOCK_DGRAM AF_UNIX
- * socket connected once, so it keeps working after chroot and privilege drop.
- * audit_journal_connect returns a new O_CLOEXEC fd or a negative errno. */
-int audit_journal_connect(void);
-/* For tests only: use path instead of /run/systemd/journal/socket (NULL
- * restores the default).  The string must outlive its use. */
-void audit_set_journal_path(const char *path);
-/* Appends NAME=value in the native format at buf+*off (the length-prefixed
- * binary form if value contains a newline).  Returns 0, or -ENOBUFS without
- * touching *off if it does not fit. */
-int audit_journal_field(char *buf, size_t cap, size_t *off, const char *name,
-    const char *value, size_t vlen);
-
 #endif

@@ -1,14 +1,18 @@
-/* State shared by the parts of one connection's handler (internal). */
-#ifndef SSHAND_HANDLER_HANDLER_H
-#define SSHAND_HANDLER_HANDLER_H
+/* What the front hands each half of privilege separation, and the halves'
+ * entry points.  This is the only struct that crosses the dlopen boundary:
+ * each half builds its own state from it (net/net.h, monitor/monitor.h).
+ *
+ * libc only: the front includes it, and must not pull in libssh or PAM. */
+#ifndef SSHAND_HANDLER_FRONT_HANDOVER_H
+#define SSHAND_HANDLER_FRONT_HANDOVER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <libssh/libssh.h>
 
 #include "handler/front/audit.h"
+#include "handler/front/log.h"
 #include "policy/ban.h"
 #include "policy/config.h"
 
@@ -24,55 +28,43 @@ enum {
 	EXIT_INTERNAL = 6,
 };
 
-#define MAX_HOST_KEYS 8
-#define MAX_USER_LEN 255
-#define MAX_PASSWORD_LEN 1024
-#define MAX_COMMAND_LEN 32768	/* exec commands; sshd allows about 256 KiB */
-
-struct conn {
-	int sock;
-	struct sockaddr_storage peer;
-	struct audit_conn audit;
+struct handover {
+	int sock;			/* the connection (the monitor closes it) */
+	struct sockaddr_storage peer;	/* the client */
+	struct audit_conn *audit;	/* id and addresses; the monitor adds
+					 * the user and the client's version */
 	const char *config_path;
-	struct config *cfg;
-	struct settings *global;	/* before the user is known */
-	ssh_key host_keys[MAX_HOST_KEYS];
-	size_t n_host_keys;
-	char *banner_text;		/* Banner file contents, or NULL */
-	struct ban_store *bans;
-	struct ban_params ban_params;
+	const struct config *cfg;	/* the whole file, for Match */
+	const struct settings *global;	/* its settings before the user is known */
+	struct ban_store *bans;		/* the open ban file, or NULL (bans off
+					 * or unusable); the child closes it */
+	const char *banner;		/* the Banner file's text, or NULL */
 	uid_t privsep_uid;		/* PrivsepUser, resolved before the fork */
 	gid_t privsep_gid;
 	pid_t monitor_pid;		/* the network child's parent */
 	uint64_t start_usec;		/* CLOCK_MONOTONIC at process start */
-	bool log_stderr;
+	bool log_stderr;		/* -e/-d: logging to stderr */
 	int log_prio;			/* syslog priority threshold in force */
-	int debug;
+	int debug;			/* -d count */
 };
 
-uint64_t now_usec(void);		/* CLOCK_MONOTONIC */
-void phase(const char *name, uint64_t since_usec);	/* debug timing line */
-
-/* What the two halves of privilege separation, sshand-net.so and
- * sshand-monitor.so (core-net.c, core-monitor.c), offer the front.  abi is
- * SSHAND_CORE_ABI of the build, which the Makefile derives from the headers
- * they share: parts from different builds refuse each other. */
+/* The halves' tables, sshand-net.so's "sshand_net" and
+ * sshand-monitor.so's "sshand_monitor".  abi is SSHAND_CORE_ABI of the
+ * build, which the Makefile derives from the headers the front shares
+ * with them: parts from different builds refuse each other.  Each entry
+ * returns an exit code. */
 #ifndef SSHAND_CORE_ABI
 #define SSHAND_CORE_ABI 0
 #endif
 struct sshand_net {
 	unsigned long abi;
-	int (*main)(struct conn *c, int mon_fd);	/* net_main */
+	int (*main)(struct handover *h, int mon_fd);
 	int (*test)(const char *config_path);		/* sshand -t */
 };
 struct sshand_monitor {
 	unsigned long abi;
-	int (*main)(struct conn *c, int mon_fd, pid_t net_pid);	/* monitor_main */
+	int (*main)(struct handover *h, int net_fd, pid_t net_pid);
 	int (*dump)(const char *config_path, const char *spec);	/* sshand -T */
 };
-
-/* The two sides of privilege separation; each returns an exit code. */
-int net_main(struct conn *c, int mon_fd);
-int monitor_main(struct conn *c, int mon_fd, pid_t net_pid);
 
 #endif

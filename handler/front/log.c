@@ -11,9 +11,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "handler/front/audit.h"
+#include "handler/front/journal.h"
 #include "handler/front/log.h"
 
 #define LOG_LINE_MAX	4096
@@ -56,7 +57,7 @@ log_setup(enum log_target t, int max_priority)
 	target = LOG_TARGET_NONE;
 	switch (t) {
 	case LOG_TARGET_JOURNAL:
-		journal_fd = audit_journal_connect();
+		journal_fd = journal_connect();
 		if (journal_fd >= 0)
 			target = LOG_TARGET_JOURNAL;
 		break;
@@ -134,15 +135,15 @@ emit(int priority, int err, const char *msg)
 	if (target != LOG_TARGET_JOURNAL)
 		return;
 	snprintf(pri, sizeof(pri), "%d", priority & 7);
-	if (audit_journal_field(buf, sizeof(buf), &off, "PRIORITY", pri, strlen(pri)) < 0 ||
-	    audit_journal_field(buf, sizeof(buf), &off, "SYSLOG_IDENTIFIER", "sshand", 6) < 0)
+	if (journal_field(buf, sizeof(buf), &off, "PRIORITY", pri, strlen(pri)) < 0 ||
+	    journal_field(buf, sizeof(buf), &off, "SYSLOG_IDENTIFIER", "sshand", 6) < 0)
 		return;
-	if (connection[0] && audit_journal_field(buf, sizeof(buf), &off,
+	if (connection[0] && journal_field(buf, sizeof(buf), &off,
 	    "SSHAND_CONNECTION", connection, strlen(connection)) < 0)
 		return;
 	if (err > 0) {
 		snprintf(errstr, sizeof(errstr), "%d", err);
-		if (audit_journal_field(buf, sizeof(buf), &off, "ERRNO", errstr,
+		if (journal_field(buf, sizeof(buf), &off, "ERRNO", errstr,
 		    strlen(errstr)) < 0)
 			return;
 	}
@@ -152,10 +153,10 @@ emit(int priority, int err, const char *msg)
 
 		if (n < 0)
 			return;
-		if (audit_journal_field(buf, sizeof(buf), &off, "MESSAGE", line,
+		if (journal_field(buf, sizeof(buf), &off, "MESSAGE", line,
 		    strnlen(line, sizeof(line))) < 0)
 			return;
-	} else if (audit_journal_field(buf, sizeof(buf), &off, "MESSAGE", msg,
+	} else if (journal_field(buf, sizeof(buf), &off, "MESSAGE", msg,
 	    strlen(msg)) < 0)
 		return;
 	/* Best effort: a lost log line must never stop the connection. */
@@ -204,4 +205,29 @@ log_errno(int priority, int err, const char *fmt, ...)
 	vlog(priority, err < 0 ? -err : err, fmt, ap);
 	va_end(ap);
 	return err < 0 ? err : -err;
+}
+
+uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* "usec": wall time since since_usec; "cpu": user+sys time this process
+ * has used so far (a forked child starts from 0). */
+void
+phase(const char *name, uint64_t since_usec)
+{
+	struct timespec cpu;
+
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	log_debug("phase %s usec %llu cpu %llu", name,
+	    (unsigned long long)(now_usec() - since_usec),
+	    (unsigned long long)cpu.tv_sec * 1000000 +
+	    (unsigned long long)cpu.tv_nsec / 1000);
 }

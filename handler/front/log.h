@@ -4,6 +4,7 @@
 #define SSHAND_HANDLER_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 enum log_target { LOG_TARGET_JOURNAL, LOG_TARGET_STDERR, LOG_TARGET_NONE };
@@ -29,5 +30,11 @@ int log_errno(int priority, int err, const char *fmt, ...) __attribute__((format
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
+
+/* CLOCK_MONOTONIC, microseconds. */
+uint64_t now_usec(void);
+/* At LogLevel DEBUG: "phase NAME usec N cpu N", the wall time since
+ * since_usec and the CPU this process has used (the benchmark's steps). */
+void phase(const char *name, uint64_t since_usec);
 
 #endif

@@ -10,15 +10,16 @@
  * and a ban file lookup, nothing more.  Once the source is known not to be
  * banned, the front forks, and each side loads only its own half:
  *
- *   the monitor: sshand-monitor.so (priv.c; PAM and libcap-ng), loaded
- *     before the fork, so that no child speaks to the client when the
- *     monitor could not answer it;
- *   the network child: sshand-net.so (net.c; libssh, OpenSSL and what they
- *     pull in, Kerberos among it, 12 libraries), loaded after it.
+ *   the monitor: sshand-monitor.so (handler/monitor/; PAM and libcap-ng),
+ *     loaded before the fork, so that no child speaks to the client when
+ *     the monitor could not answer it;
+ *   the network child: sshand-net.so (handler/net/; libssh, OpenSSL and
+ *     what they pull in, Kerberos among it, 12 libraries), loaded after it.
  *
  * So the fork copies a small process, the root monitor has no libssh or
  * OpenSSL code in it at all, and each side's exit tears down only its
- * own.  The halves use the front's policy, audit and log code, which the
+ * own.  Each half gets a struct handover (handover.h) and nothing else of
+ * the front's; they use the front's policy, audit and log code, which the
  * front exports to them.
  */
 #define _GNU_SOURCE
@@ -45,31 +46,6 @@
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
 #include "policy/match.h"
-
-uint64_t
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* "usec": wall time since since_usec; "cpu": user+sys time this process
- * has used so far (a forked child starts from 0). */
-void
-phase(const char *name, uint64_t since_usec)
-{
-	struct timespec cpu;
-
-	if (!log_enabled(LOG_DEBUG))
-		return;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-	log_debug("phase %s usec %llu cpu %llu", name,
-	    (unsigned long long)(now_usec() - since_usec),
-	    (unsigned long long)cpu.tv_sec * 1000000 +
-	    (unsigned long long)cpu.tv_nsec / 1000);
-}
 
 static void
 usage(void)
@@ -236,12 +212,13 @@ load_config(const char *path, struct config **ret_cfg, struct settings **ret_s)
 }
 
 
+/* Step 2: a banned source is turned away before the version banner.  The
+ * ban file stays open for the monitor, which counts failures in it. */
 static void
-fill_ban_params(struct conn *c)
+check_ban(struct handover *h)
 {
-	const struct settings *s = c->global;
-
-	c->ban_params = (struct ban_params){
+	const struct settings *s = h->global;
+	const struct ban_params params = {
 		.max_failures = s->ban_max_failures,
 		.find_time = s->ban_find_time,
 		.ban_time = s->ban_time,
@@ -251,31 +228,24 @@ fill_ban_params(struct conn *c)
 		.exempt = (const char *const *)s->ban_exempt.v,
 		.n_exempt = s->ban_exempt.n,
 	};
-}
-
-/* Step 2: a banned source is turned away before the version banner. */
-static void
-check_ban(struct conn *c)
-{
 	int64_t until = 0;
 	bool damaged = false;
 	int r;
 
-	if (c->global->ban_max_failures == 0)
+	if (s->ban_max_failures == 0)
 		return;
-	fill_ban_params(c);
-	r = ban_open(c->global->ban_file, &c->ban_params, &c->bans);
+	r = ban_open(s->ban_file, &params, &h->bans);
 	if (r < 0) {
 		/* Fail open: a broken ban file must not lock out every user. */
 		log_errno(LOG_CRIT, r, "ban file %s unusable, ban check SKIPPED "
-		    "(failing open)", c->global->ban_file);
-		c->bans = NULL;
+		    "(failing open)", s->ban_file);
+		h->bans = NULL;
 		return;
 	}
-	r = ban_check(c->bans, (struct sockaddr *)&c->peer, time(NULL), &until, &damaged);
+	r = ban_check(h->bans, (struct sockaddr *)&h->peer, time(NULL), &until, &damaged);
 	if (damaged)
 		log_msg(LOG_CRIT, "ban file %s was damaged and has been rebuilt; "
-		    "earlier bans are lost", c->global->ban_file);
+		    "earlier bans are lost", s->ban_file);
 	if (r < 0) {
 		log_errno(LOG_CRIT, r, "ban check failed, failing open");
 		return;
@@ -285,8 +255,8 @@ check_ban(struct conn *c)
 
 		f.ban_until = until;
 		f.reason = "banned";
-		audit_emit(AUDIT_REJECTED_BANNED, &c->audit, &f);
-		close(c->sock);
+		audit_emit(AUDIT_REJECTED_BANNED, h->audit, &f);
+		close(h->sock);
 		exit(EXIT_BANNED);
 	}
 }
@@ -353,51 +323,52 @@ read_banner(const char *path)
 
 /* Ends a connection that never got to privilege separation. */
 static int
-server_error(struct conn *c, int code)
+server_error(struct handover *h, int code)
 {
 	struct audit_fields f = AUDIT_FIELDS_INIT;
 
 	f.reason = "server-error";
-	f.duration_usec = (int64_t)(now_usec() - c->start_usec);
-	audit_emit(AUDIT_DISCONNECT, &c->audit, &f);
+	f.duration_usec = (int64_t)(now_usec() - h->start_usec);
+	audit_emit(AUDIT_DISCONNECT, h->audit, &f);
 	return code;
 }
 
 /* After the ban check: split into the monitor and the network child. */
 static int
-privsep(struct conn *c)
+privsep(struct handover *h)
 {
 	const struct sshand_monitor *mon_part;
+	struct passwd *pw;
 	int mon[2];
 	pid_t pid;
 
 	/* A banned source costs no NSS lookup. */
-	struct passwd *pw = getpwnam(c->global->privsep_user);
+	pw = getpwnam(h->global->privsep_user);
 	if (pw == NULL || pw->pw_uid == 0) {
-		log_error("PrivsepUser %s: %s", c->global->privsep_user, pw ? "must not be root" :
+		log_error("PrivsepUser %s: %s", h->global->privsep_user, pw ? "must not be root" :
 		    "no such user (make install creates it)");
-		return server_error(c, EXIT_CONFIG);
+		return server_error(h, EXIT_CONFIG);
 	}
-	c->privsep_uid = pw->pw_uid;
-	c->privsep_gid = pw->pw_gid;
-	c->banner_text = read_banner(c->global->banner);
+	h->privsep_uid = pw->pw_uid;
+	h->privsep_gid = pw->pw_gid;
+	h->banner = read_banner(h->global->banner);
 	/* The monitor's half before the fork: if it cannot be used, no
 	 * network child may greet the client first.  It is small (PAM and
 	 * libcap-ng), and the child never touches it. */
 	mon_part = load_part("sshand-monitor.so", "sshand_monitor");
 	if (mon_part == NULL)
-		return server_error(c, EXIT_INTERNAL);
+		return server_error(h, EXIT_INTERNAL);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");
-		return server_error(c, EXIT_INTERNAL);
+		return server_error(h, EXIT_INTERNAL);
 	}
-	c->monitor_pid = getpid();
-	phase("prefork", c->start_usec);
+	h->monitor_pid = getpid();
+	phase("prefork", h->start_usec);
 	pid = fork();
 	if (pid < 0) {
 		log_errno(LOG_ERR, -errno, "fork");
-		return server_error(c, EXIT_INTERNAL);
+		return server_error(h, EXIT_INTERNAL);
 	}
 	if (pid == 0) {
 		const struct sshand_net *net_part;
@@ -407,10 +378,10 @@ privsep(struct conn *c)
 		/* A child that cannot start just ends: the monitor sees it
 		 * go and ends the connection (and audits it). */
 		net_part = load_part("sshand-net.so", "sshand_net");
-		_exit(net_part ? net_part->main(c, mon[1]) : EXIT_INTERNAL);
+		_exit(net_part ? net_part->main(h, mon[1]) : EXIT_INTERNAL);
 	}
 	close(mon[1]);
-	return mon_part->main(c, mon[0], pid);
+	return mon_part->main(h, mon[0], pid);
 }
 
 static int
@@ -433,20 +404,26 @@ dump_settings(const char *path, const char *spec)
 int
 main(int argc, char **argv)
 {
-	struct conn c = { .sock = -1, .config_path = SSHAND_CONFIG_PATH };
+	static struct audit_conn audit;
+	struct handover h = { .sock = -1, .config_path = SSHAND_CONFIG_PATH,
+	    .audit = &audit };
+	struct sockaddr_storage local;
+	socklen_t sl = sizeof(local);
 	bool test = false, dump = false, inetd = false;
 	const char *spec = NULL;
-	int opt, r;
+	struct config *cfg;
+	struct settings *global;
+	int opt, r, one = 1;
 
-	c.start_usec = now_usec();
-	/* Nothing of ours (host keys, passwords in flight) in core files or
-	 * open to ptrace by the user we become later. */
+	h.start_usec = now_usec();
+	/* Nothing of ours (passwords in flight) in core files or open to
+	 * ptrace by the user we become later. */
 	prctl(PR_SET_DUMPABLE, 0);
 	while ((opt = getopt(argc, argv, "f:edit TC:h")) != -1) {
 		switch (opt) {
-		case 'f': c.config_path = optarg; break;
-		case 'e': c.log_stderr = true; break;
-		case 'd': c.debug++; c.log_stderr = true; break;
+		case 'f': h.config_path = optarg; break;
+		case 'e': h.log_stderr = true; break;
+		case 'd': h.debug++; h.log_stderr = true; break;
 		case 'i': inetd = true; break;
 		case 't': test = true; break;
 		case 'T': dump = true; break;
@@ -460,50 +437,52 @@ main(int argc, char **argv)
 	}
 	if (test || dump) {
 		log_setup(LOG_TARGET_STDERR, LOG_INFO);
-		return dump ? dump_settings(c.config_path, spec) : test_config(c.config_path);
+		return dump ? dump_settings(h.config_path, spec) : test_config(h.config_path);
 	}
-	if (c.log_stderr && !stderr_usable())
-		c.log_stderr = false;
-	log_setup(c.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
-	    c.debug ? LOG_DEBUG : LOG_INFO);
+	if (h.log_stderr && !stderr_usable())
+		h.log_stderr = false;
+	log_setup(h.log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL,
+	    h.debug ? LOG_DEBUG : LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 
-	c.sock = acquire_socket(inetd, &c.peer);
-	r = isolate_socket(c.sock, c.log_stderr);
+	/* Step 1: the socket, the connection id, the configuration. */
+	h.sock = acquire_socket(inetd, &h.peer);
+	r = isolate_socket(h.sock, h.log_stderr);
 	if (r < 0)
 		die_early(EXIT_INTERNAL, "cannot move the connection socket: %s", strerror(-r));
-	c.sock = r;
+	h.sock = r;
 	/* The client sets no TCP_NODELAY for non-interactive sessions; our
 	 * small writes (banner, channel replies, exit-status) must not wait
 	 * for its delayed ACKs. */
-	int one = 1;
-	setsockopt(c.sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(h.sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-	audit_conn_init(&c.audit);
-	log_set_connection(c.audit.id);
-	sockaddr_strings(&c.peer, c.audit.remote_addr, sizeof(c.audit.remote_addr),
-	    &c.audit.remote_port);
-	struct sockaddr_storage local;
-	socklen_t sl = sizeof(local);
-	if (getsockname(c.sock, (struct sockaddr *)&local, &sl) == 0)
-		sockaddr_strings(&local, c.audit.local_addr, sizeof(c.audit.local_addr),
-		    &c.audit.local_port);
+	audit_conn_init(&audit);
+	log_set_connection(audit.id);
+	sockaddr_strings(&h.peer, audit.remote_addr, sizeof(audit.remote_addr),
+	    &audit.remote_port);
+	if (getsockname(h.sock, (struct sockaddr *)&local, &sl) == 0)
+		sockaddr_strings(&local, audit.local_addr, sizeof(audit.local_addr),
+		    &audit.local_port);
 
-	if (load_config(c.config_path, &c.cfg, &c.global) < 0)
+	if (load_config(h.config_path, &cfg, &global) < 0)
 		return EXIT_CONFIG;
-	c.log_prio = c.debug ? LOG_DEBUG :
-	    c.global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
-	    c.global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
-	log_set_max_priority(c.log_prio);
-	r = audit_trail_open(c.global->audit_log, NULL);
+	h.cfg = cfg;
+	h.global = global;
+	h.log_prio = h.debug ? LOG_DEBUG :
+	    global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
+	    global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
+	log_set_max_priority(h.log_prio);
+	r = audit_trail_open(global->audit_log, NULL);
 	if (r < 0)
 		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "
-		    "is not audited", c.global->audit_log);
-	audit_emit(AUDIT_CONNECT, &c.audit, NULL);
-	phase("config", c.start_usec);
+		    "is not audited", global->audit_log);
+	audit_emit(AUDIT_CONNECT, &audit, NULL);
+	phase("config", h.start_usec);
 
-	check_ban(&c);
-	phase("bancheck", c.start_usec);
+	/* Step 2: the ban check. */
+	check_ban(&h);
+	phase("bancheck", h.start_usec);
 
-	return privsep(&c);
+	/* Step 3 on: the two halves. */
+	return privsep(&h);
 }

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "handler/monitor/authkeys.h"
-#include "handler/front/handover.h"
+#include "policy/config.h"
 
 #define MAX_GROUPS 256
 
@@ -45,13 +45,14 @@ struct pam_ctx;
 
 /* 1 authenticated and account valid (*ret set, keep for the session),
  * 0 denied (reason set), negative errno if PAM could not run.  user may be a
- * placeholder for an unknown user: the same path is taken either way. */
-int pam_auth_password(const struct conn *c, const char *user, const char *password,
+ * placeholder for an unknown user: the same path is taken either way.
+ * rhost is the client's address (PAM_RHOST). */
+int pam_auth_password(const char *rhost, const char *user, const char *password,
     bool allow_empty, struct pam_ctx **ret, const char **reason);
-int pam_auth_kbdint(const struct conn *c, const char *user, bool allow_empty,
+int pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
     kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason);
 /* Account checks only (public key logins). */
-int pam_account(const struct conn *c, const char *user, struct pam_ctx **ret,
+int pam_account(const char *rhost, const char *user, struct pam_ctx **ret,
     const char **reason);
 int pam_session_open(struct pam_ctx *p);
 /* PAM's environment for the session (NULL-terminated, owned by p). */

@@ -128,7 +128,7 @@ user_changed(struct pam_ctx *p, const char *user)
 }
 
 static int
-start(const struct conn *c, const char *user, struct pam_ctx *p)
+start(const char *rhost, const char *user, struct pam_ctx *p)
 {
 	struct pam_conv pc = { .conv = conv, .appdata_ptr = p };
 	int rc = pam_start("sshand", user, &pc, &p->h);
@@ -137,7 +137,7 @@ start(const struct conn *c, const char *user, struct pam_ctx *p)
 		log_error("pam_start: %s", pam_strerror(NULL, rc));
 		return -EIO;
 	}
-	pam_set_item(p->h, PAM_RHOST, c->audit.remote_addr);
+	pam_set_item(p->h, PAM_RHOST, rhost);
 	pam_set_item(p->h, PAM_RUSER, user);
 	pam_set_item(p->h, PAM_TTY, "ssh");
 	return 0;
@@ -145,13 +145,13 @@ start(const struct conn *c, const char *user, struct pam_ctx *p)
 
 /* Authenticate and check the account; one path for every user name. */
 static int
-run(const struct conn *c, const char *user, bool allow_empty, struct pam_ctx *p,
+run(const char *rhost, const char *user, bool allow_empty, struct pam_ctx *p,
     struct pam_ctx **ret, const char **reason)
 {
 	bool known = strcmp(user, PAM_NOUSER) != 0;
 	int rc;
 
-	if (start(c, user, p) < 0) {
+	if (start(rhost, user, p) < 0) {
 		free(p);
 		*reason = "pam-error";
 		return -EIO;
@@ -174,7 +174,7 @@ run(const struct conn *c, const char *user, bool allow_empty, struct pam_ctx *p,
 }
 
 int
-pam_auth_password(const struct conn *c, const char *user, const char *password,
+pam_auth_password(const char *rhost, const char *user, const char *password,
     bool allow_empty, struct pam_ctx **ret, const char **reason)
 {
 	struct pam_ctx *p = calloc(1, sizeof(*p));
@@ -182,11 +182,11 @@ pam_auth_password(const struct conn *c, const char *user, const char *password,
 	if (p == NULL)
 		return -ENOMEM;
 	p->password = password;
-	return run(c, user, allow_empty, p, ret, reason);
+	return run(rhost, user, allow_empty, p, ret, reason);
 }
 
 int
-pam_auth_kbdint(const struct conn *c, const char *user, bool allow_empty,
+pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
     kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason)
 {
 	struct pam_ctx *p = calloc(1, sizeof(*p));
@@ -195,11 +195,11 @@ pam_auth_kbdint(const struct conn *c, const char *user, bool allow_empty,
 		return -ENOMEM;
 	p->round = fn;
 	p->round_ud = ud;
-	return run(c, user, allow_empty, p, ret, reason);
+	return run(rhost, user, allow_empty, p, ret, reason);
 }
 
 int
-pam_account(const struct conn *c, const char *user, struct pam_ctx **ret,
+pam_account(const char *rhost, const char *user, struct pam_ctx **ret,
     const char **reason)
 {
 	struct pam_ctx *p = calloc(1, sizeof(*p));
@@ -207,7 +207,7 @@ pam_account(const struct conn *c, const char *user, struct pam_ctx **ret,
 
 	if (p == NULL)
 		return -ENOMEM;
-	if (start(c, user, p) < 0) {
+	if (start(rhost, user, p) < 0) {
 		free(p);
 		*reason = "pam-error";
 		return -EIO;

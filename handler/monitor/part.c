@@ -12,6 +12,7 @@
 
 #include "handler/front/handover.h"
 #include "handler/monitor/auth.h"
+#include "handler/monitor/monitor.h"
 #include "policy/config.h"
 
 /* sshand -T [-C user=NAME,addr=ADDR]: the settings a login would get. */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "handler/monitor/auth.h"
+#include "handler/front/handover.h"
 #include "handler/front/log.h"
 #include "handler/monitor/sha256.h"
 #include "policy/util/base64.h"

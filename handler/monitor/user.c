@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "handler/monitor/auth.h"
+#include "handler/privsep/protocol.h"
 
 bool
 user_name_valid(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > MAX_USER_LEN)
+	if (n == 0 || n > PS_MAX_USER_LEN)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == ':')

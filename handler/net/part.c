@@ -1,7 +1,8 @@
 /* sshand-net.so: the network child's code (net.c) and sshand -t.
  *
  * Loaded by the child the front forks, and only there: the monitor never
- * maps libssh, OpenSSL or Kerberos (libssh's dependencies).  See main.c.
+ * maps libssh, OpenSSL or Kerberos (libssh's dependencies).  See
+ * front/main.c.
  */
 #define _GNU_SOURCE
 #include <libssh/libssh.h>
@@ -9,6 +10,7 @@
 
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
+#include "handler/net/net.h"
 
 static int
 test_config(const char *path)

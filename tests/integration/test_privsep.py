@@ -42,12 +42,12 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 
-def mon_types():
-    """enum mon_type of handler/privsep/wire.h as {name: value}, so the test
-    follows the header rather than a copy of it."""
-    with open(os.path.join(REPO, "handler", "privsep", "wire.h")) as f:
+def ps_types():
+    """enum ps_type of handler/privsep/protocol.h as {name: value}, so the
+    test follows the header rather than a copy of it."""
+    with open(os.path.join(REPO, "handler", "privsep", "protocol.h")) as f:
         text = f.read()
-    body = re.search(r"enum mon_type\s*\{(.*?)\};", text, re.S).group(1)
+    body = re.search(r"enum ps_type\s*\{(.*?)\};", text, re.S).group(1)
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
     out, v = {}, 0
     for item in body.split(","):
@@ -63,7 +63,7 @@ def mon_types():
     return out
 
 
-MON = mon_types()
+PS = ps_types()
 
 
 def u32(v):
@@ -386,14 +386,14 @@ def test_netchild_fds_after_login(server):
 
 # ---- requests the monitor must refuse ---------------------------------------
 
-PTYMODES_MAX = 1024  # handler/monitor/ptymodes.h
+PS_MAX_MODES = 1024  # handler/privsep/protocol.h
 
 
 def _session_open(channel=0, modes=b""):
-    """A well-formed MON_SESSION_OPEN: a shell, no pty; channel id, then
+    """A well-formed PS_SESSION_OPEN: a shell, no pty; channel id, then
     kind, command, pty, term, cols, rows, xpix, ypix, terminal modes, and
     no environment."""
-    return (bytes([MON["MON_SESSION_OPEN"]]) + u32(channel) + u32(0) + sstr("") +
+    return (bytes([PS["PS_SESSION_OPEN"]]) + u32(channel) + u32(0) + sstr("") +
             u32(0) + sstr("") + u32(80) + u32(24) + u32(0) + u32(0) + sstr(modes) +
             u32(0))
 
@@ -403,21 +403,21 @@ PREAUTH_ATTACKS = {
     # "start a shell" before anyone logged in
     "session-open-before-auth": (_session_open, r"not allowed before authentication"),
     # a password request whose password field claims 100 bytes and has 2
-    "truncated-password": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+    "truncated-password": (lambda: (bytes([PS["PS_AUTH_PASSWORD"]]) + sstr("alice") +
                                     u32(100) + b"ab"), r"malformed"),
     # a user name field cut in the middle of its length
-    "truncated-length": (lambda: bytes([MON["MON_AUTH_PASSWORD"]]) + b"\x00\x00",
+    "truncated-length": (lambda: bytes([PS["PS_AUTH_PASSWORD"]]) + b"\x00\x00",
                          r"malformed"),
     # a type that does not exist
     "unknown-type": (lambda: bytes([200]) + u32(0), r"malformed"),
     # an answer only the monitor sends
-    "monitor-message": (lambda: bytes([MON["MON_AUTH_RESULT"]]) + u32(1) + u32(0),
+    "monitor-message": (lambda: bytes([PS["PS_AUTH_RESULT"]]) + u32(1) + u32(0),
                         r"not allowed"),
-    # longer than MON_MAX_MSG: the monitor sees a truncated datagram
-    "oversized": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+    # longer than PS_MAX_MSG: the monitor sees a truncated datagram
+    "oversized": (lambda: (bytes([PS["PS_AUTH_PASSWORD"]]) + sstr("alice") +
                            sstr("x" * 70000)), r"malformed"),
     # a second client version (the child sent the real one after kex)
-    "repeated-client-info": (lambda: bytes([MON["MON_CLIENT_INFO"]]) + sstr("SSH-2.0-x"),
+    "repeated-client-info": (lambda: bytes([PS["PS_CLIENT_INFO"]]) + sstr("SSH-2.0-x"),
                              r"repeated|malformed"),
 }
 
@@ -467,7 +467,7 @@ def test_grabbed_fd_alone_is_harmless(server):
         mon, net = find_pair(s)
         sock = grab_fd(net, monitor_fd_of(net))
         try:
-            sock.send(bytes([MON["MON_STATS"]]) + u32(0) + u32(1) + u32(0) + u32(2) +
+            sock.send(bytes([PS["PS_STATS"]]) + u32(0) + u32(1) + u32(0) + u32(2) +
                       sstr("client-closed"))
         finally:
             sock.close()
@@ -492,7 +492,7 @@ def test_fd_passed_to_monitor_is_a_violation(server):
         sock = grab_fd(net, monitor_fd_of(net))
         try:
             with open("/dev/null", "rb") as f:
-                socket.send_fds(sock, [bytes([MON["MON_STATS"]]) + u32(0) + u32(1) +
+                socket.send_fds(sock, [bytes([PS["PS_STATS"]]) + u32(0) + u32(1) +
                                        u32(0) + u32(2) + sstr("client-closed")],
                                 [f.fileno()])
         finally:
@@ -508,13 +508,13 @@ def test_fd_passed_to_monitor_is_a_violation(server):
 POSTAUTH_ATTACKS = {
     # name: (the datagram, what the audit record's reason must say)
     # an authentication request after login is out of state
-    "auth-after-login": (lambda: (bytes([MON["MON_AUTH_PASSWORD"]]) + sstr("alice") +
+    "auth-after-login": (lambda: (bytes([PS["PS_AUTH_PASSWORD"]]) + sstr("alice") +
                                   sstr(harness.password("alice"))),
                          r"after authentication"),
     # a session request, on a channel not in use, whose terminal modes
     # are one byte longer than the monitor accepts
-    "oversized-pty-modes": (lambda: _session_open(99, b"\x00" * (PTYMODES_MAX + 1)),
-                            r"malformed session request"),
+    "oversized-pty-modes": (lambda: _session_open(99, b"\x00" * (PS_MAX_MODES + 1)),
+                            r"malformed session_open request"),
 }
 
 

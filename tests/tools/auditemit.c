@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "handler/front/audit.h"
+#include "handler/front/journal.h"
 
 static int
 num(const char *v, int64_t *ret)
@@ -123,7 +124,7 @@ main(int argc, char **argv)
 			fallback = optarg;
 			break;
 		case 's':
-			audit_set_journal_path(optarg);
+			journal_set_path(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: auditemit [-t target] [-F fallback] "

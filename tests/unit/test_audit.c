@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "handler/front/audit.h"
+#include "handler/front/journal.h"
 #include "handler/front/log.h"
 
 #define MAXF 64
@@ -427,7 +428,7 @@ jsock_open(struct jsock *j)
 	assert_true(j->fd >= 0);
 	setsockopt(j->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	assert_int_equal(bind(j->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	audit_set_journal_path(j->path);
+	journal_set_path(j->path);
 }
 
 static void
@@ -436,7 +437,7 @@ jsock_close(struct jsock *j)
 	close(j->fd);
 	unlink(j->path);
 	rmdir(j->dir);
-	audit_set_journal_path(NULL);
+	journal_set_path(NULL);
 }
 
 static void
@@ -526,18 +527,18 @@ test_journal_field_binary(void **state)
 	struct kv kv = { 0 };
 
 	(void)state;
-	assert_int_equal(audit_journal_field(buf, sizeof(buf), &off, "A", "x\ny",
+	assert_int_equal(journal_field(buf, sizeof(buf), &off, "A", "x\ny",
 	    3), 0);
 	assert_int_equal(off, 2 + 8 + 3 + 1);
 	assert_memory_equal(buf, "A\n\x03\0\0\0\0\0\0\0x\ny\n", off);
-	assert_int_equal(audit_journal_field(buf, sizeof(buf), &off, "B", "z", 1), 0);
+	assert_int_equal(journal_field(buf, sizeof(buf), &off, "B", "z", 1), 0);
 	parse_native(buf, off, &kv);
 	assert_int_equal(kv.n, 2);
 	assert_string_equal(kv_get(&kv, "A"), "x\ny");
 	assert_string_equal(kv_get(&kv, "B"), "z");
 	kv_free(&kv);
 	off = 60;
-	assert_int_equal(audit_journal_field(buf, sizeof(buf), &off, "C", "abcd",
+	assert_int_equal(journal_field(buf, sizeof(buf), &off, "C", "abcd",
 	    4), -ENOBUFS);
 	assert_int_equal(off, 60);
 }
@@ -553,7 +554,7 @@ test_journal_fallback(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/fallback.jsonl", dir);
-	audit_set_journal_path("/nonexistent/journal/socket");
+	journal_set_path("/nonexistent/journal/socket");
 	assert_int_equal(audit_trail_open("journal", path), 0);
 	fill_conn(&c);
 	assert_int_equal(audit_emit(AUDIT_REJECTED_BANNED, &c, NULL), 0);
@@ -572,7 +573,7 @@ test_journal_fallback(void **state)
 	audit_trail_close();
 	assert_int_equal(audit_trail_open("relative/path", NULL), -EINVAL);
 	assert_int_equal(audit_emit(AUDIT_CONNECT, &c, NULL), -ENOTCONN);
-	audit_set_journal_path(NULL);
+	journal_set_path(NULL);
 }
 
 static void
@@ -613,10 +614,10 @@ test_log_journal(void **state)
 	jsock_close(&j);
 
 	/* No journal: logging is off, not redirected anywhere. */
-	audit_set_journal_path("/nonexistent/socket");
+	journal_set_path("/nonexistent/socket");
 	log_setup(LOG_TARGET_JOURNAL, LOG_INFO);
 	assert_int_equal(log_current_target(), LOG_TARGET_NONE);
-	audit_set_journal_path(NULL);
+	journal_set_path(NULL);
 }
 
 static void

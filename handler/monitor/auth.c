@@ -1,0 +1,434 @@
+/* The monitor's answers before authentication: the client's version, a
+ * password, a public key (the probe and the signed request), a
+ * keyboard-interactive conversation through PAM, and the child's
+ * statistics.  Every failure is audited and counted (MaxAuthTries, the ban
+ * file), and takes the same time whatever its reason, so that neither the
+ * reply nor its timing tells an unknown user from a wrong password. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handler/front/log.h"
+#include "handler/monitor/answers.h"
+#include "handler/monitor/monitor.h"
+#include "policy/match.h"
+
+/* Every failed password or keyboard-interactive answer takes at least this
+ * long, whatever the reason. */
+#define FAIL_FLOOR_USEC 250000
+
+static void
+reply_auth(struct monitor *m, enum ps_auth result, uint32_t flags)
+{
+	ps_put_auth_result(m->out, &(struct ps_auth_result){ result, flags });
+	monitor_send(m);
+}
+
+static void
+ensure_elapsed(uint64_t start, uint64_t usec)
+{
+	uint64_t now = now_usec();
+
+	if (now - start < usec) {
+		uint64_t left = usec - (now - start);
+		struct timespec ts = { .tv_sec = left / 1000000,
+		    .tv_nsec = (long)(left % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static void
+record_ban_failure(struct monitor *m, unsigned weight)
+{
+	struct handover *h = m->h;
+	int64_t until = 0;
+
+	if (h->bans == NULL)
+		return;
+	if (ban_record_failure(h->bans, (const struct sockaddr *)&h->peer, weight,
+	    time(NULL), &until) < 0) {
+		log_warning("could not record the failure in the ban file");
+		return;
+	}
+	if (until > 0) {
+		struct audit_fields f = AUDIT_FIELDS_INIT;
+
+		f.ban_until = until;
+		audit_emit(AUDIT_BAN_ADDED, h->audit, &f);
+	}
+}
+
+/* A connection that ends without logging in counts against its source:
+ * fully if it tried and no failure was counted yet, lightly if it never
+ * tried at all. */
+void
+monitor_count_abandoned(struct monitor *m)
+{
+	if (m->tried && !m->ban_counted)
+		record_ban_failure(m, BAN_FAIL_UNIT);
+	else if (!m->tried)
+		record_ban_failure(m, 1);
+}
+
+/* Settings for a login name.  An unknown name is matched by name (with no
+ * groups), as sshd does, so Match blocks do not tell known users from
+ * unknown ones. */
+static struct settings *
+resolve(struct monitor *m, const char *name, const struct user_info *u)
+{
+	struct match_ctx ctx = { .addr = m->h->audit->remote_addr, .user = name };
+	struct settings *s = NULL;
+
+	if (u != NULL) {
+		ctx.groups = (const char *const *)u->group_names;
+		ctx.n_groups = u->n_group_names;
+	}
+	if (config_resolve(m->h->cfg, &ctx, &s) < 0) {
+		log_error("cannot resolve settings");
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	}
+	return s;
+}
+
+static bool
+root_allowed(const struct settings *s, const struct user_info *u, bool key,
+    bool forced_command)
+{
+	if (u->uid != 0)
+		return true;
+	switch (s->permit_root_login) {
+	case PERMIT_ROOT_YES: return true;
+	case PERMIT_ROOT_PROHIBIT_PASSWORD: return key;
+	case PERMIT_ROOT_FORCED_COMMANDS_ONLY: return key && forced_command;
+	default: return false;
+	}
+}
+
+static void
+audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	f.auth_method = method;
+	f.auth_result = ok ? "success" : "failure";
+	f.reason = reason;
+	if (strcmp(method, "publickey") == 0 && m->fingerprint[0])
+		f.key_fingerprint = m->fingerprint;
+	audit_emit(AUDIT_AUTH_ATTEMPT, m->h->audit, &f);
+}
+
+/* A failed attempt.  reply: the child waits for this attempt's answer (not
+ * when the client abandoned a conversation for another request). */
+static void
+auth_failed(struct monitor *m, const char *method, const char *reason,
+    const struct settings *s, bool counts_for_ban, uint64_t start, bool reply)
+{
+	m->failures++;
+	audit_attempt(m, method, false, reason);
+	if (counts_for_ban) {
+		record_ban_failure(m, BAN_FAIL_UNIT);
+		m->ban_counted = true;
+		ensure_elapsed(start, FAIL_FLOOR_USEC);
+	}
+	if (m->failures >= s->max_auth_tries) {
+		if (reply)
+			reply_auth(m, PS_AUTH_DISCONNECT, 0);
+		log_info("maximum authentication attempts exceeded (%u)", s->max_auth_tries);
+		monitor_finish(m, EXIT_NOAUTH, "max-auth-tries");
+	}
+	if (reply)
+		reply_auth(m, PS_AUTH_DENIED, 0);
+}
+
+/* The user is who they claim: u, s and pam pass to the monitor.  For key
+ * logins PAM's account checks still run, as sshd runs them. */
+static void
+auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
+    const char *method, struct pam_ctx *pam)
+{
+	const char *reason = NULL;
+
+	if (pam == NULL) {
+		int r = pam_account(m->h->audit->remote_addr, u->name, &pam, &reason);
+
+		phase("pam-account", m->h->start_usec);
+		if (r != 1) {
+			auth_failed(m, method, reason ? reason : "account", s, false,
+			    now_usec(), true);
+			/* Options of a refused key must not carry over to a
+			 * later login on this connection. */
+			authkey_opts_clear(&m->keyopts);
+			m->have_keyopts = false;
+			user_info_free(u);
+			settings_free(s);
+			return;
+		}
+	}
+	m->authed = true;
+	m->user = *u;
+	m->us = s;
+	m->method = method;
+	m->pam = pam;
+	audit_attempt(m, method, true, NULL);
+	monitor_login(m);
+}
+
+/* The user a request names: *ret_u filled when it exists, *ret_s its
+ * settings either way.  Returns whether it exists. */
+static bool
+user_for(struct monitor *m, const char *name, struct user_info *ret_u,
+    struct settings **ret_s)
+{
+	if (m->looked_up == NULL || strcmp(m->looked_up, name) != 0) {
+		free(m->looked_up);
+		user_info_free(&m->looked_up_u);
+		m->looked_up = strdup(name);
+		if (m->looked_up == NULL)
+			monitor_finish(m, EXIT_INTERNAL, "server-error");
+		m->looked_up_known = user_lookup(name, &m->looked_up_u) == 0;
+	}
+	if (m->looked_up_known && user_info_copy(&m->looked_up_u, ret_u) < 0)
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	m->tried = true;
+	audit_conn_set_user(m->h->audit, name, strlen(name));
+	*ret_s = resolve(m, name, m->looked_up_known ? ret_u : NULL);
+	return m->looked_up_known;
+}
+
+void
+answer_client_info(struct monitor *m, const struct ps_client_info *r)
+{
+	audit_conn_set_version(m->h->audit, r->version, strlen(r->version));
+}
+
+void
+answer_stats(struct monitor *m, const struct ps_stats *r)
+{
+	m->bytes_in = r->bytes_in;
+	m->bytes_out = r->bytes_out;
+	snprintf(m->reason, sizeof(m->reason), "%s", r->reason);
+}
+
+void
+answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
+{
+	uint64_t start = now_usec();
+	struct user_info u = { 0 };
+	struct settings *s;
+	struct pam_ctx *pam = NULL;
+	const char *reason = NULL;
+	size_t pwlen = strlen(r->password);
+	bool known = user_for(m, r->user, &u, &s);
+	bool allowed = s->password_authentication &&
+	    (!known || (root_allowed(s, &u, false, false) && !u.locked)) &&
+	    (s->permit_empty_passwords || pwlen > 0) &&
+	    pwlen <= PS_MAX_PASSWORD_LEN;	/* a cut one is never right */
+	int rc;
+
+	/* PAM runs for every name, so the work done does not tell whether
+	 * the user exists. */
+	rc = pam_auth_password(m->h->audit->remote_addr, known ? r->user : PAM_NOUSER,
+	    r->password, s->permit_empty_passwords, &pam, &reason);
+	if (rc == 1 && allowed && known) {
+		auth_succeeded(m, &u, s, "password", pam);
+		return;
+	}
+	if (rc == 1)
+		pam_finish(pam);
+	if (!known)
+		reason = "unknown-user";
+	else if (rc == 1)
+		reason = u.uid == 0 ? "root-login-refused" : u.locked ?
+		    "account-locked" : "method-disabled";
+	else if (reason == NULL)
+		reason = "bad-password";
+	log_info("Failed password for %s%s from %s port %u", known ? "" : "invalid user ",
+	    r->user, m->h->audit->remote_addr, m->h->audit->remote_port);
+	user_info_free(&u);
+	auth_failed(m, "password", reason, s, true, start, true);
+	settings_free(s);
+}
+
+void
+answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
+{
+	struct user_info u = { 0 };
+	struct authkey_opts opts = { 0 };
+	struct settings *s;
+	char why[256] = "";
+	bool known;
+	int found = 0;
+
+	phase(r->is_signed ? "pubkey-signed" : "pubkey-probe", m->h->start_usec);
+	known = user_for(m, r->user, &u, &s);
+	pubkey_fingerprint(r->blob, r->blob_len, m->fingerprint, sizeof(m->fingerprint));
+	if (known && s->pubkey_authentication && !u.locked)
+		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
+		    m->h->audit->remote_addr, &opts, why, sizeof(why));
+	phase("pubkey-checked", m->h->start_usec);
+	if (found == 1 && !root_allowed(s, &u, true, opts.command != NULL)) {
+		found = 0;
+		authkey_opts_clear(&opts);
+		snprintf(why, sizeof(why), "root login refused");
+	}
+	if (found == 1 && !r->is_signed) {
+		/* The probe: tell the client this key may be used. */
+		authkey_opts_clear(&opts);
+		user_info_free(&u);
+		settings_free(s);
+		reply_auth(m, PS_AUTH_OK, 0);
+		return;
+	}
+	if (found == 1) {
+		m->keyopts = opts;
+		m->have_keyopts = true;
+		auth_succeeded(m, &u, s, "publickey", NULL);
+		return;
+	}
+	if (why[0])
+		log_info("publickey for %s%s refused: %s", known ? "" : "invalid user ",
+		    r->user, why);
+	user_info_free(&u);
+	auth_failed(m, "publickey", known ? (s->pubkey_authentication ? "key-refused" :
+	    "method-disabled") : "unknown-user", s, false, now_usec(), true);
+	settings_free(s);
+}
+
+void
+monitor_wait_preauth(struct monitor *m)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+		uint64_t now = now_usec();
+		int timeout = m->deadline ? (now >= m->deadline ? 0 :
+		    (int)((m->deadline - now) / 1000) + 1) : -1;
+		int r = poll(&pfd, 1, timeout);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			log_info("login grace time exceeded for %s port %u",
+			    m->h->audit->remote_addr, m->h->audit->remote_port);
+			monitor_finish(m, EXIT_NOAUTH, "grace-time");
+		}
+		return;
+	}
+}
+
+static void
+free_answers(char **answers, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (answers[i] != NULL) {
+			explicit_bzero(answers[i], strlen(answers[i]));
+			free(answers[i]);
+		}
+		answers[i] = NULL;
+	}
+}
+
+/* One PAM conversation round through the network child: the prompts go
+ * out, and the next request is either the answers or another request,
+ * which abandons the conversation and is answered after it. */
+static int
+kbdint_round(void *ud, const char *instruction, size_t n, const char *const *prompts,
+    const bool *echo, char **answers)
+{
+	struct monitor *m = ud;
+	struct ps_kbdint_prompts q = { .name = "", .instruction = instruction,
+	    .n = (uint32_t)n };
+	struct kbdint_round round = { .n = n, .answers = answers };
+
+	if (n > PS_MAX_PROMPTS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		q.prompts[i] = prompts[i];
+		q.echo[i] = echo[i];
+	}
+	ps_put_kbdint_prompts(m->out, &q);
+	monitor_send(m);
+	monitor_wait_preauth(m);
+	if (monitor_next(m, PS_KBDINT, 0) == -EPIPE)
+		monitor_finish(m, EXIT_NOAUTH, "client-closed");
+	if (ps_type(m->in) != PS_KBDINT_ANSWERS) {
+		ps_move(m->pushback, m->in);
+		m->have_pushback = true;
+		return -1;
+	}
+	m->round = &round;
+	monitor_answer(m);
+	m->round = NULL;
+	return round.answered ? 0 : -1;
+}
+
+void
+answer_kbdint_answers(struct monitor *m, const struct ps_kbdint_answers *r)
+{
+	struct kbdint_round *round = m->round;
+
+	/* A count other than the prompts' abandons the conversation. */
+	if (r->n != round->n)
+		return;
+	for (size_t i = 0; i < round->n; i++) {
+		round->answers[i] = strdup(r->answers[i]);
+		if (round->answers[i] == NULL) {
+			free_answers(round->answers, i);
+			return;
+		}
+	}
+	round->answered = true;
+}
+
+void
+answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
+{
+	uint64_t start = now_usec();
+	/* The conversation receives into the message r points into. */
+	char *user = strdup(r->user);
+	struct user_info u = { 0 };
+	struct settings *s;
+	struct pam_ctx *pam = NULL;
+	const char *reason = NULL;
+	bool known, allowed;
+	int rc;
+
+	if (user == NULL)
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	known = user_for(m, user, &u, &s);
+	allowed = s->kbd_interactive_authentication &&
+	    (!known || (root_allowed(s, &u, false, false) && !u.locked));
+	/* Refused users (method disabled by a Match block, root, locked) go
+	 * through the same conversation as everyone, as a placeholder user,
+	 * so prompts and timing tell nothing. */
+	rc = pam_auth_kbdint(m->h->audit->remote_addr, known && allowed ? user :
+	    PAM_NOUSER, s->permit_empty_passwords, kbdint_round, m, &pam, &reason);
+	if (rc == 1 && allowed && known) {
+		free(user);
+		auth_succeeded(m, &u, s, "keyboard-interactive", pam);
+		return;
+	}
+	if (rc == 1)
+		pam_finish(pam);
+	if (!known)
+		reason = "unknown-user";
+	else if (!s->kbd_interactive_authentication)
+		reason = "method-disabled";
+	else if (!allowed)
+		reason = u.uid == 0 ? "root-login-refused" : "account-locked";
+	log_info("Failed keyboard-interactive for %s%s from %s port %u",
+	    known ? "" : "invalid user ", user, m->h->audit->remote_addr,
+	    m->h->audit->remote_port);
+	free(user);
+	user_info_free(&u);
+	/* If the client abandoned the conversation for another request, it
+	 * waits for that request's answer, not for this one. */
+	auth_failed(m, "keyboard-interactive", reason ? reason : "bad-password", s,
+	    true, start, !m->have_pushback);
+	settings_free(s);
+}

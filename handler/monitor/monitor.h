@@ -1,0 +1,123 @@
+/* The monitor's state and the functions its files share (internal to
+ * handler/monitor/).
+ *
+ * The monitor is the privileged side of a connection: built from what
+ * the front hands over (front/handover.h), it answers the network child's
+ * requests as the table in privsep/protocol.h allows (dispatch.c), each
+ * by its answer_<name> (answers.h), and ends the connection when the
+ * child breaks a rule. */
+#ifndef SSHAND_HANDLER_MONITOR_MONITOR_H
+#define SSHAND_HANDLER_MONITOR_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handler/front/handover.h"
+#include "handler/monitor/auth.h"
+#include "handler/privsep/wire.h"
+#include "policy/config.h"
+
+#define MAX_SESSIONS 10
+
+struct psession {
+	bool live;
+	uint32_t id;			/* the network child's channel id */
+	pid_t pid;			/* session leader, and its process group */
+	int master;			/* pty master kept for resizes, or -1 */
+	const char *type;		/* shell, exec, subsystem */
+	char *command;
+	uint64_t start;
+};
+
+/* An open keyboard-interactive round: the prompts PAM asked, and the
+ * answers once the client sent them (answer_kbdint_answers). */
+struct kbdint_round {
+	size_t n;
+	char **answers;
+	bool answered;
+};
+
+struct monitor {
+	struct handover *h;
+	int fd;				/* the socketpair to the network child */
+	struct ps_msg *in, *out;	/* the message received, the one sent */
+	uint32_t seen;			/* request types received (PS_ONCE) */
+
+	pid_t net_pid;
+	bool net_gone;			/* its end is closed: nothing to send to */
+	bool net_reaped;
+	int net_status;			/* its wait status, once reaped */
+	uint64_t deadline;		/* LoginGraceTime, CLOCK_MONOTONIC usec */
+
+	/* before authentication */
+	unsigned failures;
+	bool tried;			/* asked about a user at all */
+	bool ban_counted;		/* a failure already reached the ban file */
+	struct ps_msg *pushback;	/* a request that ended a conversation */
+	bool have_pushback;
+	struct kbdint_round *round;	/* the conversation waiting for answers */
+	/* The last name looked up and what NSS said: a client's probe and
+	 * its signed request (or its retries) name the same user, and sshd
+	 * too looks a user up once per connection. */
+	char *looked_up;
+	bool looked_up_known;
+	struct user_info looked_up_u;
+	char fingerprint[128];		/* of the last public key asked about */
+
+	/* after authentication */
+	bool authed;
+	struct user_info user;
+	struct settings *us;		/* the user's resolved settings */
+	const char *method;
+	struct authkey_opts keyopts;	/* of the key that logged in */
+	bool have_keyopts;
+	struct pam_ctx *pam;
+	struct psession sess[MAX_SESSIONS];
+
+	uint64_t bytes_in, bytes_out;	/* the child's last word (STATS) */
+	char reason[PS_MAX_REASON + 1];
+	/* user+sys of reaped processes, for the debug log's "cpu" line */
+	uint64_t session_cpu_usec, net_cpu_usec;
+};
+
+/* The monitor's life: returns only on failure to start (an exit code). */
+int monitor_main(struct handover *h, int net_fd, pid_t net_pid);
+
+/* Sends m->out.  If the child is gone (EPIPE) that is noted and the
+ * connection ends when its end of file is read; any other failure ends
+ * the connection now. */
+void monitor_send(struct monitor *m);
+/* Ends the connection: the child is told or killed, sessions ended, PAM
+ * closed, the disconnect audited; exits with code. */
+void monitor_finish(struct monitor *m, int code, const char *reason)
+    __attribute__((noreturn));
+/* A privilege separation violation: audited, and the connection ends. */
+void monitor_violation(struct monitor *m, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
+/* dispatch.c: the next request, checked against the table for state
+ * (the caller has waited for it to be readable).  0, or -EPIPE when the
+ * child has closed its end; any breach of the table is a violation. */
+int monitor_next(struct monitor *m, enum ps_state state, int recv_flags);
+/* Decodes m->in with its decoder and has answer_<name> answer it. */
+void monitor_answer(struct monitor *m);
+
+/* auth.c: waits for the child's next message until LoginGraceTime. */
+void monitor_wait_preauth(struct monitor *m);
+/* Counts a connection that ends without a login against its source. */
+void monitor_count_abandoned(struct monitor *m);
+/* login.c: the user is authenticated: open the PAM session, give up
+ * root for good and confine the monitor as the user's profile says. */
+void monitor_login(struct monitor *m);
+/* May this login have a pty (PermitTTY, no-pty)? */
+bool monitor_pty_permitted(const struct monitor *m);
+
+/* session.c: reaps what ended (sessions, the network child). */
+void monitor_reap(struct monitor *m);
+/* Ends every process of every session: HUP, then KILL after a grace. */
+void monitor_end_sessions(struct monitor *m);
+/* waitpid(who) that keeps the CPU the reaped process used. */
+pid_t monitor_wait(struct monitor *m, pid_t who, int *status, int flags);
+
+#endif

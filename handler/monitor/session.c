@@ -1,0 +1,426 @@
+/* The monitor's answers after login: start a session (its environment,
+ * forced commands, the pty policy), resize it, signal it, hang it up; and
+ * what happens when sessions end, or the connection does. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "handler/front/log.h"
+#include "handler/monitor/answers.h"
+#include "handler/monitor/monitor.h"
+#include "handler/monitor/proctree.h"
+#include "handler/monitor/spawn.h"
+
+#define KILL_GRACE_USEC 2000000
+
+static struct psession *
+sess_by_id(struct monitor *m, uint32_t id)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (m->sess[i].live && m->sess[i].id == id)
+			return &m->sess[i];
+	return NULL;
+}
+
+static struct psession *
+sess_by_pid(struct monitor *m, pid_t pid)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (m->sess[i].live && m->sess[i].pid == pid)
+			return &m->sess[i];
+	return NULL;
+}
+
+/* ---- the environment ---- */
+
+struct env {
+	char **v;			/* NULL-terminated */
+	size_t n;
+	int err;			/* the first failure, sticky */
+};
+
+/* Sets NAME=value, replacing an earlier NAME. */
+static void
+env_set(struct env *e, const char *name, const char *value)
+{
+	size_t nl = strlen(name);
+	char *kv, **nv;
+
+	if (e->err < 0)
+		return;
+	if (asprintf(&kv, "%s=%s", name, value) < 0) {
+		e->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
+			free(e->v[i]);
+			e->v[i] = kv;
+			return;
+		}
+	nv = realloc(e->v, (e->n + 2) * sizeof(char *));
+	if (nv == NULL) {
+		free(kv);
+		e->err = -ENOMEM;
+		return;
+	}
+	nv[e->n++] = kv;
+	nv[e->n] = NULL;
+	e->v = nv;
+}
+
+/* Sets "NAME=value" (a copy is split, the original stays whole). */
+static void
+env_put(struct env *e, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char name[PS_MAX_ENV_LEN + 1];
+
+	if (eq == NULL || (size_t)(eq - kv) >= sizeof(name))
+		return;
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = '\0';
+	env_set(e, name, eq + 1);
+}
+
+static void
+env_free(struct env *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+/* The session's environment, as sshd builds it: a PATH, PAM's variables,
+ * the user's identity, what the client asked for as far as AcceptEnv
+ * allows, the key's environment= options where PermitUserEnvironment
+ * allows, TERM for a pty, and the SSH_* variables. */
+static int
+build_env(struct monitor *m, const struct ps_session_open *r, const char *orig,
+    struct env *ret)
+{
+	const struct audit_conn *a = m->h->audit;
+	struct env e = { .v = calloc(1, sizeof(char *)) };
+	char **pe, buf[512];
+
+	if (e.v == NULL)
+		return -ENOMEM;
+	env_set(&e, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/games");
+	pe = pam_session_env(m->pam);
+	for (char **p = pe; p && *p; p++) {
+		env_put(&e, *p);
+		free(*p);
+	}
+	free(pe);
+	env_set(&e, "USER", m->user.name);
+	env_set(&e, "LOGNAME", m->user.name);
+	env_set(&e, "HOME", m->user.dir);
+	env_set(&e, "SHELL", m->user.shell);
+	snprintf(buf, sizeof(buf), "/var/mail/%s", m->user.name);
+	env_set(&e, "MAIL", buf);
+	for (uint32_t i = 0; i < r->nenv; i++) {
+		size_t nl = strcspn(r->env[i], "=");
+		char name[PS_MAX_ENV_LEN + 1];
+
+		memcpy(name, r->env[i], nl);
+		name[nl] = '\0';
+		if (r->env[i][nl] == '=' && settings_accept_env(m->us, name))
+			env_put(&e, r->env[i]);
+	}
+	if (m->have_keyopts && m->us->permit_user_environment)
+		for (size_t i = 0; i < m->keyopts.n_environment; i++)
+			env_put(&e, m->keyopts.environment[i]);
+	if (r->pty && r->term[0] != '\0')
+		env_set(&e, "TERM", r->term);
+	snprintf(buf, sizeof(buf), "%s %u %s %u", a->remote_addr, a->remote_port,
+	    a->local_addr, a->local_port);
+	env_set(&e, "SSH_CONNECTION", buf);
+	snprintf(buf, sizeof(buf), "%s %u %u", a->remote_addr, a->remote_port,
+	    a->local_port);
+	env_set(&e, "SSH_CLIENT", buf);
+	if (orig != NULL)
+		env_set(&e, "SSH_ORIGINAL_COMMAND", orig);
+	if (e.err < 0) {
+		env_free(&e);
+		return e.err;
+	}
+	*ret = e;
+	return 0;
+}
+
+/* ---- the answers ---- */
+
+static void
+session_refused(struct monitor *m, uint32_t id, const char *why)
+{
+	ps_put_session_started(m->out, &(struct ps_session_started){
+	    .id = id, .error = why });
+	monitor_send(m);
+}
+
+static const char *const kind_names[] = {
+	[PS_KIND_SHELL] = "shell",
+	[PS_KIND_EXEC] = "exec",
+	[PS_KIND_SUBSYSTEM] = "subsystem",
+};
+
+void
+answer_session_open(struct monitor *m, const struct ps_session_open *r)
+{
+	const char *type = kind_names[r->kind], *command = NULL, *orig = NULL;
+	const char *forced = m->us->force_command ? m->us->force_command :
+	    m->have_keyopts ? m->keyopts.command : NULL;
+	struct session_spec sp = { 0 };
+	struct session_proc proc;
+	struct psession *slot = NULL;
+	struct env env;
+	int err;
+
+	if (sess_by_id(m, r->id) != NULL || r->cols > 10000 || r->rows > 10000)
+		monitor_violation(m, "malformed session_open request");
+	for (int i = 0; i < MAX_SESSIONS && slot == NULL; i++)
+		if (!m->sess[i].live)
+			slot = &m->sess[i];
+	if (r->kind == PS_KIND_EXEC)
+		command = r->arg;
+	else if (r->kind == PS_KIND_SUBSYSTEM) {
+		command = settings_subsystem(m->us, r->arg);
+		if (command == NULL) {
+			log_info("unknown subsystem \"%s\" refused", r->arg);
+			session_refused(m, r->id, "unknown subsystem");
+			return;
+		}
+		sp.subsystem_profile = m->us->subsystem_sandbox_profile;
+	}
+	/* A forced command replaces whatever the client asked to run, which
+	 * it then finds in SSH_ORIGINAL_COMMAND. */
+	if (forced != NULL) {
+		orig = r->kind == PS_KIND_SHELL ? NULL : r->arg;
+		command = forced;
+	}
+	if (r->pty && !monitor_pty_permitted(m)) {
+		log_info("pty refused for %s", m->user.name);
+		session_refused(m, r->id, "pty not permitted");
+		return;
+	}
+	if (slot == NULL) {
+		session_refused(m, r->id, "too many sessions");
+		return;
+	}
+	err = build_env(m, r, orig, &env);
+	if (err < 0) {
+		log_errno(LOG_ERR, err, "session environment");
+		session_refused(m, r->id, "out of memory");
+		return;
+	}
+	sp.user = &m->user;
+	sp.command = command;
+	sp.sandbox.allow_keyrings = m->us->sandbox_allow_keyrings;
+	sp.limits.max_procs = m->us->max_session_procs;
+	sp.limits.max_files = m->us->max_open_files;
+	sp.limits.core_dumps = m->us->allow_core_dumps;
+	sp.pty = r->pty;
+	sp.term = r->term;
+	sp.cols = r->cols, sp.rows = r->rows, sp.xpix = r->xpix, sp.ypix = r->ypix;
+	sp.modes = r->modes;
+	sp.nmodes = r->nmodes;
+	sp.env = env.v;
+	sp.monitor = getpid();
+	phase("session-fork", m->h->start_usec);
+	err = session_start(&sp, &proc);
+	env_free(&env);
+	phase("session-started", m->h->start_usec);
+	if (err < 0) {
+		log_errno(LOG_ERR, err, "cannot start a session");
+		session_refused(m, r->id, "cannot start the session");
+		return;
+	}
+	*slot = (struct psession){ .live = true, .id = r->id, .pid = proc.pid,
+	    .master = proc.master, .type = type, .start = now_usec() };
+	if (r->kind != PS_KIND_SHELL || forced != NULL)
+		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
+		    r->arg : command);
+
+	struct ps_session_started ok = { .id = r->id, .ok = true, .pty = r->pty,
+	    .nfds = (size_t)proc.nfds };
+	memcpy(ok.fds, proc.fds, sizeof(int) * (size_t)proc.nfds);
+	ps_put_session_started(m->out, &ok);
+	monitor_send(m);
+	/* Our copies would keep the child's pipes open: only the pty master
+	 * stays, for window changes. */
+	for (int i = 0; i < proc.nfds; i++)
+		if (proc.fds[i] != proc.master)
+			close(proc.fds[i]);
+
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+	f.session_type = type;
+	f.command = slot->command;
+	audit_emit(AUDIT_SESSION_START, m->h->audit, &f);
+}
+
+void
+answer_window_change(struct monitor *m, const struct ps_window_change *r)
+{
+	struct winsize ws = { .ws_col = (unsigned short)r->cols,
+	    .ws_row = (unsigned short)r->rows, .ws_xpixel = (unsigned short)r->xpix,
+	    .ws_ypixel = (unsigned short)r->ypix };
+	struct psession *s = sess_by_id(m, r->id);
+
+	/* The kernel tells the foreground process group (SIGWINCH). */
+	if (s != NULL && s->master >= 0)
+		ioctl(s->master, TIOCSWINSZ, &ws);
+}
+
+static int
+signal_by_name(const char *name)
+{
+	static const struct { const char *n; int s; } t[] = {
+		{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
+		{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+		{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
+		{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+		{ "USR2", SIGUSR2 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(name, t[i].n) == 0)
+			return t[i].s;
+	return 0;
+}
+
+void
+answer_signal(struct monitor *m, const struct ps_signal *r)
+{
+	struct psession *s = sess_by_id(m, r->id);
+	int sig = signal_by_name(r->name);
+
+	if (s != NULL && sig != 0)
+		kill(-s->pid, sig);
+}
+
+void
+answer_session_close(struct monitor *m, const struct ps_session_close *r)
+{
+	struct psession *s = sess_by_id(m, r->id);
+
+	if (s != NULL)
+		kill(-s->pid, SIGHUP);
+}
+
+/* ---- ends ---- */
+
+static void
+session_ended(struct monitor *m, struct psession *s, int status)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	if (!m->net_gone) {
+		ps_put_exit(m->out, &(struct ps_exit){
+		    .id = s->id,
+		    .exited = WIFEXITED(status),
+		    .status = WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 0,
+		    .signal = WIFSIGNALED(status) ? (uint32_t)WTERMSIG(status) : 0,
+		    .core = WIFSIGNALED(status) && WCOREDUMP(status) });
+		monitor_send(m);
+	}
+	f.session_type = s->type;
+	f.command = s->command;
+	if (WIFEXITED(status))
+		f.exit_status = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		f.exit_signal = WTERMSIG(status);
+	f.duration_usec = (int64_t)(now_usec() - s->start);
+	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	/* The session's other processes (background jobs) go with it. */
+	kill(-s->pid, SIGHUP);
+	if (s->master >= 0)
+		close(s->master);
+	free(s->command);
+	s->live = false;
+}
+
+void
+monitor_reap(struct monitor *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = monitor_wait(m, -1, &status, WNOHANG)) > 0) {
+		struct psession *s;
+
+		if (pid == m->net_pid) {
+			m->net_gone = true;
+			continue;
+		}
+		s = sess_by_pid(m, pid);
+		if (s != NULL)
+			session_ended(m, s, status);
+	}
+}
+
+static bool
+any_live(struct monitor *m)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (m->sess[i].live)
+			return true;
+	return false;
+}
+
+/* Signals every process of the connection's sessions: all descendants of
+ * the monitor but the network child.  The monitor is a child subreaper
+ * (login.c), so background jobs, double-forked daemons and processes that
+ * left the session with setsid() stay below it. */
+static size_t
+signal_sessions(struct monitor *m, int sig)
+{
+	/* Once reaped, the child's pid may be anyone's: skip nothing then. */
+	return proctree_signal(getpid(), m->net_reaped ? 0 : m->net_pid, sig);
+}
+
+void
+monitor_end_sessions(struct monitor *m)
+{
+	uint64_t start = now_usec();
+	size_t left;
+
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (m->sess[i].live)
+			kill(-m->sess[i].pid, SIGHUP);
+	/* In the common case (nothing left) this first walk is the only one. */
+	left = signal_sessions(m, SIGHUP);
+	while ((any_live(m) || left > 0) && now_usec() - start < KILL_GRACE_USEC) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		monitor_reap(m);
+		left = signal_sessions(m, 0);
+	}
+	if (left > 0)
+		signal_sessions(m, SIGKILL);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (m->sess[i].live) {
+			kill(-m->sess[i].pid, SIGKILL);
+			kill(m->sess[i].pid, SIGKILL);
+		}
+	while (any_live(m)) {
+		int status;
+		pid_t pid = monitor_wait(m, -1, &status, 0);
+		struct psession *s;
+
+		if (pid < 0)
+			break;
+		s = sess_by_pid(m, pid);
+		if (s != NULL) {
+			m->net_gone = true;	/* nobody to tell */
+			session_ended(m, s, status);
+		}
+	}
+}

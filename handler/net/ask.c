@@ -1,0 +1,209 @@
+/* The network child's side of privilege separation: one wrapper per
+ * request of privsep/protocol.h's table.  A request the table answers
+ * waits for one of the table's answer types; the monitor's notices
+ * (a session ended, TERMINATE) may come first and are handled on the way;
+ * anything else from the monitor is a protocol error. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "handler/front/log.h"
+#include "handler/net/net.h"
+
+/* A notice from the monitor: a session's end, or the order to end. */
+static int
+notice(struct net *n)
+{
+	struct ps_terminate t;
+	struct ps_exit e;
+	struct nchan *c;
+
+	switch (ps_type(n->rep)) {
+	case PS_TERMINATE:
+		if (ps_get_terminate(n->rep, &t) < 0)
+			return -EPROTO;
+		snprintf(n->terminate_reason, sizeof(n->terminate_reason), "%s",
+		    t.reason);
+		net_fail(n, EXIT_NOAUTH, n->terminate_reason);
+		return 0;
+	case PS_EXIT:
+		if (ps_get_exit(n->rep, &e) < 0)
+			return -EPROTO;
+		c = chan_by_id(n, e.id);
+		if (c == NULL || !c->started)
+			return -EPROTO;
+		c->exited = true;
+		c->status = e.exited ? (int)e.status : 0;
+		c->sig = e.exited ? 0 : (int)e.signal;
+		c->core = e.core;
+		return 0;
+	default:
+		log_error("unexpected %s from the monitor", ps_type_name(ps_type(n->rep)));
+		return -EPROTO;
+	}
+}
+
+int
+on_monitor(socket_t fd, int revents, void *ud)
+{
+	struct net *n = ud;
+	int r;
+
+	(void)revents;
+	while ((r = ps_recv(fd, n->rep, MSG_DONTWAIT)) == 0)
+		if (notice(n) < 0) {
+			ps_clear_fds(n->rep);
+			net_fail(n, EXIT_INTERNAL, "monitor-protocol");
+			return 0;
+		}
+	/* Anything but "nothing more now": the monitor ended, or broke. */
+	if (r != -EAGAIN)
+		net_fail(n, EXIT_INTERNAL, "monitor-gone");
+	return 0;
+}
+
+/* Sends n->req (wiped after: it may carry a password) and, if its type is
+ * answered, receives the answer into n->rep.  A notice that cannot be
+ * sent is dropped quietly: the monitor is gone, and the event loop ends
+ * the connection when it sees its end of file. */
+static int
+call(struct net *n, unsigned type)
+{
+	uint32_t answers = ps_rules[type].answers;
+	int r = ps_send(n->mon, n->req);
+
+	ps_wipe(n->req);
+	if (r == -EMSGSIZE) {
+		/* Too big to ask about (env requests, say): refuse, go on. */
+		log_info("%s request too large for the monitor, refused",
+		    ps_type_name(type));
+		return r;
+	}
+	if (answers == 0)
+		return r;
+	while (r == 0) {
+		r = ps_recv(n->mon, n->rep, 0);
+		if (r == 0 && (answers & 1u << ps_type(n->rep)))
+			return 0;
+		if (r == 0)
+			r = notice(n);
+	}
+	ps_clear_fds(n->rep);
+	log_errno(LOG_ERR, r, "monitor gone or protocol error");
+	net_fail(n, EXIT_INTERNAL, "monitor");
+	return -EPROTO;
+}
+
+/* The answer's decoder failed: the monitor broke the protocol. */
+static int
+broken(struct net *n)
+{
+	ps_clear_fds(n->rep);
+	net_fail(n, EXIT_INTERNAL, "monitor");
+	return -EPROTO;
+}
+
+int
+ask_auth_password(struct net *n, const struct ps_auth_password *q,
+    struct ps_auth_result *ret)
+{
+	ps_put_auth_password(n->req, q);
+	if (call(n, PS_AUTH_PASSWORD) < 0)
+		return -EPROTO;
+	return ps_get_auth_result(n->rep, ret) < 0 ? broken(n) : 0;
+}
+
+int
+ask_auth_pubkey(struct net *n, const struct ps_auth_pubkey *q,
+    struct ps_auth_result *ret)
+{
+	ps_put_auth_pubkey(n->req, q);
+	if (call(n, PS_AUTH_PUBKEY) < 0)
+		return -EPROTO;
+	return ps_get_auth_result(n->rep, ret) < 0 ? broken(n) : 0;
+}
+
+static int
+kbdint_reply(struct net *n, unsigned type, struct kbdint_reply *ret)
+{
+	int r;
+
+	if (call(n, type) < 0)
+		return -EPROTO;
+	ret->type = ps_type(n->rep);
+	r = ret->type == PS_KBDINT_PROMPTS ?
+	    ps_get_kbdint_prompts(n->rep, &ret->prompts) :
+	    ps_get_auth_result(n->rep, &ret->result);
+	return r < 0 ? broken(n) : 0;
+}
+
+int
+ask_kbdint_start(struct net *n, const struct ps_kbdint_start *q,
+    struct kbdint_reply *ret)
+{
+	ps_put_kbdint_start(n->req, q);
+	return kbdint_reply(n, PS_KBDINT_START, ret);
+}
+
+int
+ask_kbdint_answers(struct net *n, const struct ps_kbdint_answers *q,
+    struct kbdint_reply *ret)
+{
+	ps_put_kbdint_answers(n->req, q);
+	return kbdint_reply(n, PS_KBDINT_ANSWERS, ret);
+}
+
+int
+ask_session_open(struct net *n, const struct ps_session_open *q,
+    struct ps_session_started *ret)
+{
+	ps_put_session_open(n->req, q);
+	if (call(n, PS_SESSION_OPEN) < 0)
+		return -EPROTO;
+	if (ps_get_session_started(n->rep, ret) < 0)
+		return broken(n);
+	if (ret->id != q->id) {
+		for (size_t i = 0; i < ret->nfds; i++)
+			close(ret->fds[i]);
+		return broken(n);
+	}
+	return 0;
+}
+
+void
+tell_client_info(struct net *n, const struct ps_client_info *q)
+{
+	ps_put_client_info(n->req, q);
+	call(n, PS_CLIENT_INFO);
+}
+
+void
+tell_window_change(struct net *n, const struct ps_window_change *q)
+{
+	ps_put_window_change(n->req, q);
+	call(n, PS_WINDOW_CHANGE);
+}
+
+void
+tell_signal(struct net *n, const struct ps_signal *q)
+{
+	ps_put_signal(n->req, q);
+	call(n, PS_SIGNAL);
+}
+
+void
+tell_session_close(struct net *n, const struct ps_session_close *q)
+{
+	ps_put_session_close(n->req, q);
+	call(n, PS_SESSION_CLOSE);
+}
+
+void
+tell_stats(struct net *n, const struct ps_stats *q)
+{
+	ps_put_stats(n->req, q);
+	call(n, PS_STATS);
+}

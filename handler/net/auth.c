@@ -1,0 +1,160 @@
+/* Authentication in the network child: libssh's callbacks, each answered
+ * by asking the monitor.  Nothing is decided here. */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "handler/front/log.h"
+#include "handler/net/net.h"
+#include "policy/util/base64.h"
+
+/* What a result means to libssh; a refusal that ends the connection
+ * also ends it here. */
+static int
+auth_result(struct net *n, const struct ps_auth_result *r)
+{
+	if (r->result == PS_AUTH_DISCONNECT) {
+		ssh_session_set_disconnect_message(n->s, "Too many authentication failures");
+		net_fail(n, EXIT_NOAUTH, "max-auth-tries");
+		return SSH_AUTH_DENIED;
+	}
+	n->pty_ok = (r->flags & PS_FLAG_PTY) != 0;
+	return r->result == PS_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+}
+
+static int
+on_auth_password(ssh_session s, const char *user, const char *password, void *ud)
+{
+	struct net *n = ud;
+	struct ps_auth_result res;
+	int r;
+
+	(void)s;
+	if (n->done)
+		return SSH_AUTH_DENIED;
+	n->kbd_active = false;
+	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }, &res) < 0)
+		return SSH_AUTH_DENIED;
+	r = auth_result(n, &res);
+	if (r == SSH_AUTH_SUCCESS)
+		n->authenticated = true;
+	return r;
+}
+
+static int
+on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
+    char signature_state, void *ud)
+{
+	struct net *n = ud;
+	struct ps_auth_pubkey q = { .user = user,
+	    .is_signed = signature_state == SSH_PUBLICKEY_STATE_VALID };
+	struct ps_auth_result res;
+	uint8_t blob[PS_MAX_BLOB];
+	char *b64 = NULL;
+	int r;
+
+	(void)s;
+	if (n->done)
+		return SSH_AUTH_DENIED;
+	/* Only the probe (no signature) and a verified signature reach the
+	 * monitor; libssh drops bad signatures itself. */
+	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
+	    signature_state != SSH_PUBLICKEY_STATE_VALID)
+		return SSH_AUTH_DENIED;
+	/* 0.10's only public export of the blob is base64. */
+	if (ssh_pki_export_pubkey_base64(pubkey, &b64) != SSH_OK)
+		return SSH_AUTH_DENIED;
+	r = base64_decode(b64, strlen(b64), blob, sizeof(blob), &q.blob_len);
+	ssh_string_free_char(b64);
+	if (r < 0)
+		return SSH_AUTH_DENIED;
+	q.blob = blob;
+	n->kbd_active = false;
+	if (ask_auth_pubkey(n, &q, &res) < 0)
+		return SSH_AUTH_DENIED;
+	r = auth_result(n, &res);
+	if (r == SSH_AUTH_SUCCESS && q.is_signed)
+		n->authenticated = true;
+	return r;
+}
+
+/* Keyboard-interactive: the monitor runs PAM and sends its prompts; the
+ * client's answers go back until PAM is done. */
+static void
+kbdint_reply(struct net *n, ssh_message msg, const struct kbdint_reply *r)
+{
+	if (r->type == PS_KBDINT_PROMPTS) {
+		char echo[PS_MAX_PROMPTS];
+
+		for (uint32_t i = 0; i < r->prompts.n; i++)
+			echo[i] = (char)r->prompts.echo[i];
+		n->kbd_active = true;
+		ssh_message_auth_interactive_request(msg, r->prompts.name,
+		    r->prompts.instruction, r->prompts.n, (const char **)r->prompts.prompts, echo);
+		return;
+	}
+	n->kbd_active = false;
+	if (auth_result(n, &r->result) == SSH_AUTH_SUCCESS) {
+		n->authenticated = true;
+		ssh_message_auth_reply_success(msg, 0);
+	} else
+		ssh_message_reply_default(msg);
+}
+
+/* 0.10 has no keyboard-interactive server callback: its messages (and the
+ * pty requests, see channel.c) come through the message callback. */
+static int
+on_message(ssh_session s, ssh_message msg, void *ud)
+{
+	struct net *n = ud;
+	struct kbdint_reply reply;
+	int r;
+
+	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_PTY)
+		return on_pty_message(n, msg);
+	if (n->done || n->authenticated || ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
+		return 1;	/* libssh's default: refuse */
+
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		struct ps_kbdint_answers q = { 0 };
+		int na = ssh_userauth_kbdint_getnanswers(s);
+
+		if (!n->kbd_active || na < 0 || na > PS_MAX_PROMPTS) {
+			ssh_message_reply_default(msg);
+			return 0;
+		}
+		q.n = (uint32_t)na;
+		for (int i = 0; i < na; i++)
+			q.answers[i] = ssh_userauth_kbdint_getanswer(s, (unsigned)i);
+		r = ask_kbdint_answers(n, &q, &reply);
+	} else
+		r = ask_kbdint_start(n, &(struct ps_kbdint_start){
+		    ssh_message_auth_user(msg) }, &reply);
+	if (r < 0) {
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	kbdint_reply(n, msg, &reply);
+	return 0;
+}
+
+void
+net_auth_setup(struct net *n)
+{
+	const struct settings *g = n->h->global;
+
+	n->scb = (struct ssh_server_callbacks_struct){
+		.userdata = n,
+		.auth_password_function = on_auth_password,
+		.auth_pubkey_function = on_auth_pubkey,
+		.channel_open_request_session_function = on_channel_open,
+	};
+	ssh_callbacks_init(&n->scb);
+	ssh_set_server_callbacks(n->s, &n->scb);
+	ssh_set_message_callback(n->s, on_message, n);
+	ssh_set_auth_methods(n->s,
+	    (g->password_authentication ? SSH_AUTH_METHOD_PASSWORD : 0) |
+	    (g->pubkey_authentication ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
+	    (g->kbd_interactive_authentication ? SSH_AUTH_METHOD_INTERACTIVE : 0));
+}

@@ -1,0 +1,292 @@
+/* Session channels in the network child: opening them, the requests that
+ * shape a session before it starts (pty-req, env, window-change), the one
+ * that starts it (shell, exec, subsystem: asked of the monitor, which
+ * passes back the session's fds), and those that reach a running session
+ * (window-change, signal, close). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "handler/front/log.h"
+#include "handler/net/libssh-private.h"
+#include "handler/net/net.h"
+
+struct nchan *
+chan_by_id(struct net *n, uint32_t id)
+{
+	for (struct nchan *c = n->chans; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+void
+chan_free(struct nchan *c)
+{
+	struct net *n = c->n;
+
+	for (struct nchan **p = &n->chans; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	n->nchans--;
+	if (c->reg_in || c->reg_out)
+		ssh_event_remove_fd(n->ev, c->in_fd >= 0 ? c->in_fd : c->out_fd);
+	if (!c->pty && c->reg_out && c->out_fd >= 0)
+		ssh_event_remove_fd(n->ev, c->out_fd);
+	if (c->reg_err && c->err_fd >= 0)
+		ssh_event_remove_fd(n->ev, c->err_fd);
+	if (c->in_fd >= 0)
+		close(c->in_fd);
+	if (!c->pty && c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	for (size_t i = 0; i < c->nenv; i++)
+		free(c->env[i]);
+	free(c->pend);
+	free(c->obuf);
+	if (c->ch != NULL) {
+		ssh_remove_channel_callbacks(c->ch, &c->cb);
+		ssh_channel_free(c->ch);
+	}
+	free(c);
+}
+
+static void
+on_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct nchan *c = ud;
+
+	(void)s, (void)ch;
+	c->client_eof = true;
+	maybe_close_input(c);
+}
+
+static void
+on_close(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct nchan *c = ud;
+
+	(void)s, (void)ch;
+	c->client_closed = true;
+	c->lib_pending = false;
+	if (c->started && !c->exited)
+		tell_session_close(c->n, &(struct ps_session_close){ c->id });
+}
+
+static void
+on_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
+{
+	struct nchan *c = ud;
+
+	(void)s, (void)ch;
+	if (c->started && !c->exited)
+		tell_signal(c->n, &(struct ps_signal){ c->id, signal });
+}
+
+/* A pty-req reaches us through the message callback (libssh's channel
+ * callback for it drops the terminal modes): it is remembered until the
+ * shell or exec. */
+static int
+pty_request(struct nchan *c, const struct pty_req *r)
+{
+	if (!c->n->pty_ok || c->started || c->want_pty || r->cols < 0 ||
+	    r->rows < 0 || r->xpix < 0 || r->ypix < 0)
+		return -1;
+	if (!r->modes_known)
+		log_info("%s", "pty-req: this libssh hides the terminal modes; "
+		    "the pty gets default modes");
+	else if (r->nmodes > sizeof(c->modes))
+		log_info("pty-req: %zu bytes of terminal modes (limit %zu) "
+		    "not applied", r->nmodes, sizeof(c->modes));
+	else if (r->nmodes > 0) {
+		memcpy(c->modes, r->modes, r->nmodes);
+		c->nmodes = r->nmodes;
+	}
+	snprintf(c->term, sizeof(c->term), "%s", r->term ? r->term : "");
+	c->cols = (uint32_t)r->cols;
+	c->rows = (uint32_t)r->rows;
+	c->xpix = (uint32_t)r->xpix;
+	c->ypix = (uint32_t)r->ypix;
+	c->want_pty = true;
+	return 0;
+}
+
+int
+on_pty_message(struct net *n, ssh_message msg)
+{
+	struct pty_req r;
+	struct nchan *c;
+
+	if (n->done || !n->authenticated || libssh_pty_request(msg, &r) < 0)
+		return 1;
+	for (c = n->chans; c != NULL && c->ch != r.channel; c = c->next)
+		;
+	if (c == NULL || pty_request(c, &r) < 0)
+		return 1;
+	ssh_message_channel_request_reply_success(msg);
+	return 0;
+}
+
+static int
+on_window_change(ssh_session s, ssh_channel ch, int cols, int rows, int px, int py,
+    void *ud)
+{
+	struct nchan *c = ud;
+
+	(void)s, (void)ch;
+	if (cols < 0 || rows < 0 || px < 0 || py < 0)
+		return -1;
+	if (!c->started) {
+		c->cols = (uint32_t)cols, c->rows = (uint32_t)rows;
+		c->xpix = (uint32_t)px, c->ypix = (uint32_t)py;
+		return 0;
+	}
+	if (!c->pty || c->exited)
+		return -1;
+	tell_window_change(c->n, &(struct ps_window_change){ c->id, (uint32_t)cols,
+	    (uint32_t)rows, (uint32_t)px, (uint32_t)py });
+	return 0;
+}
+
+static int
+on_env(ssh_session s, ssh_channel ch, const char *name, const char *value, void *ud)
+{
+	struct nchan *c = ud;
+	char *kv;
+
+	(void)s, (void)ch;
+	/* The monitor applies AcceptEnv; we only bound what we carry. */
+	if (c->started || c->nenv >= PS_MAX_ENV || strlen(name) > 256 ||
+	    strlen(value) > 4096 || strchr(name, '=') != NULL)
+		return -1;
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -1;
+	c->env[c->nenv++] = kv;
+	return 0;
+}
+
+static void
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* shell, exec, subsystem: the monitor starts the session, or says no. */
+static int
+start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
+{
+	struct ps_session_open q = { .id = c->id, .kind = kind, .arg = arg,
+	    .pty = c->want_pty, .term = c->term, .cols = c->cols, .rows = c->rows,
+	    .xpix = c->xpix, .ypix = c->ypix, .modes = c->modes,
+	    .nmodes = c->nmodes, .nenv = (uint32_t)c->nenv };
+	struct ps_session_started r;
+
+	if (c->started || c->failed || c->n->done)
+		return -1;
+	if (strlen(arg) > PS_MAX_COMMAND) {
+		log_info("command of %zu bytes refused (limit %d)", strlen(arg),
+		    PS_MAX_COMMAND);
+		return -1;
+	}
+	for (size_t i = 0; i < c->nenv; i++)
+		q.env[i] = c->env[i];
+	if (ask_session_open(c->n, &q, &r) < 0)
+		return -1;
+	if (!r.ok) {
+		if (r.error[0] != '\0')
+			log_info("session refused: %s", r.error);
+		c->failed = true;
+		return -1;
+	}
+	c->pty = r.pty;
+	if (c->pty) {
+		c->in_fd = c->out_fd = r.fds[0];
+		c->err_fd = -1;
+		c->err_eof = true;
+	} else {
+		c->in_fd = r.fds[0];
+		c->out_fd = r.fds[1];
+		c->err_fd = r.fds[2];
+		set_nonblock(c->out_fd);
+		set_nonblock(c->err_fd);
+	}
+	set_nonblock(c->in_fd);
+	c->started = true;
+	c->lib_pending = true;	/* anything that arrived before the child */
+	return 0;
+}
+
+static int
+on_shell(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s, (void)ch;
+	return start_session(ud, PS_KIND_SHELL, "");
+}
+
+static int
+on_exec(ssh_session s, ssh_channel ch, const char *command, void *ud)
+{
+	(void)s, (void)ch;
+	return start_session(ud, PS_KIND_EXEC, command);
+}
+
+static int
+on_subsystem(ssh_session s, ssh_channel ch, const char *subsystem, void *ud)
+{
+	(void)s, (void)ch;
+	return start_session(ud, PS_KIND_SUBSYSTEM, subsystem);
+}
+
+ssh_channel
+on_channel_open(ssh_session s, void *ud)
+{
+	struct net *n = ud;
+	struct nchan *c;
+
+	if (!n->authenticated || n->done || n->nchans >= MAX_CHANNELS)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->pend = malloc(RELAY_CHUNK);
+	c->obuf = malloc(RELAY_CHUNK);
+	c->ch = ssh_channel_new(s);
+	if (c->pend == NULL || c->obuf == NULL || c->ch == NULL) {
+		free(c->pend);
+		free(c->obuf);
+		if (c->ch)
+			ssh_channel_free(c->ch);
+		free(c);
+		return NULL;
+	}
+	c->n = n;
+	c->id = n->next_id++;
+	c->in_fd = c->out_fd = c->err_fd = -1;
+	c->cb = (struct ssh_channel_callbacks_struct){
+		.userdata = c,
+		.channel_data_function = on_data,
+		.channel_eof_function = on_eof,
+		.channel_close_function = on_close,
+		.channel_signal_function = on_signal,
+		.channel_shell_request_function = on_shell,
+		.channel_pty_window_change_function = on_window_change,
+		.channel_exec_request_function = on_exec,
+		.channel_env_request_function = on_env,
+		.channel_subsystem_request_function = on_subsystem,
+	};
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	c->next = n->chans;
+	n->chans = c;
+	n->nchans++;
+	return c->ch;
+}

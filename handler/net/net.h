@@ -1,0 +1,144 @@
+/* The network child's state and the functions its files share (internal
+ * to handler/net/).
+ *
+ * net.c runs the connection (sandbox, key exchange, event loop); auth.c
+ * answers libssh's authentication callbacks by asking the monitor;
+ * channel.c handles channel requests and starts sessions; relay.c moves
+ * bytes between channels and session fds; ask.c is the one wrapper per
+ * privilege separation request. */
+#ifndef SSHAND_HANDLER_NET_NET_H
+#define SSHAND_HANDLER_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+
+#include "handler/front/handover.h"
+#include "handler/privsep/messages.h"
+
+#define MAX_CHANNELS 10
+#define RELAY_CHUNK (64 * 1024)
+
+struct net;
+
+struct nchan {
+	struct net *n;
+	struct nchan *next;
+	ssh_channel ch;
+	uint32_t id;
+	struct ssh_channel_callbacks_struct cb;
+
+	/* Requests that precede the shell/exec/subsystem request. */
+	bool want_pty;
+	char term[PS_MAX_TERM];
+	uint32_t cols, rows, xpix, ypix;
+	uint8_t modes[PS_MAX_MODES];	/* encoded terminal modes (RFC 4254 8) */
+	size_t nmodes;
+	char *env[PS_MAX_ENV];
+	size_t nenv;
+
+	bool started, failed;
+	bool pty;
+	int in_fd, out_fd, err_fd;	/* pty: in_fd == out_fd, err_fd -1 */
+	unsigned reg_in, reg_out, reg_err;	/* poll events registered */
+
+	/* Client → child: what write() did not take yet. */
+	uint8_t *pend;
+	size_t pend_off, pend_len;
+	bool lib_pending;		/* libssh holds data we left unconsumed */
+	bool client_eof;
+
+	/* Child → client: what libssh did not take yet (it takes nothing
+	 * while a key re-exchange runs). */
+	uint8_t *obuf;
+	size_t o_off, o_len;
+	bool o_err;
+	bool out_eof, err_eof;
+	bool draining;			/* child exited: read what is left, then close */
+
+	bool exited, core;
+	int status, sig;
+	bool client_closed;
+	bool finished;			/* exit-status sent, channel closed */
+};
+
+struct net {
+	struct handover *h;
+	int mon;			/* the socketpair to the monitor */
+	struct ps_msg *req, *rep;	/* the request sent, the answer read */
+	ssh_session s;
+	ssh_event ev;
+	struct ssh_server_callbacks_struct scb;
+	/* bytes on the wire both ways; payload bytes after decryption */
+	struct ssh_counter_struct sock_counter, raw_counter;
+	bool authenticated;
+	bool pty_ok;
+	bool kbd_active;
+	bool done;
+	int exit_code;
+	const char *reason;
+	char terminate_reason[PS_MAX_REASON + 1];
+	struct nchan *chans;
+	unsigned nchans;
+	uint32_t next_id;
+	bool in_write;			/* inside ssh_channel_write */
+	uint64_t start_usec;		/* the child's start, for its phases */
+};
+
+/* The network child's life; returns its exit code. */
+int net_main(struct handover *h, int mon_fd);
+
+/* net.c: the connection is ending, with this exit code and reason (the
+ * first call wins). */
+void net_fail(struct net *n, int code, const char *reason);
+
+/* ask.c: one wrapper per request.  Those the table answers send the
+ * request and wait for the answer, handling the monitor's notices that
+ * come first (ended sessions, TERMINATE); 0, or -EPROTO when the monitor
+ * is gone or broke the protocol (the connection then fails).  The others
+ * only send. */
+int ask_auth_password(struct net *n, const struct ps_auth_password *q,
+    struct ps_auth_result *ret);
+int ask_auth_pubkey(struct net *n, const struct ps_auth_pubkey *q,
+    struct ps_auth_result *ret);
+/* Keyboard-interactive: more prompts, or the result. */
+struct kbdint_reply {
+	unsigned type;			/* PS_KBDINT_PROMPTS or PS_AUTH_RESULT */
+	struct ps_kbdint_prompts prompts;
+	struct ps_auth_result result;
+};
+int ask_kbdint_start(struct net *n, const struct ps_kbdint_start *q,
+    struct kbdint_reply *ret);
+int ask_kbdint_answers(struct net *n, const struct ps_kbdint_answers *q,
+    struct kbdint_reply *ret);
+int ask_session_open(struct net *n, const struct ps_session_open *q,
+    struct ps_session_started *ret);
+void tell_client_info(struct net *n, const struct ps_client_info *q);
+void tell_window_change(struct net *n, const struct ps_window_change *q);
+void tell_signal(struct net *n, const struct ps_signal *q);
+void tell_session_close(struct net *n, const struct ps_session_close *q);
+void tell_stats(struct net *n, const struct ps_stats *q);
+/* The monitor's notices that arrived unasked (poll said readable). */
+int on_monitor(socket_t fd, int revents, void *ud);
+
+/* auth.c: the authentication callbacks. */
+void net_auth_setup(struct net *n);
+
+/* channel.c */
+ssh_channel on_channel_open(ssh_session s, void *ud);
+int on_pty_message(struct net *n, ssh_message msg);
+struct nchan *chan_by_id(struct net *n, uint32_t id);
+void chan_free(struct nchan *c);
+
+/* relay.c */
+void relay_round(struct net *n);
+void flush_input(struct nchan *c);
+void maybe_close_input(struct nchan *c);
+int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *ud);
+
+#endif

@@ -1,0 +1,122 @@
+/* The privilege separation protocol: every message between the network
+ * child and the monitor, the bounds on their fields, and the one table
+ * that says which request the monitor answers in which state.
+ *
+ * The framing is in wire.h, one encode/decode pair per message in
+ * messages.h.  The monitor enforces the table (monitor/dispatch.c); the
+ * network child asks through one wrapper per request (net/ask.c). */
+#ifndef SSHAND_HANDLER_PRIVSEP_PROTOCOL_H
+#define SSHAND_HANDLER_PRIVSEP_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Message types: the first byte of every message.  Numbers are the wire
+ * format between two halves of one build; append, never renumber. */
+enum ps_type {
+	PS_NONE = 0,
+	/* Requests of the network child. */
+	PS_CLIENT_INFO = 1,
+	PS_AUTH_PASSWORD = 2,
+	PS_AUTH_PUBKEY = 3,
+	PS_KBDINT_START = 4,
+	PS_KBDINT_ANSWERS = 5,
+	PS_SESSION_OPEN = 6,
+	PS_WINDOW_CHANGE = 7,
+	PS_SIGNAL = 8,
+	PS_SESSION_CLOSE = 9,
+	PS_STATS = 10,
+	/* Answers and notices of the monitor. */
+	PS_AUTH_RESULT = 11,
+	PS_KBDINT_PROMPTS = 12,
+	PS_SESSION_STARTED = 13,
+	PS_EXIT = 14,
+	PS_TERMINATE = 15,
+	PS_TYPE_MAX
+};
+
+/* The connection's state, as the monitor sees it. */
+enum ps_state {
+	PS_PREAUTH = 1u << 0,	/* before authentication */
+	PS_KBDINT = 1u << 1,	/* a keyboard-interactive conversation is open */
+	PS_POSTAUTH = 1u << 2,	/* the user is logged in */
+};
+#define PS_ANY (PS_PREAUTH | PS_KBDINT | PS_POSTAUTH)
+
+#define PS_ONCE 1u		/* at most once per connection */
+
+#define PS_ANSWER(type) (1u << PS_##type)
+
+/*
+ * What the network child may ask, when and how often, what it waits for,
+ * and which of the monitor's functions answers (answer_<name>, see
+ * monitor/answers.h).  Anything else the child sends -- an unknown type,
+ * an answer type, a request outside its states or beyond its count, a
+ * malformed body, a descriptor -- is a privilege separation violation:
+ * audited, and the connection ends.
+ *
+ * During a keyboard-interactive conversation the monitor waits inside
+ * PAM for the answers; any other request it accepts there abandons the
+ * conversation (a failed attempt) and is then answered as before it.
+ */
+#define PS_REQUESTS(X)							\
+/*	type		name		states			flags	answers */ \
+X(CLIENT_INFO,	client_info,	PS_PREAUTH,		PS_ONCE, 0)	\
+X(AUTH_PASSWORD, auth_password,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(AUTH_RESULT)) \
+X(AUTH_PUBKEY,	auth_pubkey,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(AUTH_RESULT)) \
+X(KBDINT_START,	kbdint_start,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(KBDINT_PROMPTS) | \
+							PS_ANSWER(AUTH_RESULT)) \
+X(KBDINT_ANSWERS, kbdint_answers, PS_KBDINT,		0,	PS_ANSWER(KBDINT_PROMPTS) | \
+							PS_ANSWER(AUTH_RESULT)) \
+X(SESSION_OPEN,	session_open,	PS_POSTAUTH,		0,	PS_ANSWER(SESSION_STARTED)) \
+X(WINDOW_CHANGE, window_change,	PS_POSTAUTH,		0,	0)	\
+X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
+X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
+X(STATS,	stats,		PS_ANY,			0,	0)
+
+struct ps_rule {
+	const char *name;	/* for logs and the audit trail */
+	uint32_t states;	/* enum ps_state bits; 0: not a request */
+	uint32_t flags;		/* PS_ONCE */
+	uint32_t answers;	/* PS_ANSWER() bits the child waits for; 0: none */
+};
+
+/* The table above, indexed by type (every type has a name). */
+extern const struct ps_rule ps_rules[PS_TYPE_MAX];
+
+/* The name of a type, or "unknown". */
+const char *ps_type_name(unsigned type);
+/* "before authentication" and so on, for messages. */
+const char *ps_state_name(enum ps_state state);
+
+/* AUTH_RESULT's result and flags. */
+enum ps_auth {
+	PS_AUTH_DENIED = 0,
+	PS_AUTH_OK = 1,		/* authenticated (for a key probe: acceptable) */
+	PS_AUTH_DISCONNECT = 2,	/* denied, and the connection must end */
+};
+#define PS_FLAG_PTY 1u		/* after login: pty requests are permitted */
+
+/* SESSION_OPEN's kinds. */
+enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
+
+/* Bounds on fields.  The child cuts a user name, password or answer one
+ * byte past what the monitor accepts as valid, so that the monitor
+ * refuses it for what it is (an invalid user, a wrong password), not as a
+ * malformed request. */
+#define PS_MAX_USER_LEN 255		/* a valid login name */
+#define PS_MAX_PASSWORD_LEN 1024	/* a password PAM is asked about */
+#define PS_MAX_USER (PS_MAX_USER_LEN + 1)
+#define PS_MAX_PASSWORD (PS_MAX_PASSWORD_LEN + 1)
+#define PS_MAX_STR 8192			/* versions, prompts, instructions, errors */
+#define PS_MAX_BLOB 16384		/* a public key blob */
+#define PS_MAX_PROMPTS 8		/* per keyboard-interactive round */
+#define PS_MAX_COMMAND 32768		/* exec commands; sshd allows about 256 KiB */
+#define PS_MAX_TERM 64			/* TERM */
+#define PS_MAX_MODES 1024		/* encoded terminal modes (RFC 4254 section 8) */
+#define PS_MAX_ENV 64			/* env requests per channel */
+#define PS_MAX_ENV_LEN 8192		/* one "NAME=value" */
+#define PS_MAX_SIGNAL 32		/* a signal name */
+#define PS_MAX_REASON 63		/* the disconnect reason of STATS */
+
+#endif
