@@ -1,0 +1,404 @@
+/*
+ * Test driver for the privilege separation table: plays the network child
+ * against the real monitor (handler/monitor/, linked in, run in a forked
+ * process exactly as sshand's front starts it) and sends every message
+ * type in every connection state.  What must happen is read from the
+ * table itself (privsep/protocol.h): a request the table allows in that
+ * state is answered (with one of the table's answer types, or, for a
+ * notice, by the monitor still answering the next request), and anything
+ * else ends the connection: the monitor exits with EXIT_PROTOCOL after
+ * auditing a privsep-violation.  A request marked PS_ONCE is also sent
+ * twice.
+ *
+ * Usage: privsep-tool CONFIG AUDIT.jsonl USER PASSWORD
+ *   CONFIG: an sshand.conf (AuditLog must be AUDIT.jsonl, bans off);
+ *   USER/PASSWORD: a real account PAM accepts (the suite's alice).
+ * Prints one line per case, "case STATE TYPE once|twice|fd want OUTCOME
+ * got OUTCOME ok|MISMATCH [why]", then a count; exits 0 when every case
+ * matched the table.
+ * Needs root, real PAM and NSS: tests/integration/test_privsep_table.py.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "handler/front/audit.h"
+#include "handler/front/handover.h"
+#include "handler/front/log.h"
+#include "handler/monitor/monitor.h"
+#include "handler/privsep/messages.h"
+
+#define UNKNOWN_TYPE 200
+#define WAIT_MS 5000
+
+static const char *config_path, *audit_path, *user, *password;
+static struct config *cfg;
+static struct settings *global;
+static struct ps_msg out, in;
+static const uint8_t blob[] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2',
+    '5', '5', '1', '9', 0, 0, 0, 32, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    31, 32 };
+
+struct peer {
+	int fd;			/* the network child's end */
+	pid_t monitor;
+};
+
+/* The front's part: a hand-over as main.c fills it, and the monitor. */
+static void __attribute__((noreturn))
+run_monitor(int fd)
+{
+	static struct audit_conn audit;
+	struct handover h = { .config_path = config_path, .cfg = cfg,
+	    .global = global, .audit = &audit, .monitor_pid = getpid(),
+	    .start_usec = now_usec(), .log_stderr = true, .log_prio = LOG_INFO };
+	struct sockaddr_in *peer = (struct sockaddr_in *)&h.peer;
+	int life[2];
+	pid_t net;
+
+	/* The network child it supervises: a process that holds nothing and
+	 * waits for the monitor's end (a pipe, not PR_SET_PDEATHSIG: once the
+	 * monitor is the user, it may not signal a root child at all). */
+	if (pipe(life) < 0)
+		_exit(99);
+	net = fork();
+	if (net == 0) {
+		char c;
+
+		close(life[1]);
+		close_range(3, (unsigned)life[0] - 1, 0);
+		close_range((unsigned)life[0] + 1, ~0u, 0);
+		while (read(life[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(life[0]);
+	h.sock = open("/dev/null", O_RDWR | O_CLOEXEC);
+	peer->sin_family = AF_INET;
+	peer->sin_port = htons(40000);
+	peer->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	audit_conn_init(&audit);
+	snprintf(audit.remote_addr, sizeof(audit.remote_addr), "127.0.0.1");
+	audit.remote_port = 40000;
+	if (net < 0 || h.sock < 0 || audit_trail_open(global->audit_log, NULL) < 0)
+		_exit(99);
+	_exit(monitor_main(&h, fd, net));
+}
+
+static int
+start(struct peer *p)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	p->monitor = fork();
+	if (p->monitor < 0)
+		return -errno;
+	if (p->monitor == 0) {
+		close(sv[0]);
+		run_monitor(sv[1]);
+	}
+	close(sv[1]);
+	p->fd = sv[0];
+	return 0;
+}
+
+/* The monitor's next message that is not a notice; -EPIPE at its end,
+ * -ETIMEDOUT if it says nothing. */
+static int
+receive(struct peer *p)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, WAIT_MS);
+
+		if (r == 0)
+			return -ETIMEDOUT;
+		r = ps_recv(p->fd, &in, 0);
+		ps_clear_fds(&in);
+		if (r < 0 || (ps_type(&in) != PS_EXIT && ps_type(&in) != PS_TERMINATE))
+			return r;
+	}
+}
+
+static int
+send_msg(struct peer *p)
+{
+	return ps_send(p->fd, &out);
+}
+
+/* A well-formed message of each type, as a network child (or one posing
+ * as the monitor) would send it.  Authentication requests fail (a wrong
+ * password, an unknown user): they leave the state as it was. */
+static void
+encode_sample(unsigned type)
+{
+	switch (type) {
+	case PS_CLIENT_INFO:
+		ps_put_client_info(&out, &(struct ps_client_info){ "SSH-2.0-privsep-tool" });
+		break;
+	case PS_AUTH_PASSWORD:
+		ps_put_auth_password(&out, &(struct ps_auth_password){ user, "wrong" });
+		break;
+	case PS_AUTH_PUBKEY:
+		ps_put_auth_pubkey(&out, &(struct ps_auth_pubkey){ "nosuchuser",
+		    blob, sizeof(blob), false });
+		break;
+	case PS_KBDINT_START:
+		ps_put_kbdint_start(&out, &(struct ps_kbdint_start){ user });
+		break;
+	case PS_KBDINT_ANSWERS:
+		ps_put_kbdint_answers(&out, &(struct ps_kbdint_answers){ 1, { "wrong" } });
+		break;
+	case PS_SESSION_OPEN:
+		ps_put_session_open(&out, &(struct ps_session_open){ .id = 1,
+		    .kind = PS_KIND_SUBSYSTEM, .arg = "no-such-subsystem", .term = "" });
+		break;
+	case PS_WINDOW_CHANGE:
+		ps_put_window_change(&out, &(struct ps_window_change){ 1, 80, 24, 0, 0 });
+		break;
+	case PS_SIGNAL:
+		ps_put_signal(&out, &(struct ps_signal){ 1, "INT" });
+		break;
+	case PS_SESSION_CLOSE:
+		ps_put_session_close(&out, &(struct ps_session_close){ 1 });
+		break;
+	case PS_STATS:
+		ps_put_stats(&out, &(struct ps_stats){ 1, 2, "client-closed" });
+		break;
+	case PS_AUTH_RESULT:
+		ps_put_auth_result(&out, &(struct ps_auth_result){ PS_AUTH_OK, 0 });
+		break;
+	case PS_KBDINT_PROMPTS:
+		ps_put_kbdint_prompts(&out, &(struct ps_kbdint_prompts){ "", "", 1,
+		    { "Password: " }, { false } });
+		break;
+	case PS_SESSION_STARTED:
+		ps_put_session_started(&out, &(struct ps_session_started){ .id = 1,
+		    .error = "" });
+		break;
+	case PS_EXIT:
+		ps_put_exit(&out, &(struct ps_exit){ 1, true, 0, 0, false });
+		break;
+	case PS_TERMINATE:
+		ps_put_terminate(&out, &(struct ps_terminate){ "x" });
+		break;
+	default:
+		/* PS_NONE, or a type the protocol does not have. */
+		ps_start(&out, type);
+		wire_put_u32(&out.wr, 0);
+		break;
+	}
+}
+
+/* Brings a fresh connection to state. */
+static int
+reach(struct peer *p, enum ps_state state)
+{
+	if (state == PS_KBDINT) {
+		ps_put_kbdint_start(&out, &(struct ps_kbdint_start){ user });
+		if (send_msg(p) < 0 || receive(p) < 0 || ps_type(&in) != PS_KBDINT_PROMPTS)
+			return -EPROTO;
+	} else if (state == PS_POSTAUTH) {
+		struct ps_auth_result r;
+
+		ps_put_auth_password(&out, &(struct ps_auth_password){ user, password });
+		if (send_msg(p) < 0 || receive(p) < 0 || ps_type(&in) != PS_AUTH_RESULT ||
+		    ps_get_auth_result(&in, &r) < 0 || r.result != PS_AUTH_OK)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+/* A request the monitor answers in any state the connection can be in
+ * after the one under test: a public key probe for an unknown user before
+ * login (it also ends an open conversation), a session of an unknown
+ * subsystem after it. */
+static int
+still_answering(struct peer *p, enum ps_state state)
+{
+	unsigned want = state == PS_POSTAUTH ? PS_SESSION_STARTED : PS_AUTH_RESULT;
+
+	encode_sample(state == PS_POSTAUTH ? PS_SESSION_OPEN : PS_AUTH_PUBKEY);
+	if (send_msg(p) < 0 || receive(p) < 0)
+		return 0;
+	return ps_type(&in) == want;
+}
+
+/* Reaps the monitor: its exit code, or -signal, or -1000 if it hangs. */
+static int
+monitor_exit(struct peer *p)
+{
+	for (int i = 0; i < WAIT_MS / 10; i++) {
+		int st;
+		pid_t r = waitpid(p->monitor, &st, WNOHANG);
+
+		if (r == p->monitor)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(p->monitor, SIGKILL);
+	waitpid(p->monitor, NULL, 0);
+	return -1000;
+}
+
+static size_t
+violations_audited(void)
+{
+	char line[8192];
+	size_t n = 0;
+	FILE *f = fopen(audit_path, "re");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "\"SSHAND_EVENT\":\"privsep-violation\"") != NULL)
+			n++;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+enum outcome { ANSWERED, ENDED, BROKEN };
+static const char *const outcome_names[] = { "answered", "ended", "broken" };
+
+/* Sends type (twice when twice) in state; what the monitor made of it. */
+static enum outcome
+run_case(enum ps_state state, unsigned type, bool twice, bool with_fd, char *why,
+    size_t whylen)
+{
+	size_t before = violations_audited();
+	struct peer p = { .fd = -1, .monitor = -1 };
+	enum outcome o;
+	int r, code;
+
+	why[0] = '\0';
+	if (start(&p) < 0 || reach(&p, state) < 0) {
+		snprintf(why, whylen, "could not reach the state");
+		return BROKEN;
+	}
+	for (int round = 0; round < (twice ? 2 : 1); round++) {
+		encode_sample(type);
+		if (with_fd)
+			ps_put_fd(&out, 0);
+		r = send_msg(&p);
+		if (r < 0) {
+			snprintf(why, whylen, "send: %s", strerror(-r));
+			return BROKEN;
+		}
+		if (type < PS_TYPE_MAX && ps_rules[type].answers != 0 &&
+		    (ps_rules[type].states & state) && !with_fd && round == 0) {
+			/* Allowed and answered: the answer must be one the
+			 * table names. */
+			r = receive(&p);
+			if (r == 0 && !(ps_rules[type].answers & 1u << ps_type(&in))) {
+				snprintf(why, whylen, "answered with %s",
+				    ps_type_name(ps_type(&in)));
+				o = BROKEN;
+				goto out;
+			}
+			if (r < 0)
+				break;
+		}
+	}
+	o = still_answering(&p, state) ? ANSWERED : ENDED;
+out:
+	close(p.fd);
+	code = monitor_exit(&p);
+	if (o == ENDED) {
+		if (code != EXIT_PROTOCOL) {
+			snprintf(why, whylen, "ended with exit code %d", code);
+			return BROKEN;
+		}
+		if (violations_audited() != before + 1) {
+			snprintf(why, whylen, "no privsep-violation record");
+			return BROKEN;
+		}
+	} else if (code < 0 || code == EXIT_PROTOCOL) {
+		snprintf(why, whylen, "then exited with %d", code);
+		return BROKEN;
+	}
+	return o;
+}
+
+static const struct {
+	enum ps_state state;
+	const char *name;
+} states[] = {
+	{ PS_PREAUTH, "preauth" },
+	{ PS_KBDINT, "kbdint" },
+	{ PS_POSTAUTH, "postauth" },
+};
+
+static unsigned
+check(enum ps_state state, const char *sname, unsigned type, bool twice,
+    bool with_fd, enum outcome want)
+{
+	char why[256];
+	enum outcome got = run_case(state, type, twice, with_fd, why, sizeof(why));
+
+	printf("case %-8s %-16s %-5s want %-8s got %-8s %s%s%s\n", sname,
+	    type < PS_TYPE_MAX && type != PS_NONE ? ps_type_name(type) :
+	    type == PS_NONE ? "none" : "unknown",
+	    twice ? "twice" : with_fd ? "fd" : "once", outcome_names[want],
+	    outcome_names[got], got == want ? "ok" : "MISMATCH",
+	    why[0] ? " " : "", why);
+	fflush(stdout);
+	return got != want;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[512];
+	unsigned bad = 0, cases = 0;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: privsep-tool CONFIG AUDIT.jsonl USER PASSWORD\n");
+		return 2;
+	}
+	config_path = argv[1];
+	audit_path = argv[2];
+	user = argv[3];
+	password = argv[4];
+	log_setup(LOG_TARGET_STDERR, LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0 ||
+	    config_resolve(cfg, NULL, &global) < 0) {
+		fprintf(stderr, "privsep-tool: %s\n", err);
+		return 2;
+	}
+	for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+		enum ps_state st = states[s].state;
+
+		for (unsigned t = PS_NONE; t <= PS_TYPE_MAX; t++) {
+			unsigned type = t == PS_TYPE_MAX ? UNKNOWN_TYPE : t;
+			bool allowed = type < PS_TYPE_MAX && (ps_rules[type].states & st);
+
+			bad += check(st, states[s].name, type, false, false,
+			    allowed ? ANSWERED : ENDED);
+			cases++;
+			if (allowed && (ps_rules[type].flags & PS_ONCE)) {
+				bad += check(st, states[s].name, type, true, false, ENDED);
+				cases++;
+			}
+		}
+		/* Descriptors are never accepted, not even with a request
+		 * the state allows. */
+		bad += check(st, states[s].name, PS_STATS, false, true, ENDED);
+		cases++;
+	}
+	printf("%u cases, %u mismatches\n", cases, bad);
+	return bad == 0 ? 0 : 1;
+}
