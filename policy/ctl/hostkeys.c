@@ -155,8 +155,8 @@ sync_dir(const char *dir)
 static int
 create_key(const char *path, const char *comment, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], tmpdir[PATH_MAX], tmpkey[PATH_MAX],
-	    tmppub[PATH_MAX], pubpath[PATH_MAX];
+	char dir[PATH_MAX], tmpdir[PATH_MAX], tmpkey[PATH_MAX] = "",
+	    tmppub[PATH_MAX] = "", pubpath[PATH_MAX];
 	const struct keytype *t;
 	const char *slash;
 	struct stat st;
@@ -184,8 +184,7 @@ create_key(const char *path, const char *comment, char *err, size_t errlen)
 	if ((size_t)snprintf(pubpath, sizeof(pubpath), "%s.pub", path) >=
 	    sizeof(pubpath) ||
 	    (size_t)snprintf(tmpdir, sizeof(tmpdir), "%s/.sshandctl-XXXXXX",
-	    dir) >= sizeof(tmpdir) ||
-	    strlen(tmpdir) + sizeof("/key.pub") > sizeof(tmpdir)) {
+	    dir) >= sizeof(tmpdir)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;
 	}
@@ -194,10 +193,12 @@ create_key(const char *path, const char *comment, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(-r));
 		return r;
 	}
-	snprintf(tmpkey, sizeof(tmpkey), "%s/key", tmpdir);
-	snprintf(tmppub, sizeof(tmppub), "%s/key.pub", tmpdir);
-
-	r = run_keygen(t, comment, tmpkey, err, errlen);
+	r = -ENAMETOOLONG;
+	snprintf(err, errlen, "path too long");
+	if ((size_t)snprintf(tmpkey, sizeof(tmpkey), "%s/key", tmpdir) <
+	    sizeof(tmpkey) && (size_t)snprintf(tmppub, sizeof(tmppub),
+	    "%s/key.pub", tmpdir) < sizeof(tmppub))
+		r = run_keygen(t, comment, tmpkey, err, errlen);
 	if (r == 0 && ((r = settle(tmpkey, 0600)) < 0 ||
 	    (r = settle(tmppub, 0644)) < 0))
 		snprintf(err, errlen, "%s", strerror(-r));
