@@ -132,8 +132,12 @@ $(BUILD)/sshand $(BUILD)/install/sshand: %/sshand: %/partdir.o $(FRONT_OBJ) $(BU
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
 		-o $@ $< $(FRONT_OBJ) $(SAN_LIBS)
 	@$(call check_exports,$@)
-$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# sshandctl reads the journal with libsystemd and host keys with libssh
+# (ssh-keygen makes them); it needs neither PAM nor libcap-ng.  Only
+# sshandctl links libsystemd: the per-connection programs never do.
+CTL_LIBS  = $(shell pkg-config --libs libsystemd libssh 2>/dev/null || echo -lsystemd -lssh)
+$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Unit tests and test tools link the folders they test, as archives.
 TEST_LIBS_A = $(BUILD)/libmonitor.a $(BUILD)/libprivsep.a $(BUILD)/libfront.a \

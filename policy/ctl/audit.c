@@ -2,314 +2,188 @@
  * sshandctl audit [--connection ID] [--user U] [--since TIME] [--file PATH]
  *                 [--json]
  *
- * Reads audit records from the journal (through `journalctl -o json`, run
- * without a shell) or from a JSON-lines file written by the fallback sink,
- * and prints a table or the matching records as JSON lines.  --connection
- * takes a whole id or a prefix of the short form the table shows.
- *
- * The JSON reader is deliberately minimal: one flat object per line, string
- * and number values (arrays, which journalctl uses for repeated or binary
- * fields, are skipped), every length and count bounded.  A line it cannot
- * read is counted and skipped, never half-used.
+ * Shows sshand's audit records from the journal (audit-journal.c) or
+ * from a JSON-lines file written by the fallback sink (audit-file.c): a
+ * table, or the records as JSON lines with the fields journalctl's JSON
+ * output gives them.  --connection takes a whole id or a prefix of it
+ * (the table shows the first 8 digits).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "policy/ctl/audit.h"
 #include "policy/ctl/ctl.h"
+#include "policy/util/json.h"
 
-extern char **environ;
+#define MAX_USER	1024
+#define MAX_SINCE	256
+#define MAX_SPAN	(100LL * 366 * 86400)
 
-#define LINE_MAX_BYTES	(1024 * 1024)
-#define MAX_FIELDS	256
-#define MAX_DEPTH	4
-
-struct jfield {
-	const char *name;
-	const char *value;	/* NULL for skipped (array, null, object) values */
-};
-
-struct jrec {
-	size_t n;
-	struct jfield f[MAX_FIELDS];
-};
-
-struct filter {
-	const char *connection;
-	const char *user;
-	const char *since;
-	int64_t since_usec;	/* -1: no client-side time filter */
-	bool json;
-};
-
-static const char *
-jget(const struct jrec *r, const char *name)
+const char *
+audit_get(const struct audit_rec *r, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (r->f[i].value != NULL && strcmp(r->f[i].name, name) == 0)
+		if (strcmp(r->f[i].name, name) == 0)
 			return r->f[i].value;
 	return NULL;
 }
 
-static void
-skip_ws(char **p)
-{
-	while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
-		(*p)++;
-}
+/* ---- --since ---------------------------------------------------------- */
 
+/* Longest first: a name must not be taken for the start of a longer one. */
+static const struct {
+	const char *name;
+	int64_t sec;
+} units[] = {
+	{ "seconds", 1 }, { "second", 1 }, { "minutes", 60 }, { "minute", 60 },
+	{ "hours", 3600 }, { "weeks", 604800 }, { "hour", 3600 },
+	{ "days", 86400 }, { "week", 604800 }, { "sec", 1 }, { "min", 60 },
+	{ "day", 86400 }, { "hr", 3600 }, { "s", 1 }, { "m", 60 },
+	{ "h", 3600 }, { "d", 86400 }, { "w", 604800 },
+};
+
+/* A time span as systemd writes them ("90", "2h", "1h 30min", "3days"),
+ * in seconds; a number without a unit is seconds. */
 static int
-hexval(char c)
+parse_span(const char *s, int64_t *ret_sec)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	int64_t total = 0;
+	bool any = false;
 
-/* Decodes the string at *p (at its opening quote) in place; decoding only
- * shrinks, so the output never overtakes the input. */
-static int
-parse_string(char **p, char **ret)
-{
-	char *in = *p + 1, *out = in, *start = in;
-
-	if (**p != '"')
-		return -EINVAL;
 	for (;;) {
-		unsigned char c = (unsigned char)*in;
+		long long n;
+		size_t i, len = 0;
+		int64_t unit = 1;
+		char *end;
 
-		if (c == '\0' || c < 0x20)
+		s += strspn(s, " ");
+		if (*s == '\0')
+			break;
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (c == '"')
-			break;
-		if (c != '\\') {
-			*out++ = *in++;
-			continue;
-		}
-		in++;
-		switch (*in) {
-		case '"': case '\\': case '/':
-			*out++ = *in++;
-			break;
-		case 'b': *out++ = '\b'; in++; break;
-		case 'f': *out++ = '\f'; in++; break;
-		case 'n': *out++ = '\n'; in++; break;
-		case 'r': *out++ = '\r'; in++; break;
-		case 't': *out++ = '\t'; in++; break;
-		case 'u': {
-			unsigned v = 0;
-			int i, h;
-
-			for (i = 1; i <= 4; i++) {
-				if ((h = hexval(in[i])) < 0)
-					return -EINVAL;
-				v = v << 4 | (unsigned)h;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno != 0 || n > MAX_SPAN)
+			return -EINVAL;
+		s = end + strspn(end, " ");
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			len = strlen(units[i].name);
+			if (strncmp(s, units[i].name, len) == 0 &&
+			    (s[len] < 'a' || s[len] > 'z')) {
+				unit = units[i].sec;
+				break;
 			}
-			in += 5;
-			/* Only shown, never trusted: non-ASCII becomes '?'. */
-			*out++ = v >= 0x20 && v < 0x7f ? (char)v : '?';
-			break;
 		}
-		default:
+		if (i == sizeof(units) / sizeof(units[0])) {
+			if (*s != '\0' && (*s < '0' || *s > '9'))
+				return -EINVAL;
+			len = 0;
+		}
+		s += len;
+		total += n * unit;
+		if (total > MAX_SPAN)
 			return -EINVAL;
-		}
+		any = true;
 	}
-	*out = '\0';
-	*p = in + 1;
-	*ret = start;
+	if (!any)
+		return -EINVAL;
+	*ret_sec = total;
 	return 0;
 }
 
-/* Numbers (copied into num, at most numlen - 1 chars), literals and
- * bounded-depth arrays (skipped: *ret_value = NULL). */
+/* "HH:MM[:SS]" at s, to the end of the string. */
 static int
-parse_other(char **p, char **ret_value, char *num, size_t numlen)
+parse_clock(const char *s, int *h, int *mi, int *sec)
 {
-	char *s = *p;
+	int n = 0;
 
-	*ret_value = NULL;
-	if (*s == '[') {
-		int depth = 0;
-
-		do {
-			char *ignored;
-
-			if (*s == '"') {
-				if (parse_string(&s, &ignored) < 0)
-					return -EINVAL;
-				continue;
-			}
-			if (*s == '[' && ++depth > MAX_DEPTH)
-				return -EINVAL;
-			if (*s == ']')
-				depth--;
-			if (*s == '\0' || *s == '{')
-				return -EINVAL;
-			s++;
-		} while (depth > 0);
-		*p = s;
-		return 0;
-	}
-	if (strncmp(s, "null", 4) == 0 || strncmp(s, "true", 4) == 0) {
-		*p = s + 4;
-		return 0;
-	}
-	if (strncmp(s, "false", 5) == 0) {
-		*p = s + 5;
-		return 0;
-	}
-	if (*s == '-' || (*s >= '0' && *s <= '9')) {
-		size_t n = 0;
-
-		while (*s == '-' || *s == '+' || *s == '.' || *s == 'e' ||
-		    *s == 'E' || (*s >= '0' && *s <= '9')) {
-			if (n + 1 >= numlen)
-				return -EINVAL;
-			num[n++] = *s++;
-		}
-		num[n] = '\0';
-		*p = s;
-		*ret_value = num;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int
-parse_object(char *line, struct jrec *r)
-{
-	static char nums[MAX_FIELDS][32];
-	char *p = line;
-
-	r->n = 0;
-	skip_ws(&p);
-	if (*p++ != '{')
+	*sec = 0;
+	if (sscanf(s, "%2d:%2d%n", h, mi, &n) != 2)
 		return -EINVAL;
-	skip_ws(&p);
-	if (*p == '}')
-		return 0;
-	for (;;) {
-		char *name, *value;
+	if (s[n] == ':') {
+		int n2 = 0;
 
-		if (r->n >= MAX_FIELDS)
-			return -E2BIG;
-		skip_ws(&p);
-		if (parse_string(&p, &name) < 0)
+		if (sscanf(s + n, ":%2d%n", sec, &n2) != 1)
 			return -EINVAL;
-		skip_ws(&p);
-		if (*p++ != ':')
-			return -EINVAL;
-		skip_ws(&p);
-		if (*p == '"') {
-			if (parse_string(&p, &value) < 0)
-				return -EINVAL;
-		} else if (parse_other(&p, &value, nums[r->n],
-		    sizeof(nums[0])) < 0)
-			return -EINVAL;
-		r->f[r->n].name = name;
-		r->f[r->n].value = value;
-		r->n++;
-		skip_ws(&p);
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (*p++ != '}')
-			return -EINVAL;
-		skip_ws(&p);
-		return *p == '\0' ? 0 : -EINVAL;
+		n += n2;
 	}
+	if (s[n] != '\0' || *h < 0 || *h > 23 || *mi < 0 || *mi > 59 ||
+	    *sec < 0 || *sec > 60)
+		return -EINVAL;
+	return 0;
 }
 
-/* Relative ("-2h", "-30min"), "@epoch", "now", "today", "yesterday",
- * "YYYY-MM-DD[ HH:MM[:SS]]" in local time, as journalctl reads them. */
+/* The forms of journalctl --since sshand's administrators use: "now",
+ * "today", "yesterday", "tomorrow", "@EPOCH", "-SPAN", "+SPAN",
+ * "SPAN ago", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (or with a T),
+ * "HH:MM[:SS]" (today); local time. */
 static int
 parse_since(const char *s, int64_t *ret_usec)
 {
+	char span[MAX_SINCE + 1];
 	time_t now = time(NULL), t;
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	int64_t secs;
+	size_t len = strlen(s);
 	struct tm tm;
-	char *end;
-	long long n;
-	int y, mo, d, h = 0, mi = 0, sec = 0, consumed = 0;
 
+	if (len > MAX_SINCE)
+		return -EINVAL;
+	localtime_r(&now, &tm);
 	if (strcmp(s, "now") == 0) {
 		*ret_usec = (int64_t)now * 1000000;
 		return 0;
 	}
-	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
-		localtime_r(&now, &tm);
-		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-		if (s[0] == 'y')
-			tm.tm_mday--;
-		tm.tm_isdst = -1;
-		*ret_usec = (int64_t)mktime(&tm) * 1000000;
+	if (s[0] == '@') {
+		if (len < 2 || len > 13 || strspn(s + 1, "0123456789") != len - 1)
+			return -EINVAL;
+		*ret_usec = strtoll(s + 1, NULL, 10) * 1000000;
 		return 0;
 	}
-	if (s[0] == '@' || s[0] == '-') {
-		errno = 0;
-		n = strtoll(s + 1, &end, 10);
-		if (errno != 0 || end == s + 1 || n < 0 || n > INT32_MAX)
-			return -EINVAL;
-		if (s[0] == '@') {
-			if (*end != '\0')
-				return -EINVAL;
-			*ret_usec = n * 1000000;
-			return 0;
-		}
-		if (strcmp(end, "s") == 0 || strcmp(end, "sec") == 0)
-			;
-		else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-			n *= 60;
-		else if (strcmp(end, "h") == 0)
-			n *= 3600;
-		else if (strcmp(end, "d") == 0)
-			n *= 86400;
-		else
-			return -EINVAL;
-		*ret_usec = ((int64_t)now - n) * 1000000;
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3)
-		return -EINVAL;
-	if (s[consumed] != '\0') {
-		int c2 = 0;
+	if (s[0] == '-' || s[0] == '+' || (len > 4 &&
+	    strcmp(s + len - 4, " ago") == 0)) {
+		bool ago = s[0] != '+';
 
-		if (sscanf(s + consumed, " %2d:%2d%n", &h, &mi, &c2) != 2)
+		if (s[0] == '-' || s[0] == '+')
+			snprintf(span, sizeof(span), "%s", s + 1);
+		else
+			snprintf(span, sizeof(span), "%.*s", (int)(len - 4), s);
+		if (parse_span(span, &secs) < 0)
 			return -EINVAL;
-		consumed += c2;
-		if (s[consumed] == ':') {
-			c2 = 0;
-			if (sscanf(s + consumed, ":%2d%n", &sec, &c2) != 1)
-				return -EINVAL;
-			consumed += c2;
-		}
-		if (s[consumed] != '\0')
-			return -EINVAL;
+		*ret_usec = ((int64_t)now + (ago ? -secs : secs)) * 1000000;
+		return 0;
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (strcmp(s, "today") == 0)
+		;
+	else if (strcmp(s, "yesterday") == 0)
+		tm.tm_mday--;
+	else if (strcmp(s, "tomorrow") == 0)
+		tm.tm_mday++;
+	else if (strchr(s, '-') == NULL) {
+		if (parse_clock(s, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) < 0)
+			return -EINVAL;
+	} else {
+		if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 ||
+		    mo < 1 || mo > 12 || d < 1 || d > 31)
+			return -EINVAL;
+		if (s[n] != '\0' && ((s[n] != ' ' && s[n] != 'T') ||
+		    parse_clock(s + n + 1, &h, &mi, &sec) < 0))
+			return -EINVAL;
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+	}
 	tm.tm_isdst = -1;
 	if ((t = mktime(&tm)) == (time_t)-1)
 		return -EINVAL;
@@ -317,30 +191,32 @@ parse_since(const char *s, int64_t *ret_usec)
 	return 0;
 }
 
+/* ---- the printer ------------------------------------------------------ */
+
 static bool
-matches(const struct jrec *r, const struct filter *flt)
+matches(const struct audit_rec *r, const struct audit_filter *flt)
 {
 	const char *v;
 
-	v = jget(r, "SYSLOG_IDENTIFIER");
+	v = audit_get(r, "SYSLOG_IDENTIFIER");
 	if (v == NULL || strcmp(v, "sshand") != 0)
 		return false;
 	/* Program log lines share the identifier; only records have events. */
-	if (jget(r, "SSHAND_EVENT") == NULL)
+	if (audit_get(r, "SSHAND_EVENT") == NULL)
 		return false;
 	if (flt->connection != NULL) {
-		v = jget(r, "SSHAND_CONNECTION");
+		v = audit_get(r, "SSHAND_CONNECTION");
 		if (v == NULL || strncmp(v, flt->connection,
 		    strlen(flt->connection)) != 0)
 			return false;
 	}
 	if (flt->user != NULL) {
-		v = jget(r, "SSHAND_USER");
+		v = audit_get(r, "SSHAND_USER");
 		if (v == NULL || strcmp(v, flt->user) != 0)
 			return false;
 	}
 	if (flt->since_usec >= 0) {
-		v = jget(r, "__REALTIME_TIMESTAMP");
+		v = audit_get(r, "__REALTIME_TIMESTAMP");
 		if (v == NULL || strtoll(v, NULL, 10) < flt->since_usec)
 			return false;
 	}
@@ -374,7 +250,7 @@ print_header(void)
 }
 
 static void
-print_row(const struct jrec *r)
+print_row(const struct audit_rec *r)
 {
 	char when[32] = "-", conn[9], ev[24], user[24], remote[96], auth[160],
 	    cmd[64], ex[24], tmp[600], tmp2[64];
@@ -382,18 +258,18 @@ print_row(const struct jrec *r)
 	struct tm tm;
 	time_t t;
 
-	v = jget(r, "__REALTIME_TIMESTAMP");
+	v = audit_get(r, "__REALTIME_TIMESTAMP");
 	if (v != NULL) {
 		t = (time_t)(strtoll(v, NULL, 10) / 1000000);
 		if (localtime_r(&t, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	cell(conn, sizeof(conn), jget(r, "SSHAND_CONNECTION"), 0);
-	cell(ev, sizeof(ev), jget(r, "SSHAND_EVENT"), 0);
-	cell(user, sizeof(user), jget(r, "SSHAND_USER"), 16);
+	cell(conn, sizeof(conn), audit_get(r, "SSHAND_CONNECTION"), 0);
+	cell(ev, sizeof(ev), audit_get(r, "SSHAND_EVENT"), 0);
+	cell(user, sizeof(user), audit_get(r, "SSHAND_USER"), 16);
 
-	addr = jget(r, "SSHAND_REMOTE_ADDR");
-	port = jget(r, "SSHAND_REMOTE_PORT");
+	addr = audit_get(r, "SSHAND_REMOTE_ADDR");
+	port = audit_get(r, "SSHAND_REMOTE_PORT");
 	if (addr == NULL)
 		snprintf(tmp, sizeof(tmp), "-");
 	else
@@ -401,9 +277,9 @@ print_row(const struct jrec *r)
 		    "%.64s:%.8s", addr, port ? port : "?");
 	cell(remote, sizeof(remote), tmp, 24);
 
-	method = jget(r, "SSHAND_AUTH_METHOD");
-	result = jget(r, "SSHAND_AUTH_RESULT");
-	reason = jget(r, "SSHAND_REASON");
+	method = audit_get(r, "SSHAND_AUTH_METHOD");
+	result = audit_get(r, "SSHAND_AUTH_RESULT");
+	reason = audit_get(r, "SSHAND_REASON");
 	if (method != NULL || result != NULL)
 		snprintf(tmp, sizeof(tmp), "%.64s/%.32s%s%.64s", method ? method :
 		    "?", result ? result : "?", reason ? ":" : "",
@@ -412,18 +288,18 @@ print_row(const struct jrec *r)
 		snprintf(tmp, sizeof(tmp), "%.64s", reason ? reason : "-");
 	cell(auth, sizeof(auth), tmp, 32);
 
-	type = jget(r, "SSHAND_SESSION_TYPE");
-	v = jget(r, "SSHAND_COMMAND");
+	type = audit_get(r, "SSHAND_SESSION_TYPE");
+	v = audit_get(r, "SSHAND_COMMAND");
 	if (type != NULL && v != NULL)
 		snprintf(tmp, sizeof(tmp), "%.32s: %.500s", type, v);
 	else
 		snprintf(tmp, sizeof(tmp), "%.500s", type ? type : v ? v : "-");
 	cell(cmd, sizeof(cmd), tmp, 40);
 
-	if ((v = jget(r, "SSHAND_EXIT_SIGNAL")) != NULL)
+	if ((v = audit_get(r, "SSHAND_EXIT_SIGNAL")) != NULL)
 		snprintf(tmp2, sizeof(tmp2), "sig %.16s", v);
 	else
-		snprintf(tmp2, sizeof(tmp2), "%.16s", (v = jget(r,
+		snprintf(tmp2, sizeof(tmp2), "%.16s", (v = audit_get(r,
 		    "SSHAND_EXIT_STATUS")) ? v : "-");
 	cell(ex, sizeof(ex), tmp2, 0);
 
@@ -431,148 +307,85 @@ print_row(const struct jrec *r)
 	    user, remote, auth, cmd, ex);
 }
 
-/* Reads records from f; returns the number of unreadable lines skipped. */
-static unsigned
-process(FILE *f, const struct filter *flt)
+/* Text as a string, anything else as an array of byte values. */
+static void
+print_value(const struct audit_field *f)
 {
-	static char line[LINE_MAX_BYTES], raw[LINE_MAX_BYTES];
-	static struct jrec rec;
-	unsigned bad = 0;
-	bool header = false;
+	size_t i;
 
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
-
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			int c;
-
-			/* Overlong: drop the rest of it, count it. */
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
-			bad++;
-			continue;
-		}
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		memcpy(raw, line, len + 1);
-		if (parse_object(line, &rec) < 0) {
-			bad++;
-			continue;
-		}
-		if (!matches(&rec, flt))
-			continue;
-		if (flt->json) {
-			printf("%s\n", raw);
-			continue;
-		}
-		if (!header) {
-			print_header();
-			header = true;
-		}
-		print_row(&rec);
+	if (json_is_text(f->value, f->len)) {
+		json_print_string(stdout, f->value);
+		return;
 	}
-	return bad;
+	putchar('[');
+	for (i = 0; i < f->len; i++)
+		printf("%s%u", i > 0 ? "," : "", (unsigned char)f->value[i]);
+	putchar(']');
 }
 
-static int
-from_journal(const struct filter *flt)
+/* One object, as journalctl -o json prints it: a field that occurs more
+ * than once has the array of its values. */
+static void
+print_json(const struct audit_rec *r)
 {
-	char *argv[16], conn_arg[64], user_arg[1100], since_arg[300];
-	posix_spawn_file_actions_t fa;
-	int p[2], status, argc = 0, err;
-	unsigned bad;
-	pid_t pid;
-	FILE *f;
+	size_t i, j, count;
 
-	argv[argc++] = (char *)"journalctl";
-	argv[argc++] = (char *)"-o";
-	argv[argc++] = (char *)"json";
-	argv[argc++] = (char *)"--all";		/* no "null" for big fields */
-	argv[argc++] = (char *)"--no-pager";
-	argv[argc++] = (char *)"-q";
-	argv[argc++] = (char *)"SYSLOG_IDENTIFIER=sshand";
-	if (flt->connection != NULL && strlen(flt->connection) == 32) {
-		snprintf(conn_arg, sizeof(conn_arg), "SSHAND_CONNECTION=%s",
-		    flt->connection);
-		argv[argc++] = conn_arg;
-	}
-	if (flt->user != NULL) {
-		if (strlen(flt->user) > 1024) {
-			fprintf(stderr, "sshandctl audit: --user too long\n");
-			return 2;
-		}
-		snprintf(user_arg, sizeof(user_arg), "SSHAND_USER=%s", flt->user);
-		argv[argc++] = user_arg;
-	}
-	if (flt->since != NULL) {
-		if (strlen(flt->since) > 256) {
-			fprintf(stderr, "sshandctl audit: --since too long\n");
-			return 2;
-		}
-		snprintf(since_arg, sizeof(since_arg), "--since=%s", flt->since);
-		argv[argc++] = since_arg;
-	}
-	argv[argc] = NULL;
+	for (i = 0; i < r->n; i++) {
+		const char *name = r->f[i].name;
 
-	if (pipe(p) < 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0 ||
-	    fcntl(p[1], F_SETFD, FD_CLOEXEC) < 0) {
-		fprintf(stderr, "sshandctl audit: pipe: %s\n", strerror(errno));
-		return 1;
+		for (j = 0; j < i; j++)
+			if (strcmp(r->f[j].name, name) == 0)
+				break;
+		if (j < i)
+			continue;	/* printed with its first */
+		for (count = 0, j = i; j < r->n; j++)
+			count += strcmp(r->f[j].name, name) == 0;
+		putchar(i == 0 ? '{' : ',');
+		json_print_string(stdout, name);
+		putchar(':');
+		if (count == 1) {
+			print_value(&r->f[i]);
+			continue;
+		}
+		putchar('[');
+		for (count = 0, j = i; j < r->n; j++) {
+			if (strcmp(r->f[j].name, name) != 0)
+				continue;
+			if (count++ > 0)
+				putchar(',');
+			print_value(&r->f[j]);
+		}
+		putchar(']');
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-	err = posix_spawnp(&pid, "journalctl", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (err != 0) {
-		close(p[0]);
-		fprintf(stderr, "sshandctl audit: journalctl: %s\n", strerror(err));
-		return 1;
-	}
-	f = fdopen(p[0], "r");
-	if (f == NULL) {
-		close(p[0]);
-		waitpid(pid, NULL, 0);
-		return 1;
-	}
-	bad = process(f, flt);
-	fclose(f);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (bad > 0)
-		fprintf(stderr, "sshandctl audit: skipped %u unreadable record(s)\n",
-		    bad);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "sshandctl audit: journalctl failed\n");
-		return 1;
-	}
-	return 0;
+	puts(r->n == 0 ? "{}" : "}");
 }
 
-static int
-from_file(const char *path, const struct filter *flt)
+void
+audit_show(struct audit_out *out, const struct audit_filter *flt,
+    const struct audit_rec *r, const char *raw)
 {
-	FILE *f = fopen(path, "re");
-	unsigned bad;
-
-	if (f == NULL) {
-		fprintf(stderr, "sshandctl audit: %s: %s\n", path, strerror(errno));
-		return 1;
+	if (!matches(r, flt))
+		return;
+	if (out->json) {
+		if (raw != NULL)
+			puts(raw);
+		else
+			print_json(r);
+		return;
 	}
-	bad = process(f, flt);
-	fclose(f);
-	if (bad > 0)
-		fprintf(stderr, "sshandctl audit: %s: skipped %u unreadable "
-		    "line(s)\n", path, bad);
-	return 0;
+	if (!out->header) {
+		print_header();
+		out->header = true;
+	}
+	print_row(r);
 }
+
+/* ---- the command line ------------------------------------------------- */
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: sshandctl audit [--connection ID] [--user USER] "
+	fprintf(f, "usage: sshandctl audit [--connection ID] [--user USER] "
 	    "[--since TIME] [--file PATH.jsonl] [--json]\n");
 }
 
@@ -598,10 +411,11 @@ optval(const char *opt, int argc, char **argv, int *i, bool *missing)
 int
 ctl_audit(const struct ctl_opts *o, int argc, char **argv)
 {
-	struct filter flt = { .since_usec = -1, .json = o != NULL && o->json };
-	const char *file = NULL, *v;
+	struct audit_filter flt = { .since_usec = -1 };
+	struct audit_out out = { .json = o != NULL && o->json };
+	const char *file = NULL, *since = NULL, *v;
 	bool missing = false;
-	int i;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		if ((v = optval("--connection", argc, argv, &i, &missing)))
@@ -609,17 +423,17 @@ ctl_audit(const struct ctl_opts *o, int argc, char **argv)
 		else if ((v = optval("--user", argc, argv, &i, &missing)))
 			flt.user = v;
 		else if ((v = optval("--since", argc, argv, &i, &missing)))
-			flt.since = v;
+			since = v;
 		else if ((v = optval("--file", argc, argv, &i, &missing)))
 			file = v;
 		else if (!missing && strcmp(argv[i], "--json") == 0)
-			flt.json = true;
+			out.json = true;
 		else if (!missing && (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)) {
-			usage();
+			usage(stdout);
 			return 0;
 		} else {
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
@@ -630,13 +444,19 @@ ctl_audit(const struct ctl_opts *o, int argc, char **argv)
 		    "(the id or a prefix of it)\n");
 		return 2;
 	}
-	if (file != NULL) {
-		if (flt.since != NULL && parse_since(flt.since, &flt.since_usec) < 0) {
-			fprintf(stderr, "sshandctl audit: cannot read --since %s\n",
-			    flt.since);
-			return 2;
-		}
-		return from_file(file, &flt);
+	if (flt.user != NULL && strlen(flt.user) > MAX_USER) {
+		fprintf(stderr, "sshandctl audit: --user too long\n");
+		return 2;
 	}
-	return from_journal(&flt);
+	if (since != NULL && parse_since(since, &flt.since_usec) < 0) {
+		fprintf(stderr, "sshandctl audit: cannot read --since %.*s (try "
+		    "-2h, \"1 day ago\", today, \"2026-01-31 18:00\" or "
+		    "@EPOCH)\n", MAX_SINCE, since);
+		return 2;
+	}
+	rc = file != NULL ? audit_from_file(&out, &flt, file) :
+	    audit_from_journal(&out, &flt);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = 1;
+	return rc;
 }

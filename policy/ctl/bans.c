@@ -11,6 +11,7 @@
 #include "policy/ban.h"
 #include "policy/config.h"
 #include "policy/ctl/ctl.h"
+#include "policy/util/json.h"
 
 #define DEFAULT_BAN_FILE "/var/lib/sshand/bans"
 
@@ -32,21 +33,6 @@ bans_usage(FILE *f)
 	    "                         doubled for repeat offenders)\n"
 	    "  unban ADDR             forget the address\n"
 	    "  purge [--all]          drop expired entries (or all)\n");
-}
-
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
 }
 
 /* Failures are stored in 1/BAN_FAIL_UNIT: show them as attempts. */
@@ -101,7 +87,7 @@ print_entry_json(const struct bans_ctx *c, const struct ban_entry *e)
 	if (ban_entry_format_addr(e, addr, sizeof(addr)) < 0)
 		snprintf(addr, sizeof(addr), "?");
 	printf("{\"address\":");
-	json_str(addr);
+	json_print_string(stdout, addr);
 	printf(",\"prefix\":%u,\"failures\":", e->prefix);
 	print_units(window_failures(c, e));
 	printf(",\"failure_units\":%" PRIu32 ",\"total_failures\":", window_failures(c, e));
@@ -202,7 +188,7 @@ cmd_list(struct bans_ctx *c, struct ban_store *b)
 		qsort(all.v, all.n, sizeof(*all.v), entry_cmp);
 	if (c->json) {
 		printf("{\"ban_file\":");
-		json_str(c->path);
+		json_print_string(stdout, c->path);
 		printf(",\"now\":%" PRId64 ",\"entries\":[", c->now);
 	} else
 		print_header();
@@ -241,7 +227,7 @@ show(struct bans_ctx *c, struct ban_store *b, const char *arg, const struct neta
 	if (r == -ENOENT) {
 		if (c->json) {
 			printf("{\"address\":");
-			json_str(arg);
+			json_print_string(stdout, arg);
 			printf(",\"found\":false}\n");
 		} else
 			printf("%s: no entry\n", arg);
@@ -305,7 +291,7 @@ cmd_unban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
 	}
 	if (c->json) {
 		printf("{\"address\":");
-		json_str(argv[1]);
+		json_print_string(stdout, argv[1]);
 		printf(",\"removed\":%s}\n", r == 0 ? "true" : "false");
 	} else
 		printf("%s: %s\n", argv[1], r == 0 ? "unbanned" : "no entry");

@@ -1,5 +1,5 @@
 /* sshandctl: the administrator's tool.  Parses the global options and hands
- * the rest to one subcommand (policy/ctl-*.c); see sshandctl(8). */
+ * the rest to one subcommand (one file each in policy/ctl/); see sshandctl(8). */
 #include <stdio.h>
 #include <string.h>
 

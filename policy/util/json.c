@@ -6,11 +6,11 @@
 
 #include "policy/util/json.h"
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if s does not
- * start one (RFC 3629: no overlong forms, no surrogates, nothing above
- * U+10FFFF). */
+/* Length of the valid UTF-8 sequence at s (1 to 4, at most avail), or 0
+ * if s does not start one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
 static size_t
-utf8_len(const unsigned char *s)
+utf8_len(const unsigned char *s, size_t avail)
 {
 	size_t n, i;
 	uint32_t cp;
@@ -24,6 +24,8 @@ utf8_len(const unsigned char *s)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		n = 4, cp = s[0] & 0x07;
 	else
+		return 0;
+	if (n > avail)
 		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -43,7 +45,9 @@ escape_next(const unsigned char **s, char out[8])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c = **s;
-	size_t n = utf8_len(*s);
+	/* NUL-terminated: a NUL is no continuation byte, so utf8_len stops
+	 * there whatever avail says. */
+	size_t n = utf8_len(*s, 4);
 
 	if (n == 0) {
 		(*s)++;
@@ -105,4 +109,24 @@ json_print_string(FILE *f, const char *s)
 	while (*p != '\0')
 		fwrite(piece, 1, escape_next(&p, piece), f);
 	fputc('"', f);
+}
+
+bool
+json_is_text(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (len > 0) {
+		if ((n = utf8_len(p, len)) == 0)
+			return false;
+		if (n == 1 && ((p[0] < 0x20 && p[0] != '\t' && p[0] != '\n') ||
+		    p[0] == 0x7f))
+			return false;
+		if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
+			return false;	/* C1 controls, U+0080 to U+009F */
+		p += n;
+		len -= n;
+	}
+	return true;
 }

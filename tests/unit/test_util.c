@@ -1,9 +1,11 @@
 /* Unit tests for policy/util/: base64 against RFC 4648's vectors and its
- * strictness, the SSH wire reader's and writer's bounds, JSON strings. */
+ * strictness, the SSH wire reader's and writer's bounds, JSON strings and
+ * which bytes count as text. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +181,40 @@ test_json(void **state)
 	assert_int_equal(off, 6);
 }
 
+/* What journalctl shows as a string; anything else is an array of bytes. */
+static void
+test_json_is_text(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool text;
+	} cases[] = {
+#define T(s, text) { s, sizeof(s) - 1, text }
+		T("", true),
+		T("plain text", true),
+		T("tab\tand\nnewline", true),
+		T("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", true),
+		T("cr\r", false),
+		T("esc\x1b[2J", false),
+		T("del\x7f", false),
+		T("nul\0in", false),
+		T("c1\xc2\x85", false),	/* U+0085 */
+		T("\xc2\xa0", true),		/* U+00A0, the first after C1 */
+		T("\xff", false),
+		T("\xed\xa0\x80", false),	/* a surrogate */
+#undef T
+		/* A sequence cut by the length, even if bytes follow. */
+		{ "\xe2\x82\xac", 2, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(json_is_text(cases[i].s, cases[i].len),
+		    cases[i].text);
+}
+
 int
 main(void)
 {
@@ -188,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_wire_reader),
 		cmocka_unit_test(test_wire_writer),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_is_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
