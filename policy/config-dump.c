@@ -47,6 +47,12 @@ or_default(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+static const char *
+profile_name(enum sandbox_profile p)
+{
+	return or_default(sandbox_profile_name(p), "login");
+}
+
 static void
 dump_list(FILE *f, const char *kw, const struct strlist *l)
 {
@@ -111,10 +117,9 @@ settings_dump(const struct settings *s, FILE *f)
 		    s->subsystems[i].command);
 	dump_list(f, "acceptenv", &s->accept_env);
 	fprintf(f, "forcecommand %s\n", or_default(s->force_command, "none"));
-	fprintf(f, "sandboxprofile %s\n", or_default(s->sandbox_profile, "login"));
-	/* NULL means "as SandboxProfile": print what will take effect. */
+	fprintf(f, "sandboxprofile %s\n", profile_name(s->sandbox_profile));
 	fprintf(f, "subsystemsandboxprofile %s\n",
-	    or_default(s->subsystem_sandbox_profile, or_default(s->sandbox_profile, "login")));
+	    profile_name(s->subsystem_sandbox_profile));
 	fprintf(f, "sandboxallowkeyrings %s\n", yesno(s->sandbox_allow_keyrings));
 	fprintf(f, "maxsessionprocs %u\n", s->max_session_procs);
 	fprintf(f, "maxopenfiles %u\n", s->max_open_files);

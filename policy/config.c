@@ -138,8 +138,6 @@ settings_clear(struct settings *s)
 	subsystems_clear(s);
 	strlist_clear(&s->accept_env);
 	free(s->force_command);
-	free(s->sandbox_profile);
-	free(s->subsystem_sandbox_profile);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -648,18 +646,17 @@ parse_keyword(struct parser *p, struct block *b, const struct keyword *kw,
 			    shown(a, vbuf), kw->name);
 		r = set_str(b, kw, first, a);
 		break;
-	case T_PROFILE:
-		if (strcasecmp(a, "login") == 0)
-			a = "login";
-		else if (strcasecmp(a, "strict") == 0)
-			a = "strict";
-		else if (strcasecmp(a, "none") == 0)
-			a = "none";
-		else
+	case T_PROFILE: {
+		enum sandbox_profile v;
+
+		if (sandbox_profile_parse(a, &v) < 0)
 			return fail(p, "unknown sandbox profile \"%s\" for "
 			    "\"%s\"", shown(a, vbuf), kw->name);
-		r = set_str(b, kw, first, a);
+		if (first)
+			*(enum sandbox_profile *)field = v;
+		r = 0;
 		break;
+	}
 	case T_HOSTKEY:
 		if (!abs_path_ok(a))
 			return fail(p, "\"%s\" needs an absolute path, not \"%s\"",
@@ -1082,8 +1079,11 @@ apply(struct settings *dst, const struct settings *src, const struct keyword *kw
 	case T_LOGLEVEL:
 		*(enum log_level *)df = *(const enum log_level *)sf;
 		return 0;
+	case T_PROFILE:
+		*(enum sandbox_profile *)df = *(const enum sandbox_profile *)sf;
+		return 0;
 	case T_ALGOS: case T_ABSPATH: case T_BANNER: case T_AUDITLOG:
-	case T_USERNAME: case T_PROFILE: case T_FORCECMD:
+	case T_USERNAME: case T_FORCECMD:
 		return str_copy(df, *(char *const *)sf);
 	case T_HOSTKEY: case T_ACCEPTENV: case T_BANEXEMPT: case T_AKFILES:
 		return strlist_copy(df, sf);
@@ -1115,6 +1115,7 @@ settings_defaults(struct settings *s)
 	s->permit_user_environment = false;
 	s->allow_tcp_forwarding = false;
 	s->max_auth_tries = 6;
+	s->sandbox_profile = SANDBOX_LOGIN;
 	s->sandbox_allow_keyrings = false;
 	s->max_session_procs = 0;
 	s->max_open_files = 0;
@@ -1123,7 +1124,6 @@ settings_defaults(struct settings *s)
 	    (s->privsep_directory = strdup("/var/empty")) == NULL ||
 	    (s->audit_log = strdup("journal")) == NULL ||
 	    (s->ban_file = strdup("/var/lib/sshand/bans")) == NULL ||
-	    (s->sandbox_profile = strdup("login")) == NULL ||
 	    strlist_add(&s->authorized_keys_files, ".ssh/authorized_keys") < 0)
 		return -ENOMEM;
 	return 0;
@@ -1139,7 +1139,7 @@ int
 config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret)
 {
-	bool overridden[KW__COUNT] = { false };
+	bool overridden[KW__COUNT] = { false }, subsystem_profile_set = false;
 	struct settings *s;
 	size_t i, k;
 	int r;
@@ -1165,11 +1165,16 @@ config_resolve(const struct config *cfg, const struct match_ctx *ctx,
 			r = apply(s, &b->s, kw);
 			if (r < 0)
 				goto fail;
+			if (k == KW_SUBSYSTEMSANDBOXPROFILE)
+				subsystem_profile_set = true;
 			/* The first matching Match block to set it wins. */
 			if (i > 0)
 				overridden[k] = true;
 		}
 	}
+	/* Not set: as SandboxProfile, as resolved for this connection. */
+	if (!subsystem_profile_set)
+		s->subsystem_sandbox_profile = s->sandbox_profile;
 	if (s->host_keys.n == 0) {
 		for (i = 0; i < sizeof(default_host_keys) /
 		    sizeof(default_host_keys[0]); i++) {

@@ -789,7 +789,7 @@ pty_permitted(const struct priv *p)
 static void
 post_auth(struct priv *p)
 {
-	enum sandbox_profile prof;
+	enum sandbox_profile prof = p->us->sandbox_profile;
 	struct sandbox_opts so = { .allow_keyrings = p->us->sandbox_allow_keyrings };
 	int r;
 
@@ -797,10 +797,6 @@ post_auth(struct priv *p)
 	if (pam_session_open(p->pam) < 0)
 		finish(p, EXIT_INTERNAL, "server-error");
 	phase("pam-session", p->c->start_usec);
-	if (sandbox_profile_parse(p->us->sandbox_profile, &prof) < 0) {
-		log_error("unknown SandboxProfile %s", p->us->sandbox_profile);
-		finish(p, EXIT_INTERNAL, "server-error");
-	}
 	/* The ban file is not needed any more, and must not stay reachable
 	 * from a process the user owns. */
 	if (p->c->bans) {
@@ -822,7 +818,7 @@ post_auth(struct priv *p)
 	phase("drop", p->c->start_usec);
 	r = sandbox_apply_profile(prof, &so);
 	if (r < 0) {
-		log_errno(LOG_ERR, r, "cannot load sandbox profile %s", p->us->sandbox_profile);
+		log_errno(LOG_ERR, r, "cannot load sandbox profile %s", sandbox_profile_name(prof));
 		finish(p, EXIT_INTERNAL, "server-error");
 	}
 	phase("profile", p->c->start_usec);
@@ -976,7 +972,8 @@ handle_session_open(struct priv *p, struct mon_msg *m)
 	uint32_t nenv = mon_get_u32(m);
 	char *cenv[MON_MAX_ENV] = { 0 };
 	struct psession *slot = NULL;
-	struct session_spec sp = { 0 };
+	struct session_spec sp = { .profile = p->us->sandbox_profile,
+	    .subsystem_profile = p->us->sandbox_profile };
 	struct session_proc proc;
 	const char *command = NULL, *type, *orig = NULL;
 	char **env = NULL;

@@ -219,8 +219,9 @@ test_defaults(void **state)
 	assert_int_equal(s->n_subsystems, 0);
 	assert_int_equal(s->accept_env.n, 0);
 	assert_null(s->force_command);
-	assert_string_equal(s->sandbox_profile, "login");
-	assert_null(s->subsystem_sandbox_profile);
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
+	/* Not set: as SandboxProfile, resolved. */
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	assert_false(s->sandbox_allow_keyrings);
 	assert_int_equal(s->max_session_procs, 0);
 	assert_int_equal(s->max_open_files, 0);
@@ -325,8 +326,8 @@ test_every_keyword(void **state)
 	assert_list(&s->accept_env, 3, "LANG", "LC_*", "TZ");
 	assert_string_equal(s->force_command,
 	    "/usr/bin/logger -t forced \"$SSH_ORIGINAL_COMMAND\"");
-	assert_string_equal(s->sandbox_profile, "strict");
-	assert_string_equal(s->subsystem_sandbox_profile, "none");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_NONE);
 	assert_true(s->sandbox_allow_keyrings);
 	assert_int_equal(s->max_session_procs, 200);
 	assert_int_equal(s->max_open_files, 4096);
@@ -387,8 +388,8 @@ test_value_spellings(void **state)
 	assert_false(s->kbd_interactive_authentication);
 	assert_string_equal(s->audit_log, "syslog");
 	assert_null(s->banner);
-	assert_string_equal(s->sandbox_profile, "none");
-	assert_string_equal(s->subsystem_sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	assert_int_equal(s->authorized_keys_files.n, 0);
 	assert_null(s->force_command);
 	settings_free(s);
@@ -729,16 +730,16 @@ test_match_group(void **state)
 	assert_string_equal(s->force_command, "internal-sftp");
 	/* The sftponly block set it first; Match All comes later. */
 	assert_false(s->allow_tcp_forwarding);
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	settings_free(s);
 	/* One negated group vetoes the block even though another matches. */
 	s = resolve(cfg, "zed", wheel, 2, NULL);
 	assert_null(s->force_command);
 	assert_true(s->allow_tcp_forwarding);
-	assert_string_equal(s->sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	s = resolve(cfg, "zed", plain, 1, NULL);
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	settings_free(s);
 	/* A count without an array matches nothing rather than crashing. */
 	s = resolve(cfg, "zed", NULL, 3, NULL);
@@ -750,7 +751,7 @@ test_match_group(void **state)
 	/* No groups: Group blocks never match. */
 	s = resolve(cfg, "zed", NULL, 0, NULL);
 	assert_null(s->force_command);
-	assert_string_equal(s->sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	/* Before authentication (no user) Group blocks do not apply even
 	 * with groups given. */
@@ -853,7 +854,7 @@ test_precedence(void **state)
 	assert_int_equal(s->max_auth_tries, 4);
 	assert_string_equal(s->banner, "/first");
 	assert_list(&s->authorized_keys_files, 2, "/a", "/b");
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	assert_string_equal(s->force_command, "/bin/one");
 	assert_list(&s->accept_env, 2, "A", "B");
 	assert_list(&s->host_keys, 2, "/h1", "/h2");
@@ -879,6 +880,48 @@ test_precedence(void **state)
 	settings_free(s);
 	s = resolve(cfg, "x", NULL, 0, NULL);
 	assert_false(s->permit_tty);
+	settings_free(s);
+	config_free(cfg);
+}
+
+/* SubsystemSandboxProfile not set anywhere that applies is the profile
+ * SandboxProfile resolves to for the same connection, wherever that one
+ * was set; set anywhere that applies, it stands. */
+static void
+test_subsystem_profile_follows(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+
+	(void)state;
+	cfg = load_ok("SandboxProfile strict\n"
+	    "Match User carol\n SandboxProfile none\n"
+	    "Match User dave\n SubsystemSandboxProfile login\n"
+	    "Match User erin\n SandboxProfile none\n SubsystemSandboxProfile strict\n");
+	s = resolve(cfg, "alice", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	settings_free(s);
+	s = resolve(cfg, "carol", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_NONE);
+	settings_free(s);
+	s = resolve(cfg, "dave", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
+	settings_free(s);
+	s = resolve(cfg, "erin", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	settings_free(s);
+	config_free(cfg);
+
+	/* Set globally, it is not overridden by a Match SandboxProfile. */
+	cfg = load_ok("SubsystemSandboxProfile login\n"
+	    "Match User carol\n SandboxProfile strict\n");
+	s = resolve(cfg, "carol", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	config_free(cfg);
 }
@@ -1402,6 +1445,7 @@ main(void)
 		cmocka_unit_test(test_match_address),
 		cmocka_unit_test(test_match_all_and_global),
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_subsystem_profile_follows),
 		cmocka_unit_test(test_all_values_validated),
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_equals_syntax),
