@@ -119,6 +119,10 @@ int config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret);
 void settings_free(struct settings *s);
 
+/* Every keyword at its built-in default: the settings an empty file
+ * resolves to (for tools that go on without a file). */
+int config_defaults(struct settings **ret);
+
 /* "keyword value" lines, lower-case keywords, as sshd -T prints them. */
 int settings_dump(const struct settings *s, FILE *f);
 

@@ -394,6 +394,19 @@ test_value_spellings(void **state)
 	assert_null(s->force_command);
 	settings_free(s);
 	config_free(cfg);
+	/* Profile names in any case; -T prints sandbox/profile.c's name. */
+	s = resolve_global("SandboxProfile StRiCt\n", &cfg);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	{
+		char *d = dump(s);
+
+		assert_dump_has(d, "sandboxprofile strict");
+		assert_dump_has(d, "subsystemsandboxprofile strict");
+		free(d);
+	}
+	settings_free(s);
+	config_free(cfg);
 	/* "default" (as -T prints an unset list) means libssh's own list,
 	 * and still counts as the first occurrence. */
 	s = resolve_global("Ciphers default\nCiphers aes128-ctr\n"
@@ -470,6 +483,10 @@ static const struct {
 	{ "LogLevel LOUD\n", "1: bad log level \"LOUD\"" },
 	{ "SandboxProfile default\n",
 	    "1: unknown sandbox profile \"default\" for \"SandboxProfile\"" },
+	{ "SubsystemSandboxProfile default\n",
+	    "1: unknown sandbox profile \"default\" for \"SubsystemSandboxProfile\"" },
+	{ "SandboxProfile login,strict\n",
+	    "1: unknown sandbox profile \"login,strict\" for \"SandboxProfile\"" },
 	{ "Ciphers aes128-ctr,,aes256-ctr\n",
 	    "1: bad algorithm list \"aes128-ctr,,aes256-ctr\" for \"Ciphers\"" },
 	{ "MACs ,hmac-sha2-256\n", "1: bad algorithm list \",hmac-sha2-256\" for \"MACs\"" },
@@ -1221,6 +1238,108 @@ test_dump(void **state)
 	config_free(cfg);
 }
 
+/* Every keyword's default, as man/sshand.conf.5 and README.md document
+ * it, in -T's order: the whole dump of an empty file, which is also what
+ * config_defaults() gives. */
+static const char documented_defaults[] =
+    "hostkey /etc/sshand/ssh_host_ed25519_key\n"
+    "hostkey /etc/sshand/ssh_host_ecdsa_key\n"
+    "hostkey /etc/sshand/ssh_host_rsa_key\n"
+    "kexalgorithms default\n"
+    "ciphers default\n"
+    "macs default\n"
+    "hostkeyalgorithms default\n"
+    "rekeylimit 0\n"
+    "logingracetime 60\n"
+    "loglevel INFO\n"
+    "privsepuser sshand\n"
+    "privsepdirectory /var/empty\n"
+    "auditlog journal\n"
+    "banfile /var/lib/sshand/bans\n"
+    "banmaxfailures 5\n"
+    "banfindtime 600\n"
+    "bantime 3600\n"
+    "bantimemax 604800\n"
+    "banipv6prefix 64\n"
+    "banmaxentries 65536\n"
+    "permitrootlogin no\n"
+    "pubkeyauthentication yes\n"
+    "passwordauthentication yes\n"
+    "kbdinteractiveauthentication yes\n"
+    "permitemptypasswords no\n"
+    "strictmodes yes\n"
+    "permittty yes\n"
+    "permituserenvironment no\n"
+    "allowtcpforwarding no\n"
+    "maxauthtries 6\n"
+    "banner none\n"
+    "authorizedkeysfile .ssh/authorized_keys\n"
+    "forcecommand none\n"
+    "sandboxprofile login\n"
+    "subsystemsandboxprofile login\n"
+    "sandboxallowkeyrings no\n"
+    "maxsessionprocs 0\n"
+    "maxopenfiles 0\n"
+    "allowcoredumps no\n";
+
+static void
+test_dump_defaults(void **state)
+{
+	struct config *cfg;
+	struct settings *s = NULL;
+	char *d;
+
+	(void)state;
+	s = resolve_global("", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+	/* A Match block that sets nothing changes nothing. */
+	s = resolve_global("Match All\n", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+
+	s = NULL;
+	assert_int_equal(config_defaults(&s), 0);
+	assert_non_null(s);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	assert_int_equal(config_defaults(NULL), -EINVAL);
+}
+
+/* A value given that equals the default changes nothing in the dump, and
+ * each default is a value the parser accepts (they are read by it). */
+static void
+test_defaults_read_back(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+	char *d;
+
+	(void)state;
+	s = resolve_global(documented_defaults, &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+	/* Written as the manual writes them. */
+	s = resolve_global("BanFindTime 10m\nBanTime 1h\nBanTimeMax 1w\n"
+	    "LoginGraceTime 60s\n", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+}
+
 /* What -T prints reads back as the same settings: operators paste it. */
 static void
 test_dump_round_trip(void **state)
@@ -1455,6 +1574,8 @@ main(void)
 		cmocka_unit_test(test_subsystem),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_dump_defaults),
+		cmocka_unit_test(test_defaults_read_back),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_big_file),
