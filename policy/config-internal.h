@@ -38,7 +38,7 @@ struct block {
 struct config {
 	struct block defaults;		/* the table's defaults, parsed */
 	struct block *blocks;		/* [0] is the global section */
-	size_t n_blocks;
+	size_t n_blocks, cap_blocks;
 };
 
 struct parser {

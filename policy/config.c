@@ -210,10 +210,15 @@ parse_match(struct parser *p, char *rest)
 
 	if (cfg->n_blocks > BLOCKS_MAX)
 		return config_fail(p, "too many Match blocks (more than %d)", BLOCKS_MAX);
-	nb = reallocarray(cfg->blocks, cfg->n_blocks + 1, sizeof(*nb));
-	if (nb == NULL)
-		return -ENOMEM;
-	cfg->blocks = nb;
+	/* Doubling: growing by one copies the whole array each time with an
+	 * allocator that cannot grow in place (ASan's), O(n^2) for n blocks. */
+	if (cfg->n_blocks == cfg->cap_blocks) {
+		nb = reallocarray(cfg->blocks, cfg->cap_blocks * 2, sizeof(*nb));
+		if (nb == NULL)
+			return -ENOMEM;
+		cfg->blocks = nb;
+		cfg->cap_blocks *= 2;
+	}
 	b = &cfg->blocks[cfg->n_blocks++];
 	memset(b, 0, sizeof(*b));
 	b->line = p->line;
@@ -396,7 +401,7 @@ config_new(struct config **ret, char *err, size_t errlen)
 		config_free(p.cfg);
 		return -ENOMEM;
 	}
-	p.cfg->n_blocks = 1;
+	p.cfg->n_blocks = p.cfg->cap_blocks = 1;
 	r = parse_defaults(&p, &p.cfg->defaults);
 	if (r < 0) {
 		config_free(p.cfg);
