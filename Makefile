@@ -58,13 +58,16 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # which the network child loads (libssh, OpenSSL); sshand-monitor.so,
 # which the monitor loads (PAM, libcap-ng).  The front exports to them
 # exactly the functions they call (its own and policy/'s); privsep/ and
-# the sandbox library are linked into each half.
+# the sandbox library are linked into each half.  The front links the
+# sandbox archive too, for what policy/ calls of it (the profile names):
+# an archive brings only the members used, and those use libc only.
 FRONT_OBJ := $(call obj,$(FRONT_SRC) $(POLICY_SRC))
 PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
 MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
 # Both sides are built from the same headers or refuse each other.
-ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h)
+# sandbox.h too: struct settings holds its enum sandbox_profile.
+ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h) sandbox/sandbox.h
 CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
 ABI_OBJS  := $(call obj,handler/front/main.c handler/net/part.c handler/monitor/part.c)
 $(FRONT_OBJ): VISIBILITY = default
@@ -128,15 +131,15 @@ $(BUILD)/install/partdir.c: FORCE
 	$(call part_dir_c,$(LIBEXECDIR))
 $(BUILD)/partdir.o $(BUILD)/install/partdir.o: %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(BUILD)/sshand $(BUILD)/install/sshand: %/sshand: %/partdir.o $(FRONT_OBJ) $(BUILD)/sshand.dynlist
+$(BUILD)/sshand $(BUILD)/install/sshand: %/sshand: %/partdir.o $(FRONT_OBJ) $(BUILD)/libsandbox.a $(BUILD)/sshand.dynlist
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--dynamic-list=$(BUILD)/sshand.dynlist \
-		-o $@ $< $(FRONT_OBJ) $(SAN_LIBS)
+		-o $@ $< $(FRONT_OBJ) $(BUILD)/libsandbox.a $(SAN_LIBS)
 	@$(call check_exports,$@)
 # sshandctl reads the journal with libsystemd and host keys with libssh
 # (ssh-keygen makes them); it needs neither PAM nor libcap-ng.  Only
 # sshandctl links libsystemd: the per-connection programs never do.
 CTL_LIBS  = $(shell pkg-config --libs libsystemd libssh 2>/dev/null || echo -lsystemd -lssh)
-$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a
+$(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Unit tests and test tools link the folders they test, as archives.

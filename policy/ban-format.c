@@ -1,5 +1,6 @@
 /* Encoding and validation of the ban file's header and slots, and the
- * address keys.  See the format description at the top of ban.c. */
+ * address keys.  See the format description at the top of
+ * ban-store.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,6 @@
 /* The on-disk format of the ban file: header, slots, checksums, keys.
- * Internal to policy/ban*.c; the layout is described at the top of ban.c.
+ * Internal to policy/ban*.c; the layout is described at the top of
+ * ban-store.c.
  * Pure functions: no I/O. */
 #ifndef SSHAND_POLICY_BAN_FORMAT_H
 #define SSHAND_POLICY_BAN_FORMAT_H

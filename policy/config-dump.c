@@ -1,124 +1,143 @@
 /* Reading resolved settings: the sshd -T style dump and the lookups the
  * handler needs. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/config.h"
+#include "policy/config-internal.h"
 #include "policy/match.h"
+#include "sandbox/sandbox.h"
 
-static const char *
-yesno(bool b)
+/* Values are printed as stored: the dump is for operators and tests, and
+ * every stored value was validated at load time (no newlines).  What is
+ * printed reads back as the same settings. */
+
+static int
+dump_word(FILE *f, const char *name, const char *word)
 {
-	return b ? "yes" : "no";
+	if (word == NULL)
+		return -EINVAL;
+	fprintf(f, "%s %s\n", name, word);
+	return 0;
 }
 
-static const char *
-permit_root_name(enum permit_root v)
+int
+config_dump_flag(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
 {
-	switch (v) {
-	case PERMIT_ROOT_NO: return "no";
-	case PERMIT_ROOT_YES: return "yes";
-	case PERMIT_ROOT_PROHIBIT_PASSWORD: return "prohibit-password";
-	case PERMIT_ROOT_FORCED_COMMANDS_ONLY: return "forced-commands-only";
-	}
-	return "no";
+	return dump_word(f, name, *(const bool *)kw_cfield(s, kw) ? "yes" : "no");
 }
 
-static const char *
-log_level_name(enum log_level l)
+int
+config_dump_uint(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
 {
-	switch (l) {
-	case LOGLEVEL_QUIET: return "QUIET";
-	case LOGLEVEL_FATAL: return "FATAL";
-	case LOGLEVEL_ERROR: return "ERROR";
-	case LOGLEVEL_INFO: return "INFO";
-	case LOGLEVEL_VERBOSE: return "VERBOSE";
-	case LOGLEVEL_DEBUG1: return "DEBUG1";
-	case LOGLEVEL_DEBUG2: return "DEBUG2";
-	case LOGLEVEL_DEBUG3: return "DEBUG3";
-	}
-	return "INFO";
+	fprintf(f, "%s %u\n", name, *(const unsigned *)kw_cfield(s, kw));
+	return 0;
 }
 
-static const char *
-or_default(const char *s, const char *dflt)
+int
+config_dump_named(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
 {
-	return s != NULL ? s : dflt;
+	const struct kw_name *n = kw_ops_of(kw->type)->names;
+	int v;
+
+	memcpy(&v, kw_cfield(s, kw), sizeof(v));
+	while (n->name != NULL && n->value != v)
+		n++;
+	return dump_word(f, name, n->name);
 }
 
-static void
-dump_list(FILE *f, const char *kw, const struct strlist *l)
+int
+config_dump_profile(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
 {
+	return dump_word(f, name, sandbox_profile_name(
+	    *(const enum sandbox_profile *)kw_cfield(s, kw)));
+}
+
+/* NULL is the type's word for unset: none, or libssh's default. */
+static const char *
+unset_word(const struct keyword *kw)
+{
+	const char *w = kw_ops_of(kw->type)->unset;
+
+	return w != NULL ? w : "none";
+}
+
+int
+config_dump_str(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	const char *v = *(char *const *)kw_cfield(s, kw);
+
+	return dump_word(f, name, v != NULL ? v : unset_word(kw));
+}
+
+/* Repeatable keywords: a line each, none for an empty list. */
+int
+config_dump_each(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	const struct strlist *l = kw_cfield(s, kw);
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		fprintf(f, "%s %s\n", kw, l->v[i]);
+		fprintf(f, "%s %s\n", name, l->v[i]);
+	return 0;
 }
 
-/* Values are printed as stored: the dump is for operators and tests, and
- * every stored value was validated at load time (no newlines). */
+/* A list on one line, the type's word for unset when empty. */
 int
-settings_dump(const struct settings *s, FILE *f)
+config_dump_joined(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	const struct strlist *l = kw_cfield(s, kw);
+	size_t i;
+
+	if (l->n == 0)
+		return dump_word(f, name, unset_word(kw));
+	fputs(name, f);
+	for (i = 0; i < l->n; i++)
+		fprintf(f, " %s", l->v[i]);
+	fputc('\n', f);
+	return 0;
+}
+
+int
+config_dump_subsystems(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
 {
 	size_t i;
 
+	(void)kw;
+	for (i = 0; i < s->n_subsystems; i++)
+		fprintf(f, "%s %s %s\n", name, s->subsystems[i].name,
+		    s->subsystems[i].command);
+	return 0;
+}
+
+int
+settings_dump(const struct settings *s, FILE *f)
+{
+	char name[KEYWORD_MAX + 1];
+	size_t k, i;
+	int r;
+
 	if (s == NULL || f == NULL)
 		return -EINVAL;
-	dump_list(f, "hostkey", &s->host_keys);
-	/* NULL means libssh's own defaults. */
-	fprintf(f, "kexalgorithms %s\n", or_default(s->kex_algorithms, "default"));
-	fprintf(f, "ciphers %s\n", or_default(s->ciphers, "default"));
-	fprintf(f, "macs %s\n", or_default(s->macs, "default"));
-	fprintf(f, "hostkeyalgorithms %s\n", or_default(s->hostkey_algorithms, "default"));
-	fprintf(f, "rekeylimit %u\n", s->rekey_limit);
-	fprintf(f, "logingracetime %u\n", s->login_grace_time);
-	fprintf(f, "loglevel %s\n", log_level_name(s->log_level));
-	fprintf(f, "privsepuser %s\n", or_default(s->privsep_user, "none"));
-	fprintf(f, "privsepdirectory %s\n", or_default(s->privsep_directory, "none"));
-	fprintf(f, "auditlog %s\n", or_default(s->audit_log, "journal"));
-	fprintf(f, "banfile %s\n", or_default(s->ban_file, "none"));
-	fprintf(f, "banmaxfailures %u\n", s->ban_max_failures);
-	fprintf(f, "banfindtime %u\n", s->ban_find_time);
-	fprintf(f, "bantime %u\n", s->ban_time);
-	fprintf(f, "bantimemax %u\n", s->ban_time_max);
-	fprintf(f, "banipv6prefix %u\n", s->ban_ipv6_prefix);
-	fprintf(f, "banmaxentries %u\n", s->ban_max_entries);
-	dump_list(f, "banexempt", &s->ban_exempt);
+	for (k = 0; k < KW__COUNT; k++) {
+		const struct keyword *kw = keyword_by_id((enum kw_id)k);
 
-	fprintf(f, "permitrootlogin %s\n", permit_root_name(s->permit_root_login));
-	fprintf(f, "pubkeyauthentication %s\n", yesno(s->pubkey_authentication));
-	fprintf(f, "passwordauthentication %s\n", yesno(s->password_authentication));
-	fprintf(f, "kbdinteractiveauthentication %s\n",
-	    yesno(s->kbd_interactive_authentication));
-	fprintf(f, "permitemptypasswords %s\n", yesno(s->permit_empty_passwords));
-	fprintf(f, "strictmodes %s\n", yesno(s->strict_modes));
-	fprintf(f, "permittty %s\n", yesno(s->permit_tty));
-	fprintf(f, "permituserenvironment %s\n", yesno(s->permit_user_environment));
-	fprintf(f, "allowtcpforwarding %s\n", yesno(s->allow_tcp_forwarding));
-	fprintf(f, "maxauthtries %u\n", s->max_auth_tries);
-	fprintf(f, "banner %s\n", or_default(s->banner, "none"));
-	if (s->authorized_keys_files.n == 0)
-		fprintf(f, "authorizedkeysfile none\n");
-	else {
-		fprintf(f, "authorizedkeysfile");
-		for (i = 0; i < s->authorized_keys_files.n; i++)
-			fprintf(f, " %s", s->authorized_keys_files.v[i]);
-		fprintf(f, "\n");
+		for (i = 0; kw->name[i] != '\0' && i < KEYWORD_MAX; i++)
+			name[i] = (char)tolower((unsigned char)kw->name[i]);
+		name[i] = '\0';
+		r = kw_ops_of(kw->type)->dump(f, name, s, kw);
+		if (r < 0)
+			return r;
 	}
-	for (i = 0; i < s->n_subsystems; i++)
-		fprintf(f, "subsystem %s %s\n", s->subsystems[i].name,
-		    s->subsystems[i].command);
-	dump_list(f, "acceptenv", &s->accept_env);
-	fprintf(f, "forcecommand %s\n", or_default(s->force_command, "none"));
-	fprintf(f, "sandboxprofile %s\n", or_default(s->sandbox_profile, "login"));
-	/* NULL means "as SandboxProfile": print what will take effect. */
-	fprintf(f, "subsystemsandboxprofile %s\n",
-	    or_default(s->subsystem_sandbox_profile, or_default(s->sandbox_profile, "login")));
-	fprintf(f, "sandboxallowkeyrings %s\n", yesno(s->sandbox_allow_keyrings));
-	fprintf(f, "maxsessionprocs %u\n", s->max_session_procs);
-	fprintf(f, "maxopenfiles %u\n", s->max_open_files);
-	fprintf(f, "allowcoredumps %s\n", yesno(s->allow_core_dumps));
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

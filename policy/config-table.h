@@ -1,10 +1,14 @@
-/* Internal to policy/config*.c: the keyword table.  Not part of the
- * module's interface (see config.h). */
+/* Internal to policy/config*.c: the keyword table (each keyword's type,
+ * scope, bounds, field and default) and the per-type operations it points
+ * at.  Not part of the module's interface (see config.h). */
 #ifndef SSHAND_POLICY_CONFIG_TABLE_H
 #define SSHAND_POLICY_CONFIG_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "policy/config.h"
 
 enum kw_type {
 	T_FLAG,		/* yes|no -> bool */
@@ -12,18 +16,19 @@ enum kw_type {
 	T_TIME,		/* sshd time in [min, max] -> unsigned seconds */
 	T_PERMITROOT,
 	T_LOGLEVEL,
-	T_ALGOS,	/* comma list, stored verbatim */
+	T_ALGOS,	/* comma list, stored verbatim; default (NULL) */
 	T_ABSPATH,
 	T_BANNER,	/* absolute path or none (NULL) */
 	T_AUDITLOG,	/* journal|syslog|absolute path */
 	T_USERNAME,
-	T_PROFILE,	/* login|strict|none */
+	T_PROFILE,	/* a sandbox/profile.c name -> enum sandbox_profile */
 	T_FORCECMD,	/* rest of the line, none (NULL) */
 	T_HOSTKEY,	/* repeatable, absolute path */
 	T_ACCEPTENV,	/* repeatable, several patterns */
 	T_BANEXEMPT,	/* repeatable, several CIDRs */
 	T_AKFILES,	/* several paths on one line, none = empty */
 	T_SUBSYSTEM,	/* repeatable: name command... */
+	T__COUNT
 };
 
 enum kw_id {
@@ -71,12 +76,15 @@ enum kw_id {
 };
 
 struct keyword {
-	const char *name;	/* canonical spelling, for messages */
+	const char *name;	/* canonical spelling, for messages; -T lower-cases it */
 	enum kw_id id;
 	enum kw_type type;
 	bool in_match;		/* allowed inside a Match block */
-	bool multi;		/* takes several arguments */
 	size_t off;		/* of the field in struct settings */
+	/* The default, written as in the file and read by the same parser
+	 * (one line per occurrence of a repeatable keyword).  NULL: none,
+	 * an empty list; see config_resolve() for SubsystemSandboxProfile. */
+	const char *dflt;
 	unsigned min, max;	/* T_UINT, T_TIME */
 };
 
@@ -84,5 +92,75 @@ struct keyword {
  * NULL if unknown. */
 const struct keyword *keyword_lookup(const char *name);
 const struct keyword *keyword_by_id(enum kw_id id);
+
+static inline void *
+kw_field(struct settings *s, const struct keyword *kw)
+{
+	return (char *)s + kw->off;
+}
+
+static inline const void *
+kw_cfield(const struct settings *s, const struct keyword *kw)
+{
+	return (const char *)s + kw->off;
+}
+
+struct parser;
+
+/* A value of an enumerated type and its spellings; the first spelling
+ * of a value is the one -T prints. */
+struct kw_name {
+	const char *name;
+	int value;
+};
+
+/* The operations of a type, and the functions that have them. */
+typedef int kw_parse_fn(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc);
+typedef int kw_copy_fn(struct settings *dst, const struct settings *src,
+    const struct keyword *kw);
+typedef void kw_clear_fn(struct settings *s, const struct keyword *kw);
+typedef int kw_dump_fn(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw);
+
+/* What a type does.  One row per enum kw_type, in config-values.c. */
+struct kw_ops {
+	/* Validates a line's arguments (argv[0] is the unsplit rest of the
+	 * line for a raw type) and stores them in s: a scalar only if this
+	 * is the block's first occurrence of the keyword (first wins), a
+	 * repeatable keyword at every one.  0, -E2BIG when a list is full,
+	 * or a negative errno; a bad value has its message in p. */
+	kw_parse_fn *parse;
+	/* Replaces dst's value with a copy of src's. */
+	kw_copy_fn *copy;
+	/* Releases what the value owns (NULL: nothing). */
+	kw_clear_fn *clear;
+	/* "name value" lines, as sshd -T; -EINVAL for a value that has no
+	 * spelling (never one config_resolve() gives). */
+	kw_dump_fn *dump;
+	bool raw;		/* the parser cuts the line itself */
+	bool multi;		/* takes several arguments */
+	size_t size;		/* of a scalar field */
+	/* The word that reads as NULL and that -T prints for it ("none",
+	 * "default"); NULL: the type has none and never resolves to NULL. */
+	const char *unset;
+	const struct kw_name *names;	/* enumerations, NULL-terminated */
+	/* A single value's check, and its message: "\"Keyword\" needs
+	 * <needs>, not \"value\"" or "bad <bad> \"value\" for \"Keyword\"". */
+	bool (*valid)(const char *value);
+	const char *needs, *bad;
+};
+
+const struct kw_ops *kw_ops_of(enum kw_type t);
+
+/* Copying and releasing by storage (config-resolve.c). */
+kw_copy_fn config_copy_scalar, config_copy_str, config_copy_list,
+    config_copy_subsystems;
+kw_clear_fn config_clear_str, config_clear_list, config_clear_subsystems;
+
+/* Printing by type (config-dump.c). */
+kw_dump_fn config_dump_flag, config_dump_uint, config_dump_named,
+    config_dump_profile, config_dump_str, config_dump_each,
+    config_dump_joined, config_dump_subsystems;
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "policy/config.h"
+#include "policy/util/decimal.h"
 
 static uint64_t
 unit_seconds(char c)
@@ -30,15 +31,10 @@ parse_time(const char *s, unsigned *ret_seconds)
 	if (s == NULL || *s == '\0')
 		return -EINVAL;
 	while (*s != '\0') {
-		uint64_t v = 0, mult = 1;
+		uint64_t v, mult = 1;
 
-		if (*s < '0' || *s > '9')
+		if (decimal_prefix(&s, limit, &v) < 0)
 			return -EINVAL;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			v = v * 10 + (uint64_t)(*s - '0');
-			if (v > limit)
-				return -EINVAL;
-		}
 		if (*s != '\0') {
 			mult = unit_seconds(*s);
 			if (mult == 0)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sandbox/sandbox.h"
+
 #define SSHAND_CONFIG_PATH "/etc/sshand/sshand.conf"
 
 enum permit_root {
@@ -82,8 +84,10 @@ struct settings {
 	size_t n_subsystems;
 	struct strlist accept_env;		/* AcceptEnv patterns, repeatable */
 	char *force_command;			/* ForceCommand or NULL */
-	char *sandbox_profile;			/* SandboxProfile login|strict|none; login */
-	char *subsystem_sandbox_profile;	/* SubsystemSandboxProfile; NULL = same */
+	enum sandbox_profile sandbox_profile;	/* SandboxProfile login|strict|none; login */
+	/* SubsystemSandboxProfile; when not set, config_resolve() makes it
+	 * the resolved SandboxProfile, so it is always the one that applies. */
+	enum sandbox_profile subsystem_sandbox_profile;
 	bool sandbox_allow_keyrings;		/* SandboxAllowKeyrings no */
 	unsigned max_session_procs;		/* MaxSessionProcs 0 = unlimited (RLIMIT_NPROC) */
 	unsigned max_open_files;		/* MaxOpenFiles 0 = leave as is (RLIMIT_NOFILE) */
@@ -114,6 +118,10 @@ void config_free(struct config *cfg);
 int config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret);
 void settings_free(struct settings *s);
+
+/* Every keyword at its built-in default: the settings an empty file
+ * resolves to (for tools that go on without a file). */
+int config_defaults(struct settings **ret);
 
 /* "keyword value" lines, lower-case keywords, as sshd -T prints them. */
 int settings_dump(const struct settings *s, FILE *f);

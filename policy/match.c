@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "policy/match.h"
+#include "policy/util/decimal.h"
 
 /* Longest single item of a pattern list.  Items are user names, group
  * names, addresses or environment names: anything longer is malformed. */
@@ -202,18 +203,11 @@ netaddr_format(const struct netaddr *a, char *buf, size_t len)
 static int
 parse_prefix(const char *s, unsigned max, unsigned *ret)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+	if ((s[0] == '0' && s[1] != '\0') || decimal_parse(s, max, &v) < 0)
 		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v > max)
-			return -EINVAL;
-	}
-	*ret = v;
+	*ret = (unsigned)v;
 	return 0;
 }
 

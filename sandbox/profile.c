@@ -1,7 +1,10 @@
-/* Profile names as they appear in sshand.conf (SandboxProfile). */
+/* Profile names as they appear in sshand.conf (SandboxProfile,
+ * SubsystemSandboxProfile).  The one list of them: the config parser
+ * validates through sandbox_profile_parse() and -T prints
+ * sandbox_profile_name(). */
 #include <errno.h>
 #include <stddef.h>
-#include <string.h>
+#include <strings.h>
 
 #include "sandbox/sandbox.h"
 
@@ -11,6 +14,8 @@ static const char *const profile_names[] = {
 	[SANDBOX_STRICT] = "strict",
 };
 
+#define N_PROFILES (sizeof(profile_names) / sizeof(profile_names[0]))
+
 int
 sandbox_profile_parse(const char *name, enum sandbox_profile *ret)
 {
@@ -18,17 +23,12 @@ sandbox_profile_parse(const char *name, enum sandbox_profile *ret)
 
 	if (name == NULL || ret == NULL)
 		return -EINVAL;
-	for (i = 0; i < sizeof(profile_names) / sizeof(profile_names[0]); i++) {
-		if (strcmp(name, profile_names[i]) == 0) {
+	/* Case-insensitive, as sshand.conf has always read profile names. */
+	for (i = 0; i < N_PROFILES; i++) {
+		if (strcasecmp(name, profile_names[i]) == 0) {
 			*ret = (enum sandbox_profile)i;
 			return 0;
 		}
-	}
-	/* DESIGN.md called the default profile "default": accept it as an
-	 * alias so that older configs keep working. */
-	if (strcmp(name, "default") == 0) {
-		*ret = SANDBOX_LOGIN;
-		return 0;
 	}
 	return -EINVAL;
 }
@@ -36,7 +36,7 @@ sandbox_profile_parse(const char *name, enum sandbox_profile *ret)
 const char *
 sandbox_profile_name(enum sandbox_profile p)
 {
-	if ((size_t)p >= sizeof(profile_names) / sizeof(profile_names[0]))
+	if ((size_t)p >= N_PROFILES)
 		return NULL;
 	return profile_names[p];
 }

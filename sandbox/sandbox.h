@@ -19,7 +19,9 @@ struct sandbox_opts {
 	bool allow_keyrings;	/* re-allow add_key/request_key/keyctl */
 };
 
+/* "none", "login", "strict", in any case; -EINVAL for anything else. */
 int sandbox_profile_parse(const char *name, enum sandbox_profile *ret);
+/* The lower-case name, or NULL for a value that is no profile. */
 const char *sandbox_profile_name(enum sandbox_profile p);
 
 /* Become uid/gid with exactly these supplementary groups, for good:

@@ -20,7 +20,7 @@ monitor_pty_permitted(const struct monitor *m)
 void
 monitor_login(struct monitor *m)
 {
-	enum sandbox_profile prof;
+	enum sandbox_profile prof = m->us->sandbox_profile;
 	struct sandbox_opts so = { .allow_keyrings = m->us->sandbox_allow_keyrings };
 	const bool key = strcmp(m->method, "publickey") == 0;
 	int r;
@@ -29,10 +29,6 @@ monitor_login(struct monitor *m)
 	if (pam_session_open(m->pam) < 0)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	phase("pam-session", m->h->start_usec);
-	if (sandbox_profile_parse(m->us->sandbox_profile, &prof) < 0) {
-		log_error("unknown SandboxProfile %s", m->us->sandbox_profile);
-		monitor_finish(m, EXIT_INTERNAL, "server-error");
-	}
 	/* The ban file is not needed any more, and must not stay reachable
 	 * from a process the user owns. */
 	if (m->h->bans != NULL) {
@@ -56,7 +52,7 @@ monitor_login(struct monitor *m)
 	r = sandbox_apply_profile(prof, &so);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot load sandbox profile %s",
-		    m->us->sandbox_profile);
+		    sandbox_profile_name(prof));
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	}
 	phase("profile", m->h->start_usec);

@@ -177,7 +177,8 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	const char *type = kind_names[r->kind], *command = NULL, *orig = NULL;
 	const char *forced = m->us->force_command ? m->us->force_command :
 	    m->have_keyopts ? m->keyopts.command : NULL;
-	struct session_spec sp = { 0 };
+	struct session_spec sp = { .profile = m->us->sandbox_profile,
+	    .subsystem_profile = m->us->sandbox_profile };
 	struct session_proc proc;
 	struct psession *slot = NULL;
 	struct env env;

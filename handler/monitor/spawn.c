@@ -123,9 +123,8 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	pid_t pid;
 
 	base = base ? base + 1 : x.shell;
-	if (sp->subsystem_profile != NULL) {
-		if (sandbox_profile_parse(sp->subsystem_profile, &x.prof) < 0)
-			return -EINVAL;
+	if (sp->subsystem_profile != sp->profile) {
+		x.prof = sp->subsystem_profile;
 		x.subsystem_profile = true;
 	}
 	x.env = tty ? with_tty(sp->env, tty, &n) : sp->env;

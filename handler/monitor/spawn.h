@@ -12,7 +12,8 @@
 struct session_spec {
 	const struct user_info *user;
 	const char *command;		/* NULL: login shell */
-	const char *subsystem_profile;	/* stacked on the session, or NULL */
+	enum sandbox_profile profile;	/* the session's, already on the monitor */
+	enum sandbox_profile subsystem_profile;	/* stacked on it if it differs */
 	struct sandbox_opts sandbox;
 	struct sandbox_limits limits;
 	bool pty;

@@ -13,8 +13,6 @@
 #include "policy/ctl/ctl.h"
 #include "policy/util/json.h"
 
-#define DEFAULT_BAN_FILE "/var/lib/sshand/bans"
-
 struct bans_ctx {
 	int json;
 	int64_t now;
@@ -320,20 +318,8 @@ cmd_purge(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
 	return 0;
 }
 
-static void
-default_params(struct ban_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->max_failures = 5;
-	p->find_time = 600;
-	p->ban_time = 3600;
-	p->ban_time_max = 7 * 86400;
-	p->ipv6_prefix = 64;
-	p->max_entries = 65536;
-}
-
-/* The ban params from the config file; a missing file means defaults, as
- * it does for sshand. */
+/* The ban params from the config file; a missing file means the built-in
+ * defaults (config_defaults(), the config module's own). */
 static int
 load_settings(const struct ctl_opts *o, struct bans_ctx *c, struct config **ret_cfg,
     struct settings **ret_s)
@@ -343,23 +329,19 @@ load_settings(const struct ctl_opts *o, struct bans_ctx *c, struct config **ret_
 	struct settings *s = NULL;
 	int r;
 
-	default_params(&c->p);
-	c->path = DEFAULT_BAN_FILE;
 	r = config_load(o->config_path, &cfg, err, sizeof(err));
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
+	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "sshandctl: %s\n", err);
 		return -1;
 	}
-	r = config_resolve(cfg, NULL, &s);
+	r = cfg != NULL ? config_resolve(cfg, NULL, &s) : config_defaults(&s);
 	if (r < 0) {
 		fprintf(stderr, "sshandctl: %s: %s\n", o->config_path, strerror(-r));
 		config_free(cfg);
 		return -1;
 	}
-	if (s->ban_file)
-		c->path = s->ban_file;
+	memset(&c->p, 0, sizeof(c->p));
+	c->path = s->ban_file;
 	c->p.max_failures = s->ban_max_failures;
 	c->p.find_time = s->ban_find_time;
 	c->p.ban_time = s->ban_time;

@@ -219,8 +219,9 @@ test_defaults(void **state)
 	assert_int_equal(s->n_subsystems, 0);
 	assert_int_equal(s->accept_env.n, 0);
 	assert_null(s->force_command);
-	assert_string_equal(s->sandbox_profile, "login");
-	assert_null(s->subsystem_sandbox_profile);
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
+	/* Not set: as SandboxProfile, resolved. */
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	assert_false(s->sandbox_allow_keyrings);
 	assert_int_equal(s->max_session_procs, 0);
 	assert_int_equal(s->max_open_files, 0);
@@ -325,8 +326,8 @@ test_every_keyword(void **state)
 	assert_list(&s->accept_env, 3, "LANG", "LC_*", "TZ");
 	assert_string_equal(s->force_command,
 	    "/usr/bin/logger -t forced \"$SSH_ORIGINAL_COMMAND\"");
-	assert_string_equal(s->sandbox_profile, "strict");
-	assert_string_equal(s->subsystem_sandbox_profile, "none");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_NONE);
 	assert_true(s->sandbox_allow_keyrings);
 	assert_int_equal(s->max_session_procs, 200);
 	assert_int_equal(s->max_open_files, 4096);
@@ -387,10 +388,23 @@ test_value_spellings(void **state)
 	assert_false(s->kbd_interactive_authentication);
 	assert_string_equal(s->audit_log, "syslog");
 	assert_null(s->banner);
-	assert_string_equal(s->sandbox_profile, "none");
-	assert_string_equal(s->subsystem_sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	assert_int_equal(s->authorized_keys_files.n, 0);
 	assert_null(s->force_command);
+	settings_free(s);
+	config_free(cfg);
+	/* Profile names in any case; -T prints sandbox/profile.c's name. */
+	s = resolve_global("SandboxProfile StRiCt\n", &cfg);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	{
+		char *d = dump(s);
+
+		assert_dump_has(d, "sandboxprofile strict");
+		assert_dump_has(d, "subsystemsandboxprofile strict");
+		free(d);
+	}
 	settings_free(s);
 	config_free(cfg);
 	/* "default" (as -T prints an unset list) means libssh's own list,
@@ -469,6 +483,10 @@ static const struct {
 	{ "LogLevel LOUD\n", "1: bad log level \"LOUD\"" },
 	{ "SandboxProfile default\n",
 	    "1: unknown sandbox profile \"default\" for \"SandboxProfile\"" },
+	{ "SubsystemSandboxProfile default\n",
+	    "1: unknown sandbox profile \"default\" for \"SubsystemSandboxProfile\"" },
+	{ "SandboxProfile login,strict\n",
+	    "1: unknown sandbox profile \"login,strict\" for \"SandboxProfile\"" },
 	{ "Ciphers aes128-ctr,,aes256-ctr\n",
 	    "1: bad algorithm list \"aes128-ctr,,aes256-ctr\" for \"Ciphers\"" },
 	{ "MACs ,hmac-sha2-256\n", "1: bad algorithm list \",hmac-sha2-256\" for \"MACs\"" },
@@ -729,16 +747,16 @@ test_match_group(void **state)
 	assert_string_equal(s->force_command, "internal-sftp");
 	/* The sftponly block set it first; Match All comes later. */
 	assert_false(s->allow_tcp_forwarding);
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	settings_free(s);
 	/* One negated group vetoes the block even though another matches. */
 	s = resolve(cfg, "zed", wheel, 2, NULL);
 	assert_null(s->force_command);
 	assert_true(s->allow_tcp_forwarding);
-	assert_string_equal(s->sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	s = resolve(cfg, "zed", plain, 1, NULL);
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	settings_free(s);
 	/* A count without an array matches nothing rather than crashing. */
 	s = resolve(cfg, "zed", NULL, 3, NULL);
@@ -750,7 +768,7 @@ test_match_group(void **state)
 	/* No groups: Group blocks never match. */
 	s = resolve(cfg, "zed", NULL, 0, NULL);
 	assert_null(s->force_command);
-	assert_string_equal(s->sandbox_profile, "login");
+	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	/* Before authentication (no user) Group blocks do not apply even
 	 * with groups given. */
@@ -853,7 +871,7 @@ test_precedence(void **state)
 	assert_int_equal(s->max_auth_tries, 4);
 	assert_string_equal(s->banner, "/first");
 	assert_list(&s->authorized_keys_files, 2, "/a", "/b");
-	assert_string_equal(s->sandbox_profile, "strict");
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	assert_string_equal(s->force_command, "/bin/one");
 	assert_list(&s->accept_env, 2, "A", "B");
 	assert_list(&s->host_keys, 2, "/h1", "/h2");
@@ -879,6 +897,48 @@ test_precedence(void **state)
 	settings_free(s);
 	s = resolve(cfg, "x", NULL, 0, NULL);
 	assert_false(s->permit_tty);
+	settings_free(s);
+	config_free(cfg);
+}
+
+/* SubsystemSandboxProfile not set anywhere that applies is the profile
+ * SandboxProfile resolves to for the same connection, wherever that one
+ * was set; set anywhere that applies, it stands. */
+static void
+test_subsystem_profile_follows(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+
+	(void)state;
+	cfg = load_ok("SandboxProfile strict\n"
+	    "Match User carol\n SandboxProfile none\n"
+	    "Match User dave\n SubsystemSandboxProfile login\n"
+	    "Match User erin\n SandboxProfile none\n SubsystemSandboxProfile strict\n");
+	s = resolve(cfg, "alice", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	settings_free(s);
+	s = resolve(cfg, "carol", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_NONE);
+	settings_free(s);
+	s = resolve(cfg, "dave", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
+	settings_free(s);
+	s = resolve(cfg, "erin", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_NONE);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_STRICT);
+	settings_free(s);
+	config_free(cfg);
+
+	/* Set globally, it is not overridden by a Match SandboxProfile. */
+	cfg = load_ok("SubsystemSandboxProfile login\n"
+	    "Match User carol\n SandboxProfile strict\n");
+	s = resolve(cfg, "carol", NULL, 0, NULL);
+	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
+	assert_int_equal(s->subsystem_sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	config_free(cfg);
 }
@@ -1178,6 +1238,108 @@ test_dump(void **state)
 	config_free(cfg);
 }
 
+/* Every keyword's default, as man/sshand.conf.5 and README.md document
+ * it, in -T's order: the whole dump of an empty file, which is also what
+ * config_defaults() gives. */
+static const char documented_defaults[] =
+    "hostkey /etc/sshand/ssh_host_ed25519_key\n"
+    "hostkey /etc/sshand/ssh_host_ecdsa_key\n"
+    "hostkey /etc/sshand/ssh_host_rsa_key\n"
+    "kexalgorithms default\n"
+    "ciphers default\n"
+    "macs default\n"
+    "hostkeyalgorithms default\n"
+    "rekeylimit 0\n"
+    "logingracetime 60\n"
+    "loglevel INFO\n"
+    "privsepuser sshand\n"
+    "privsepdirectory /var/empty\n"
+    "auditlog journal\n"
+    "banfile /var/lib/sshand/bans\n"
+    "banmaxfailures 5\n"
+    "banfindtime 600\n"
+    "bantime 3600\n"
+    "bantimemax 604800\n"
+    "banipv6prefix 64\n"
+    "banmaxentries 65536\n"
+    "permitrootlogin no\n"
+    "pubkeyauthentication yes\n"
+    "passwordauthentication yes\n"
+    "kbdinteractiveauthentication yes\n"
+    "permitemptypasswords no\n"
+    "strictmodes yes\n"
+    "permittty yes\n"
+    "permituserenvironment no\n"
+    "allowtcpforwarding no\n"
+    "maxauthtries 6\n"
+    "banner none\n"
+    "authorizedkeysfile .ssh/authorized_keys\n"
+    "forcecommand none\n"
+    "sandboxprofile login\n"
+    "subsystemsandboxprofile login\n"
+    "sandboxallowkeyrings no\n"
+    "maxsessionprocs 0\n"
+    "maxopenfiles 0\n"
+    "allowcoredumps no\n";
+
+static void
+test_dump_defaults(void **state)
+{
+	struct config *cfg;
+	struct settings *s = NULL;
+	char *d;
+
+	(void)state;
+	s = resolve_global("", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+	/* A Match block that sets nothing changes nothing. */
+	s = resolve_global("Match All\n", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+
+	s = NULL;
+	assert_int_equal(config_defaults(&s), 0);
+	assert_non_null(s);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	assert_int_equal(config_defaults(NULL), -EINVAL);
+}
+
+/* A value given that equals the default changes nothing in the dump, and
+ * each default is a value the parser accepts (they are read by it). */
+static void
+test_defaults_read_back(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+	char *d;
+
+	(void)state;
+	s = resolve_global(documented_defaults, &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+	/* Written as the manual writes them. */
+	s = resolve_global("BanFindTime 10m\nBanTime 1h\nBanTimeMax 1w\n"
+	    "LoginGraceTime 60s\n", &cfg);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+}
+
 /* What -T prints reads back as the same settings: operators paste it. */
 static void
 test_dump_round_trip(void **state)
@@ -1402,6 +1564,7 @@ main(void)
 		cmocka_unit_test(test_match_address),
 		cmocka_unit_test(test_match_all_and_global),
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_subsystem_profile_follows),
 		cmocka_unit_test(test_all_values_validated),
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_equals_syntax),
@@ -1411,6 +1574,8 @@ main(void)
 		cmocka_unit_test(test_subsystem),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_dump_defaults),
+		cmocka_unit_test(test_defaults_read_back),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_big_file),

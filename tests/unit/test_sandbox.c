@@ -783,12 +783,27 @@ test_profile_names(void **state)
 	assert_int_equal(p, SANDBOX_STRICT);
 	assert_int_equal(sandbox_profile_parse("none", &p), 0);
 	assert_int_equal(p, SANDBOX_NONE);
-	p = SANDBOX_STRICT;
-	assert_int_equal(sandbox_profile_parse("Login", &p), -EINVAL);
-	assert_int_equal(sandbox_profile_parse("", &p), -EINVAL);
+	/* Any case, as sshand.conf reads them. */
+	p = SANDBOX_NONE;
+	assert_int_equal(sandbox_profile_parse("Login", &p), 0);
+	assert_int_equal(p, SANDBOX_LOGIN);
+	assert_int_equal(sandbox_profile_parse("STRICT", &p), 0);
 	assert_int_equal(p, SANDBOX_STRICT);
+	assert_int_equal(sandbox_profile_parse("NoNe", &p), 0);
+	assert_int_equal(p, SANDBOX_NONE);
+	/* No aliases ("default" was one once), no prefixes, nothing else;
+	 * the output is untouched on failure. */
+	p = SANDBOX_STRICT;
+	assert_int_equal(sandbox_profile_parse("default", &p), -EINVAL);
+	assert_int_equal(sandbox_profile_parse("Login ", &p), -EINVAL);
+	assert_int_equal(sandbox_profile_parse("log", &p), -EINVAL);
+	assert_int_equal(sandbox_profile_parse("", &p), -EINVAL);
+	assert_int_equal(sandbox_profile_parse(NULL, &p), -EINVAL);
+	assert_int_equal(p, SANDBOX_STRICT);
+	assert_int_equal(sandbox_profile_parse("login", NULL), -EINVAL);
 	assert_string_equal(sandbox_profile_name(SANDBOX_LOGIN), "login");
 	assert_string_equal(sandbox_profile_name(SANDBOX_NONE), "none");
+	assert_string_equal(sandbox_profile_name(SANDBOX_STRICT), "strict");
 	assert_null(sandbox_profile_name((enum sandbox_profile)7));
 	assert_int_equal(sandbox_apply_profile((enum sandbox_profile)7, NULL),
 	    -EINVAL);

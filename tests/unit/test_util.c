@@ -1,6 +1,6 @@
 /* Unit tests for policy/util/: base64 against RFC 4648's vectors and its
  * strictness, the SSH wire reader's and writer's bounds, JSON strings and
- * which bytes count as text. */
+ * which bytes count as text, bounded decimal numbers. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "policy/util/base64.h"
+#include "policy/util/decimal.h"
 #include "policy/util/json.h"
 #include "policy/util/sshwire.h"
 
@@ -215,6 +216,56 @@ test_json_is_text(void **state)
 		    cases[i].text);
 }
 
+static void
+test_decimal(void **state)
+{
+	const char *s, *rest;
+	uint64_t v;
+
+	(void)state;
+	/* The bound is inclusive, whatever it is: 0, small, the largest. */
+	assert_int_equal(decimal_parse("0", 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(decimal_parse("1", 0, &v), -ERANGE);
+	assert_int_equal(decimal_parse("9", 8, &v), -ERANGE);
+	assert_int_equal(decimal_parse("128", 128, &v), 0);
+	assert_int_equal(v, 128);
+	assert_int_equal(decimal_parse("129", 128, &v), -ERANGE);
+	assert_int_equal(decimal_parse("0007", 7, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(decimal_parse("4294967295", UINT32_MAX, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(decimal_parse("4294967296", UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(decimal_parse("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(decimal_parse("18446744073709551616", UINT64_MAX, &v),
+	    -ERANGE);
+	assert_int_equal(decimal_parse("99999999999999999999999", UINT64_MAX, &v),
+	    -ERANGE);
+	/* Digits only, and all of the string; v untouched on failure. */
+	v = 42;
+	assert_int_equal(decimal_parse("", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse("-1", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse("+1", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse(" 1", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse("1 ", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse("0x1", 10, &v), -EINVAL);
+	assert_int_equal(decimal_parse("1x99999999999999999999", 10, &v), -EINVAL);
+	assert_int_equal(v, 42);
+	/* A prefix stops at the first non-digit and says where. */
+	s = "90m30s";
+	assert_int_equal(decimal_prefix(&s, 1000, &v), 0);
+	assert_int_equal(v, 90);
+	assert_string_equal(s, "m30s");
+	rest = s;
+	assert_int_equal(decimal_prefix(&s, 1000, &v), -EINVAL);
+	assert_ptr_equal(s, rest);
+	s = "5000s";
+	assert_int_equal(decimal_prefix(&s, 1000, &v), -ERANGE);
+	assert_string_equal(s, "5000s");
+	assert_int_equal(v, 90);
+}
+
 int
 main(void)
 {
@@ -225,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_wire_writer),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_is_text),
+		cmocka_unit_test(test_decimal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

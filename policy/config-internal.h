@@ -1,0 +1,80 @@
+/* Internal to policy/config*.c: what the file parser (config.c), the value
+ * parsers (config-values.c) and resolution (config-resolve.c) share.  Not
+ * part of the module's interface (see config.h). */
+#ifndef SSHAND_POLICY_CONFIG_INTERNAL_H
+#define SSHAND_POLICY_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/config.h"
+#include "policy/config-table.h"
+
+/* Bounds on everything the parser accepts. */
+#define LINE_MAX_BYTES	4096		/* one line, without its newline */
+#define FILE_MAX_LINES	1000000		/* physical lines in the file */
+#define ARGS_MAX	256		/* arguments on one line */
+#define LIST_MAX	1024		/* entries in one list setting */
+#define BLOCKS_MAX	4096		/* Match blocks */
+#define CRIT_MAX	16		/* criteria on one Match line */
+#define PATTERN_MAX	1024		/* one Match pattern list */
+#define KEYWORD_MAX	64
+
+enum crit_type { CRIT_ALL, CRIT_USER, CRIT_GROUP, CRIT_ADDRESS };
+
+struct criterion {
+	enum crit_type type;
+	char *list;
+};
+
+struct block {
+	unsigned line;			/* of the Match line; 0 for global */
+	struct criterion *crit;
+	size_t n_crit;
+	struct settings s;		/* only the fields named in set[] */
+	unsigned set[KW__COUNT];	/* line that set each keyword, 0 = unset */
+};
+
+struct config {
+	struct block defaults;		/* the table's defaults, parsed */
+	struct block *blocks;		/* [0] is the global section */
+	size_t n_blocks, cap_blocks;
+};
+
+struct parser {
+	const char *path;
+	unsigned line;
+	char *err;
+	size_t errlen;
+	struct config *cfg;
+};
+
+/* "path:line: message" into the parser's buffer; returns -EINVAL. */
+__attribute__((format(printf, 2, 3)))
+int config_fail(struct parser *p, const char *fmt, ...);
+
+/* A value quoted into an error message: bounded and printable, since the
+ * message ends up in the journal and on operators' terminals. */
+const char *config_shown(const char *s, char buf[static 72]);
+
+/* The lexer (config.c).  config_next_arg cuts the next argument out of
+ * *pp in place: 1 and the argument, 0 at the end of the line, or -EINVAL
+ * with the reason in *why. */
+int config_next_arg(char **pp, char **ret, const char **why);
+/* The raw rest of a line, trailing blanks trimmed. */
+char *config_rest_of_line(char *p);
+bool config_has_ctrl(const char *s);
+
+/* A config without a file: the defaults block read, an empty global
+ * section (config.c). */
+int config_new(struct config **ret, char *err, size_t errlen);
+
+/* Lists (config-resolve.c); -E2BIG past LIST_MAX entries. */
+int config_strlist_add(struct strlist *l, const char *v);
+void config_strlist_clear(struct strlist *l);
+int config_subsystem_add(struct settings *s, const char *name,
+    const char *command);
+/* Releases every value and zeroes s. */
+void config_settings_clear(struct settings *s);
+
+#endif

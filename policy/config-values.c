@@ -1,0 +1,452 @@
+/* The value of each type of keyword: how its arguments are validated and
+ * stored, and the table of per-type operations (config-table.h) that the
+ * parser, resolution and the -T dump dispatch through.
+ *
+ * Every message names the value as written (shortened, see config_shown)
+ * and the keyword, so that an operator can find the line. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/config-internal.h"
+#include "policy/match.h"
+#include "policy/util/decimal.h"
+#include "sandbox/sandbox.h"
+
+/* struct settings's enumerations are stored and copied as ints. */
+_Static_assert(sizeof(enum permit_root) == sizeof(int) &&
+    sizeof(enum log_level) == sizeof(int) &&
+    sizeof(enum sandbox_profile) == sizeof(int), "enums are int-sized");
+
+static const struct kw_name permit_root_names[] = {
+	{ "no", PERMIT_ROOT_NO },
+	{ "yes", PERMIT_ROOT_YES },
+	{ "prohibit-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
+	{ "without-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
+	{ "forced-commands-only", PERMIT_ROOT_FORCED_COMMANDS_ONLY },
+	{ NULL, 0 },
+};
+
+static const struct kw_name log_level_names[] = {
+	{ "QUIET", LOGLEVEL_QUIET },
+	{ "FATAL", LOGLEVEL_FATAL },
+	{ "ERROR", LOGLEVEL_ERROR },
+	{ "INFO", LOGLEVEL_INFO },
+	{ "VERBOSE", LOGLEVEL_VERBOSE },
+	{ "DEBUG1", LOGLEVEL_DEBUG1 },
+	{ "DEBUG", LOGLEVEL_DEBUG1 },
+	{ "DEBUG2", LOGLEVEL_DEBUG2 },
+	{ "DEBUG3", LOGLEVEL_DEBUG3 },
+	{ NULL, 0 },
+};
+
+/* ---------------------------------------------------------------- */
+/* Checks */
+
+static bool
+only_chars(const char *s, const char *extra)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9'))
+			continue;
+		if (strchr(extra, *s) == NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool
+abs_path_ok(const char *s)
+{
+	return s[0] == '/' && !config_has_ctrl(s) && strlen(s) < 4096;
+}
+
+/* %h (home), %u (user) and %% only: anything else is a typo that would
+ * otherwise make the handler read an unintended file. */
+static bool
+keys_path_ok(const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || config_has_ctrl(s) || strlen(s) >= 4096)
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p != 'h' && *p != 'u' && *p != '%')
+			return false;
+	}
+	return true;
+}
+
+static bool
+algos_ok(const char *s)
+{
+	return only_chars(s, "@._,+-") && s[0] != ',' &&
+	    s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL &&
+	    strlen(s) < 4096;
+}
+
+/* POSIX portable user names, as useradd accepts them by default. */
+static bool
+user_name_ok(const char *s)
+{
+	return strlen(s) <= 32 && only_chars(s, "._-") && s[0] != '-';
+}
+
+static bool
+audit_log_ok(const char *s)
+{
+	return strcmp(s, "journal") == 0 || strcmp(s, "syslog") == 0 ||
+	    abs_path_ok(s);
+}
+
+static bool
+yes_no_ok(const char *s)
+{
+	return strcasecmp(s, "yes") == 0 || strcasecmp(s, "no") == 0;
+}
+
+static int
+name_value(const struct kw_name *names, const char *s, int *ret)
+{
+	for (; names->name != NULL; names++) {
+		if (strcasecmp(s, names->name) == 0) {
+			*ret = names->value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Storing */
+
+/* A scalar is stored by the block's first occurrence only. */
+static int
+store(struct settings *s, const struct keyword *kw, bool first, const void *v)
+{
+	if (first)
+		memcpy(kw_field(s, kw), v, kw_ops_of(kw->type)->size);
+	return 0;
+}
+
+/* NULL stores "unset" (none, default). */
+static int
+store_str(struct settings *s, const struct keyword *kw, bool first,
+    const char *v)
+{
+	char **field = kw_field(s, kw), *c = NULL;
+
+	if (!first)
+		return 0;
+	if (v != NULL && (c = strdup(v)) == NULL)
+		return -ENOMEM;
+	free(*field);
+	*field = c;
+	return 0;
+}
+
+/* The type's word for "unset", if it has one, stores NULL. */
+static const char *
+unless_unset(const struct keyword *kw, const char *a)
+{
+	const char *unset = kw_ops_of(kw->type)->unset;
+
+	return unset != NULL && strcmp(a, unset) == 0 ? NULL : a;
+}
+
+/* A value the type's check accepts, or the type's message. */
+static int
+check(struct parser *p, const struct keyword *kw, const char *a)
+{
+	const struct kw_ops *t = kw_ops_of(kw->type);
+	char vbuf[72];
+
+	if (t->valid(a))
+		return 0;
+	config_shown(a, vbuf);
+	if (t->needs != NULL)
+		return config_fail(p, "\"%s\" needs %s, not \"%s\"", kw->name,
+		    t->needs, vbuf);
+	return config_fail(p, "bad %s \"%s\" for \"%s\"", t->bad, vbuf,
+	    kw->name);
+}
+
+/* ---------------------------------------------------------------- */
+/* One parser per type */
+
+static int
+parse_flag(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	bool v = strcasecmp(argv[0], "yes") == 0;
+	int r = check(p, kw, argv[0]);
+
+	(void)argc;
+	return r < 0 ? r : store(s, kw, first, &v);
+}
+
+/* T_UINT and T_TIME. */
+static int
+parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	const char *a = argv[0];
+	char vbuf[72];
+	uint64_t v = 0;
+	unsigned u = 0;
+	int r;
+
+	(void)argc;
+	if (kw->type == T_TIME) {
+		if (parse_time(a, &u) < 0)
+			return config_fail(p, "bad time \"%s\" for \"%s\"",
+			    config_shown(a, vbuf), kw->name);
+		r = 0;
+	} else if ((r = decimal_parse(a, UINT32_MAX, &v)) == -EINVAL)
+		return config_fail(p, "bad number \"%s\" for \"%s\"",
+		    config_shown(a, vbuf), kw->name);
+	else
+		u = (unsigned)v;
+	if (r < 0 || u < kw->min || u > kw->max)
+		return config_fail(p, "value \"%s\" for \"%s\" out of range "
+		    "(%u..%u)", config_shown(a, vbuf), kw->name, kw->min,
+		    kw->max);
+	return store(s, kw, first, &u);
+}
+
+/* T_PERMITROOT and T_LOGLEVEL: a name of the type's table. */
+static int
+parse_named(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	char vbuf[72];
+	int v;
+
+	(void)argc;
+	if (name_value(kw_ops_of(kw->type)->names, argv[0], &v) == 0)
+		return store(s, kw, first, &v);
+	config_shown(argv[0], vbuf);
+	if (kw->type == T_LOGLEVEL)
+		return config_fail(p, "bad log level \"%s\"", vbuf);
+	return config_fail(p, "bad value \"%s\" for \"%s\"", vbuf, kw->name);
+}
+
+/* The names are sandbox/profile.c's, the only list of them. */
+static int
+parse_profile(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	enum sandbox_profile v;
+	char vbuf[72];
+
+	(void)argc;
+	if (sandbox_profile_parse(argv[0], &v) < 0)
+		return config_fail(p, "unknown sandbox profile \"%s\" for "
+		    "\"%s\"", config_shown(argv[0], vbuf), kw->name);
+	return store(s, kw, first, &(int){ (int)v });
+}
+
+/* The strings: checked, or the type's word for unset (NULL), which is
+ * what -T prints for it, so that -T reads back. */
+static int
+parse_string(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	const char *a = unless_unset(kw, argv[0]);
+	int r;
+
+	(void)argc;
+	if (a != NULL && (r = check(p, kw, a)) < 0)
+		return r;
+	return store_str(s, kw, first, a);
+}
+
+/* Raw: the rest of the line, passed to the shell exactly as written. */
+static int
+parse_force_command(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	const char *a = config_rest_of_line(argv[0]);
+
+	(void)argc;
+	if (*a == '\0')
+		return config_fail(p, "missing argument for \"%s\"", kw->name);
+	if (strlen(a) >= 4096 || config_has_ctrl(a))
+		return config_fail(p, "bad command for \"%s\"", kw->name);
+	return store_str(s, kw, first, unless_unset(kw, a));
+}
+
+/* Repeatable: every occurrence adds. */
+static int
+parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	int r = check(p, kw, argv[0]);
+
+	(void)first, (void)argc;
+	return r < 0 ? r : config_strlist_add(kw_field(s, kw), argv[0]);
+}
+
+static int
+parse_accept_env(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	char vbuf[72];
+	size_t i;
+	int r = 0;
+
+	(void)first;
+	for (i = 0; i < argc && r == 0; i++) {
+		if (strlen(argv[i]) > 256 || !only_chars(argv[i], "_*?"))
+			return config_fail(p, "bad environment pattern \"%s\"",
+			    config_shown(argv[i], vbuf));
+		r = config_strlist_add(kw_field(s, kw), argv[i]);
+	}
+	return r;
+}
+
+/* Commas too: "10.0.0.0/8,192.168.0.0/16" is how a CIDR list is written
+ * elsewhere in this file. */
+static int
+parse_ban_exempt(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	char vbuf[72], *item, *next;
+	size_t i;
+	int r = 0;
+
+	(void)first;
+	for (i = 0; i < argc && r == 0; i++) {
+		for (item = argv[i]; item != NULL && r == 0; item = next) {
+			next = strchr(item, ',');
+			if (next != NULL)
+				*next++ = '\0';
+			if (cidr_parse(item, NULL, NULL) < 0)
+				return config_fail(p, "bad CIDR \"%s\" in %s",
+				    config_shown(item, vbuf), kw->name);
+			r = config_strlist_add(kw_field(s, kw), item);
+		}
+	}
+	return r;
+}
+
+/* Several on one line, replacing the list; "none": no file at all. */
+static int
+parse_keys_files(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
+	char vbuf[72];
+	size_t i;
+	int r = 0;
+
+	if (argc == 1 && unless_unset(kw, argv[0]) == NULL)
+		argc = 0;
+	for (i = 0; i < argc && r == 0; i++) {
+		if (!keys_path_ok(argv[i])) {
+			config_strlist_clear(&tmp);
+			return config_fail(p, "bad path \"%s\" for \"%s\" (only "
+			    "%%h, %%u and %%%% expand)",
+			    config_shown(argv[i], vbuf), kw->name);
+		}
+		r = config_strlist_add(&tmp, argv[i]);
+	}
+	if (r == 0 && first) {
+		struct strlist old = *field;
+
+		*field = tmp;
+		tmp = old;
+	}
+	config_strlist_clear(&tmp);
+	return r;
+}
+
+/* Raw: a name, then the command as the rest of the line. */
+static int
+parse_subsystem(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	char vbuf[72], *cursor = argv[0], *name = NULL, *cmd;
+	const char *why = NULL;
+	size_t i;
+	int r;
+
+	(void)first, (void)argc;
+	r = config_next_arg(&cursor, &name, &why);
+	if (r < 0)
+		return config_fail(p, "%s", why);
+	if (r == 0)
+		return config_fail(p, "missing argument for \"%s\"", kw->name);
+	cmd = config_rest_of_line(cursor);
+	if (*cmd == '\0')
+		return config_fail(p, "missing command for subsystem \"%s\"",
+		    config_shown(name, vbuf));
+	if (strlen(name) > 64 || !only_chars(name, "@._-"))
+		return config_fail(p, "bad subsystem name \"%s\"",
+		    config_shown(name, vbuf));
+	if (config_has_ctrl(cmd))
+		return config_fail(p, "bad command for subsystem \"%s\"", name);
+	for (i = 0; i < s->n_subsystems; i++)
+		if (strcmp(s->subsystems[i].name, name) == 0)
+			return config_fail(p, "subsystem \"%s\" already defined",
+			    name);
+	return config_subsystem_add(s, name, cmd);
+}
+
+/* ---------------------------------------------------------------- */
+/* The types */
+
+#define SCALAR(parse_fn, dump_fn, type) .parse = parse_fn, \
+	.copy = config_copy_scalar, .dump = dump_fn, .size = sizeof(type)
+#define STRING(check_fn) .parse = parse_string, .copy = config_copy_str, \
+	.clear = config_clear_str, .dump = config_dump_str, .valid = check_fn
+#define LIST(parse_fn, dump_fn) .parse = parse_fn, .copy = config_copy_list, \
+	.clear = config_clear_list, .dump = dump_fn
+
+static const struct kw_ops types[T__COUNT] = {
+	[T_FLAG] = { SCALAR(parse_flag, config_dump_flag, bool),
+	    .valid = yes_no_ok, .bad = "yes/no value" },
+	[T_UINT] = { SCALAR(parse_number, config_dump_uint, unsigned) },
+	[T_TIME] = { SCALAR(parse_number, config_dump_uint, unsigned) },
+	[T_PERMITROOT] = { SCALAR(parse_named, config_dump_named, int),
+	    .names = permit_root_names },
+	[T_LOGLEVEL] = { SCALAR(parse_named, config_dump_named, int),
+	    .names = log_level_names },
+	[T_PROFILE] = { SCALAR(parse_profile, config_dump_profile, int) },
+	[T_ALGOS] = { STRING(algos_ok), .unset = "default",
+	    .bad = "algorithm list" },
+	[T_ABSPATH] = { STRING(abs_path_ok), .needs = "an absolute path" },
+	[T_BANNER] = { STRING(abs_path_ok), .unset = "none",
+	    .needs = "an absolute path or none" },
+	[T_AUDITLOG] = { STRING(audit_log_ok),
+	    .needs = "journal, syslog or an absolute path" },
+	[T_USERNAME] = { STRING(user_name_ok), .bad = "user name" },
+	[T_FORCECMD] = { .parse = parse_force_command, .copy = config_copy_str,
+	    .clear = config_clear_str, .dump = config_dump_str, .raw = true,
+	    .unset = "none" },
+	[T_HOSTKEY] = { LIST(parse_host_key, config_dump_each),
+	    .valid = abs_path_ok, .needs = "an absolute path" },
+	[T_ACCEPTENV] = { LIST(parse_accept_env, config_dump_each),
+	    .multi = true },
+	[T_BANEXEMPT] = { LIST(parse_ban_exempt, config_dump_each),
+	    .multi = true },
+	[T_AKFILES] = { LIST(parse_keys_files, config_dump_joined),
+	    .multi = true, .unset = "none" },
+	[T_SUBSYSTEM] = { .parse = parse_subsystem,
+	    .copy = config_copy_subsystems, .clear = config_clear_subsystems,
+	    .dump = config_dump_subsystems, .raw = true },
+};
+
+const struct kw_ops *
+kw_ops_of(enum kw_type t)
+{
+	return &types[t];
+}
