@@ -215,44 +215,71 @@ answer_stats(struct monitor *m, const struct ps_stats *r)
 	snprintf(m->reason, sizeof(m->reason), "%s", r->reason);
 }
 
-void
-answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
+/* Why the policy refuses a known user this method, PAM aside; NULL if it
+ * does not. */
+static const char *
+refusal(const struct settings *s, const struct user_info *u, bool method_enabled)
 {
-	uint64_t start = now_usec();
-	struct user_info u = { 0 };
-	struct settings *s;
-	struct pam_ctx *pam = NULL;
-	const char *reason = NULL;
-	size_t pwlen = strlen(r->password);
-	bool known = user_for(m, r->user, &u, &s);
-	bool allowed = s->password_authentication &&
-	    (!known || (root_allowed(s, &u, false, false) && !u.locked)) &&
-	    (s->permit_empty_passwords || pwlen > 0) &&
-	    pwlen <= PS_MAX_PASSWORD_LEN;	/* a cut one is never right */
-	int rc;
+	if (!method_enabled)
+		return "method-disabled";
+	if (!root_allowed(s, u, false, false))
+		return "root-login-refused";
+	return u->locked ? "account-locked" : NULL;
+}
 
-	/* PAM runs for every name, so the work done does not tell whether
-	 * the user exists. */
-	rc = pam_auth_password(m->h->audit->remote_addr, known ? r->user : PAM_NOUSER,
-	    r->password, s->permit_empty_passwords, &pam, &reason);
-	if (rc == 1 && allowed && known) {
-		auth_succeeded(m, &u, s, "password", pam);
+/* A password or keyboard-interactive attempt that PAM has judged: the
+ * login when PAM and the policy agree (refused NULL), else the failure,
+ * with reason. */
+struct attempt {
+	const char *method;
+	const char *user;		/* as the client named it */
+	bool known;
+	struct user_info u;
+	struct settings *s;
+	uint64_t start;
+};
+
+static void
+judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
+    const char *refused, const char *reason, bool reply)
+{
+	const struct audit_conn *c = m->h->audit;
+
+	if (rc == 1 && a->known && refused == NULL) {
+		auth_succeeded(m, &a->u, a->s, a->method, pam);
 		return;
 	}
 	if (rc == 1)
 		pam_finish(pam);
-	if (!known)
-		reason = "unknown-user";
-	else if (rc == 1)
-		reason = u.uid == 0 ? "root-login-refused" : u.locked ?
-		    "account-locked" : "method-disabled";
-	else if (reason == NULL)
-		reason = "bad-password";
-	log_info("Failed password for %s%s from %s port %u", known ? "" : "invalid user ",
-	    r->user, m->h->audit->remote_addr, m->h->audit->remote_port);
-	user_info_free(&u);
-	auth_failed(m, "password", reason, s, true, start, true);
-	settings_free(s);
+	log_info("Failed %s for %s%s from %s port %u", a->method,
+	    a->known ? "" : "invalid user ", a->user, c->remote_addr, c->remote_port);
+	user_info_free(&a->u);
+	auth_failed(m, a->method, a->known ? reason : "unknown-user", a->s, true,
+	    a->start, reply);
+	settings_free(a->s);
+}
+
+void
+answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
+{
+	struct attempt a = { .method = "password", .user = r->user,
+	    .start = now_usec() };
+	struct pam_ctx *pam = NULL;
+	const char *refused = NULL, *reason = NULL;
+	size_t pwlen = strlen(r->password);
+	int rc;
+
+	a.known = user_for(m, r->user, &a.u, &a.s);
+	if (a.known)
+		refused = refusal(a.s, &a.u, a.s->password_authentication &&
+		    (a.s->permit_empty_passwords || pwlen > 0) &&
+		    pwlen <= PS_MAX_PASSWORD_LEN);	/* a cut one is never right */
+	/* PAM runs for every name, so the work done does not tell whether
+	 * the user exists. */
+	rc = pam_auth_password(m->h->audit->remote_addr, a.known ? r->user :
+	    PAM_NOUSER, r->password, a.s->permit_empty_passwords, &pam, &reason);
+	judged(m, &a, rc, pam, refused, rc == 1 ? refused : reason ? reason :
+	    "bad-password", true);
 }
 
 void
@@ -342,14 +369,14 @@ kbdint_round(void *ud, const char *instruction, size_t n, const char *const *pro
 {
 	struct monitor *m = ud;
 	struct ps_kbdint_prompts q = { .name = "", .instruction = instruction,
-	    .n = (uint32_t)n };
+	    .n_prompts = (uint32_t)n };
 	struct kbdint_round round = { .n = n, .answers = answers };
 
 	if (n > PS_MAX_PROMPTS)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		q.prompts[i] = prompts[i];
-		q.echo[i] = echo[i];
+		q.echo |= (uint32_t)echo[i] << i;
 	}
 	ps_put_kbdint_prompts(m->out, &q);
 	monitor_send(m);
@@ -373,7 +400,7 @@ answer_kbdint_answers(struct monitor *m, const struct ps_kbdint_answers *r)
 	struct kbdint_round *round = m->round;
 
 	/* A count other than the prompts' abandons the conversation. */
-	if (r->n != round->n)
+	if (r->n_answers != round->n)
 		return;
 	for (size_t i = 0; i < round->n; i++) {
 		round->answers[i] = strdup(r->answers[i]);
@@ -388,47 +415,27 @@ answer_kbdint_answers(struct monitor *m, const struct ps_kbdint_answers *r)
 void
 answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 {
-	uint64_t start = now_usec();
 	/* The conversation receives into the message r points into. */
-	char *user = strdup(r->user);
-	struct user_info u = { 0 };
-	struct settings *s;
+	struct attempt a = { .method = "keyboard-interactive",
+	    .user = strdup(r->user), .start = now_usec() };
 	struct pam_ctx *pam = NULL;
-	const char *reason = NULL;
-	bool known, allowed;
+	const char *refused = NULL, *reason = NULL;
 	int rc;
 
-	if (user == NULL)
+	if (a.user == NULL)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
-	known = user_for(m, user, &u, &s);
-	allowed = s->kbd_interactive_authentication &&
-	    (!known || (root_allowed(s, &u, false, false) && !u.locked));
+	a.known = user_for(m, a.user, &a.u, &a.s);
+	if (a.known)
+		refused = refusal(a.s, &a.u, a.s->kbd_interactive_authentication);
 	/* Refused users (method disabled by a Match block, root, locked) go
 	 * through the same conversation as everyone, as a placeholder user,
 	 * so prompts and timing tell nothing. */
-	rc = pam_auth_kbdint(m->h->audit->remote_addr, known && allowed ? user :
-	    PAM_NOUSER, s->permit_empty_passwords, kbdint_round, m, &pam, &reason);
-	if (rc == 1 && allowed && known) {
-		free(user);
-		auth_succeeded(m, &u, s, "keyboard-interactive", pam);
-		return;
-	}
-	if (rc == 1)
-		pam_finish(pam);
-	if (!known)
-		reason = "unknown-user";
-	else if (!s->kbd_interactive_authentication)
-		reason = "method-disabled";
-	else if (!allowed)
-		reason = u.uid == 0 ? "root-login-refused" : "account-locked";
-	log_info("Failed keyboard-interactive for %s%s from %s port %u",
-	    known ? "" : "invalid user ", user, m->h->audit->remote_addr,
-	    m->h->audit->remote_port);
-	free(user);
-	user_info_free(&u);
+	rc = pam_auth_kbdint(m->h->audit->remote_addr, a.known && refused == NULL ?
+	    a.user : PAM_NOUSER, a.s->permit_empty_passwords, kbdint_round, m, &pam,
+	    &reason);
 	/* If the client abandoned the conversation for another request, it
 	 * waits for that request's answer, not for this one. */
-	auth_failed(m, "keyboard-interactive", reason ? reason : "bad-password", s,
-	    true, start, !m->have_pushback);
-	settings_free(s);
+	judged(m, &a, rc, pam, refused, refused ? refused : reason ? reason :
+	    "bad-password", !m->have_pushback);
+	free((char *)a.user);
 }

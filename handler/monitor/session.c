@@ -20,21 +20,16 @@
 
 #define KILL_GRACE_USEC 2000000
 
+/* The live session of a channel id, or (by_pid) whose leader is key. */
 static struct psession *
-sess_by_id(struct monitor *m, uint32_t id)
+sess_find(struct monitor *m, bool by_pid, uint32_t key)
 {
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (m->sess[i].live && m->sess[i].id == id)
-			return &m->sess[i];
-	return NULL;
-}
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct psession *s = &m->sess[i];
 
-static struct psession *
-sess_by_pid(struct monitor *m, pid_t pid)
-{
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (m->sess[i].live && m->sess[i].pid == pid)
-			return &m->sess[i];
+		if (s->live && (by_pid ? (uint32_t)s->pid : s->id) == key)
+			return s;
+	}
 	return NULL;
 }
 
@@ -125,7 +120,7 @@ build_env(struct monitor *m, const struct ps_session_open *r, const char *orig,
 	env_set(&e, "SHELL", m->user.shell);
 	snprintf(buf, sizeof(buf), "/var/mail/%s", m->user.name);
 	env_set(&e, "MAIL", buf);
-	for (uint32_t i = 0; i < r->nenv; i++) {
+	for (uint32_t i = 0; i < r->n_env; i++) {
 		size_t nl = strcspn(r->env[i], "=");
 		char name[PS_MAX_ENV_LEN + 1];
 
@@ -184,7 +179,7 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	struct env env;
 	int err;
 
-	if (sess_by_id(m, r->id) != NULL || r->cols > 10000 || r->rows > 10000)
+	if (sess_find(m, false, r->id) != NULL || r->cols > 10000 || r->rows > 10000)
 		monitor_violation(m, "malformed session_open request");
 	for (int i = 0; i < MAX_SESSIONS && slot == NULL; i++)
 		if (!m->sess[i].live)
@@ -231,7 +226,7 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	sp.term = r->term;
 	sp.cols = r->cols, sp.rows = r->rows, sp.xpix = r->xpix, sp.ypix = r->ypix;
 	sp.modes = r->modes;
-	sp.nmodes = r->nmodes;
+	sp.nmodes = r->modes_len;
 	sp.env = env.v;
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
@@ -250,7 +245,7 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 		    r->arg : command);
 
 	struct ps_session_started ok = { .id = r->id, .ok = true, .pty = r->pty,
-	    .nfds = (size_t)proc.nfds };
+	    .n_fds = (size_t)proc.nfds };
 	memcpy(ok.fds, proc.fds, sizeof(int) * (size_t)proc.nfds);
 	ps_put_session_started(m->out, &ok);
 	monitor_send(m);
@@ -272,7 +267,7 @@ answer_window_change(struct monitor *m, const struct ps_window_change *r)
 	struct winsize ws = { .ws_col = (unsigned short)r->cols,
 	    .ws_row = (unsigned short)r->rows, .ws_xpixel = (unsigned short)r->xpix,
 	    .ws_ypixel = (unsigned short)r->ypix };
-	struct psession *s = sess_by_id(m, r->id);
+	struct psession *s = sess_find(m, false, r->id);
 
 	/* The kernel tells the foreground process group (SIGWINCH). */
 	if (s != NULL && s->master >= 0)
@@ -299,7 +294,7 @@ signal_by_name(const char *name)
 void
 answer_signal(struct monitor *m, const struct ps_signal *r)
 {
-	struct psession *s = sess_by_id(m, r->id);
+	struct psession *s = sess_find(m, false, r->id);
 	int sig = signal_by_name(r->name);
 
 	if (s != NULL && sig != 0)
@@ -309,7 +304,7 @@ answer_signal(struct monitor *m, const struct ps_signal *r)
 void
 answer_session_close(struct monitor *m, const struct ps_session_close *r)
 {
-	struct psession *s = sess_by_id(m, r->id);
+	struct psession *s = sess_find(m, false, r->id);
 
 	if (s != NULL)
 		kill(-s->pid, SIGHUP);
@@ -360,7 +355,7 @@ monitor_reap(struct monitor *m)
 			m->net_gone = true;
 			continue;
 		}
-		s = sess_by_pid(m, pid);
+		s = sess_find(m, true, (uint32_t)pid);
 		if (s != NULL)
 			session_ended(m, s, status);
 	}
@@ -418,7 +413,7 @@ monitor_end_sessions(struct monitor *m)
 
 		if (pid < 0)
 			break;
-		s = sess_by_pid(m, pid);
+		s = sess_find(m, true, (uint32_t)pid);
 		if (s != NULL) {
 			m->net_gone = true;	/* nobody to tell */
 			session_ended(m, s, status);

@@ -97,6 +97,19 @@ call(struct net *n, unsigned type)
 	return -EPROTO;
 }
 
+/* One wrapper per request of the table: encode, send, and where the table
+ * says it is answered, wait for the answer (in n->rep, for the readers
+ * below). */
+#define WRAPPER(type, name, ...)					\
+int									\
+ask_##name(struct net *n, const struct ps_##name *q)			\
+{									\
+	ps_put_##name(n->req, q);					\
+	return call(n, PS_##type);					\
+}
+PS_REQUESTS(WRAPPER)
+#undef WRAPPER
+
 /* The answer's decoder failed: the monitor broke the protocol. */
 static int
 broken(struct net *n)
@@ -107,32 +120,16 @@ broken(struct net *n)
 }
 
 int
-ask_auth_password(struct net *n, const struct ps_auth_password *q,
-    struct ps_auth_result *ret)
+read_auth_result(struct net *n, struct ps_auth_result *ret)
 {
-	ps_put_auth_password(n->req, q);
-	if (call(n, PS_AUTH_PASSWORD) < 0)
-		return -EPROTO;
 	return ps_get_auth_result(n->rep, ret) < 0 ? broken(n) : 0;
 }
 
 int
-ask_auth_pubkey(struct net *n, const struct ps_auth_pubkey *q,
-    struct ps_auth_result *ret)
-{
-	ps_put_auth_pubkey(n->req, q);
-	if (call(n, PS_AUTH_PUBKEY) < 0)
-		return -EPROTO;
-	return ps_get_auth_result(n->rep, ret) < 0 ? broken(n) : 0;
-}
-
-static int
-kbdint_reply(struct net *n, unsigned type, struct kbdint_reply *ret)
+read_kbdint_reply(struct net *n, struct kbdint_reply *ret)
 {
 	int r;
 
-	if (call(n, type) < 0)
-		return -EPROTO;
 	ret->type = ps_type(n->rep);
 	r = ret->type == PS_KBDINT_PROMPTS ?
 	    ps_get_kbdint_prompts(n->rep, &ret->prompts) :
@@ -141,69 +138,16 @@ kbdint_reply(struct net *n, unsigned type, struct kbdint_reply *ret)
 }
 
 int
-ask_kbdint_start(struct net *n, const struct ps_kbdint_start *q,
-    struct kbdint_reply *ret)
+read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret)
 {
-	ps_put_kbdint_start(n->req, q);
-	return kbdint_reply(n, PS_KBDINT_START, ret);
-}
-
-int
-ask_kbdint_answers(struct net *n, const struct ps_kbdint_answers *q,
-    struct kbdint_reply *ret)
-{
-	ps_put_kbdint_answers(n->req, q);
-	return kbdint_reply(n, PS_KBDINT_ANSWERS, ret);
-}
-
-int
-ask_session_open(struct net *n, const struct ps_session_open *q,
-    struct ps_session_started *ret)
-{
-	ps_put_session_open(n->req, q);
-	if (call(n, PS_SESSION_OPEN) < 0)
-		return -EPROTO;
 	if (ps_get_session_started(n->rep, ret) < 0)
 		return broken(n);
-	if (ret->id != q->id) {
-		for (size_t i = 0; i < ret->nfds; i++)
+	/* Its session, and the descriptors it has: a pty master, three
+	 * pipes, or none for a refusal. */
+	if (ret->id != id || ret->n_fds != (!ret->ok ? 0 : ret->pty ? 1 : 3)) {
+		for (size_t i = 0; i < ret->n_fds; i++)
 			close(ret->fds[i]);
 		return broken(n);
 	}
 	return 0;
-}
-
-void
-tell_client_info(struct net *n, const struct ps_client_info *q)
-{
-	ps_put_client_info(n->req, q);
-	call(n, PS_CLIENT_INFO);
-}
-
-void
-tell_window_change(struct net *n, const struct ps_window_change *q)
-{
-	ps_put_window_change(n->req, q);
-	call(n, PS_WINDOW_CHANGE);
-}
-
-void
-tell_signal(struct net *n, const struct ps_signal *q)
-{
-	ps_put_signal(n->req, q);
-	call(n, PS_SIGNAL);
-}
-
-void
-tell_session_close(struct net *n, const struct ps_session_close *q)
-{
-	ps_put_session_close(n->req, q);
-	call(n, PS_SESSION_CLOSE);
-}
-
-void
-tell_stats(struct net *n, const struct ps_stats *q)
-{
-	ps_put_stats(n->req, q);
-	call(n, PS_STATS);
 }

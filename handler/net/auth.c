@@ -32,7 +32,8 @@ on_auth_password(ssh_session s, const char *user, const char *password, void *ud
 	if (n->done)
 		return SSH_AUTH_DENIED;
 	n->kbd_active = false;
-	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }, &res) < 0)
+	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }) < 0 ||
+	    read_auth_result(n, &res) < 0)
 		return SSH_AUTH_DENIED;
 	r = auth_result(n, &res);
 	if (r == SSH_AUTH_SUCCESS)
@@ -69,7 +70,7 @@ on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
 		return SSH_AUTH_DENIED;
 	q.blob = blob;
 	n->kbd_active = false;
-	if (ask_auth_pubkey(n, &q, &res) < 0)
+	if (ask_auth_pubkey(n, &q) < 0 || read_auth_result(n, &res) < 0)
 		return SSH_AUTH_DENIED;
 	r = auth_result(n, &res);
 	if (r == SSH_AUTH_SUCCESS && q.is_signed)
@@ -85,11 +86,12 @@ kbdint_reply(struct net *n, ssh_message msg, const struct kbdint_reply *r)
 	if (r->type == PS_KBDINT_PROMPTS) {
 		char echo[PS_MAX_PROMPTS];
 
-		for (uint32_t i = 0; i < r->prompts.n; i++)
-			echo[i] = (char)r->prompts.echo[i];
+		for (uint32_t i = 0; i < r->prompts.n_prompts; i++)
+			echo[i] = (char)(r->prompts.echo >> i & 1);
 		n->kbd_active = true;
 		ssh_message_auth_interactive_request(msg, r->prompts.name,
-		    r->prompts.instruction, r->prompts.n, (const char **)r->prompts.prompts, echo);
+		    r->prompts.instruction, r->prompts.n_prompts,
+		    (const char **)r->prompts.prompts, echo);
 		return;
 	}
 	n->kbd_active = false;
@@ -124,14 +126,14 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 			ssh_message_reply_default(msg);
 			return 0;
 		}
-		q.n = (uint32_t)na;
+		q.n_answers = (uint32_t)na;
 		for (int i = 0; i < na; i++)
 			q.answers[i] = ssh_userauth_kbdint_getanswer(s, (unsigned)i);
-		r = ask_kbdint_answers(n, &q, &reply);
+		r = ask_kbdint_answers(n, &q);
 	} else
 		r = ask_kbdint_start(n, &(struct ps_kbdint_start){
-		    ssh_message_auth_user(msg) }, &reply);
-	if (r < 0) {
+		    ssh_message_auth_user(msg) });
+	if (r < 0 || read_kbdint_reply(n, &reply) < 0) {
 		ssh_message_reply_default(msg);
 		return 0;
 	}

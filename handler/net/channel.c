@@ -58,16 +58,6 @@ chan_free(struct nchan *c)
 }
 
 static void
-on_eof(ssh_session s, ssh_channel ch, void *ud)
-{
-	struct nchan *c = ud;
-
-	(void)s, (void)ch;
-	c->client_eof = true;
-	maybe_close_input(c);
-}
-
-static void
 on_close(ssh_session s, ssh_channel ch, void *ud)
 {
 	struct nchan *c = ud;
@@ -76,7 +66,7 @@ on_close(ssh_session s, ssh_channel ch, void *ud)
 	c->client_closed = true;
 	c->lib_pending = false;
 	if (c->started && !c->exited)
-		tell_session_close(c->n, &(struct ps_session_close){ c->id });
+		ask_session_close(c->n, &(struct ps_session_close){ c->id });
 }
 
 static void
@@ -86,7 +76,7 @@ on_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
 
 	(void)s, (void)ch;
 	if (c->started && !c->exited)
-		tell_signal(c->n, &(struct ps_signal){ c->id, signal });
+		ask_signal(c->n, &(struct ps_signal){ c->id, signal });
 }
 
 /* A pty-req reaches us through the message callback (libssh's channel
@@ -149,7 +139,7 @@ on_window_change(ssh_session s, ssh_channel ch, int cols, int rows, int px, int 
 	}
 	if (!c->pty || c->exited)
 		return -1;
-	tell_window_change(c->n, &(struct ps_window_change){ c->id, (uint32_t)cols,
+	ask_window_change(c->n, &(struct ps_window_change){ c->id, (uint32_t)cols,
 	    (uint32_t)rows, (uint32_t)px, (uint32_t)py });
 	return 0;
 }
@@ -187,7 +177,7 @@ start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 	struct ps_session_open q = { .id = c->id, .kind = kind, .arg = arg,
 	    .pty = c->want_pty, .term = c->term, .cols = c->cols, .rows = c->rows,
 	    .xpix = c->xpix, .ypix = c->ypix, .modes = c->modes,
-	    .nmodes = c->nmodes, .nenv = (uint32_t)c->nenv };
+	    .modes_len = c->nmodes, .n_env = (uint32_t)c->nenv };
 	struct ps_session_started r;
 
 	if (c->started || c->failed || c->n->done)
@@ -199,7 +189,7 @@ start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 	}
 	for (size_t i = 0; i < c->nenv; i++)
 		q.env[i] = c->env[i];
-	if (ask_session_open(c->n, &q, &r) < 0)
+	if (ask_session_open(c->n, &q) < 0 || read_session_started(c->n, c->id, &r) < 0)
 		return -1;
 	if (!r.ok) {
 		if (r.error[0] != '\0')
@@ -207,6 +197,7 @@ start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 		c->failed = true;
 		return -1;
 	}
+	/* read_session_started checked: a pty master, or three pipes. */
 	c->pty = r.pty;
 	if (c->pty) {
 		c->in_fd = c->out_fd = r.fds[0];
@@ -246,6 +237,20 @@ on_subsystem(ssh_session s, ssh_channel ch, const char *subsystem, void *ud)
 	return start_session(ud, PS_KIND_SUBSYSTEM, subsystem);
 }
 
+/* What every session channel answers; userdata is its struct nchan. */
+static const struct ssh_channel_callbacks_struct channel_callbacks = {
+	.size = sizeof(struct ssh_channel_callbacks_struct),
+	.channel_data_function = on_data,
+	.channel_eof_function = on_eof,
+	.channel_close_function = on_close,
+	.channel_signal_function = on_signal,
+	.channel_shell_request_function = on_shell,
+	.channel_pty_window_change_function = on_window_change,
+	.channel_exec_request_function = on_exec,
+	.channel_env_request_function = on_env,
+	.channel_subsystem_request_function = on_subsystem,
+};
+
 ssh_channel
 on_channel_open(ssh_session s, void *ud)
 {
@@ -271,19 +276,8 @@ on_channel_open(ssh_session s, void *ud)
 	c->n = n;
 	c->id = n->next_id++;
 	c->in_fd = c->out_fd = c->err_fd = -1;
-	c->cb = (struct ssh_channel_callbacks_struct){
-		.userdata = c,
-		.channel_data_function = on_data,
-		.channel_eof_function = on_eof,
-		.channel_close_function = on_close,
-		.channel_signal_function = on_signal,
-		.channel_shell_request_function = on_shell,
-		.channel_pty_window_change_function = on_window_change,
-		.channel_exec_request_function = on_exec,
-		.channel_env_request_function = on_env,
-		.channel_subsystem_request_function = on_subsystem,
-	};
-	ssh_callbacks_init(&c->cb);
+	c->cb = channel_callbacks;
+	c->cb.userdata = c;
 	ssh_set_channel_callbacks(c->ch, &c->cb);
 	c->next = n->chans;
 	n->chans = c;

@@ -233,7 +233,7 @@ serve(struct net *n)
 			ssh_string_free(bs);
 		}
 	}
-	tell_client_info(n, &(struct ps_client_info){ ssh_get_clientbanner(n->s) });
+	ask_client_info(n, &(struct ps_client_info){ ssh_get_clientbanner(n->s) });
 
 	n->ev = ssh_event_new();
 	if (n->ev == NULL || ssh_event_add_session(n->ev, n->s) != SSH_OK ||
@@ -315,7 +315,7 @@ net_main(struct handover *h, int mon_fd)
 report:
 	/* The monitor may be waiting for our last word to end the connection:
 	 * it comes first, the disconnect after. */
-	tell_stats(&n, &(struct ps_stats){ n.sock_counter.in_bytes,
+	ask_stats(&n, &(struct ps_stats){ n.sock_counter.in_bytes,
 	    n.sock_counter.out_bytes, n.reason ? n.reason : "client-closed" });
 	if (n.s != NULL && ssh_is_connected(n.s)) {
 		/* Push out what is still queued (exit-status, last output). */

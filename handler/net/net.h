@@ -96,32 +96,27 @@ int net_main(struct handover *h, int mon_fd);
  * first call wins). */
 void net_fail(struct net *n, int code, const char *reason);
 
-/* ask.c: one wrapper per request.  Those the table answers send the
- * request and wait for the answer, handling the monitor's notices that
- * come first (ended sessions, TERMINATE); 0, or -EPROTO when the monitor
- * is gone or broke the protocol (the connection then fails).  The others
- * only send. */
-int ask_auth_password(struct net *n, const struct ps_auth_password *q,
-    struct ps_auth_result *ret);
-int ask_auth_pubkey(struct net *n, const struct ps_auth_pubkey *q,
-    struct ps_auth_result *ret);
+/* ask.c: one wrapper per request of privsep/protocol.h's table,
+ * ask_<name>(n, request).  Those the table answers wait for the answer,
+ * handling the monitor's notices that come first (ended sessions,
+ * TERMINATE), and leave it for a read_* below; 0, or a negative errno when
+ * the monitor is gone or broke the protocol (the connection then fails).
+ * The others only send: a notice that cannot be sent is dropped, and the
+ * event loop sees the monitor's end. */
+#define ASK(type, name, ...) \
+	int ask_##name(struct net *n, const struct ps_##name *q);
+PS_REQUESTS(ASK)
+#undef ASK
+int read_auth_result(struct net *n, struct ps_auth_result *ret);
 /* Keyboard-interactive: more prompts, or the result. */
 struct kbdint_reply {
 	unsigned type;			/* PS_KBDINT_PROMPTS or PS_AUTH_RESULT */
 	struct ps_kbdint_prompts prompts;
 	struct ps_auth_result result;
 };
-int ask_kbdint_start(struct net *n, const struct ps_kbdint_start *q,
-    struct kbdint_reply *ret);
-int ask_kbdint_answers(struct net *n, const struct ps_kbdint_answers *q,
-    struct kbdint_reply *ret);
-int ask_session_open(struct net *n, const struct ps_session_open *q,
-    struct ps_session_started *ret);
-void tell_client_info(struct net *n, const struct ps_client_info *q);
-void tell_window_change(struct net *n, const struct ps_window_change *q);
-void tell_signal(struct net *n, const struct ps_signal *q);
-void tell_session_close(struct net *n, const struct ps_session_close *q);
-void tell_stats(struct net *n, const struct ps_stats *q);
+int read_kbdint_reply(struct net *n, struct kbdint_reply *ret);
+/* The session id, and the descriptors its answer must carry, checked. */
+int read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret);
 /* The monitor's notices that arrived unasked (poll said readable). */
 int on_monitor(socket_t fd, int revents, void *ud);
 
@@ -140,5 +135,6 @@ void flush_input(struct nchan *c);
 void maybe_close_input(struct nchan *c);
 int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *ud);
+void on_eof(ssh_session s, ssh_channel ch, void *ud);
 
 #endif

@@ -105,6 +105,18 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, 
 	return (int)w;
 }
 
+/* The client's EOF: the session's stdin closes once what is pending has
+ * been written to it. */
+void
+on_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct nchan *c = ud;
+
+	(void)s, (void)ch;
+	c->client_eof = true;
+	maybe_close_input(c);
+}
+
 /* Hands pending output to libssh; true when nothing is left pending. */
 static bool
 flush_output(struct nchan *c)

@@ -1,11 +1,29 @@
-/* Every privilege separation message, as a struct and one encode/decode
- * pair: ps_put_NAME() starts a message of its type and writes the fields;
- * ps_get_NAME() reads the fields of a received message of that type
- * (the caller has checked the type) and returns 0, or -EBADMSG if a field
- * is missing, out of its bound (protocol.h), or anything is left over.
+/* Every privilege separation message: its fields, in their order on the
+ * wire, declared once below; its struct and its encode/decode pair are
+ * made from that one list, so the two sides cannot disagree.
+ *
+ *	ps_put_NAME(m, r)	starts a message of its type and writes r
+ *	ps_get_NAME(m, ret)	reads the fields of a received message of
+ *				that type (the caller has checked the type):
+ *				0, or -EBADMSG if a field is missing, out of
+ *				its bound, or anything (bytes, descriptors) is
+ *				left over
  *
  * Decoded strings and bytes point into the message: valid until it is
- * received into, wiped or moved. */
+ * received into, wiped or moved.  Field kinds, F(kind, name, bound, count):
+ *
+ *	U32, U64	uint32_t / uint64_t name
+ *	BOOL		bool name; 0 or 1 on the wire, anything else malformed
+ *	MAX		uint32_t name, at most bound
+ *	STR		const char *name: at most bound bytes, no NUL
+ *	CUT		as STR; the encoder cuts the value at bound (a value
+ *			from the client: see protocol.h)
+ *	BYTES		const uint8_t *name, size_t name_len: at most bound
+ *	STRS		uint32_t n_name, const char *name[count]: each cut at
+ *			bound
+ *	FDS		size_t n_name, int name[count]: descriptors
+ *			(SCM_RIGHTS), which the decoder hands to the caller
+ */
 #ifndef SSHAND_HANDLER_PRIVSEP_MESSAGES_H
 #define SSHAND_HANDLER_PRIVSEP_MESSAGES_H
 
@@ -17,119 +35,85 @@
 #include "handler/privsep/wire.h"
 
 /* ---- requests of the network child ---- */
-
-struct ps_client_info {
-	const char *version;		/* the client's SSH version string */
-};
-
-struct ps_auth_password {
-	const char *user;		/* cut at PS_MAX_USER by the encoder */
-	const char *password;		/* cut at PS_MAX_PASSWORD */
-};
-
-struct ps_auth_pubkey {
-	const char *user;
-	const uint8_t *blob;		/* the public key, SSH wire format */
-	size_t blob_len;
-	bool is_signed;			/* false: the probe (may this key log in?) */
-};
-
-struct ps_kbdint_start {
-	const char *user;
-};
-
-struct ps_kbdint_answers {
-	uint32_t n;
-	const char *answers[PS_MAX_PROMPTS];	/* each cut at PS_MAX_PASSWORD */
-};
-
-struct ps_session_open {
-	uint32_t id;			/* the channel, the child's numbering */
-	uint32_t kind;			/* enum ps_session_kind */
-	const char *arg;		/* command, subsystem name, or "" */
-	bool pty;
-	const char *term;
-	uint32_t cols, rows, xpix, ypix;
-	const uint8_t *modes;		/* encoded terminal modes */
-	size_t nmodes;
-	uint32_t nenv;
-	const char *env[PS_MAX_ENV];	/* "NAME=value", as the client asked */
-};
-
-struct ps_window_change {
-	uint32_t id, cols, rows, xpix, ypix;
-};
-
-struct ps_signal {
-	uint32_t id;
-	const char *name;		/* "INT", "TERM"... */
-};
-
-struct ps_session_close {
-	uint32_t id;
-};
-
-struct ps_stats {
-	uint64_t bytes_in, bytes_out;	/* on the wire */
-	const char *reason;		/* why the connection ends */
-};
+#define PS_FIELDS_client_info(F)					\
+	F(CUT, version, PS_MAX_STR, 1)		/* the client's SSH version */
+#define PS_FIELDS_auth_password(F)					\
+	F(CUT, user, PS_MAX_USER, 1)					\
+	F(CUT, password, PS_MAX_PASSWORD, 1)
+#define PS_FIELDS_auth_pubkey(F)					\
+	F(CUT, user, PS_MAX_USER, 1)					\
+	F(BYTES, blob, PS_MAX_BLOB, 1)		/* SSH wire format */	\
+	F(BOOL, is_signed, 1, 1)		/* false: the probe */
+#define PS_FIELDS_kbdint_start(F)					\
+	F(CUT, user, PS_MAX_USER, 1)
+#define PS_FIELDS_kbdint_answers(F)					\
+	F(STRS, answers, PS_MAX_PASSWORD, PS_MAX_PROMPTS)
+#define PS_FIELDS_session_open(F)					\
+	F(U32, id, 0, 1)			/* the child's channel */ \
+	F(MAX, kind, PS_KIND_SUBSYSTEM, 1)	/* enum ps_session_kind */ \
+	F(STR, arg, PS_MAX_COMMAND, 1)		/* command, subsystem, "" */ \
+	F(BOOL, pty, 1, 1)						\
+	F(STR, term, PS_MAX_TERM, 1)					\
+	F(U32, cols, 0, 1)						\
+	F(U32, rows, 0, 1)						\
+	F(U32, xpix, 0, 1)						\
+	F(U32, ypix, 0, 1)						\
+	F(BYTES, modes, PS_MAX_MODES, 1)	/* terminal modes, encoded */ \
+	F(STRS, env, PS_MAX_ENV_LEN, PS_MAX_ENV) /* "NAME=value" asked for */
+#define PS_FIELDS_window_change(F)					\
+	F(U32, id, 0, 1) F(U32, cols, 0, 1) F(U32, rows, 0, 1)		\
+	F(U32, xpix, 0, 1) F(U32, ypix, 0, 1)
+#define PS_FIELDS_signal(F)						\
+	F(U32, id, 0, 1)						\
+	F(CUT, name, PS_MAX_SIGNAL, 1)		/* "INT", "TERM"... */
+#define PS_FIELDS_session_close(F)					\
+	F(U32, id, 0, 1)
+#define PS_FIELDS_stats(F)						\
+	F(U64, bytes_in, 0, 1)			/* on the wire */	\
+	F(U64, bytes_out, 0, 1)						\
+	F(CUT, reason, PS_MAX_REASON, 1)	/* why it ends */
 
 /* ---- answers and notices of the monitor ---- */
+#define PS_FIELDS_auth_result(F)					\
+	F(MAX, result, PS_AUTH_DISCONNECT, 1)	/* enum ps_auth */	\
+	F(U32, flags, 0, 1)			/* PS_FLAG_* */
+#define PS_FIELDS_kbdint_prompts(F)					\
+	F(STR, name, PS_MAX_STR, 1)					\
+	F(STR, instruction, PS_MAX_STR, 1)				\
+	F(STRS, prompts, PS_MAX_STR, PS_MAX_PROMPTS)			\
+	F(U32, echo, 0, 1)			/* bit i: echo answer i */
+#define PS_FIELDS_session_started(F)					\
+	F(U32, id, 0, 1)						\
+	F(BOOL, ok, 1, 1)						\
+	F(BOOL, pty, 1, 1)						\
+	F(CUT, error, PS_MAX_STR, 1)		/* why not, when !ok */	\
+	F(FDS, fds, 0, PS_MAX_FDS)		/* ok: pty master, or 3 pipes */
+#define PS_FIELDS_exit(F)						\
+	F(U32, id, 0, 1)						\
+	F(BOOL, exited, 1, 1)			/* else killed */	\
+	F(U32, status, 0, 1)						\
+	F(U32, signal, 0, 1)						\
+	F(BOOL, core, 1, 1)
+#define PS_FIELDS_terminate(F)						\
+	F(CUT, reason, PS_MAX_REASON, 1)
 
-struct ps_auth_result {
-	uint32_t result;		/* enum ps_auth */
-	uint32_t flags;			/* PS_FLAG_* */
-};
+#define PS_DECLARE(kind, name, bound, count) PS_DECLARE_##kind(name, count)
+#define PS_DECLARE_U32(name, count) uint32_t name;
+#define PS_DECLARE_MAX(name, count) uint32_t name;
+#define PS_DECLARE_U64(name, count) uint64_t name;
+#define PS_DECLARE_BOOL(name, count) bool name;
+#define PS_DECLARE_STR(name, count) const char *name;
+#define PS_DECLARE_CUT(name, count) const char *name;
+#define PS_DECLARE_BYTES(name, count) const uint8_t *name; size_t name##_len;
+#define PS_DECLARE_STRS(name, count) uint32_t n_##name; const char *name[count];
+#define PS_DECLARE_FDS(name, count) size_t n_##name; int name[count];
 
-struct ps_kbdint_prompts {
-	const char *name, *instruction;
-	uint32_t n;
-	const char *prompts[PS_MAX_PROMPTS];
-	bool echo[PS_MAX_PROMPTS];
-};
-
-struct ps_session_started {
-	uint32_t id;
-	bool ok;
-	bool pty;
-	const char *error;		/* why not, when !ok */
-	/* ok: the fds follow as descriptors: the pty master, or stdin,
-	 * stdout and stderr */
-	int fds[PS_MAX_FDS];
-	size_t nfds;
-};
-
-struct ps_exit {
-	uint32_t id;
-	bool exited;			/* exited: status; else killed: signal */
-	uint32_t status, signal;
-	bool core;
-};
-
-struct ps_terminate {
-	const char *reason;
-};
-
-#define PS_MESSAGE(name)						\
+#define PS_MESSAGE(type, name, ...)					\
+	struct ps_##name { PS_FIELDS_##name(PS_DECLARE) };		\
 	void ps_put_##name(struct ps_msg *m, const struct ps_##name *r);	\
 	int ps_get_##name(struct ps_msg *m, struct ps_##name *ret);
-
-PS_MESSAGE(client_info)
-PS_MESSAGE(auth_password)
-PS_MESSAGE(auth_pubkey)
-PS_MESSAGE(kbdint_start)
-PS_MESSAGE(kbdint_answers)
-PS_MESSAGE(session_open)
-PS_MESSAGE(window_change)
-PS_MESSAGE(signal)
-PS_MESSAGE(session_close)
-PS_MESSAGE(stats)
-PS_MESSAGE(auth_result)
-PS_MESSAGE(kbdint_prompts)
-PS_MESSAGE(session_started)
-PS_MESSAGE(exit)
-PS_MESSAGE(terminate)
-
+PS_REQUESTS(PS_MESSAGE)
+PS_MONITOR_MESSAGES(PS_MESSAGE)
 #undef PS_MESSAGE
 
 #endif

@@ -3,17 +3,14 @@
 
 #include "handler/privsep/protocol.h"
 
-#define RULE(type, name, states, flags, answers) \
+#define REQUEST(type, name, states, flags, answers) \
 	[PS_##type] = { #name, states, flags, answers },
+/* Not requests: no state allows them from the network child. */
+#define MONITOR_MESSAGE(type, name) [PS_##type] = { #name, 0, 0, 0 },
 
 const struct ps_rule ps_rules[PS_TYPE_MAX] = {
-	PS_REQUESTS(RULE)
-	/* Not requests: no state allows them from the network child. */
-	[PS_AUTH_RESULT] = { "auth_result", 0, 0, 0 },
-	[PS_KBDINT_PROMPTS] = { "kbdint_prompts", 0, 0, 0 },
-	[PS_SESSION_STARTED] = { "session_started", 0, 0, 0 },
-	[PS_EXIT] = { "exit", 0, 0, 0 },
-	[PS_TERMINATE] = { "terminate", 0, 0, 0 },
+	PS_REQUESTS(REQUEST)
+	PS_MONITOR_MESSAGES(MONITOR_MESSAGE)
 };
 
 const char *

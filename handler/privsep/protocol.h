@@ -74,6 +74,16 @@ X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
 X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
 X(STATS,	stats,		PS_ANY,			0,	0)
 
+/* What the monitor sends: answers (named in the table above) and notices
+ * (EXIT: a session ended; TERMINATE: end the connection), which may come
+ * at any time after login, or at any time. */
+#define PS_MONITOR_MESSAGES(X)						\
+X(AUTH_RESULT,	auth_result)						\
+X(KBDINT_PROMPTS, kbdint_prompts)					\
+X(SESSION_STARTED, session_started)					\
+X(EXIT,		exit)							\
+X(TERMINATE,	terminate)
+
 struct ps_rule {
 	const char *name;	/* for logs and the audit trail */
 	uint32_t states;	/* enum ps_state bits; 0: not a request */

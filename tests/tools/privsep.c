@@ -184,7 +184,7 @@ encode_sample(unsigned type)
 		break;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&out, &(struct ps_kbdint_prompts){ "", "", 1,
-		    { "Password: " }, { false } });
+		    { "Password: " }, 0 });
 		break;
 	case PS_SESSION_STARTED:
 		ps_put_session_started(&out, &(struct ps_session_started){ .id = 1,

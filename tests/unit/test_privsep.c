@@ -87,7 +87,7 @@ DECODER(terminate)
 static const struct ps_session_open sample_open = {
 	.id = 7, .kind = PS_KIND_EXEC, .arg = "echo hi", .pty = true,
 	.term = "xterm", .cols = 80, .rows = 24, .xpix = 640, .ypix = 480,
-	.modes = modes, .nmodes = sizeof(modes), .nenv = 2,
+	.modes = modes, .modes_len = sizeof(modes), .n_env = 2,
 	.env = { "LANG=C", "LC_ALL=C.UTF-8" },
 };
 
@@ -132,7 +132,7 @@ encode_sample(unsigned type)
 		return decode_auth_result;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&a, &(struct ps_kbdint_prompts){ "n", "i", 2,
-		    { "Password: ", "Code: " }, { false, true } });
+		    { "Password: ", "Code: " }, 2 });
 		return decode_kbdint_prompts;
 	case PS_EXIT:
 		ps_put_exit(&a, &(struct ps_exit){ 4, false, 0, 15, true });
@@ -176,19 +176,18 @@ test_roundtrip(void **state)
 	assert_int_equal(so.rows, 24);
 	assert_int_equal(so.xpix, 640);
 	assert_int_equal(so.ypix, 480);
-	assert_int_equal(so.nmodes, sizeof(modes));
+	assert_int_equal(so.modes_len, sizeof(modes));
 	assert_memory_equal(so.modes, modes, sizeof(modes));
-	assert_int_equal(so.nenv, 2);
+	assert_int_equal(so.n_env, 2);
 	assert_string_equal(so.env[0], "LANG=C");
 	assert_string_equal(so.env[1], "LC_ALL=C.UTF-8");
 
 	encode_sample(PS_KBDINT_PROMPTS);
 	transfer();
 	assert_int_equal(ps_get_kbdint_prompts(&b, &kp), 0);
-	assert_int_equal(kp.n, 2);
+	assert_int_equal(kp.n_prompts, 2);
 	assert_string_equal(kp.prompts[1], "Code: ");
-	assert_false(kp.echo[0]);
-	assert_true(kp.echo[1]);
+	assert_int_equal(kp.echo, 2);
 
 	encode_sample(PS_STATS);
 	transfer();
@@ -245,18 +244,36 @@ test_session_started_fds(void **state)
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	/* A pty: one fd. */
 	ps_put_session_started(&a, &(struct ps_session_started){ .id = 3,
-	    .ok = true, .pty = true, .fds = { p[0] }, .nfds = 1 });
+	    .ok = true, .pty = true, .n_fds = 1, .fds = { p[0] } });
 	transfer();
 	assert_int_equal(ps_get_session_started(&b, &r), 0);
 	assert_int_equal(r.id, 3);
-	assert_int_equal(r.nfds, 1);
+	assert_int_equal(r.n_fds, 1);
 	assert_true(r.fds[0] >= 0);
 	close(r.fds[0]);
-	/* Pipes want three: one is malformed, and its fd is not leaked. */
-	ps_put_session_started(&a, &(struct ps_session_started){ .id = 3,
-	    .ok = true, .pty = false, .fds = { p[0] }, .nfds = 1 });
+	/* Three pipes' ends come as three. */
+	ps_put_session_started(&a, &(struct ps_session_started){ .id = 4,
+	    .ok = true, .n_fds = 3, .fds = { p[0], p[1], p[0] } });
 	transfer();
+	assert_int_equal(ps_get_session_started(&b, &r), 0);
+	assert_int_equal(r.n_fds, 3);
+	for (size_t i = 0; i < r.n_fds; i++)
+		close(r.fds[i]);
+	/* A malformed one keeps none: they are closed, not leaked to the
+	 * caller or left in the message. */
+	ps_put_session_started(&a, &(struct ps_session_started){ .id = 3,
+	    .ok = true, .pty = true, .n_fds = 1, .fds = { p[0] } });
+	wire_put_u32(&a.wr, 0);
+	transfer();
+	assert_int_equal(b.nfds, 1);
 	assert_int_equal(ps_get_session_started(&b, &r), -EBADMSG);
+	assert_int_equal(b.nfds, 0);
+	assert_int_equal(r.n_fds, 0);
+	/* Descriptors on a message that carries none are refused too. */
+	encode_sample(PS_AUTH_RESULT);
+	ps_put_fd(&a, p[0]);
+	transfer();
+	assert_int_equal(decode_auth_result(&b), -EBADMSG);
 	assert_int_equal(b.nfds, 0);
 	/* Refused: an error text, no fds at all. */
 	ps_put_session_started(&a, &(struct ps_session_started){ .id = 3,
@@ -264,7 +281,7 @@ test_session_started_fds(void **state)
 	transfer();
 	assert_int_equal(ps_get_session_started(&b, &r), 0);
 	assert_false(r.ok);
-	assert_int_equal(r.nfds, 0);
+	assert_int_equal(r.n_fds, 0);
 	assert_string_equal(r.error, "pty not permitted");
 	close(p[0]);
 	close(p[1]);
