@@ -318,7 +318,7 @@ config_resolve(const struct config *cfg, const struct match_ctx *ctx,
 	}
 	/* SubsystemSandboxProfile has no default of its own: not set, it is
 	 * the SandboxProfile that applies to this connection. */
-	if (from[KW_SUBSYSTEMSANDBOXPROFILE] == NULL)
+	if (from[KW_SubsystemSandboxProfile] == NULL)
 		s->subsystem_sandbox_profile = s->sandbox_profile;
 	*ret = s;
 	return 0;

@@ -4,6 +4,7 @@
 #ifndef SSHAND_POLICY_CONFIG_TABLE_H
 #define SSHAND_POLICY_CONFIG_TABLE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,47 +32,19 @@ enum kw_type {
 	T__COUNT
 };
 
+/* Bounds and defaults that need a name. */
+#define GLOBAL false
+#define MATCH true
+#define TIME_MAX_S	INT_MAX
+#define PROCS_MAX	4194304		/* the kernel's pid_max limit */
+#define FILES_MAX	(1u << 30)	/* above the largest fs.nr_open */
+#define DEFAULT_HOST_KEYS "/etc/sshand/ssh_host_ed25519_key\n" \
+	"/etc/sshand/ssh_host_ecdsa_key\n/etc/sshand/ssh_host_rsa_key"
+
 enum kw_id {
-	KW_HOSTKEY,
-	KW_KEXALGORITHMS,
-	KW_CIPHERS,
-	KW_MACS,
-	KW_HOSTKEYALGORITHMS,
-	KW_REKEYLIMIT,
-	KW_LOGINGRACETIME,
-	KW_LOGLEVEL,
-	KW_PRIVSEPUSER,
-	KW_PRIVSEPDIRECTORY,
-	KW_AUDITLOG,
-	KW_BANFILE,
-	KW_BANMAXFAILURES,
-	KW_BANFINDTIME,
-	KW_BANTIME,
-	KW_BANTIMEMAX,
-	KW_BANIPV6PREFIX,
-	KW_BANMAXENTRIES,
-	KW_BANEXEMPT,
-	KW_PERMITROOTLOGIN,
-	KW_PUBKEYAUTHENTICATION,
-	KW_PASSWORDAUTHENTICATION,
-	KW_KBDINTERACTIVEAUTHENTICATION,
-	KW_PERMITEMPTYPASSWORDS,
-	KW_STRICTMODES,
-	KW_PERMITTTY,
-	KW_PERMITUSERENVIRONMENT,
-	KW_ALLOWTCPFORWARDING,
-	KW_MAXAUTHTRIES,
-	KW_BANNER,
-	KW_AUTHORIZEDKEYSFILE,
-	KW_SUBSYSTEM,
-	KW_ACCEPTENV,
-	KW_FORCECOMMAND,
-	KW_SANDBOXPROFILE,
-	KW_SUBSYSTEMSANDBOXPROFILE,
-	KW_SANDBOXALLOWKEYRINGS,
-	KW_MAXSESSIONPROCS,
-	KW_MAXOPENFILES,
-	KW_ALLOWCOREDUMPS,
+#define K(name, ...) KW_##name,
+#include "policy/keywords.def"
+#undef K
 	KW__COUNT
 };
 

@@ -417,7 +417,7 @@ static int
 check_global(struct parser *p)
 {
 	const struct block *g = &p->cfg->blocks[0];
-	unsigned bt = g->set[KW_BANTIME], btm = g->set[KW_BANTIMEMAX];
+	unsigned bt = g->set[KW_BanTime], btm = g->set[KW_BanTimeMax];
 	struct settings *s = NULL;
 	int r;
 
