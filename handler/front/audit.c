@@ -7,18 +7,7 @@
  * client-chosen user name, version string or command cannot contain a
  * newline, a quote or a NUL and cannot forge a field, a line or a record.
  *
- * MESSAGE_IDs (fixed, generated once with `systemd-id128 new`):
- *
- *	event			MESSAGE_ID				priority
- *	connect			9fe43347e64a475686932eda68aed279	info
- *	rejected-banned		36e8ab700527402593d0ef6605895346	notice
- *	auth-attempt		d5abd3b59e364283b2552cab1a21faed	notice (success)
- *									warning (failure)
- *	session-start		e7ad91316ec84000878bd27377602324	info
- *	session-end		b81b5753bc3341a2a2610b71a846d302	info
- *	ban-added		c8c7a80bb0a249939481226918043ad1	warning
- *	disconnect		e3909f9bdf3e48e3b31f56255b21e054	info
- *	privsep-violation	a62cce5b62b64afd85737fdbac88b992	crit
+ * The events, their MESSAGE_IDs and priorities: AUDIT_EVENTS in audit.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,22 +33,10 @@ static const struct {
 	const char *message_id;
 	int priority;
 } events[_AUDIT_EVENT_MAX] = {
-	[AUDIT_CONNECT] = { "connect",
-	    "9fe43347e64a475686932eda68aed279", LOG_INFO },
-	[AUDIT_REJECTED_BANNED] = { "rejected-banned",
-	    "36e8ab700527402593d0ef6605895346", LOG_NOTICE },
-	[AUDIT_AUTH_ATTEMPT] = { "auth-attempt",
-	    "d5abd3b59e364283b2552cab1a21faed", LOG_NOTICE },
-	[AUDIT_SESSION_START] = { "session-start",
-	    "e7ad91316ec84000878bd27377602324", LOG_INFO },
-	[AUDIT_SESSION_END] = { "session-end",
-	    "b81b5753bc3341a2a2610b71a846d302", LOG_INFO },
-	[AUDIT_BAN_ADDED] = { "ban-added",
-	    "c8c7a80bb0a249939481226918043ad1", LOG_WARNING },
-	[AUDIT_DISCONNECT] = { "disconnect",
-	    "e3909f9bdf3e48e3b31f56255b21e054", LOG_INFO },
-	[AUDIT_PRIVSEP_VIOLATION] = { "privsep-violation",
-	    "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT },
+#define EVENT(id, name, message_id, priority) \
+	[AUDIT_##id] = { name, message_id, priority },
+	AUDIT_EVENTS(EVENT)
+#undef EVENT
 };
 
 /*
@@ -357,7 +334,8 @@ static void
 build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f, char *prio)
 {
-	const char *user;
+	const char *user, *command, *method, *result, *reason, *fingerprint;
+	const char *session_type;
 	size_t slot = 0;
 	int pri = events[ev].priority;
 
@@ -370,14 +348,15 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	esc(s.version, sizeof(s.version), c->client_version, AUDIT_MAX_VERSION);
 	esc(s.remote, sizeof(s.remote), c->remote_addr, MAX_TRUSTED);
 	esc(s.local, sizeof(s.local), c->local_addr, MAX_TRUSTED);
-	esc(s.command, sizeof(s.command), f->command, AUDIT_MAX_COMMAND);
 	esc(s.msg_command, sizeof(s.msg_command), f->command, MAX_MSG_COMMAND);
-	esc(s.method, sizeof(s.method), f->auth_method, MAX_TRUSTED);
-	esc(s.result, sizeof(s.result), f->auth_result, MAX_TRUSTED);
-	esc(s.reason, sizeof(s.reason), f->reason, MAX_TRUSTED);
-	esc(s.fingerprint, sizeof(s.fingerprint), f->key_fingerprint,
+	/* NULL where the event has no such field: add() skips it. */
+	command = esc(s.command, sizeof(s.command), f->command, AUDIT_MAX_COMMAND);
+	method = esc(s.method, sizeof(s.method), f->auth_method, MAX_TRUSTED);
+	result = esc(s.result, sizeof(s.result), f->auth_result, MAX_TRUSTED);
+	reason = esc(s.reason, sizeof(s.reason), f->reason, MAX_TRUSTED);
+	fingerprint = esc(s.fingerprint, sizeof(s.fingerprint), f->key_fingerprint,
 	    MAX_TRUSTED);
-	esc(s.session_type, sizeof(s.session_type), f->session_type,
+	session_type = esc(s.session_type, sizeof(s.session_type), f->session_type,
 	    MAX_TRUSTED);
 	format_message(ev, c, f, user);
 
@@ -388,29 +367,20 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	add(r, "SYSLOG_IDENTIFIER", "sshand");
 	add(r, "SYSLOG_FACILITY", "10");	/* authpriv */
 	add(r, "SSHAND_EVENT", events[ev].name);
-	add(r, "SSHAND_CONNECTION", c->id[0] ? c->id : NULL);
-	if (c->remote_addr[0]) {
-		add(r, "SSHAND_REMOTE_ADDR", s.remote);
-		add_num(r, &slot, "SSHAND_REMOTE_PORT", c->remote_port);
-	}
-	if (c->local_addr[0]) {
-		add(r, "SSHAND_LOCAL_ADDR", s.local);
-		add_num(r, &slot, "SSHAND_LOCAL_PORT", c->local_port);
-	}
+	add(r, "SSHAND_CONNECTION", c->id);
+	add(r, "SSHAND_REMOTE_ADDR", s.remote);
+	add(r, "SSHAND_LOCAL_ADDR", s.local);
 	add(r, "SSHAND_USER", user);
 	add(r, "SSHAND_CLIENT_VERSION", s.version);
-	if (f->auth_method)
-		add(r, "SSHAND_AUTH_METHOD", s.method);
-	if (f->auth_result)
-		add(r, "SSHAND_AUTH_RESULT", s.result);
-	if (f->reason)
-		add(r, "SSHAND_REASON", s.reason);
-	if (f->key_fingerprint)
-		add(r, "SSHAND_KEY_FINGERPRINT", s.fingerprint);
-	if (f->session_type)
-		add(r, "SSHAND_SESSION_TYPE", s.session_type);
-	if (f->command)
-		add(r, "SSHAND_COMMAND", s.command);
+	add(r, "SSHAND_AUTH_METHOD", method);
+	add(r, "SSHAND_AUTH_RESULT", result);
+	add(r, "SSHAND_REASON", reason);
+	add(r, "SSHAND_KEY_FINGERPRINT", fingerprint);
+	add(r, "SSHAND_SESSION_TYPE", session_type);
+	add(r, "SSHAND_COMMAND", command);
+	/* Negative: none. */
+	add_num(r, &slot, "SSHAND_REMOTE_PORT", c->remote_addr[0] ? (int64_t)c->remote_port : -1);
+	add_num(r, &slot, "SSHAND_LOCAL_PORT", c->local_addr[0] ? (int64_t)c->local_port : -1);
 	add_num(r, &slot, "SSHAND_EXIT_STATUS", f->exit_status);
 	add_num(r, &slot, "SSHAND_EXIT_SIGNAL", f->exit_signal);
 	add_num(r, &slot, "SSHAND_BYTES_IN", f->bytes_in);

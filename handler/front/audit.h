@@ -6,16 +6,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <syslog.h>
+
+/* Every event: its SSHAND_EVENT name, its MESSAGE_ID (fixed, generated
+ * once with `systemd-id128 new`: they must never change) and its priority
+ * (auth-attempt: notice on success, warning on failure). */
+#define AUDIT_EVENTS(X)							\
+X(CONNECT, "connect", "9fe43347e64a475686932eda68aed279", LOG_INFO)	\
+X(REJECTED_BANNED, "rejected-banned", "36e8ab700527402593d0ef6605895346", LOG_NOTICE) \
+X(AUTH_ATTEMPT, "auth-attempt", "d5abd3b59e364283b2552cab1a21faed", LOG_NOTICE) \
+X(SESSION_START, "session-start", "e7ad91316ec84000878bd27377602324", LOG_INFO) \
+X(SESSION_END, "session-end", "b81b5753bc3341a2a2610b71a846d302", LOG_INFO) \
+X(BAN_ADDED, "ban-added", "c8c7a80bb0a249939481226918043ad1", LOG_WARNING) \
+X(DISCONNECT, "disconnect", "e3909f9bdf3e48e3b31f56255b21e054", LOG_INFO) \
+X(PRIVSEP_VIOLATION, "privsep-violation", "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT)
 
 enum audit_event {
-	AUDIT_CONNECT,
-	AUDIT_REJECTED_BANNED,
-	AUDIT_AUTH_ATTEMPT,
-	AUDIT_SESSION_START,
-	AUDIT_SESSION_END,
-	AUDIT_BAN_ADDED,
-	AUDIT_DISCONNECT,
-	AUDIT_PRIVSEP_VIOLATION,
+#define AUDIT_EVENT_ID(id, ...) AUDIT_##id,
+	AUDIT_EVENTS(AUDIT_EVENT_ID)
+#undef AUDIT_EVENT_ID
 	_AUDIT_EVENT_MAX,
 };
 
