@@ -5,6 +5,7 @@
  * is bounded. */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,40 +137,38 @@ static const struct optdef optdefs[] = {
 	{ "tunnel", OPT_VALUE },
 };
 
-static int
+/* The flags that come in pairs: "no-NAME" sets the field, "NAME" clears
+ * it again (after a "restrict", say). */
+static const struct {
+	const char *name;
+	size_t field;		/* a bool of struct authkey_opts */
+} pairs[] = {
+	{ "pty", offsetof(struct authkey_opts, no_pty) },
+	{ "port-forwarding", offsetof(struct authkey_opts, no_port_forwarding) },
+	{ "agent-forwarding", offsetof(struct authkey_opts, no_agent_forwarding) },
+	{ "x11-forwarding", offsetof(struct authkey_opts, no_x11_forwarding) },
+	{ "user-rc", offsetof(struct authkey_opts, no_user_rc) },
+};
+
+static void
 apply_flag(struct authkey_parsed *ps, const char *name)
 {
-	struct authkey_opts *o = &ps->o;
+	bool no = strncmp(name, "no-", 3) == 0;
 
 	if (strcmp(name, "restrict") == 0) {
-		o->no_pty = o->no_port_forwarding = o->no_agent_forwarding =
-		    o->no_x11_forwarding = o->no_user_rc = true;
-	} else if (strcmp(name, "no-pty") == 0) {
-		o->no_pty = true;
-	} else if (strcmp(name, "pty") == 0) {
-		o->no_pty = false;
-	} else if (strcmp(name, "no-port-forwarding") == 0) {
-		o->no_port_forwarding = true;
-	} else if (strcmp(name, "port-forwarding") == 0) {
-		o->no_port_forwarding = false;
-	} else if (strcmp(name, "no-agent-forwarding") == 0) {
-		o->no_agent_forwarding = true;
-	} else if (strcmp(name, "agent-forwarding") == 0) {
-		o->no_agent_forwarding = false;
-	} else if (strcmp(name, "no-x11-forwarding") == 0) {
-		o->no_x11_forwarding = true;
-	} else if (strcmp(name, "x11-forwarding") == 0) {
-		o->no_x11_forwarding = false;
-	} else if (strcmp(name, "no-user-rc") == 0) {
-		o->no_user_rc = true;
-	} else if (strcmp(name, "user-rc") == 0) {
-		o->no_user_rc = false;
-	} else if (strcmp(name, "cert-authority") == 0) {
-		ps->cert_authority = true;
+		for (size_t i = 0; i < NELEM(pairs); i++)
+			*(bool *)((char *)&ps->o + pairs[i].field) = true;
+		return;
 	}
+	if (strcmp(name, "cert-authority") == 0) {
+		ps->cert_authority = true;
+		return;
+	}
+	for (size_t i = 0; i < NELEM(pairs); i++)
+		if (strcmp(name + (no ? 3 : 0), pairs[i].name) == 0)
+			*(bool *)((char *)&ps->o + pairs[i].field) = no;
 	/* no-touch-required / verify-required only concern security keys,
 	 * which never match here. */
-	return 0;
 }
 
 /* Takes ownership of val. */
