@@ -154,29 +154,33 @@ add_deny_table(scmp_filter_ctx ctx, enum sandbox_profile p,
 	return 0;
 }
 
+/* "syscall nr with (argument arg & mask) == value fails with EPERM". */
+static int
+deny_masked(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t mask,
+    uint64_t value)
+{
+	return seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+	    SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, value));
+}
+
 static int
 add_namespace_rules(scmp_filter_ctx ctx)
 {
-	size_t i;
-	int r;
+	int r = 0;
 
-	for (i = 0; i < sizeof(clone_ns_flags) / sizeof(clone_ns_flags[0]);
-	    i++) {
+	/* clone(flags, ...) and unshare(flags) on x86_64: flags is the
+	 * first argument. */
+	for (size_t i = 0; r == 0 && i < sizeof(clone_ns_flags) /
+	    sizeof(clone_ns_flags[0]); i++) {
 		uint64_t f = clone_ns_flags[i];
 
-		/* clone(flags, ...) on x86_64: flags is the first argument. */
-		r = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
-		if (r < 0)
-			return r;
-		r = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
-		if (r < 0)
-			return r;
+		r = deny_masked(ctx, SCMP_SYS(clone), 0, f, f);
+		if (r == 0)
+			r = deny_masked(ctx, SCMP_SYS(unshare), 0, f, f);
 	}
-	return seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM),
-	    SCMP_SYS(unshare), 1,
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWTIME, CLONE_NEWTIME));
+	if (r == 0)
+		r = deny_masked(ctx, SCMP_SYS(unshare), 0, CLONE_NEWTIME, CLONE_NEWTIME);
+	return r;
 }
 
 /* personality() must stay PER_LINUX (0) or be a query (0xffffffff): the
@@ -189,36 +193,25 @@ add_namespace_rules(scmp_filter_ctx ctx)
 static int
 add_personality_rules(scmp_filter_ctx ctx)
 {
-	unsigned i;
-	int r;
+	int r = 0;
 
-	for (i = 0; i < 32; i++) {
+	for (unsigned i = 0; r == 0 && i < 32; i++) {
 		uint64_t bit = 1ULL << i, next = 1ULL << ((i + 1) % 32);
 
-		r = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(personality), 1,
-		    SCMP_A0(SCMP_CMP_MASKED_EQ, bit | next, bit));
-		if (r < 0)
-			return r;
+		r = deny_masked(ctx, SCMP_SYS(personality), 0, bit | next, bit);
 	}
-	return 0;
+	return r;
 }
 
 static int
 add_ioctl_rules(scmp_filter_ctx ctx)
 {
-	size_t i;
-	int r;
+	int r = 0;
 
-	for (i = 0; i < sizeof(denied_ioctls) / sizeof(denied_ioctls[0]);
-	    i++) {
-		r = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(ioctl), 1,
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, denied_ioctls[i]));
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (size_t i = 0; r == 0 && i < sizeof(denied_ioctls) /
+	    sizeof(denied_ioctls[0]); i++)
+		r = deny_masked(ctx, SCMP_SYS(ioctl), 1, LOW32, denied_ioctls[i]);
+	return r;
 }
 
 static bool
