@@ -168,3 +168,18 @@ settings_accept_env(const struct settings *s, const char *name)
 			return true;
 	return false;
 }
+
+void
+settings_ban_params(const struct settings *s, struct ban_params *ret)
+{
+	*ret = (struct ban_params){
+		.max_failures = s->ban_max_failures,
+		.find_time = s->ban_find_time,
+		.ban_time = s->ban_time,
+		.ban_time_max = s->ban_time_max,
+		.ipv6_prefix = s->ban_ipv6_prefix,
+		.max_entries = s->ban_max_entries,
+		.exempt = (const char *const *)s->ban_exempt.v,
+		.n_exempt = s->ban_exempt.n,
+	};
+}

@@ -339,3 +339,20 @@ config_defaults(struct settings **ret)
 	config_free(cfg);
 	return r;
 }
+
+int
+config_settings(const char *path, struct settings **ret, char *err, size_t errlen)
+{
+	struct config *cfg = NULL;
+	int r = config_load(path, &cfg, err, errlen);
+
+	if (r == -ENOENT)
+		return config_defaults(ret);
+	if (r < 0)
+		return r;
+	r = config_resolve(cfg, NULL, ret);
+	config_free(cfg);
+	if (r < 0 && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}

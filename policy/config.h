@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "policy/ban.h"
+
 #include "sandbox/sandbox.h"
 
 #define SSHAND_CONFIG_PATH "/etc/sshand/sshand.conf"
@@ -122,6 +124,14 @@ void settings_free(struct settings *s);
 /* Every keyword at its built-in default: the settings an empty file
  * resolves to (for tools that go on without a file). */
 int config_defaults(struct settings **ret);
+/* The settings of path before any user is known (config_resolve with no
+ * context); a missing file gives the defaults.  On failure err says why,
+ * as config_load does. */
+int config_settings(const char *path, struct settings **ret, char *err,
+    size_t errlen);
+
+/* The ban file's parameters as s sets them (exempt points into s). */
+void settings_ban_params(const struct settings *s, struct ban_params *ret);
 
 /* "keyword value" lines, lower-case keywords, as sshd -T prints them. */
 int settings_dump(const struct settings *s, FILE *f);

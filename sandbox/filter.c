@@ -1,4 +1,4 @@
-/* Loading the seccomp filters compiled at build time (see rules.h). */
+/* Loading the seccomp filters compiled at build time (see rules/rules.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/seccomp.h>

@@ -1,5 +1,5 @@
 /* The seccomp filters sshand loads, compiled to BPF at build time from the
- * rules in rules-session.c and rules-netchild.c (see rules.h). */
+ * rules in rules/session.c and rules/netchild.c (see rules/rules.h). */
 #ifndef SSHAND_SANDBOX_FILTERS_H
 #define SSHAND_SANDBOX_FILTERS_H
 

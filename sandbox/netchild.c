@@ -7,7 +7,7 @@
  * sandbox.h: everything that opens files (host keys, OpenSSL's config and
  * providers, /etc/ssh/moduli, time zone data) and everything that seeds
  * or initialises once (OpenSSL's DRBG).  Its allow-list is in
- * rules-netchild.c. */
+ * rules/netchild.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -218,22 +218,14 @@ static void
 check_ban(struct handover *h)
 {
 	const struct settings *s = h->global;
-	const struct ban_params params = {
-		.max_failures = s->ban_max_failures,
-		.find_time = s->ban_find_time,
-		.ban_time = s->ban_time,
-		.ban_time_max = s->ban_time_max,
-		.ipv6_prefix = s->ban_ipv6_prefix,
-		.max_entries = s->ban_max_entries,
-		.exempt = (const char *const *)s->ban_exempt.v,
-		.n_exempt = s->ban_exempt.n,
-	};
+	struct ban_params params;
 	int64_t until = 0;
 	bool damaged = false;
 	int r;
 
 	if (s->ban_max_failures == 0)
 		return;
+	settings_ban_params(s, &params);
 	r = ban_open(s->ban_file, &params, &h->bans);
 	if (r < 0) {
 		/* Fail open: a broken ban file must not lock out every user. */

@@ -138,8 +138,9 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 		m->pam = NULL;
 	}
 	if (!m->net_gone) {
-		/* Best effort: the child also dies with us (PDEATHSIG).  Not
-		 * once reaped: its pid may be another process's by now. */
+		/* Best effort (after login we may not signal it): it also
+		 * ends at our end of the socketpair.  Not once reaped: its
+		 * pid may be another process's by now. */
 		if (!m->net_reaped)
 			kill(m->net_pid, SIGKILL);
 		close(m->fd);
@@ -210,8 +211,8 @@ preauth_loop(struct monitor *m)
 			m->have_pushback = false;
 		} else {
 			monitor_wait_preauth(m);
-			/* The child is gone, or closed the socket and dies
-			 * with us (PDEATHSIG). */
+			/* The child is gone, or closed its end and ends at
+			 * ours. */
 			if (monitor_next(m, PS_PREAUTH, 0) == -EPIPE)
 				monitor_finish(m, EXIT_NOAUTH, net_end_reason(m));
 		}

@@ -205,9 +205,11 @@ lock_down(struct net *n)
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot enter the network sandbox "
 		    "(PrivsepDirectory %s)", n->h->global->privsep_directory);
-	/* The monitor cannot always signal us once we are another user (the
-	 * unit leaves it no CAP_KILL): die with it instead.  Set after the id
-	 * change, which clears it. */
+	/* If the monitor dies, its end of the socketpair closes and the event
+	 * loop ends us.  The death signal is a second line where the kernel
+	 * delivers it: only while the dying monitor may signal us (root with
+	 * CAP_KILL; never once it is the user).  Set after the id change,
+	 * which clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != n->h->monitor_pid)
 		return -ESRCH;
 	r = sandbox_apply_netchild_filter(n->h->debug > 2);

@@ -318,40 +318,20 @@ cmd_purge(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
 	return 0;
 }
 
-/* The ban params from the config file; a missing file means the built-in
- * defaults (config_defaults(), the config module's own). */
+/* The ban params from the config file (a missing file means the
+ * built-in defaults, as it does for sshand). */
 static int
-load_settings(const struct ctl_opts *o, struct bans_ctx *c, struct config **ret_cfg,
-    struct settings **ret_s)
+load_settings(const struct ctl_opts *o, struct bans_ctx *c, struct settings **ret_s)
 {
 	char err[512];
-	struct config *cfg = NULL;
-	struct settings *s = NULL;
-	int r;
+	int r = config_settings(o->config_path, ret_s, err, sizeof(err));
 
-	r = config_load(o->config_path, &cfg, err, sizeof(err));
-	if (r < 0 && r != -ENOENT) {
+	if (r < 0) {
 		fprintf(stderr, "sshandctl: %s\n", err);
 		return -1;
 	}
-	r = cfg != NULL ? config_resolve(cfg, NULL, &s) : config_defaults(&s);
-	if (r < 0) {
-		fprintf(stderr, "sshandctl: %s: %s\n", o->config_path, strerror(-r));
-		config_free(cfg);
-		return -1;
-	}
-	memset(&c->p, 0, sizeof(c->p));
-	c->path = s->ban_file;
-	c->p.max_failures = s->ban_max_failures;
-	c->p.find_time = s->ban_find_time;
-	c->p.ban_time = s->ban_time;
-	c->p.ban_time_max = s->ban_time_max;
-	c->p.ipv6_prefix = s->ban_ipv6_prefix;
-	c->p.max_entries = s->ban_max_entries;
-	c->p.exempt = (const char *const *)s->ban_exempt.v;
-	c->p.n_exempt = s->ban_exempt.n;
-	*ret_cfg = cfg;
-	*ret_s = s;
+	c->path = (*ret_s)->ban_file;
+	settings_ban_params(*ret_s, &c->p);
 	return 0;
 }
 
@@ -359,7 +339,6 @@ int
 ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 {
 	struct bans_ctx c;
-	struct config *cfg = NULL;
 	struct settings *s = NULL;
 	struct ban_store *b = NULL;
 	const char *ban_file = NULL;
@@ -396,7 +375,7 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 		bans_usage(stderr);
 		return 2;
 	}
-	if (load_settings(o, &c, &cfg, &s) < 0)
+	if (load_settings(o, &c, &s) < 0)
 		return 1;
 	if (ban_file)
 		c.path = ban_file;
@@ -433,7 +412,6 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 out:
 	ban_close(b);
 	settings_free(s);
-	config_free(cfg);
 	if (fflush(stdout) != 0 && r == 0)
 		r = 1;
 	return r;

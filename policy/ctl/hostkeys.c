@@ -24,14 +24,8 @@
 #ifndef SSH_KEYGEN
 #define SSH_KEYGEN	"/usr/bin/ssh-keygen"
 #endif
-#define DEFAULT_DIR	"/etc/sshand"
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *const default_names[] = {
-	"ssh_host_ed25519_key",
-	"ssh_host_ecdsa_key",
-	"ssh_host_rsa_key",
-};
 
 /* What the file name says, and what ssh-keygen -A makes of each type. */
 static const struct keytype {
@@ -254,48 +248,31 @@ keylist_add(struct keylist *l, const char *dir, const char *name)
 	return 0;
 }
 
+/* The HostKey lines of the configuration (no file: the defaults); with
+ * dir, the default keys' file names in dir instead. */
 static int
-keylist_defaults(struct keylist *l, const char *dir)
+keylist_from_config(const char *cmd, const char *cfgpath, const char *dir,
+    struct keylist *l)
 {
-	size_t i;
-	int r;
-
-	for (i = 0; i < NELEM(default_names); i++)
-		if ((r = keylist_add(l, dir, default_names[i])) < 0)
-			return r;
-	return 0;
-}
-
-/* The configuration's HostKey lines; none, or no file, means the
- * defaults in /etc/sshand. */
-static int
-keylist_from_config(const char *cmd, const char *cfgpath, struct keylist *l)
-{
-	struct config *cfg = NULL;
 	struct settings *s = NULL;
 	char err[512];
 	size_t i;
 	int r;
 
-	r = config_load(cfgpath, &cfg, err, sizeof(err));
-	if (r == -ENOENT)
-		return keylist_defaults(l, DEFAULT_DIR) < 0 ? -1 : 0;
+	err[0] = '\0';
+	r = dir != NULL ? config_defaults(&s) :
+	    config_settings(cfgpath, &s, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "sshandctl %s: %s\n", cmd, err);
+		fprintf(stderr, "sshandctl %s: %s\n", cmd, err[0] ? err : strerror(-r));
 		return -1;
 	}
-	r = config_resolve(cfg, NULL, &s);
-	config_free(cfg);
-	if (r < 0) {
-		fprintf(stderr, "sshandctl %s: %s: %s\n", cmd, cfgpath,
-		    strerror(-r));
-		return -1;
+	for (i = 0; r == 0 && i < s->host_keys.n; i++) {
+		const char *name = strrchr(s->host_keys.v[i], '/');
+
+		r = dir != NULL ? keylist_add(l, dir, name + 1) :
+		    keylist_add(l, NULL, s->host_keys.v[i]);
 	}
-	for (i = 0; r == 0 && i < s->host_keys.n; i++)
-		r = keylist_add(l, NULL, s->host_keys.v[i]);
 	settings_free(s);
-	if (r == 0 && l->n == 0)
-		r = keylist_defaults(l, DEFAULT_DIR);
 	if (r < 0) {
 		fprintf(stderr, "sshandctl %s: %s\n", cmd, r == -E2BIG ?
 		    "too many HostKey lines" : strerror(-r));
@@ -326,20 +303,13 @@ keylist_gather(const struct ctl_opts *o, const char *cmd, int argc,
 			return 2;
 		}
 	}
-	if (dir == NULL)
-		return keylist_from_config(cmd, o != NULL &&
-		    o->config_path != NULL ? o->config_path : SSHAND_CONFIG_PATH,
-		    l) < 0 ? 1 : 0;
-	if (!fingerprints && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (dir != NULL && !fingerprints && mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "sshandctl %s: %s: %s\n", cmd, dir,
 		    strerror(errno));
 		return 1;
 	}
-	if (keylist_defaults(l, dir) < 0) {
-		fprintf(stderr, "sshandctl %s: out of memory\n", cmd);
-		return 1;
-	}
-	return 0;
+	return keylist_from_config(cmd, o != NULL && o->config_path != NULL ?
+	    o->config_path : SSHAND_CONFIG_PATH, dir, l) < 0 ? 1 : 0;
 }
 
 int

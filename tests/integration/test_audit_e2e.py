@@ -56,7 +56,7 @@ MESSAGE_IDS = {
     "disconnect": "e3909f9bdf3e48e3b31f56255b21e054",
     "privsep-violation": "a62cce5b62b64afd85737fdbac88b992",
 }
-# Every SSHAND_ field a record may carry (DESIGN.md, handler/audit.c).
+# Every SSHAND_ field a record may carry (DESIGN.md, handler/front/audit.c).
 KNOWN_FIELDS = {
     "SSHAND_EVENT", "SSHAND_CONNECTION", "SSHAND_REMOTE_ADDR", "SSHAND_REMOTE_PORT",
     "SSHAND_LOCAL_ADDR", "SSHAND_LOCAL_PORT", "SSHAND_USER", "SSHAND_CLIENT_VERSION",

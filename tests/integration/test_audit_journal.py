@@ -1,4 +1,4 @@
-"""handler/audit.c against a real systemd-journald.
+"""handler/front/audit.c against a real systemd-journald.
 
 Each test runs a private journald inside its own mount namespace (a tmpfs on
 /run/systemd and /run/log, a temp folder over /var/log/journal), has the
@@ -30,7 +30,7 @@ TOOL = os.path.join(BUILD, "tests", "auditemit-tool")
 CTL = os.path.join(BUILD, "sshandctl")
 JOURNALD = "/lib/systemd/systemd-journald"
 
-# The documented MESSAGE_IDs (handler/audit.c): they must never change.
+# The documented MESSAGE_IDs (AUDIT_EVENTS, handler/front/audit.h): they must never change.
 MESSAGE_IDS = {
     "connect": "9fe43347e64a475686932eda68aed279",
     "rejected-banned": "36e8ab700527402593d0ef6605895346",

@@ -4,7 +4,7 @@ sources (ssh -b 127.0.0.x, and ::1 on a dual-stack listener).
 
 Each test uses its own server (and so its own ban file and audit trail);
 sources are chosen so that one test's failures never touch another's
-addresses.  What counts (handler/priv.c): each rejected password is one
+addresses.  What counts (handler/monitor/auth.c): each rejected password is one
 failure (BAN_FAIL_UNIT = 4 units); a connection that ends unauthenticated
 after trying counts one unless a password failure was already counted; one
 that never tried counts 1 unit (1/4).  sshandctl reports both "failures"
