@@ -227,9 +227,7 @@ refusal(const struct settings *s, const struct user_info *u, bool method_enabled
 	return u->locked ? "account-locked" : NULL;
 }
 
-/* A password or keyboard-interactive attempt that PAM has judged: the
- * login when PAM and the policy agree (refused NULL), else the failure,
- * with reason. */
+/* A password or keyboard-interactive attempt. */
 struct attempt {
 	const char *method;
 	const char *user;		/* as the client named it */
@@ -239,6 +237,8 @@ struct attempt {
 	uint64_t start;
 };
 
+/* The attempt, once PAM has judged it (rc, pam): the login when PAM and
+ * the policy agree (refused NULL), else the failure, with reason. */
 static void
 judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
     const char *refused, const char *reason, bool reply)
@@ -399,6 +399,9 @@ answer_kbdint_answers(struct monitor *m, const struct ps_kbdint_answers *r)
 {
 	struct kbdint_round *round = m->round;
 
+	/* The table allows answers only while a conversation is open. */
+	if (round == NULL)
+		monitor_violation(m, "kbdint_answers outside a conversation");
 	/* A count other than the prompts' abandons the conversation. */
 	if (r->n_answers != round->n)
 		return;

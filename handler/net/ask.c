@@ -90,6 +90,9 @@ call(struct net *n, unsigned type)
 			return 0;
 		if (r == 0)
 			r = notice(n);
+		/* Told to end (TERMINATE): no answer is coming. */
+		if (r == 0 && n->done)
+			return -ECANCELED;
 	}
 	ps_clear_fds(n->rep);
 	log_errno(LOG_ERR, r, "monitor gone or protocol error");

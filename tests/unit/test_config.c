@@ -1314,6 +1314,48 @@ test_dump_defaults(void **state)
 	assert_int_equal(config_defaults(NULL), -EINVAL);
 }
 
+/* What tools read: a file's settings before any user is known, the
+ * defaults when there is no file, a clear error for a bad one; and the
+ * ban file's parameters as the settings give them. */
+static void
+test_config_settings_and_ban_params(void **state)
+{
+	struct settings *s = NULL;
+	struct ban_params p;
+	char err[512] = "", missing[PATH_MAX];
+	char *d;
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/absent.conf", dir);
+	assert_int_equal(config_settings(missing, &s, err, sizeof(err)), 0);
+	d = dump(s);
+	assert_string_equal(d, documented_defaults);
+	free(d);
+	settings_free(s);
+
+	assert_int_equal(config_settings(write_conf("BanMaxFailures 9\n"
+	    "BanExempt 10.0.0.0/8 192.168.0.0/16\nMatch User x\n"
+	    "MaxAuthTries 2\n"), &s, err, sizeof(err)), 0);
+	assert_int_equal(s->ban_max_failures, 9);
+	assert_int_equal(s->max_auth_tries, 6);	/* no user: no Match */
+	settings_ban_params(s, &p);
+	assert_int_equal(p.max_failures, 9);
+	assert_int_equal(p.find_time, 600);
+	assert_int_equal(p.ban_time, 3600);
+	assert_int_equal(p.ban_time_max, 7 * 24 * 3600);
+	assert_int_equal(p.ipv6_prefix, 64);
+	assert_int_equal(p.max_entries, 65536);
+	assert_int_equal(p.n_exempt, 2);
+	assert_string_equal(p.exempt[1], "192.168.0.0/16");
+	settings_free(s);
+
+	s = NULL;
+	assert_int_equal(config_settings(write_conf("BanMaxFailures x\n"), &s,
+	    err, sizeof(err)), -EINVAL);
+	assert_null(s);
+	assert_non_null(strstr(err, ":1: bad number \"x\" for \"BanMaxFailures\""));
+}
+
 /* A value given that equals the default changes nothing in the dump, and
  * each default is a value the parser accepts (they are read by it). */
 static void
@@ -1576,6 +1618,7 @@ main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_defaults_read_back),
+		cmocka_unit_test(test_config_settings_and_ban_params),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_big_file),
