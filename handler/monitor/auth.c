@@ -419,13 +419,14 @@ void
 answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 {
 	/* The conversation receives into the message r points into. */
-	struct attempt a = { .method = "keyboard-interactive",
-	    .user = strdup(r->user), .start = now_usec() };
+	char *user = strdup(r->user);
+	struct attempt a = { .method = "keyboard-interactive", .user = user,
+	    .start = now_usec() };
 	struct pam_ctx *pam = NULL;
 	const char *refused = NULL, *reason = NULL;
 	int rc;
 
-	if (a.user == NULL)
+	if (user == NULL)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	a.known = user_for(m, a.user, &a.u, &a.s);
 	if (a.known)
@@ -440,5 +441,5 @@ answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 	 * waits for that request's answer, not for this one. */
 	judged(m, &a, rc, pam, refused, refused ? refused : reason ? reason :
 	    "bad-password", !m->have_pushback);
-	free((char *)a.user);
+	free(user);
 }

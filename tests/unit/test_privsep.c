@@ -402,6 +402,12 @@ test_fds_and_eof(void **state)
 	assert_int_equal(ps_take_fd(&b), -1);
 	assert_false(ps_done(&b));
 
+	/* More descriptors than a message carries: not sent at all. */
+	ps_start(&a, PS_SESSION_STARTED);
+	for (int i = 0; i <= PS_MAX_FDS; i++)
+		ps_put_fd(&a, 0);
+	assert_int_equal(ps_send(sp[0], &a), -EMSGSIZE);
+
 	/* Nothing queued: non-blocking says so; after close, EOF. */
 	assert_int_equal(ps_recv(sp[1], &b, MSG_DONTWAIT), -EAGAIN);
 	close(sp[0]);
