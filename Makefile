@@ -64,7 +64,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FRONT_OBJ := $(call obj,$(FRONT_SRC) $(POLICY_SRC))
 PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
-MON_LIBS  = $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng) -lpam
+MON_LIBS  = $(shell pkg-config --libs libcap-ng libcrypto 2>/dev/null || echo -lcap-ng -lcrypto) -lpam
 # Both sides are built from the same headers or refuse each other.
 # sandbox.h too: struct settings holds its enum sandbox_profile.
 ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h) sandbox/sandbox.h

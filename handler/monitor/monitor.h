@@ -50,6 +50,12 @@ struct monitor {
 	int net_status;			/* its wait status, once reaped */
 	uint64_t deadline;		/* LoginGraceTime, CLOCK_MONOTONIC usec */
 
+	/* The session id: the first exchange hash the key holder signed, as
+	 * the key holder reports it (never as the network child says);
+	 * user signatures are checked against it.  0 bytes until then. */
+	uint8_t session_id[64];
+	uint32_t session_id_len;
+
 	/* before authentication */
 	unsigned failures;
 	bool tried;			/* asked about a user at all */
