@@ -47,6 +47,8 @@ RULES_SRC   := $(wildcard sandbox/rules/*.c)
 FRONT_SRC   := $(wildcard handler/front/*.c)
 NET_SRC     := $(wildcard handler/net/*.c)
 MONITOR_SRC := $(wildcard handler/monitor/*.c)
+# The key holder: forked by the monitor, so linked into its half.
+KEYS_SRC    := $(wildcard handler/keys/*.c)
 PRIVSEP_SRC := $(wildcard handler/privsep/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
@@ -92,7 +94,7 @@ $(BUILD)/librules.a: $(call obj,$(RULES_SRC))
 # The halves' folders as archives, for the unit tests and test tools.
 $(BUILD)/libfront.a: $(call obj,$(FRONT_SRC))
 	$(archive)
-$(BUILD)/libmonitor.a: $(call obj,$(MONITOR_SRC))
+$(BUILD)/libmonitor.a: $(call obj,$(MONITOR_SRC) $(KEYS_SRC))
 	$(archive)
 $(BUILD)/libprivsep.a: $(call obj,$(PRIVSEP_SRC))
 	$(archive)
@@ -108,7 +110,7 @@ $(BUILD)/sandbox/bpf-filters.o: $(BUILD)/sandbox/bpf-filters.c
 PART_LDFLAGS = -shared -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 $(BUILD)/sshand-net.so: $(call obj,$(NET_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(NET_LIBS)
-$(BUILD)/sshand-monitor.so: $(call obj,$(MONITOR_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
+$(BUILD)/sshand-monitor.so: $(call obj,$(MONITOR_SRC) $(KEYS_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(MON_LIBS)
 # What the halves leave undefined and the front defines.
 $(BUILD)/sshand.dynlist: $(PARTS) $(FRONT_OBJ)

@@ -234,3 +234,25 @@ sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 		return -errno;
 	return verify_state(uid, gid, groups, ngroups);
 }
+
+int
+sandbox_drop_capabilities(void)
+{
+	int r = drop_bounding_and_ambient();
+
+	if (r < 0)
+		return r;
+	r = clear_capabilities();
+	if (r < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	r = verify_no_capabilities();
+	if (r < 0)
+		return r;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -ENOTRECOVERABLE;
+	return 0;
+}

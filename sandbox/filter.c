@@ -53,6 +53,14 @@ sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o)
 }
 
 int
+sandbox_enter_keyholder(void)
+{
+	int r = sandbox_drop_capabilities();
+
+	return r < 0 ? r : sandbox_load_filter(SANDBOX_FILTER_KEYHOLDER);
+}
+
+int
 sandbox_apply_netchild_filter(bool debug)
 {
 	/* debug: SCMP_ACT_LOG lets the call through and has the kernel log

@@ -1,5 +1,5 @@
 /* The seccomp filters sshand loads, compiled to BPF at build time from the
- * rules in rules/session.c and rules/netchild.c (see rules/rules.h). */
+ * rules in rules/session.c, rules/netchild.c and rules/keyholder.c (see rules/rules.h). */
 #ifndef SSHAND_SANDBOX_FILTERS_H
 #define SSHAND_SANDBOX_FILTERS_H
 
@@ -13,6 +13,7 @@ enum sandbox_filter {
 	SANDBOX_FILTER_STRICT_KEYRINGS,
 	SANDBOX_FILTER_NETCHILD,
 	SANDBOX_FILTER_NETCHILD_DEBUG,	/* log instead of kill */
+	SANDBOX_FILTER_KEYHOLDER,
 	SANDBOX_FILTER_COUNT
 };
 

@@ -41,6 +41,11 @@ int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
  * ENOSYS for clone3); other ABIs are killed. */
 int sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o);
 
+/* Every capability set emptied (bounding and ambient too), no_new_privs,
+ * not dumpable, read back; the ids stay as they are.  For a process that
+ * keeps uid 0 only so that no other uid may signal or trace it. */
+int sandbox_drop_capabilities(void);
+
 /* The pre-authentication network child: chroot(dir) + chdir("/"), then
  * sandbox_drop_to_user(uid, gid, NULL, 0).  dir must be an absolute path to
  * a directory that is root-owned, not writable by group or others (-EPERM
@@ -74,6 +79,15 @@ int sandbox_enter_netchild(uid_t uid, gid_t gid, const char *dir);
  * and the kernel logs "type=1326 ... syscall=N" (dmesg, journalctl -k), so
  * one run lists every missing call rather than dying at the first. */
 int sandbox_apply_netchild_filter(bool debug);
+
+/* The key holder (handler/keys/): stays uid 0, so that neither the
+ * network child nor the user may signal or trace it, but with no
+ * capability in any set, no_new_privs, not dumpable (all read back), and
+ * its seccomp allow-list (rules/keyholder.c: the socketpair, memory,
+ * randomness; no open, no socket, no exec, no kill).  Before it the
+ * caller must have loaded the keys, warmed OpenSSL up (config, DRBG, one
+ * signature per key) and closed every fd but its socketpair. */
+int sandbox_enter_keyholder(void);
 
 struct sandbox_limits {
 	unsigned max_procs;	/* RLIMIT_NPROC, 0 = leave */

@@ -30,6 +30,10 @@ monitor_next(struct monitor *m, enum ps_state state, int recv_flags)
 		    ps_state_name(state));
 	if ((rule->flags & PS_ONCE) && (m->seen & 1u << type))
 		monitor_violation(m, "repeated %s", ps_type_name(type));
+	if ((rule->flags & PS_ONCE_PREAUTH) && state != PS_POSTAUTH &&
+	    (m->seen & 1u << type))
+		monitor_violation(m, "repeated %s %s", ps_type_name(type),
+		    ps_state_name(state));
 	m->seen |= 1u << type;
 	return 0;
 }

@@ -130,6 +130,9 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 {
 	struct audit_fields f = AUDIT_FIELDS_INIT;
 
+	/* First: ending the sessions signals every process below us but
+	 * the network child. */
+	monitor_stop_keyholder(m);
 	if (!m->net_gone && strcmp(reason, "privsep-violation") != 0)
 		drain_child(m, reason);
 	if (m->authed) {
@@ -271,7 +274,9 @@ monitor_main(struct handover *h, int net_fd, pid_t net_pid)
 	if (h->global->login_grace_time > 0)
 		m->deadline = h->start_usec + (uint64_t)h->global->login_grace_time * 1000000;
 
+	m->keys.fd = -1;
 	close(h->sock);
+	monitor_start_keyholder(m);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

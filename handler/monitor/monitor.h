@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "handler/front/handover.h"
+#include "handler/keys/keyholder.h"
 #include "handler/monitor/auth.h"
 #include "handler/privsep/wire.h"
 #include "policy/config.h"
@@ -55,6 +56,7 @@ struct monitor {
 	 * user signatures are checked against it.  0 bytes until then. */
 	uint8_t session_id[64];
 	uint32_t session_id_len;
+	struct keyholder keys;		/* the host keys' process */
 
 	/* before authentication */
 	unsigned failures;
@@ -108,6 +110,12 @@ void monitor_violation(struct monitor *m, const char *fmt, ...)
 int monitor_next(struct monitor *m, enum ps_state state, int recv_flags);
 /* Decodes m->in with its decoder and has answer_<name> answer it. */
 void monitor_answer(struct monitor *m);
+
+/* hostkeys.c: starts the key holder and hands its public keys to the
+ * network child, or ends the connection. */
+void monitor_start_keyholder(struct monitor *m);
+/* Stops it (at the connection's end). */
+void monitor_stop_keyholder(struct monitor *m);
 
 /* auth.c: waits for the child's next message until LoginGraceTime. */
 void monitor_wait_preauth(struct monitor *m);

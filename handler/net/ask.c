@@ -129,6 +129,12 @@ read_auth_result(struct net *n, struct ps_auth_result *ret)
 }
 
 int
+read_signature(struct net *n, struct ps_signature *ret)
+{
+	return ps_get_signature(n->rep, ret) < 0 ? broken(n) : 0;
+}
+
+int
 read_kbdint_reply(struct net *n, struct kbdint_reply *ret)
 {
 	int r;

@@ -28,8 +28,6 @@
 #include "handler/net/net.h"
 #include "sandbox/sandbox.h"
 
-#define MAX_HOST_KEYS 8
-
 /* Key exchange methods that need no file at run time: group-exchange
  * re-reads /etc/ssh/moduli, which the chroot hides. */
 #define DEFAULT_KEX "curve25519-sha256,curve25519-sha256@libssh.org," \
@@ -62,36 +60,6 @@ libssh_log(int priority, const char *function, const char *buffer, void *ud)
 	log_debug("libssh %s: %s", function, buffer);
 }
 
-/* The host keys, loaded here by the child while it is still root, so the
- * monitor (which later runs as the user) never holds a private host key. */
-static int
-add_host_keys(struct net *n, ssh_bind b)
-{
-	const struct strlist *keys = &n->h->global->host_keys;
-	size_t loaded = 0;
-
-	for (size_t i = 0; i < keys->n && loaded < MAX_HOST_KEYS; i++) {
-		ssh_key k = NULL;
-
-		if (ssh_pki_import_privkey_file(keys->v[i], NULL, NULL, NULL, &k) != SSH_OK) {
-			log_warning("host key %s: cannot be loaded, skipped", keys->v[i]);
-			continue;
-		}
-		/* The bind takes ownership of the key. */
-		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, k) < 0) {
-			log_warning("host key %s refused: %s", keys->v[i], ssh_get_error(b));
-			continue;
-		}
-		loaded++;
-	}
-	if (loaded == 0) {
-		log_error("no usable host key (HostKey in %s); create them with "
-		    "'sshandctl hostkeys'", n->h->config_path);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int
 setup_bind(struct net *n, ssh_bind *ret)
 {
@@ -103,7 +71,7 @@ setup_bind(struct net *n, ssh_bind *ret)
 	if (b == NULL)
 		return -ENOMEM;
 	ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
-	r = add_host_keys(n, b);
+	r = net_hostkeys(n, b);
 	if (r < 0) {
 		ssh_bind_free(b);
 		return r;

@@ -96,6 +96,10 @@ int net_main(struct handover *h, int mon_fd);
  * first call wins). */
 void net_fail(struct net *n, int code, const char *reason);
 
+/* hostkeys.c: the monitor's HOSTKEYS, as keys libssh can serve, each with
+ * a stand-in for its private half (signatures come from the monitor). */
+int net_hostkeys(struct net *n, ssh_bind b);
+
 /* ask.c: one wrapper per request of privsep/protocol.h's table,
  * ask_<name>(n, request).  Those the table answers wait for the answer,
  * handling the monitor's notices that come first (ended sessions,
@@ -108,6 +112,7 @@ void net_fail(struct net *n, int code, const char *reason);
 PS_REQUESTS(ASK)
 #undef ASK
 int read_auth_result(struct net *n, struct ps_auth_result *ret);
+int read_signature(struct net *n, struct ps_signature *ret);
 /* Keyboard-interactive: more prompts, or the result. */
 struct kbdint_reply {
 	unsigned type;			/* PS_KBDINT_PROMPTS or PS_AUTH_RESULT */

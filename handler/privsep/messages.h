@@ -72,6 +72,9 @@
 	F(U64, bytes_in, 0, 1)			/* on the wire */	\
 	F(U64, bytes_out, 0, 1)						\
 	F(CUT, reason, PS_MAX_REASON, 1)	/* why it ends */
+#define PS_FIELDS_sign(F)						\
+	F(STR, alg, PS_MAX_ALG, 1)		/* "rsa-sha2-512"... */	\
+	F(BYTES, hash, PS_MAX_HASH, 1)		/* the exchange hash */
 
 /* ---- answers and notices of the monitor ---- */
 #define PS_FIELDS_auth_result(F)					\
@@ -96,6 +99,17 @@
 	F(BOOL, core, 1, 1)
 #define PS_FIELDS_terminate(F)						\
 	F(CUT, reason, PS_MAX_REASON, 1)
+#define PS_FIELDS_signature(F)						\
+	F(BYTES, sig, PS_MAX_HOSTSIG, 1)	/* as EVP_DigestSign gives it */
+#define PS_FIELDS_hostkeys(F)						\
+	F(BYTES, blob0, PS_MAX_HOSTKEY_BLOB, 1)	/* SSH wire format; */	\
+	F(BYTES, blob1, PS_MAX_HOSTKEY_BLOB, 1)	/* empty: none */	\
+	F(BYTES, blob2, PS_MAX_HOSTKEY_BLOB, 1)
+
+/* ---- the key holder's answer ---- */
+#define PS_FIELDS_signed(F)						\
+	F(BYTES, sig, PS_MAX_HOSTSIG, 1)	/* empty: cannot sign */ \
+	F(BYTES, session_id, PS_MAX_HASH, 1)	/* the first hash it signed */
 
 #define PS_DECLARE(kind, name, bound, count) PS_DECLARE_##kind(name, count)
 #define PS_DECLARE_U32(name, count) uint32_t name;
@@ -114,6 +128,7 @@
 	int ps_get_##name(struct ps_msg *m, struct ps_##name *ret);
 PS_REQUESTS(PS_MESSAGE)
 PS_MONITOR_MESSAGES(PS_MESSAGE)
+PS_KEYHOLDER_MESSAGES(PS_MESSAGE)
 #undef PS_MESSAGE
 
 #endif

@@ -32,6 +32,11 @@ enum ps_type {
 	PS_SESSION_STARTED = 13,
 	PS_EXIT = 14,
 	PS_TERMINATE = 15,
+	/* Host key signatures (the key holder's, relayed by the monitor). */
+	PS_SIGN = 16,
+	PS_SIGNATURE = 17,
+	PS_HOSTKEYS = 18,
+	PS_SIGNED = 19,
 	PS_TYPE_MAX
 };
 
@@ -44,6 +49,7 @@ enum ps_state {
 #define PS_ANY (PS_PREAUTH | PS_KBDINT | PS_POSTAUTH)
 
 #define PS_ONCE 1u		/* at most once per connection */
+#define PS_ONCE_PREAUTH 2u	/* at most once before authentication */
 
 #define PS_ANSWER(type) (1u << PS_##type)
 
@@ -54,6 +60,11 @@ enum ps_state {
  * an answer type, a request outside its states or beyond its count, a
  * malformed body, a descriptor -- is a privilege separation violation:
  * audited, and the connection ends.
+ *
+ * SIGN is OpenSSH's rule for the host key signature: the first exchange
+ * hash signed is the session id, so before authentication there is only
+ * that one (it precedes every authentication request, so none can come
+ * during a keyboard-interactive conversation); after it, one per rekey.
  *
  * During a keyboard-interactive conversation the monitor waits inside
  * PAM for the answers; any other request it accepts there abandons the
@@ -72,17 +83,27 @@ X(SESSION_OPEN,	session_open,	PS_POSTAUTH,		0,	PS_ANSWER(SESSION_STARTED)) \
 X(WINDOW_CHANGE, window_change,	PS_POSTAUTH,		0,	0)	\
 X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
 X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
-X(STATS,	stats,		PS_ANY,			0,	0)
+X(STATS,	stats,		PS_ANY,			0,	0)	\
+X(SIGN,		sign,		PS_PREAUTH | PS_POSTAUTH, PS_ONCE_PREAUTH, PS_ANSWER(SIGNATURE))
 
 /* What the monitor sends: answers (named in the table above) and notices
  * (EXIT: a session ended; TERMINATE: end the connection), which may come
- * at any time after login, or at any time. */
+ * at any time after login, or at any time; HOSTKEYS, the public host keys,
+ * is the first message the child receives. */
 #define PS_MONITOR_MESSAGES(X)						\
 X(AUTH_RESULT,	auth_result)						\
 X(KBDINT_PROMPTS, kbdint_prompts)					\
 X(SESSION_STARTED, session_started)					\
 X(EXIT,		exit)							\
-X(TERMINATE,	terminate)
+X(TERMINATE,	terminate)						\
+X(SIGNATURE,	signature)						\
+X(HOSTKEYS,	hostkeys)
+
+/* Between the monitor and the key holder (handler/keys/), on a socketpair
+ * of their own: the key holder sends HOSTKEYS first, then answers each
+ * SIGN the monitor relays with SIGNED. */
+#define PS_KEYHOLDER_MESSAGES(X)					\
+X(SIGNED,	signed)
 
 struct ps_rule {
 	const char *name;	/* for logs and the audit trail */
@@ -128,5 +149,10 @@ enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
 #define PS_MAX_ENV_LEN 8192		/* one "NAME=value" */
 #define PS_MAX_SIGNAL 32		/* a signal name */
 #define PS_MAX_REASON 63		/* the disconnect reason of STATS */
+#define PS_MAX_ALG 64			/* a signature algorithm's name */
+#define PS_MAX_HASH 64			/* an exchange hash: SHA-512 at most */
+#define PS_MAX_HOSTSIG 2048		/* a host signature: RSA-16384 */
+#define PS_MAX_HOSTKEYS 3		/* libssh serves one Ed25519, ECDSA, RSA key */
+#define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
 
 #endif

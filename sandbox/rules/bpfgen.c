@@ -14,6 +14,7 @@ static const char *const names[SANDBOX_FILTER_COUNT] = {
 	[SANDBOX_FILTER_STRICT_KEYRINGS] = "strict_keyrings",
 	[SANDBOX_FILTER_NETCHILD] = "netchild",
 	[SANDBOX_FILTER_NETCHILD_DEBUG] = "netchild_debug",
+	[SANDBOX_FILTER_KEYHOLDER] = "keyholder",
 };
 
 int

@@ -38,6 +38,12 @@ sandbox_rules_build(enum sandbox_filter id, scmp_filter_ctx *ret)
 			return -ENOMEM;
 		r = sandbox_rules_netchild(ctx);
 		break;
+	case SANDBOX_FILTER_KEYHOLDER:
+		ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+		if (ctx == NULL)
+			return -ENOMEM;
+		r = sandbox_rules_keyholder(ctx);
+		break;
 	default:
 		return -EINVAL;
 	}

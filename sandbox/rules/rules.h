@@ -23,6 +23,9 @@ int sandbox_rules_profile(scmp_filter_ctx ctx, enum sandbox_profile p,
 /* Add the network child's allow-list to ctx (made with seccomp_init(
  * SCMP_ACT_KILL_PROCESS), or SCMP_ACT_LOG to debug).  0 or negative. */
 int sandbox_rules_netchild(scmp_filter_ctx ctx);
+/* Add the key holder's allow-list to ctx (made with seccomp_init(
+ * SCMP_ACT_KILL_PROCESS)).  0 or negative. */
+int sandbox_rules_keyholder(scmp_filter_ctx ctx);
 
 /* A context with every rule of filter id (release it with
  * seccomp_release); 0 or a negative errno. */

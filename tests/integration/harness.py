@@ -203,6 +203,31 @@ def proc_status(pid):
         return None
 
 
+CAP_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+
+def is_keyholder(st):
+    """Is this /proc status the key holder's: the one process of a
+    connection that stays uid 0, with no capability at all?"""
+    return st is not None and st.get("Uid", "").split() == ["0"] * 4 and \
+        all(int(st.get(c, "1"), 16) == 0 for c in CAP_FIELDS)
+
+
+def keyholder_problems(st):
+    """What is wrong with the key holder's confinement (keyholder.h):
+    uid 0 kept only so that nobody else may signal or trace it, nothing
+    else of root."""
+    out = []
+    for c in CAP_FIELDS:
+        if int(st.get(c, "1"), 16) != 0:
+            out.append("%s: %s, want 0" % (c, st.get(c)))
+    if st.get("NoNewPrivs") != "1":
+        out.append("NoNewPrivs: %s, want 1" % st.get("NoNewPrivs"))
+    if st.get("Seccomp") != "2":
+        out.append("Seccomp: %s, want 2" % st.get("Seccomp"))
+    return out
+
+
 def all_pids():
     for n in os.listdir("/proc"):
         if n.isdigit():

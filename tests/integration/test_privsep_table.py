@@ -36,10 +36,11 @@ def table_types():
     return requests, types
 
 
-def test_every_request_in_every_state(tmp_path, sshand_build):
+def test_every_request_in_every_state(tmp_path, sshand_build, keys):
     audit = tmp_path / "audit.jsonl"
     conf = tmp_path / "sshand.conf"
-    conf.write_text("AuditLog %s\nBanMaxFailures 0\nMaxAuthTries 50\n" % audit)
+    conf.write_text("AuditLog %s\nBanMaxFailures 0\nMaxAuthTries 50\nHostKey %s\n"
+                    % (audit, keys.host("ed25519")))
     build = ASAN_BUILD if sshand_build == "asan" else BUILD
     env = dict(os.environ)
     if sshand_build == "asan":
@@ -56,8 +57,17 @@ def test_every_request_in_every_state(tmp_path, sshand_build):
     requests, types = table_types()
     # Every type, a type that does not exist and "none", in each of the
     # three states; CLIENT_INFO (the only PS_ONCE request) also twice in
-    # the one state that allows it; and a descriptor once per state.
-    assert len(rows) == 3 * (len(types) + 2) + 1 + 3, report
+    # the one state that allows it, SIGN (PS_ONCE_PREAUTH) twice in its
+    # two; and a descriptor once per state.
+    assert len(rows) == 3 * (len(types) + 2) + 1 + 2 + 3, report
+    # A second host key signature: the end before login, a rekey after.
+    twice = {(row[1], row[2]): row[7] for row in rows if row[3] == "twice"}
+    assert twice[("preauth", "sign")] == "ended", report
+    assert twice[("postauth", "sign")] == "answered", report
+    # A hash of the wrong length or an unknown algorithm: a violation;
+    # a well-formed request: an Ed25519 signature.
+    signs = [l for l in r.stdout.splitlines() if l.startswith("sign-case ")]
+    assert len(signs) == 6 and all(l.endswith(" ok") for l in signs), report
     assert all(row[8] == "ok" for row in rows), report
     answered = {(row[1], row[2]) for row in rows
                 if row[3] == "once" and row[7] == "answered"}

@@ -8,10 +8,11 @@
  * notice, by the monitor still answering the next request), and anything
  * else ends the connection: the monitor exits with EXIT_PROTOCOL after
  * auditing a privsep-violation.  A request marked PS_ONCE is also sent
- * twice.
+ * twice, and one marked PS_ONCE_PREAUTH twice in each state allowing it.
  *
  * Usage: privsep-tool CONFIG AUDIT.jsonl USER PASSWORD
- *   CONFIG: an sshand.conf (AuditLog must be AUDIT.jsonl, bans off);
+ *   CONFIG: an sshand.conf (AuditLog must be AUDIT.jsonl, bans off, a
+ *   usable Ed25519 HostKey);
  *   USER/PASSWORD: a real account PAM accepts (the suite's alice).
  * Prints one line per case, "case STATE TYPE once|twice|fd want OUTCOME
  * got OUTCOME ok|MISMATCH [why]", then a count; exits 0 when every case
@@ -55,6 +56,10 @@ struct peer {
 	int fd;			/* the network child's end */
 	pid_t monitor;
 };
+
+static int receive(struct peer *p);
+static int monitor_exit(struct peer *p);
+static size_t violations_audited(void);
 
 /* The front's part: a hand-over as main.c fills it, and the monitor. */
 static void __attribute__((noreturn))
@@ -113,6 +118,9 @@ start(struct peer *p)
 	}
 	close(sv[1]);
 	p->fd = sv[0];
+	/* The public host keys come first, as to the network child. */
+	if (receive(p) < 0 || ps_type(&in) != PS_HOSTKEYS)
+		return -EPROTO;
 	return 0;
 }
 
@@ -178,6 +186,19 @@ encode_sample(unsigned type)
 		break;
 	case PS_STATS:
 		ps_put_stats(&out, &(struct ps_stats){ 1, 2, "client-closed" });
+		break;
+	case PS_SIGN:
+		ps_put_sign(&out, &(struct ps_sign){ "ssh-ed25519", blob + 19, 32 });
+		break;
+	case PS_SIGNATURE:
+		ps_put_signature(&out, &(struct ps_signature){ blob, sizeof(blob) });
+		break;
+	case PS_HOSTKEYS:
+		ps_put_hostkeys(&out, &(struct ps_hostkeys){ blob, sizeof(blob),
+		    blob, 0, blob, 0 });
+		break;
+	case PS_SIGNED:
+		ps_put_signed(&out, &(struct ps_signed){ blob, sizeof(blob), blob, 32 });
 		break;
 	case PS_AUTH_RESULT:
 		ps_put_auth_result(&out, &(struct ps_auth_result){ PS_AUTH_OK, 0 });
@@ -271,7 +292,66 @@ violations_audited(void)
 }
 
 enum outcome { ANSWERED, ENDED, BROKEN };
+
+/* Malformed host key signature requests, each the first SIGN of a fresh
+ * connection: a hash no key exchange makes, an algorithm no host key has.
+ * Both must end the connection as a violation.  Prints "sign-case ..."
+ * lines; returns the number of mismatches. */
+static unsigned
+check_sign_requests(void)
+{
+	static const uint8_t hash[65];
+	static const struct { const char *alg; size_t len; } bad[] = {
+		{ "ssh-ed25519", 0 }, { "ssh-ed25519", 16 }, { "ssh-ed25519", 33 },
+		{ "ssh-dss", 32 }, { "ssh-ed25519-cert-v01@openssh.com", 32 },
+	};
+	unsigned mismatches = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct peer p = { .fd = -1, .monitor = -1 };
+		size_t before = violations_audited();
+		bool ended = false;
+		int code;
+
+		if (start(&p) == 0) {
+			ps_put_sign(&out, &(struct ps_sign){ bad[i].alg, hash, bad[i].len });
+			ended = send_msg(&p) == 0 && receive(&p) == -EPIPE;
+			close(p.fd);
+		}
+		code = monitor_exit(&p);
+		ended = ended && code == EXIT_PROTOCOL && violations_audited() == before + 1;
+		printf("sign-case %s %zu-byte hash: %s\n", bad[i].alg, bad[i].len,
+		    ended ? "ended ok" : "MISMATCH");
+		/* Before the next fork: a child's exit() flushes a copy. */
+		fflush(stdout);
+		mismatches += !ended;
+	}
+	/* A real one: answered, with a signature the key holder made. */
+	struct peer p = { .fd = -1, .monitor = -1 };
+	struct ps_signature sig;
+	bool ok = false;
+
+	if (start(&p) == 0) {
+		ps_put_sign(&out, &(struct ps_sign){ "ssh-ed25519", hash, 32 });
+		ok = send_msg(&p) == 0 && receive(&p) == 0 &&
+		    ps_type(&in) == PS_SIGNATURE && ps_get_signature(&in, &sig) == 0 &&
+		    sig.sig_len == 64;
+		close(p.fd);
+	}
+	monitor_exit(&p);
+	printf("sign-case ssh-ed25519 32-byte hash: %s\n", ok ? "signed ok" : "MISMATCH");
+	fflush(stdout);
+	return mismatches + !ok;
+}
 static const char *const outcome_names[] = { "answered", "ended", "broken" };
+
+/* Is a second request of type in state a breach of the table? */
+static bool
+repeat_violates(unsigned type, enum ps_state state)
+{
+	return (ps_rules[type].flags & PS_ONCE) ||
+	    ((ps_rules[type].flags & PS_ONCE_PREAUTH) && state != PS_POSTAUTH);
+}
 
 /* Sends type (twice when twice) in state; what the monitor made of it. */
 static enum outcome
@@ -298,7 +378,8 @@ run_case(enum ps_state state, unsigned type, bool twice, bool with_fd, char *why
 			return BROKEN;
 		}
 		if (type < PS_TYPE_MAX && ps_rules[type].answers != 0 &&
-		    (ps_rules[type].states & state) && !with_fd && round == 0) {
+		    (ps_rules[type].states & state) && !with_fd &&
+		    (round == 0 || !repeat_violates(type, state))) {
 			/* Allowed and answered: the answer must be one the
 			 * table names. */
 			r = receive(&p);
@@ -389,8 +470,9 @@ main(int argc, char **argv)
 			bad += check(st, states[s].name, type, false, false,
 			    allowed ? ANSWERED : ENDED);
 			cases++;
-			if (allowed && (ps_rules[type].flags & PS_ONCE)) {
-				bad += check(st, states[s].name, type, true, false, ENDED);
+			if (allowed && (ps_rules[type].flags & (PS_ONCE | PS_ONCE_PREAUTH))) {
+				bad += check(st, states[s].name, type, true, false,
+				    repeat_violates(type, st) ? ENDED : ANSWERED);
 				cases++;
 			}
 		}
@@ -399,6 +481,7 @@ main(int argc, char **argv)
 		bad += check(st, states[s].name, PS_STATS, false, true, ENDED);
 		cases++;
 	}
+	bad += check_sign_requests();
 	printf("%u cases, %u mismatches\n", cases, bad);
 	return bad == 0 ? 0 : 1;
 }
