@@ -59,12 +59,12 @@ struct handover {
 struct sshand_net {
 	unsigned long abi;
 	int (*main)(struct handover *h, int mon_fd);
-	int (*test)(const char *config_path);		/* sshand -t */
 };
 struct sshand_monitor {
 	unsigned long abi;
 	int (*main)(struct handover *h, int net_fd, pid_t net_pid);
 	int (*dump)(const char *config_path, const char *spec);	/* sshand -T */
+	int (*test)(const char *config_path);		/* sshand -t */
 };
 
 #endif

@@ -1,8 +1,9 @@
 /* sshand: one SSH connection, start to end.
  *
  * socket → policy → ban check → split into the privileged monitor and the
- * sandboxed network child (privilege separation) → the child loads the
- * host keys and speaks SSH; the monitor authenticates, drops to the user
+ * sandboxed network child (privilege separation) → the child speaks SSH
+ * with the public host keys only (the monitor's key holder signs); the
+ * monitor authenticates, drops to the user
  * for good and starts sessions, whose bytes the child relays → exit.
  *
  * This file and the policy, audit and log code are the front: linked
@@ -10,14 +11,15 @@
  * and a ban file lookup, nothing more.  Once the source is known not to be
  * banned, the front forks, and each side loads only its own half:
  *
- *   the monitor: sshand-monitor.so (handler/monitor/; PAM and libcap-ng),
+ *   the monitor: sshand-monitor.so (handler/monitor/ and the key holder,
+ *     handler/keys/; PAM, libcap-ng and OpenSSL's libcrypto),
  *     loaded before the fork, so that no child speaks to the client when
  *     the monitor could not answer it;
  *   the network child: sshand-net.so (handler/net/; libssh, OpenSSL and
  *     what they pull in, Kerberos among it, 12 libraries), loaded after it.
  *
- * So the fork copies a small process, the root monitor has no libssh or
- * OpenSSL code in it at all, and each side's exit tears down only its
+ * So the fork copies a small process, the root monitor has no libssh code
+ * in it at all, and each side's exit tears down only its
  * own.  Each half gets a struct handover (handover.h) and nothing else of
  * the front's; they use the front's policy, audit and log code, which the
  * front exports to them.
@@ -379,9 +381,12 @@ privsep(struct handover *h)
 static int
 test_config(const char *path)
 {
-	const struct sshand_net *net_part = load_part("sshand-net.so", "sshand_net");
+	/* The monitor's half: its key holder's loader is the one to judge
+	 * the host keys with. */
+	const struct sshand_monitor *mon_part = load_part("sshand-monitor.so",
+	    "sshand_monitor");
 
-	return net_part ? net_part->test(path) : EXIT_INTERNAL;
+	return mon_part ? mon_part->test(path) : EXIT_INTERNAL;
 }
 
 static int

@@ -1,9 +1,11 @@
 /* sshand-monitor.so: the monitor's code (authentication through PAM and
- * authorized_keys, the drop to the user, sessions), and sshand -T, which
- * resolves a user's Match policy as the monitor does after login.
+ * authorized_keys, the drop to the user, sessions), the key holder it
+ * forks (handler/keys/), sshand -T, which resolves a user's Match policy
+ * as the monitor does after login, and sshand -t.
  *
  * Loaded by the front's own process before it forks the network child;
- * it links PAM and libcap-ng, not libssh or OpenSSL.  See front/main.c.
+ * it links PAM, libcap-ng and OpenSSL's libcrypto, not libssh.  See
+ * front/main.c.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "handler/front/handover.h"
+#include "handler/keys/hostkey.h"
 #include "handler/monitor/auth.h"
 #include "handler/monitor/monitor.h"
 #include "policy/config.h"
@@ -75,8 +78,42 @@ dump_settings(const char *path, const char *spec)
 }
 
 
+/* sshand -t: the file parses, and every HostKey loads as the key holder
+ * will load it. */
+static int
+test_config(const char *path)
+{
+	struct config *cfg;
+	struct settings *s;
+	char err[512];
+	int rc = EXIT_OK;
+
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sshand: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (config_resolve(cfg, NULL, &s) < 0) {
+		config_free(cfg);
+		return EXIT_CONFIG;
+	}
+	for (size_t i = 0; i < s->host_keys.n; i++) {
+		struct hostkey k;
+
+		if (hostkey_load(s->host_keys.v[i], &k, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
+			    path, s->host_keys.v[i], err);
+			rc = EXIT_CONFIG;
+		} else
+			hostkey_free(&k);
+	}
+	settings_free(s);
+	config_free(cfg);
+	return rc;
+}
+
 __attribute__((visibility("default"))) const struct sshand_monitor sshand_monitor = {
 	.abi = SSHAND_CORE_ABI,
 	.main = monitor_main,
 	.dump = dump_settings,
+	.test = test_config,
 };
