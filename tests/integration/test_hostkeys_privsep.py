@@ -1,0 +1,220 @@
+"""Host private keys stay with the key holder (issue 14).
+
+No process that parses network input holds a host private key: the
+network child serves the public keys and asks the monitor, which asks the
+key holder, to sign each exchange hash.  Read as root through
+/proc/PID/mem, the network child's memory (and the monitor's) holds no
+byte sequence of any private key, while the key holder's does (the scan
+finds keys where they are) and the network child holds the public keys.
+Every key type still works with the OpenSSH client, and so do rekeys.
+"""
+import os
+import re
+import subprocess
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+import harness
+from harness import HOST, PRIVSEP_UID, PtyClient, wait_for
+
+
+def _le(n):
+    """n as OpenSSL's BIGNUMs hold it on x86-64: little-endian words."""
+    return n.to_bytes((n.bit_length() + 7) // 8, "little")
+
+
+def _be(n):
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def key_material(path):
+    """({name: private byte strings}, {name: public byte strings}) of the
+    host key in path, in every encoding a process might hold them in."""
+    with open(path, "rb") as f:
+        k = serialization.load_ssh_private_key(f.read(), None)
+    secret, public = {}, {}
+    if isinstance(k, ed25519.Ed25519PrivateKey):
+        secret["ed25519 seed"] = [k.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.NoEncryption())]
+        public["ed25519 public key"] = [k.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)]
+    elif isinstance(k, ec.EllipticCurvePrivateKey):
+        d = k.private_numbers().private_value
+        secret["ecdsa scalar"] = [_be(d), _le(d)]
+        public["ecdsa public key blob"] = [k.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)]
+    elif isinstance(k, rsa.RSAPrivateKey):
+        n = k.private_numbers()
+        for name, v in (("rsa d", n.d), ("rsa p", n.p), ("rsa q", n.q)):
+            secret[name] = [_be(v), _le(v)]
+        public["rsa modulus"] = [_be(n.public_numbers.n), _le(n.public_numbers.n)]
+    # The ECDSA control is the base64 text libssh holds; the others raw.
+    if "ecdsa public key blob" in public:
+        import base64
+        text = public["ecdsa public key blob"][0].split()[1]
+        public["ecdsa public key blob"] = [base64.b64decode(text)]
+    return secret, public
+
+
+def memory(pid):
+    """Every readable mapping of pid, as root reads it (/proc/PID/mem)."""
+    chunks = []
+    with open("/proc/%d/maps" % pid) as maps:
+        regions = [l.split() for l in maps]
+    fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+    try:
+        for r in regions:
+            lo, hi = (int(x, 16) for x in r[0].split("-"))
+            name = r[5] if len(r) > 5 else ""
+            if r[1][0] != "r" or name in ("[vvar]", "[vsyscall]"):
+                continue
+            try:
+                chunks.append(os.pread(fd, hi - lo, lo))
+            except OSError:
+                continue
+    finally:
+        os.close(fd)
+    return b"\0".join(chunks)
+
+
+def found(mem, material):
+    return sorted(name for name, forms in material.items()
+                  if any(f in mem for f in forms))
+
+
+def children(pid):
+    return [p for p, pp in harness.ppid_map().items() if pp == pid]
+
+
+def connection_processes(s):
+    """(monitor, network child, key holder) of the only connection."""
+    def look():
+        conns = s.connections()
+        if len(conns) != 1:
+            return None
+        kids = children(conns[0])
+        net = [k for k in kids if harness.proc_status(k) and
+               harness.proc_status(k)["Uid"].split()[0] == str(PRIVSEP_UID)]
+        keys = [k for k in kids if harness.is_keyholder(harness.proc_status(k))]
+        return (conns[0], net[0], keys[0]) if len(net) == 1 and len(keys) == 1 else None
+    found_ = wait_for(look, 15)
+    assert found_, "no monitor/network child/key holder; log:\n" + s.log()[-3000:]
+    return found_
+
+
+def at_password_prompt(s):
+    argv = s.ssh_common() + ["-o", "PreferredAuthentications=password",
+                             "-o", "PubkeyAuthentication=no",
+                             "-o", "NumberOfPasswordPrompts=1",
+                             "alice@%s" % HOST, "--", "echo logged-in"]
+    c = PtyClient(argv)
+    c.expect(r"password: ", 20)
+    return c
+
+
+def test_no_private_key_in_network_child_memory(server, keys):
+    """The issue's first proof: at the password prompt (key exchange done,
+    the client's bytes parsed), no private key in the network child or the
+    monitor; all of them in the key holder; public keys in the child."""
+    s = server()
+    secret, public = {}, {}
+    for t in keys.HOST:
+        sec, pub = key_material(keys.host(t))
+        secret.update(sec)
+        public.update(pub)
+    assert set(secret) == {"ed25519 seed", "ecdsa scalar", "rsa d", "rsa p", "rsa q"}
+    c = at_password_prompt(s)
+    try:
+        mon, net, holder = connection_processes(s)
+        net_mem, mon_mem, holder_mem = memory(net), memory(mon), memory(holder)
+        assert found(net_mem, secret) == [], "private key bytes in the network child"
+        assert found(mon_mem, secret) == [], "private key bytes in the monitor"
+        # Controls: the scan finds keys where they are.
+        assert found(holder_mem, secret) == sorted(secret)
+        assert {"ed25519 public key", "rsa modulus"} <= set(found(net_mem, public)), \
+            found(net_mem, public)
+        c.send(harness.password("alice") + "\n")
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+
+
+def test_keyholder_confined_and_ends_with_the_connection(server):
+    s = server()
+    c = at_password_prompt(s)
+    try:
+        mon, net, holder = connection_processes(s)
+        st = harness.proc_status(holder)
+        assert harness.keyholder_problems(st) == [], st
+        # Not dumpable: its /proc files are root's even for ptrace checks,
+        # and it holds no network socket: one unix socketpair end at most
+        # beside /dev/null and the log.
+        tcp_inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                tcp_inodes |= {l.split()[9] for l in list(f)[1:]}
+        sockets = []
+        for fd in os.listdir("/proc/%d/fd" % holder):
+            target = os.readlink("/proc/%d/fd/%s" % (holder, fd))
+            m = re.match(r"socket:\[(\d+)\]", target)
+            if m:
+                assert m.group(1) not in tcp_inodes, "key holder holds a TCP socket"
+                sockets.append(target)
+        assert len(sockets) == 1, sockets
+        c.send(harness.password("alice") + "\n")
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+        assert wait_for(lambda: harness.proc_status(holder) is None or
+                        harness.proc_status(holder).get("State", "").startswith("Z"), 10)
+    finally:
+        c.close()
+
+
+def known_hosts_with(s, keys, path):
+    with open(path, "w") as out:
+        for t in keys.HOST:
+            with open(keys.host(t) + ".pub") as f:
+                typ, b64 = f.read().split()[:2]
+            out.write("[%s]:%d %s %s\n" % (HOST, s.port, typ, b64))
+
+
+def test_every_host_key_algorithm(server, keys, tmp_path):
+    """Each algorithm, with the client checking the host key against the
+    published public keys (StrictHostKeyChecking yes): signatures the key
+    holder made verify under the keys the client knows."""
+    s = server()
+    kh = str(tmp_path / "known_hosts")
+    known_hosts_with(s, keys, kh)
+    for alg in ("ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "rsa-sha2-512"):
+        argv = ["ssh", "-F", "/dev/null", "-p", str(s.port),
+                "-o", "UserKnownHostsFile=" + kh, "-o", "GlobalKnownHostsFile=/dev/null",
+                "-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlgorithms=" + alg,
+                "-o", "LogLevel=DEBUG1"] + s.key_opts("alice_ed25519") + \
+               ["alice@%s" % HOST, "--", "echo via-" + alg]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                           env=harness.client_env())
+        assert r.returncode == 0 and r.stdout == "via-%s\n" % alg, (alg, r.stderr[-2000:])
+        assert "Server host key: %s " % alg.replace("rsa-sha2-256", "ssh-rsa").replace(
+            "rsa-sha2-512", "ssh-rsa") in r.stderr, r.stderr[-2000:]
+
+
+def newkeys(stderr):
+    return stderr.count("SSH2_MSG_NEWKEYS received")
+
+
+def test_rekeys_after_login(server):
+    """After login each rekey is one more signature (the key holder signs
+    again; only before login is a second one refused).  Both sides start
+    them: the client's RekeyLimit and the server's."""
+    for who, extra, opts in (("client", "", ["RekeyLimit=256K"]),
+                             ("server", "RekeyLimit 262144\n", [])):
+        s = server(extra)
+        r = subprocess.run(s.ssh_argv("alice", "head -c 3000000 /dev/zero",
+                                      opts=opts, flags=["-v"]),
+                           capture_output=True, timeout=120, env=harness.client_env())
+        err = r.stderr.decode(errors="replace")
+        assert r.returncode == 0 and len(r.stdout) == 3000000, (who, err[-2000:])
+        assert newkeys(err) >= 3, (who, newkeys(err), err[-3000:])
