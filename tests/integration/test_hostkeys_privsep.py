@@ -12,6 +12,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -218,3 +220,111 @@ def test_rekeys_after_login(server):
         err = r.stderr.decode(errors="replace")
         assert r.returncode == 0 and len(r.stdout) == 3000000, (who, err[-2000:])
         assert newkeys(err) >= 3, (who, newkeys(err), err[-3000:])
+
+
+def test_pem_host_keys_served(server, keys, tmp_path):
+    """Host keys older ssh-keygen wrote (PEM: PKCS#1, SEC1, PKCS#8) load in
+    the key holder and verify against their public halves."""
+    made = {}
+    for t, fmt, alg in (("rsa", "PEM", "rsa-sha2-512"), ("ecdsa", "PKCS8", "ecdsa-sha2-nistp256")):
+        p = str(tmp_path / ("pem_%s_key" % t))
+        subprocess.run(["ssh-keygen", "-q", "-t", t, "-m", fmt, "-N", "", "-f", p], check=True)
+        made[alg] = p
+    # ssh-keygen writes Ed25519 only in its own format: PKCS#8 from OpenSSL.
+    k = ed25519.Ed25519PrivateKey.generate()
+    p = str(tmp_path / "pem_ed25519_key")
+    with open(p, "wb") as f:
+        f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()))
+    with open(p + ".pub", "wb") as f:
+        f.write(k.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                            serialization.PublicFormat.OpenSSH) + b"\n")
+    os.chmod(p, 0o600)
+    made["ssh-ed25519"] = p
+    for p in made.values():
+        with open(p) as f:
+            assert "OPENSSH" not in f.read()
+    s = server()
+    # Only these: the first key of each type is the one served.  The
+    # configuration is read per connection, so rewriting it is enough.
+    with open(s.conf) as f:
+        lines = [l for l in f if not l.startswith("HostKey ")]
+    with open(s.conf, "w") as f:
+        f.write("".join("HostKey %s\n" % p for p in made.values()) + "".join(lines))
+    r = subprocess.run([os.path.join(harness.BUILD, "sshand"), "-t", "-f", s.conf],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    kh = str(tmp_path / "known_hosts")
+    with open(kh, "w") as out:
+        for p in made.values():
+            with open(p + ".pub") as f:
+                typ, b64 = f.read().split()[:2]
+            out.write("[%s]:%d %s %s\n" % (HOST, s.port, typ, b64))
+    for alg in made:
+        argv = ["ssh", "-F", "/dev/null", "-p", str(s.port), "-o", "UserKnownHostsFile=" + kh,
+                "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
+                "-o", "HostKeyAlgorithms=" + alg] + s.key_opts("alice_ed25519") + \
+               ["alice@%s" % HOST, "--", "echo pem-ok"]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                           env=harness.client_env())
+        assert r.returncode == 0 and r.stdout == "pem-ok\n", (alg, r.stderr)
+
+
+def _swap_public_half(src, other, dst):
+    """An OpenSSH key file whose stated public key is another key's."""
+    import base64
+    import struct
+
+    def body(path):
+        lines = open(path).read().strip().splitlines()
+        return base64.b64decode("".join(lines[1:-1]))
+
+    def public_blob(raw):
+        off = 15                        # "openssh-key-v1\0"
+        for _ in range(3):              # cipher, kdf, kdf options
+            n, = struct.unpack(">I", raw[off:off + 4])
+            off += 4 + n
+        off += 4                        # number of keys
+        n, = struct.unpack(">I", raw[off:off + 4])
+        return off, 4 + n
+
+    a, b = body(src), body(other)
+    oa, la = public_blob(a)
+    ob, lb = public_blob(b)
+    assert la == lb
+    mixed = a[:oa] + b[ob:ob + lb] + a[oa + la:]
+    text = base64.b64encode(mixed).decode()
+    with open(dst, "w") as f:
+        f.write("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+        f.write("\n".join(text[i:i + 70] for i in range(0, len(text), 70)))
+        f.write("\n-----END OPENSSH PRIVATE KEY-----\n")
+    os.chmod(dst, 0o600)
+
+
+@pytest.mark.parametrize("kind", ["passphrase", "mismatch", "garbage", "directory"])
+def test_bad_host_key_named_with_reason(tmp_path, kind):
+    """sshand -t loads host keys as the key holder does: a key it cannot
+    serve is named, with the reason, and the exit status is 1."""
+    p = tmp_path / "bad_key"
+    if kind == "passphrase":
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", str(p)],
+                       check=True)
+        want = "passphrase"
+    elif kind == "mismatch":
+        for n in ("one", "two"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            str(tmp_path / n)], check=True)
+        _swap_public_half(str(tmp_path / "one"), str(tmp_path / "two"), str(p))
+        want = "does not match"
+    elif kind == "garbage":
+        p.write_bytes(os.urandom(2048))
+        want = "not a private key"
+    else:
+        p.mkdir()
+        want = "not a key file"
+    conf = tmp_path / "sshand.conf"
+    conf.write_text("HostKey %s\n" % p)
+    r = subprocess.run([os.path.join(harness.BUILD, "sshand"), "-t", "-f", str(conf)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "HostKey %s cannot be loaded" % p in r.stderr and want in r.stderr, r.stderr
