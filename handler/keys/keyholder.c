@@ -127,6 +127,17 @@ keyholder_main(const struct handover *h, int fd)
 	if (load_keys(h, keys) == 0)
 		log_error("no usable host key (HostKey in %s); create them with "
 		    "'sshandctl hostkeys'", h->config_path);
+	/* Confined before it says a word: the monitor (and through it the
+	 * network child) can reach it only from here on. */
+	r = sandbox_enter_keyholder();
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot confine the key holder");
+		_exit(EXIT_INTERNAL);
+	}
+	/* The journal socket is of no use now (failures reach the monitor as
+	 * an empty signature); stderr, when it is the log (-e), stays. */
+	if (log_current_target() == LOG_TARGET_JOURNAL)
+		log_setup(LOG_TARGET_NONE, h->log_prio);
 	/* Empty blobs if none loaded: the monitor ends the connection. */
 	ps_put_hostkeys(&out, &(struct ps_hostkeys){
 	    keys[HOSTKEY_ED25519].blob, keys[HOSTKEY_ED25519].blob_len,
@@ -135,14 +146,6 @@ keyholder_main(const struct handover *h, int fd)
 	if (ps_send(fd, &out) < 0)
 		_exit(EXIT_INTERNAL);
 	ps_wipe(&out);
-	/* The journal socket is of no use once confined: failures reach
-	 * the monitor as an empty signature. */
-	log_setup(h->log_stderr ? LOG_TARGET_STDERR : LOG_TARGET_NONE, h->log_prio);
-	r = sandbox_enter_keyholder();
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "cannot confine the key holder");
-		_exit(EXIT_INTERNAL);
-	}
 	while ((r = ps_recv(fd, &in, 0)) == 0) {
 		if (in.nfds > 0)
 			_exit(EXIT_PROTOCOL);

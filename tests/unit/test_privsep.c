@@ -445,14 +445,18 @@ static void
 test_table(void **state)
 {
 	const uint32_t answer_types = PS_ANSWER(AUTH_RESULT) |
-	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(SESSION_STARTED);
+	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(SESSION_STARTED) |
+	    PS_ANSWER(SIGNATURE);
+#define REQUEST_BIT(type, ...) | 1u << PS_##type
+	const uint32_t requests = 0 PS_REQUESTS(REQUEST_BIT);
+#undef REQUEST_BIT
 
 	(void)state;
 	assert_string_equal(ps_type_name(PS_NONE), "unknown");
 	assert_string_equal(ps_type_name(PS_TYPE_MAX), "unknown");
 	for (unsigned t = PS_NONE + 1; t < PS_TYPE_MAX; t++) {
 		const struct ps_rule *r = &ps_rules[t];
-		bool request = t < PS_AUTH_RESULT;
+		bool request = (requests & 1u << t) != 0;
 
 		assert_non_null(r->name);
 		for (unsigned u = PS_NONE + 1; u < t; u++)
@@ -470,6 +474,13 @@ test_table(void **state)
 		assert_int_equal(ps_rules[t].states & PS_POSTAUTH, 0);
 	assert_int_equal(ps_rules[PS_KBDINT_ANSWERS].states, PS_KBDINT);
 	assert_int_equal(ps_rules[PS_CLIENT_INFO].flags, PS_ONCE);
+	/* OpenSSH's rule for host key signatures: the session id's, then
+	 * only rekeys after login; never during a conversation. */
+	assert_int_equal(ps_rules[PS_SIGN].states, PS_PREAUTH | PS_POSTAUTH);
+	assert_int_equal(ps_rules[PS_SIGN].flags, PS_ONCE_PREAUTH);
+	assert_int_equal(ps_rules[PS_SIGN].answers, PS_ANSWER(SIGNATURE));
+	for (unsigned t = PS_SIGNATURE; t < PS_TYPE_MAX; t++)
+		assert_int_equal(ps_rules[t].states, 0);
 }
 
 int
