@@ -36,15 +36,18 @@ def test_installed_front_loads_installed_halves(installed, keys):
     conf = installed / "test.conf"
     conf.write_text("HostKey %s\nPrivsepUser sshand\nPrivsepDirectory %s\n"
                     % (keys.host("ed25519"), os.path.join(WORK, "empty")))
-    # -t loads sshand-net.so (the host keys are checked with libssh).
+    # -t loads sshand-monitor.so (the host keys are checked with the key
+    # holder's loader).
     r = subprocess.run([str(front), "-t", "-f", str(conf)], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
     # And the installed halves are what it loads: without them, it fails.
-    subprocess.run(["mount", "--bind", "/dev/null", "/mnt/sshand/sshand-net.so"], check=True)
+    subprocess.run(["mount", "--bind", "/dev/null", "/mnt/sshand/sshand-monitor.so"],
+                   check=True)
     try:
         r = subprocess.run([str(front), "-t", "-f", str(conf)], capture_output=True,
                            text=True, timeout=30)
     finally:
-        subprocess.run(["umount", "/mnt/sshand/sshand-net.so"], check=True)
-    assert r.returncode != 0 and "/mnt/sshand/sshand-net.so" in r.stderr, r.stdout + r.stderr
+        subprocess.run(["umount", "/mnt/sshand/sshand-monitor.so"], check=True)
+    assert r.returncode != 0 and "/mnt/sshand/sshand-monitor.so" in r.stderr, \
+        r.stdout + r.stderr
