@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cap-ng.h>
 #include <linux/capability.h>
 
 #include "sandbox/sandbox.h"
@@ -51,15 +50,26 @@ drop_bounding_and_ambient(void)
 
 /* After setresuid() the kernel has emptied permitted and effective, but
  * not inheritable (nor anything at all if the target uid is 0): clear
- * them all.  CAPNG_SELECT_ALL cannot be applied here, since applying the
- * bounding set needs the CAP_SETPCAP that is gone now; it is already
- * empty and verified below. */
+ * them all.  The bounding set is already empty (its CAP_SETPCAP is gone
+ * now) and verified below.
+ *
+ * With the raw call, not libcap-ng: a session's process runs this in a
+ * clone() that shares the monitor's memory (spawn.c), and libcap-ng keeps
+ * its state, the pid it works on included, in a static that fork()
+ * handlers reset but clone() does not, so a second session's process
+ * would act on the first's pid. */
 static int
 clear_capabilities(void)
 {
-	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_apply(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT) < 0)
-		return -EPERM;
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -255,4 +265,68 @@ sandbox_drop_capabilities(void)
 	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -ENOTRECOVERABLE;
 	return 0;
+}
+
+int
+sandbox_keep_capabilities(const unsigned *caps, size_t n)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint64_t want = 0, eff, prm, inh;
+	unsigned long cap;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (caps[i] >= 64)
+			return -EINVAL;
+		want |= UINT64_C(1) << caps[i];
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	/* What is not permitted any more (a unit's CapabilityBoundingSet=)
+	 * cannot be kept: the caller finds out when it needs it. */
+	want &= (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	/* The bounding set first: shrinking it takes CAP_SETPCAP, which
+	 * may be among those dropped next.  EINVAL past the last
+	 * capability the kernel knows. */
+	for (cap = 0; cap < 64; cap++) {
+		if (want & (UINT64_C(1) << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL && cap > 0)
+				break;
+			return -errno;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		data[i].effective = data[i].permitted = (uint32_t)(want >> (32 * i));
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+
+	/* Read back, as for the drop. */
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	prm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	inh = (uint64_t)data[1].inheritable << 32 | data[0].inheritable;
+	if (eff != want || prm != want || inh != 0)
+		return -ENOTRECOVERABLE;
+	for (cap = 0; cap < 64; cap++) {
+		r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (r < 0)
+			break;
+		if (r != 0 && !(want & (UINT64_C(1) << cap)))
+			return -ENOTRECOVERABLE;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) != 0)
+			return -ENOTRECOVERABLE;
+	}
+	return cap == 0 ? -ENOTRECOVERABLE : 0;
 }

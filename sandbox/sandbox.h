@@ -7,6 +7,7 @@
 #define SSHAND_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 enum sandbox_profile {
@@ -34,6 +35,16 @@ const char *sandbox_profile_name(enum sandbox_profile p);
  * is -ENOTRECOVERABLE.  On any error the process is half-dropped: the
  * caller must exit, never continue.  Works without /proc (chrooted). */
 int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
+
+/* A root process that stays root keeps only the capabilities listed
+ * (numbers from linux/capability.h) of those it still has: effective and
+ * permitted are exactly those, inheritable and ambient empty, and the
+ * bounding set is cut to them, so that nothing it executes as root (a PAM
+ * module's helper) gets more back.  Ids, no_new_privs and dumpability are
+ * left as they are.  Needs CAP_SETPCAP (for the bounding set).  Read back
+ * at the end; -ENOTRECOVERABLE if the state differs.  On error the caller
+ * must not go on. */
+int sandbox_keep_capabilities(const unsigned *caps, size_t n);
 
 /* Load a session profile's seccomp filter on the calling thread (and so on
  * everything it starts).  Sets no_new_privs first.  SANDBOX_NONE loads

@@ -1,7 +1,7 @@
 /* Where audit records go (see audit.h): the journal, through its native
  * protocol on a socket connected when the trail is opened, so that records
- * still reach it after the monitor drops to the user; a JSON-lines file,
- * one O_APPEND write per record; or syslog. */
+ * still reach it whatever the writing process's ids are by then; a
+ * JSON-lines file, one O_APPEND write per record; or syslog. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -3,8 +3,8 @@
  * socket → policy → ban check → split into the privileged monitor and the
  * sandboxed network child (privilege separation) → the child speaks SSH
  * with the public host keys only (the monitor's key holder signs); the
- * monitor authenticates, drops to the user
- * for good and starts sessions, whose bytes the child relays → exit.
+ * monitor authenticates and starts sessions, each of which drops to the
+ * user for good, and whose bytes the child relays → exit.
  *
  * This file and the policy, audit and log code are the front: linked
  * with libc only, so that a banned address costs an exec, a config parse
@@ -413,8 +413,8 @@ main(int argc, char **argv)
 	int opt, r, one = 1;
 
 	h.start_usec = now_usec();
-	/* Nothing of ours (passwords in flight) in core files or open to
-	 * ptrace by the user we become later. */
+	/* Nothing of ours (passwords in flight) in core files, nor open to
+	 * ptrace by a process of our uid that lacks our capabilities. */
 	prctl(PR_SET_DUMPABLE, 0);
 	while ((opt = getopt(argc, argv, "f:edit TC:h")) != -1) {
 		switch (opt) {

@@ -2,9 +2,11 @@
  *
  * Before authentication it holds root, the config, the ban file and PAM,
  * and answers what privsep/protocol.h's table allows before login.  After
- * a successful login it opens the PAM session, drops to the user for good,
- * loads the user's seccomp profile on itself (login.c), and from then on
- * only starts the user's sessions and reports their ends (session.c).  A
+ * a successful login it opens the PAM session and keeps only the
+ * capabilities it still needs (login.c); it stays root, out of the user's
+ * reach, and from then on only starts the user's sessions, each of which
+ * drops to the user itself (spawn.c), reports their ends (session.c), and
+ * at the end closes the PAM session and writes the last records.  A
  * request the table does not allow is a privilege separation violation:
  * audited, and the connection ends.
  */
@@ -25,6 +27,7 @@
 #include "handler/front/log.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
+#include "handler/monitor/proctree.h"
 #include "handler/privsep/messages.h"
 
 static struct ps_msg in, out, pushback;
@@ -95,8 +98,8 @@ monitor_wait(struct monitor *m, pid_t who, int *status, int flags)
 }
 
 /* Waits up to ms milliseconds for the network child to end, if it has not
- * been reaped yet: it closed its side, or was told to end, and after login
- * it cannot be killed (another uid), so the wait is bounded. */
+ * been reaped yet: it closed its side, or was told to end; it may be
+ * stuck, so the wait is bounded (monitor_finish kills it after). */
 static void
 reap_net(struct monitor *m, int ms)
 {
@@ -141,11 +144,12 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 		m->pam = NULL;
 	}
 	if (!m->net_gone) {
-		/* Best effort (after login we may not signal it): it also
-		 * ends at our end of the socketpair.  Not once reaped: its
-		 * pid may be another process's by now. */
+		/* Its last word is in or it is stuck: it ends now, signalled
+		 * as its own uid (after login the monitor keeps no CAP_KILL).
+		 * Not once reaped: its pid may be another process's by now. */
 		if (!m->net_reaped)
-			kill(m->net_pid, SIGKILL);
+			proctree_kill_as(m->net_pid, SIGKILL, m->h->privsep_uid,
+			    m->h->privsep_gid);
 		close(m->fd);
 		m->net_gone = true;
 	}

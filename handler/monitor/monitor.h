@@ -121,8 +121,8 @@ void monitor_stop_keyholder(struct monitor *m);
 void monitor_wait_preauth(struct monitor *m);
 /* Counts a connection that ends without a login against its source. */
 void monitor_count_abandoned(struct monitor *m);
-/* login.c: the user is authenticated: open the PAM session, give up
- * root for good and confine the monitor as the user's profile says. */
+/* login.c: the user is authenticated: open the PAM session and keep only
+ * the capabilities the monitor still needs (it stays root). */
 void monitor_login(struct monitor *m);
 /* May this login have a pty (PermitTTY, no-pty)? */
 bool monitor_pty_permitted(const struct monitor *m);

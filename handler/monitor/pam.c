@@ -253,10 +253,15 @@ pam_finish(struct pam_ctx *p)
 {
 	if (p == NULL)
 		return;
-	/* Runs after the drop to the user: modules that need root for this
-	 * step cannot do it, as with OpenSSH's privilege-separated child. */
-	if (p->session_open)
-		pam_close_session(p->h, PAM_SILENT);
+	/* As root, with the capabilities the monitor kept after login
+	 * (login.c): what a module needs beyond them fails, and it says so
+	 * in the log. */
+	if (p->session_open) {
+		int rc = pam_close_session(p->h, PAM_SILENT);
+
+		if (rc != PAM_SUCCESS)
+			log_error("pam_close_session: %s", pam_strerror(p->h, rc));
+	}
 	if (p->cred_set)
 		pam_setcred(p->h, PAM_DELETE_CRED | PAM_SILENT);
 	pam_end(p->h, PAM_SUCCESS);

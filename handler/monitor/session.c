@@ -20,6 +20,14 @@
 
 #define KILL_GRACE_USEC 2000000
 
+/* Signals the user's processes (pid as kill() takes it) as the user: the
+ * monitor keeps no CAP_KILL (login.c, proctree.h). */
+static void
+sess_kill(struct monitor *m, pid_t pid, int sig)
+{
+	proctree_kill_as(pid, sig, m->user.uid, m->user.gid);
+}
+
 /* The live session of a channel id, or (by_pid) whose leader is key. */
 static struct psession *
 sess_find(struct monitor *m, bool by_pid, uint32_t key)
@@ -298,7 +306,7 @@ answer_signal(struct monitor *m, const struct ps_signal *r)
 	int sig = signal_by_name(r->name);
 
 	if (s != NULL && sig != 0)
-		kill(-s->pid, sig);
+		sess_kill(m, -s->pid, sig);
 }
 
 void
@@ -307,7 +315,7 @@ answer_session_close(struct monitor *m, const struct ps_session_close *r)
 	struct psession *s = sess_find(m, false, r->id);
 
 	if (s != NULL)
-		kill(-s->pid, SIGHUP);
+		sess_kill(m, -s->pid, SIGHUP);
 }
 
 /* ---- ends ---- */
@@ -335,7 +343,7 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	f.duration_usec = (int64_t)(now_usec() - s->start);
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
 	/* The session's other processes (background jobs) go with it. */
-	kill(-s->pid, SIGHUP);
+	sess_kill(m, -s->pid, SIGHUP);
 	if (s->master >= 0)
 		close(s->master);
 	free(s->command);
@@ -373,12 +381,14 @@ any_live(struct monitor *m)
 /* Signals every process of the connection's sessions: all descendants of
  * the monitor but the network child.  The monitor is a child subreaper
  * (login.c), so background jobs, double-forked daemons and processes that
- * left the session with setsid() stay below it. */
+ * left the session with setsid() stay below it.  As the user, whose
+ * processes they are (proctree.h). */
 static size_t
 signal_sessions(struct monitor *m, int sig)
 {
 	/* Once reaped, the child's pid may be anyone's: skip nothing then. */
-	return proctree_signal(getpid(), m->net_reaped ? 0 : m->net_pid, sig);
+	return proctree_signal_as(getpid(), m->net_reaped ? 0 : m->net_pid, sig,
+	    m->user.uid, m->user.gid);
 }
 
 void
@@ -389,7 +399,7 @@ monitor_end_sessions(struct monitor *m)
 
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (m->sess[i].live)
-			kill(-m->sess[i].pid, SIGHUP);
+			sess_kill(m, -m->sess[i].pid, SIGHUP);
 	/* In the common case (nothing left) this first walk is the only one. */
 	left = signal_sessions(m, SIGHUP);
 	while ((any_live(m) || left > 0) && now_usec() - start < KILL_GRACE_USEC) {
@@ -403,8 +413,8 @@ monitor_end_sessions(struct monitor *m)
 		signal_sessions(m, SIGKILL);
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (m->sess[i].live) {
-			kill(-m->sess[i].pid, SIGKILL);
-			kill(m->sess[i].pid, SIGKILL);
+			sess_kill(m, -m->sess[i].pid, SIGKILL);
+			sess_kill(m, m->sess[i].pid, SIGKILL);
 		}
 	while (any_live(m)) {
 		int status;

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
@@ -44,8 +45,13 @@ with_tty(char **env, const char *tty, size_t *ret_n)
 
 /* Everything the child needs, prepared by the parent: the child shares
  * the parent's memory until it execs (CLONE_VM | CLONE_VFORK, as
- * posix_spawn does), so it only makes system calls on what is here; it
- * never allocates, formats or logs. */
+ * posix_spawn does), so it makes system calls on what is here, and never
+ * formats or logs.  The one allocation it makes is the drop's
+ * (sandbox_drop_to_user() reads the groups back into two calloc()ed
+ * arrays and frees them): safe, because CLONE_VFORK suspends the parent
+ * until the exec, so the heap and malloc's per-thread cache, which the
+ * child shares, have no other user meanwhile, and the child leaves them
+ * as balanced as it found them. */
 struct spawn {
 	const struct session_spec *sp;
 	char **env;
@@ -56,8 +62,6 @@ struct spawn {
 	char fail_msg[320];		/* "sshand: cannot run SHELL: " */
 	int fds[3];			/* become 0, 1, 2 */
 	int ctty;			/* the pty slave to make ours, or -1 */
-	bool subsystem_profile;
-	enum sandbox_profile prof;
 };
 
 static void
@@ -67,18 +71,28 @@ put(const char *s)
 		return;
 }
 
+/* The session cannot start: say so on its stderr (the client sees it),
+ * and end. */
+static void __attribute__((noreturn))
+fail(const char *what)
+{
+	put("sshand: ");
+	put(what);
+	put("\r\n");
+	_exit(126);
+}
+
+/* Runs as root with the monitor's capabilities until the drop, then as
+ * the user: everything that needs root comes first. */
 static int
 child_main(void *arg)
 {
 	const struct spawn *x = arg;
 	const struct session_spec *sp = x->sp;
+	const struct user_info *u = sp->user;
 	sigset_t none;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 
-	/* If the monitor dies (killed, crashed), the session hangs up too;
-	 * under systemd the unit's cgroup catches the rest. */
-	if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != sp->monitor)
-		_exit(126);
 	/* Dispositions first, still blocked: a signal must never run one of
 	 * the monitor's handlers on its memory from here. */
 	for (int s = 1; s < NSIG; s++)
@@ -93,12 +107,26 @@ child_main(void *arg)
 		if (x->fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->fds[i], i) < 0)
 			_exit(126);
 	umask(022);
-	if (chdir(sp->user->dir) < 0 && chdir("/") < 0)
-		_exit(126);
+	/* As root: policy may raise a hard limit (MaxOpenFiles). */
 	if (sandbox_set_limits(&sp->limits) < 0)
+		fail("cannot set the session's limits");
+	if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
+		fail("cannot drop privileges");
+	/* If the monitor dies (killed, crashed), the session hangs up at
+	 * once (the kernel signals with the monitor's rights: it keeps
+	 * CAP_KILL for this).  Set after the drop, which clears it, and
+	 * checked against a monitor that died before. */
+	if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != sp->monitor)
 		_exit(126);
-	if (x->subsystem_profile && sandbox_apply_profile(x->prof, &sp->sandbox) < 0)
+	/* As the user: a home the user cannot enter (mode 0700 of another
+	 * owner, root-squashed NFS) is not entered by root on its behalf. */
+	if (chdir(u->dir) < 0 && chdir("/") < 0)
 		_exit(126);
+	if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
+		fail("cannot load the sandbox profile");
+	if (sp->subsystem_profile != sp->profile &&
+	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
+		fail("cannot load the subsystem's sandbox profile");
 	closefrom(3);
 	execve(x->shell, (char *const *)x->argv, x->env);
 	const char *why = strerrordesc_np(errno);
@@ -123,10 +151,6 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	pid_t pid;
 
 	base = base ? base + 1 : x.shell;
-	if (sp->subsystem_profile != sp->profile) {
-		x.prof = sp->subsystem_profile;
-		x.subsystem_profile = true;
-	}
 	x.env = tty ? with_tty(sp->env, tty, &n) : sp->env;
 	if (x.env == NULL)
 		return -ENOMEM;
@@ -159,6 +183,44 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	return 0;
 }
 
+/* Opens the pty with the user's file system ids, so that devpts makes its
+ * slave the user's, in the group and mode its mount options say (Debian:
+ * tty, 0620), as if the user had opened it; root's would be root's, and
+ * handing it over would take CAP_CHOWN, which neither the monitor after
+ * login nor the shipped unit has.  Where devpts has no gid= option the
+ * slave gets the user's own group instead of tty: then it is made 0600,
+ * as OpenSSH's pty_setowner() does without a tty group.  Both while the
+ * user's ids are in force: the owner may chmod. */
+static int
+open_pty(const struct session_spec *sp, int *master, int *slave, char *name,
+    const struct winsize *ws)
+{
+	const struct user_info *u = sp->user;
+	uid_t old_uid = (uid_t)setfsuid(u->uid);
+	gid_t old_gid = (gid_t)setfsgid(u->gid);
+	struct stat st;
+	int r = 0;
+
+	if (openpty(master, slave, name, NULL, ws) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fstat(*slave, &st) < 0)
+		r = -errno;
+	else if (st.st_uid != u->uid)
+		r = -EPERM;	/* devpts's uid= option, or no setfsuid() */
+	else if (st.st_gid == u->gid && (st.st_mode & 077) != 0 && fchmod(*slave, 0600) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(*master);
+		close(*slave);
+	}
+out:
+	setfsgid(old_gid);
+	setfsuid(old_uid);
+	return r;
+}
+
 static int
 start_pty(const struct session_spec *sp, struct session_proc *ret)
 {
@@ -167,13 +229,13 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	int master, slave;
 	pid_t pid;
 
-	/* Opened as the user, so the slave belongs to the user; devpts gives
-	 * it the tty group and mode 0620. */
-	if (openpty(&master, &slave, ret->tty, NULL, &ws) < 0)
-		return -errno;
+	int r = open_pty(sp, &master, &slave, ret->tty, &ws);
+
+	if (r < 0)
+		return r;
 	/* The client's modes; a list we cannot read leaves the defaults,
 	 * which suit common terminals, rather than refusing the session. */
-	int r = ptymodes_apply(slave, sp->modes, sp->nmodes);
+	r = ptymodes_apply(slave, sp->modes, sp->nmodes);
 	if (r < 0)
 		log_errno(LOG_INFO, r, "terminal modes of the pty request not applied");
 	/* Neither end may reach the shell through exec: the child has them

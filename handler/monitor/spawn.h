@@ -1,4 +1,6 @@
-/* Starting a session's process (after the drop to the user). */
+/* Starting a session's process: the monitor (root) opens its pty or
+ * pipes; the process drops to the user, loads the user's profile and
+ * execs. */
 #ifndef SSHAND_HANDLER_SESSION_H
 #define SSHAND_HANDLER_SESSION_H
 
@@ -12,7 +14,7 @@
 struct session_spec {
 	const struct user_info *user;
 	const char *command;		/* NULL: login shell */
-	enum sandbox_profile profile;	/* the session's, already on the monitor */
+	enum sandbox_profile profile;	/* the session's */
 	enum sandbox_profile subsystem_profile;	/* stacked on it if it differs */
 	struct sandbox_opts sandbox;
 	struct sandbox_limits limits;
@@ -22,7 +24,7 @@ struct session_spec {
 	const uint8_t *modes;		/* the client's terminal modes (ptymodes.h) */
 	size_t nmodes;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
-	pid_t monitor;			/* the parent: the child dies with it */
+	pid_t monitor;			/* the parent: the child hangs up with it */
 };
 
 struct session_proc {

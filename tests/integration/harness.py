@@ -284,6 +284,54 @@ def user_procs_left(uids=TEST_UIDS):
     return found
 
 
+# What the monitor keeps after login (handler/monitor/login.c), by the
+# numbers of linux/capability.h.
+MONITOR_CAPS = {"kill": 5, "setgid": 6, "setuid": 7, "setpcap": 8,
+                "sys_resource": 24, "audit_write": 29}
+
+
+def own_bounding_set():
+    """This process's capability bounding set, which sshand inherits (on
+    some hosts root lacks a capability or two, CAP_SYS_RESOURCE say)."""
+    return int(proc_status(os.getpid())["CapBnd"], 16)
+
+
+def dumpable(pid):
+    """Whether a root process with fewer capabilities than ours is
+    dumpable, seen by root without CAP_SYS_PTRACE: same uid, and ours
+    still a superset of its capabilities, so only its dumpable flag can
+    refuse to show where its cwd link points."""
+    r = run(["setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-all",
+             "readlink", "-v", "/proc/%d/cwd" % pid])
+    if r.returncode == 0:
+        return True
+    assert "Permission denied" in r.stderr, r.stderr
+    return False
+
+
+def root_monitor_problems(pid):
+    """What is wrong with a process that should be the monitor after login:
+    root, exactly MONITOR_CAPS (bounding set too), no seccomp filter (the
+    sessions would inherit it), not dumpable."""
+    st = proc_status(pid)
+    assert st, "process %d vanished" % pid
+    out = []
+    want = sum(1 << b for b in MONITOR_CAPS.values()) & own_bounding_set()
+    if st["Uid"].split() != ["0"] * 4:
+        out.append("Uid %s" % st["Uid"])
+    for k in ("CapEff", "CapPrm", "CapBnd"):
+        if int(st[k], 16) != want:
+            out.append("%s %s, want %x" % (k, st[k], want))
+    for k in ("CapInh", "CapAmb"):
+        if int(st[k], 16) != 0:
+            out.append("%s %s" % (k, st[k]))
+    if st.get("Seccomp") != "0":
+        out.append("Seccomp %s" % st.get("Seccomp"))
+    if dumpable(pid):
+        out.append("dumpable")
+    return ["pid %d (%s): %s" % (pid, st.get("Name"), p) for p in out]
+
+
 def rss_kib(pids):
     total = 0
     for pid in pids:

@@ -498,6 +498,24 @@ def test_limits_applied(server, core_limit):
     assert errno_ == "24" and 100 <= int(n) < 128, r.stdout
 
 
+def test_max_open_files_above_inherited_hard_limit(server):
+    """MaxOpenFiles may be higher than the hard limit sshand inherited:
+    the session's process sets its limits while still root (the monitor
+    keeps CAP_SYS_RESOURCE for it), as sshd's pam_limits would."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    with open("/proc/sys/fs/nr_open") as f:
+        nr_open = int(f.read())
+    want = hard + 1000
+    if hard == resource.RLIM_INFINITY or want > nr_open:
+        pytest.skip("inherited hard limit %s leaves no room below fs.nr_open" % hard)
+    if not harness.own_bounding_set() & 1 << harness.MONITOR_CAPS["sys_resource"]:
+        pytest.skip("root has no CAP_SYS_RESOURCE on this host")
+    # systemd-socket-activate and sshand inherit this process's limits.
+    s = server("MaxOpenFiles %d\n" % want)
+    r = ok(ssh(s, "alice", "ulimit -Sn; ulimit -Hn"))
+    assert r.stdout.split() == [str(want)] * 2, (hard, r.stdout)
+
+
 def test_limits_default_and_core_dumps(server, core_limit):
     s = server()
     r = ok(ssh(s, "alice", "ulimit -c; ulimit -Hc"))
@@ -590,9 +608,10 @@ def test_subsystem_profile_default_is_single_filter(server, tmp_path):
 # ---- the server's own processes after login -------------------------------------------
 
 def test_no_privileged_process_left_after_login(server):
-    """Once a user is in, every process serving the connection (the
-    monitor that dropped to the user, the network child, the session) is
-    the user's and confined: nothing a session could attack holds root."""
+    """Once a user is in, every process serving the connection is the
+    user's and confined (the session, whatever it starts) or the privsep
+    user's (the network child), but the monitor, which stays root out of
+    the user's reach with the few capabilities it still needs."""
     s = server()
     live = LiveSftp(s, "alice")
     try:
@@ -600,6 +619,7 @@ def test_no_privileged_process_left_after_login(server):
         tree = s.tree()
         assert tree, "no process serves the connection"
         seen = {}
+        root = []
         for pid in tree:
             st = harness.proc_status(pid)
             if st is None:
@@ -609,14 +629,22 @@ def test_no_privileged_process_left_after_login(server):
             if harness.is_keyholder(st):
                 assert harness.keyholder_problems(st) == [], (pid, st)
                 continue
+            if st["Uid"].split()[0] == "0":
+                root.append(pid)
+                continue
             # The network-facing child stays the privilege-separation
             # user (no groups); everything else is alice's.
             who = "sshand" if st["Uid"].split()[0] == str(harness.PRIVSEP_UID) \
                 else "alice"
             assert status_problems(st, who) == [], (pid, st.get("Name"),
                                                    status_problems(st, who))
-        assert ("sshand", "5001") in seen.values(), seen
         assert ("sftp-server", "5001") in seen.values(), seen
+        net = [p for p, v in seen.items() if v == ("sshand", str(harness.PRIVSEP_UID))]
+        assert len(net) == 1, seen
+        # The monitor, the network child's parent, is root.
+        mon = harness.ppid_map()[net[0]]
+        assert mon in root and all(seen[p][0] == "sshand" for p in root), (root, seen)
+        assert harness.root_monitor_problems(mon) == [], seen
     finally:
         live.close()
 

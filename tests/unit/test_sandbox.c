@@ -475,6 +475,98 @@ test_drop_invalid(void **state)
 	assert_int_equal(geteuid(), 0);
 }
 
+/* The monitor after login: root with a few capabilities, from which each
+ * session's process still drops to the user. */
+static const char *
+child_keep(void *arg)
+{
+	static const unsigned keep[] = { CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_KILL };
+	static const unsigned more[] = { CAP_KILL, CAP_SYS_ADMIN };
+	const char *m;
+
+	(void)arg;
+	capng_get_caps_process();
+	capng_update(CAPNG_ADD, CAPNG_INHERITABLE, CAP_NET_BIND_SERVICE);
+	if (capng_apply(CAPNG_SELECT_CAPS) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE,
+	    0, 0) < 0)
+		return "could not raise an ambient capability";
+	if (sandbox_keep_capabilities((const unsigned[]){ 64 }, 1) != -EINVAL)
+		return "capability 64 accepted";
+	if (sandbox_keep_capabilities(keep, 4) < 0)
+		return "keep failed";
+	/* 5 kill, 6 setgid, 7 setuid, 8 setpcap */
+	if ((m = expect_status("CapEff", "00000000000001e0")) != NULL ||
+	    (m = expect_status("CapPrm", "00000000000001e0")) != NULL ||
+	    (m = expect_status("CapBnd", "00000000000001e0")) != NULL ||
+	    (m = expect_status("CapInh", "0000000000000000")) != NULL ||
+	    (m = expect_status("CapAmb", "0000000000000000")) != NULL ||
+	    (m = expect_status("Uid", "0\t0\t0\t0")) != NULL ||
+	    (m = expect_status("NoNewPrivs", "0")) != NULL ||
+	    (m = expect_status("Seccomp", "0")) != NULL)
+		return m;
+	/* What is gone stays gone: asking for it again keeps nothing more
+	 * (and no SETPCAP is needed to cut a bounding set already cut). */
+	if (sandbox_keep_capabilities(more, 2) < 0)
+		return "second keep failed";
+	if ((m = expect_status("CapEff", "0000000000000020")) != NULL ||
+	    (m = expect_status("CapBnd", "0000000000000020")) != NULL)
+		return m;
+	return NULL;
+}
+
+static void
+test_keep_capabilities(void **state)
+{
+	int st;
+
+	(void)state;
+	assert_int_equal(in_child(child_keep, NULL, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A session's process drops in a clone() sharing the monitor's memory
+ * (handler/monitor/spawn.c), one after the other: nothing the drop keeps
+ * in static memory may tie the second to the first. */
+static int
+clone_drop(void *arg)
+{
+	(void)arg;
+	_exit(sandbox_drop_to_user(TEST_UID, TEST_GID, NULL, 0) == 0 ? 0 : 1);
+}
+
+static const char *
+child_drop_in_clones(void *arg)
+{
+	static _Alignas(16) char stack[64 * 1024];
+	static const unsigned keep[] = { CAP_SETGID, CAP_SETUID, CAP_SETPCAP };
+
+	(void)arg;
+	if (sandbox_keep_capabilities(keep, 3) < 0)
+		return "keep failed";
+	for (int i = 0; i < 3; i++) {
+		int st;
+		pid_t pid = clone(clone_drop, stack + sizeof(stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+
+		if (pid < 0 || waitpid(pid, &st, 0) != pid)
+			return "clone failed";
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return "a drop in a clone failed";
+	}
+	return expect_status("Uid", "0\t0\t0\t0");
+}
+
+static void
+test_drop_in_clones(void **state)
+{
+	int st;
+
+	(void)state;
+	assert_int_equal(in_child(child_drop_in_clones, NULL, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* ---- the network child ---- */
 
 struct netchild_case {
@@ -869,6 +961,8 @@ main(void)
 		cmocka_unit_test(test_drop_to_user),
 		cmocka_unit_test(test_drop_no_groups),
 		cmocka_unit_test(test_drop_invalid),
+		cmocka_unit_test(test_keep_capabilities),
+		cmocka_unit_test(test_drop_in_clones),
 		cmocka_unit_test(test_netchild_allowed),
 		cmocka_unit_test(test_netchild_forbidden),
 		cmocka_unit_test(test_netchild_debug),
