@@ -123,10 +123,10 @@ def assert_monitor_refused(srv, label, why):
 
 
 @pytest.mark.parametrize("name", sorted(KEYS))
-def test_forged_signature_refused_by_monitor(server, keys, name):
+def test_forged_signature_refused_by_monitor(server, keys, sshand_build, name):
     keyname, _, label = KEYS[name]
     harness.write_authorized_keys("alice", [keys.pub(keyname)])
-    srv = server()
+    srv = server(build=sshand_build)
     assert not try_login(srv, forger(keys, name))
     srv.wait_idle()
     assert_monitor_refused(srv, label, "signature does not verify")
@@ -137,11 +137,11 @@ def test_forged_signature_refused_by_monitor(server, keys, name):
     assert "Accepted publickey for alice" in srv.log()
 
 
-def test_forged_signature_counts_as_a_failure(server, keys):
+def test_forged_signature_counts_as_a_failure(server, keys, sshand_build):
     """Each forged signature is a failed attempt: MaxAuthTries ends the
     connection, as wrong passwords do (libssh alone dropped bad signatures
     without a word to the monitor)."""
-    srv = server("MaxAuthTries 2\n")
+    srv = server("MaxAuthTries 2\n", build=sshand_build)
     sock = socket.create_connection((HOST, srv.port), timeout=15)
     t = paramiko.Transport(sock)
     try:
