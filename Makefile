@@ -151,17 +151,25 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIBS_A) $(BUILD)/librules.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SECCOMP_LIBS) -lcmocka
 
-# Test helpers built from tests/ (the syscall probe, the ban-file stressor).
+# Test helpers built from tests/ (the syscall probe, the ban-file stressor,
+# the EVP_DigestVerify shim).
 $(BUILD)/tests/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+# A network child taken over, as an LD_PRELOAD shim (plain flags: a
+# preload and the sanitizer runtime do not mix; the test uses the normal
+# build only).
+$(BUILD)/tests/fakeverify.so: tests/preload/fakeverify.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 $(BUILD)/tests/%-tool: $(BUILD)/tests/tools/%.o $(TEST_LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%-tool,$(wildcard tests/tools/*.c))
 
 unit-bins: $(UNIT_BIN)
-test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BUILD)/tests/probe)
+test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BUILD)/tests/probe) \
+	$(BUILD)/tests/fakeverify.so
 
 deps:
 	@tests/deps.sh test

@@ -15,6 +15,7 @@
 #include "handler/front/log.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
+#include "handler/monitor/sigcheck.h"
 #include "policy/match.h"
 
 /* Every failed password or keyboard-interactive answer takes at least this
@@ -282,20 +283,56 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	    "bad-password", true);
 }
 
+/* A signed request's signature, checked here against the session id and
+ * the request (sigcheck.c): the network child's word that libssh found it
+ * valid is worth nothing.  A refusal is logged as sshd logs it. */
+static bool
+signature_valid(struct monitor *m, const struct ps_auth_pubkey *r)
+{
+	const struct audit_conn *c = m->h->audit;
+	const char *why = NULL;
+	int rc;
+
+	rc = sigcheck_verify(&(struct sigcheck_request){
+	    .session_id = m->session_id, .session_id_len = m->session_id_len,
+	    .user = r->user, .blob = r->blob, .blob_len = r->blob_len,
+	    .signed_data = r->signed_data, .signed_data_len = r->signed_data_len,
+	    .signature = r->signature, .signature_len = r->signature_len }, &why);
+	phase("pubkey-verified", m->h->start_usec);
+	if (rc == 0)
+		return true;
+	log_info("publickey signature for %s refused by the monitor: %s", r->user, why);
+	log_info("Failed publickey for %s from %s port %u ssh2: %s %s", r->user,
+	    c->remote_addr, c->remote_port, sigcheck_key_label(r->blob, r->blob_len),
+	    m->fingerprint);
+	return false;
+}
+
 void
 answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 {
 	struct user_info u = { 0 };
 	struct authkey_opts opts = { 0 };
 	struct settings *s;
+	const char *unsupported = NULL;
 	char why[256] = "";
+	uint64_t start = now_usec();
 	bool known;
 	int found = 0;
 
+	/* The probe has no signature; a child that sends one with it does
+	 * not follow the protocol. */
+	if (!r->is_signed && (r->signed_data_len > 0 || r->signature_len > 0))
+		monitor_violation(m, "auth_pubkey probe carries a signature");
 	phase(r->is_signed ? "pubkey-signed" : "pubkey-probe", m->h->start_usec);
 	known = user_for(m, r->user, &u, &s);
 	pubkey_fingerprint(r->blob, r->blob_len, m->fingerprint, sizeof(m->fingerprint));
-	if (known && s->pubkey_authentication && !u.locked)
+	/* A key whose signatures the monitor cannot check (a certificate, a
+	 * security key) is refused at the probe already. */
+	if (sigcheck_key_supported(r->blob, r->blob_len, &unsupported) < 0)
+		snprintf(why, sizeof(why), "%s key: %s",
+		    sigcheck_key_label(r->blob, r->blob_len), unsupported);
+	else if (known && s->pubkey_authentication && !u.locked)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
 		    m->h->audit->remote_addr, &opts, why, sizeof(why));
 	phase("pubkey-checked", m->h->start_usec);
@@ -312,6 +349,14 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		reply_auth(m, PS_AUTH_OK, 0);
 		return;
 	}
+	if (found == 1 && !signature_valid(m, r)) {
+		authkey_opts_clear(&opts);
+		user_info_free(&u);
+		/* As a wrong password: counted, banned for, and as slow. */
+		auth_failed(m, "publickey", "bad-signature", s, true, start, true);
+		settings_free(s);
+		return;
+	}
 	if (found == 1) {
 		m->keyopts = opts;
 		m->have_keyopts = true;
@@ -322,8 +367,9 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		log_info("publickey for %s%s refused: %s", known ? "" : "invalid user ",
 		    r->user, why);
 	user_info_free(&u);
-	auth_failed(m, "publickey", known ? (s->pubkey_authentication ? "key-refused" :
-	    "method-disabled") : "unknown-user", s, false, now_usec(), true);
+	auth_failed(m, "publickey", !known ? "unknown-user" : unsupported ?
+	    "key-type-unsupported" : s->pubkey_authentication ? "key-refused" :
+	    "method-disabled", s, false, start, true);
 	settings_free(s);
 }
 

@@ -55,27 +55,39 @@ on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
 
 	(void)s;
 	if (n->done)
-		return SSH_AUTH_DENIED;
-	/* Only the probe (no signature) and a verified signature reach the
-	 * monitor; libssh drops bad signatures itself. */
+		goto denied;
+	/* Only the probe (no signature) and a signed request reach the
+	 * monitor; libssh itself drops a signed request it cannot take apart
+	 * or whose EVP_DigestVerify said no (ours, see verify.c, says no
+	 * only to data over the protocol's bounds). */
 	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
 	    signature_state != SSH_PUBLICKEY_STATE_VALID)
-		return SSH_AUTH_DENIED;
+		goto denied;
 	/* 0.10's only public export of the blob is base64. */
 	if (ssh_pki_export_pubkey_base64(pubkey, &b64) != SSH_OK)
-		return SSH_AUTH_DENIED;
+		goto denied;
 	r = base64_decode(b64, strlen(b64), blob, sizeof(blob), &q.blob_len);
 	ssh_string_free_char(b64);
 	if (r < 0)
-		return SSH_AUTH_DENIED;
+		goto denied;
 	q.blob = blob;
+	/* The signed request carries what libssh asked to verify, for the
+	 * monitor to check; with nothing captured, nothing goes, and the
+	 * monitor refuses it. */
+	if (q.is_signed)
+		net_verify_take(&q);
 	n->kbd_active = false;
-	if (ask_auth_pubkey(n, &q) < 0 || read_auth_result(n, &res) < 0)
+	r = ask_auth_pubkey(n, &q);
+	net_verify_clear();
+	if (r < 0 || read_auth_result(n, &res) < 0)
 		return SSH_AUTH_DENIED;
 	r = auth_result(n, &res);
 	if (r == SSH_AUTH_SUCCESS && q.is_signed)
 		n->authenticated = true;
 	return r;
+denied:
+	net_verify_clear();
+	return SSH_AUTH_DENIED;
 }
 
 /* Keyboard-interactive: the monitor runs PAM and sends its prompts; the

@@ -5,7 +5,8 @@
  * answers libssh's authentication callbacks by asking the monitor;
  * channel.c handles channel requests and starts sessions; relay.c moves
  * bytes between channels and session fds; ask.c is the one wrapper per
- * privilege separation request. */
+ * privilege separation request; verify.c hands user signatures to the
+ * monitor. */
 #ifndef SSHAND_HANDLER_NET_NET_H
 #define SSHAND_HANDLER_NET_NET_H
 
@@ -127,6 +128,12 @@ int on_monitor(socket_t fd, int revents, void *ud);
 
 /* auth.c: the authentication callbacks. */
 void net_auth_setup(struct net *n);
+
+/* verify.c: what libssh last asked EVP_DigestVerify about, for a signed
+ * publickey request: q's signed_data and signature point to it (empty if
+ * there is none) until net_verify_clear(). */
+void net_verify_take(struct ps_auth_pubkey *q);
+void net_verify_clear(void);
 
 /* channel.c */
 ssh_channel on_channel_open(ssh_session s, void *ud);

@@ -40,10 +40,14 @@
 #define PS_FIELDS_auth_password(F)					\
 	F(CUT, user, PS_MAX_USER, 1)					\
 	F(CUT, password, PS_MAX_PASSWORD, 1)
+/* A signed request carries what libssh asked OpenSSL to verify (see
+ * net/verify.c), which the monitor checks itself; the probe, nothing. */
 #define PS_FIELDS_auth_pubkey(F)					\
 	F(CUT, user, PS_MAX_USER, 1)					\
 	F(BYTES, blob, PS_MAX_BLOB, 1)		/* SSH wire format */	\
-	F(BOOL, is_signed, 1, 1)		/* false: the probe */
+	F(BOOL, is_signed, 1, 1)		/* false: the probe */	\
+	F(BYTES, signed_data, PS_MAX_SIGNED, 1)				\
+	F(BYTES, signature, PS_MAX_SIG, 1)
 #define PS_FIELDS_kbdint_start(F)					\
 	F(CUT, user, PS_MAX_USER, 1)
 #define PS_FIELDS_kbdint_answers(F)					\

@@ -141,6 +141,20 @@ enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
 #define PS_MAX_PASSWORD (PS_MAX_PASSWORD_LEN + 1)
 #define PS_MAX_STR 8192			/* versions, prompts, instructions, errors */
 #define PS_MAX_BLOB 16384		/* a public key blob */
+/* A user's signature as libssh hands it to OpenSSL (see net/verify.c):
+ * raw for Ed25519 (64 bytes), DER for ECDSA (under 140), raw and as long
+ * as the modulus for RSA: 2048 bytes for a 16384-bit key, the largest
+ * OpenSSH makes or accepts. */
+#define PS_MAX_SIG 2048
+/* What a user signs (RFC 4252 section 7): the session id (a hash, at most
+ * SHA-512's 64 bytes), the byte 50, the user, "ssh-connection",
+ * "publickey", TRUE, the algorithm's name and the key blob, each string
+ * with its 4-byte length.  Anything longer is no request the monitor can
+ * accept. */
+#define PS_MAX_SESSION_ID 64
+#define PS_MAX_SIGALG 64		/* the longest name OpenSSH knows is 43 */
+#define PS_MAX_SIGNED (4 + PS_MAX_SESSION_ID + 1 + 4 + PS_MAX_USER_LEN +	\
+	4 + 14 + 4 + 9 + 1 + 4 + PS_MAX_SIGALG + 4 + PS_MAX_BLOB)
 #define PS_MAX_PROMPTS 8		/* per keyboard-interactive round */
 #define PS_MAX_COMMAND 32768		/* exec commands; sshd allows about 256 KiB */
 #define PS_MAX_TERM 64			/* TERM */

@@ -318,7 +318,8 @@ NET_ONLY_LIBS = ("libssh.so", "libgssapi_krb5.so", "libkrb5.so", "sshand-net.so"
 def test_monitor_maps_no_network_code(server):
     """The root monitor never has libssh or the Kerberos libraries libssh
     pulls in mapped (main.c loads them in the network child only; the
-    monitor has OpenSSL's libcrypto, for the key holder it forks):
+    monitor has OpenSSL's libcrypto, for the key holder it forks and
+    to verify user signatures):
     neither at the password prompt, while it is root, nor in the session.
     The network child has them, so the check can see them."""
     s = server()

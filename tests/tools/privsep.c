@@ -162,8 +162,8 @@ encode_sample(unsigned type)
 		ps_put_auth_password(&out, &(struct ps_auth_password){ user, "wrong" });
 		break;
 	case PS_AUTH_PUBKEY:
-		ps_put_auth_pubkey(&out, &(struct ps_auth_pubkey){ "nosuchuser",
-		    blob, sizeof(blob), false });
+		ps_put_auth_pubkey(&out, &(struct ps_auth_pubkey){
+		    .user = "nosuchuser", .blob = blob, .blob_len = sizeof(blob) });
 		break;
 	case PS_KBDINT_START:
 		ps_put_kbdint_start(&out, &(struct ps_kbdint_start){ user });

@@ -56,6 +56,8 @@ transfer_raw(const void *p, size_t n)
 
 static const uint8_t blob[] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2',
     '5', '5', '1', '9', 0, 0, 0, 1, 0x42 };
+static const uint8_t signed_data[] = { 0, 0, 0, 2, 0xaa, 0xbb, 50 };
+static const uint8_t signature[] = { 1, 2, 3, 4, 5 };
 static const uint8_t modes[] = { 3, 0, 0, 0, 127, 0 };
 
 /* One sample of each message, encoded into a; returns its decoder. */
@@ -103,7 +105,8 @@ encode_sample(unsigned type)
 		return decode_auth_password;
 	case PS_AUTH_PUBKEY:
 		ps_put_auth_pubkey(&a, &(struct ps_auth_pubkey){ "bob", blob,
-		    sizeof(blob), true });
+		    sizeof(blob), true, signed_data, sizeof(signed_data),
+		    signature, sizeof(signature) });
 		return decode_auth_pubkey;
 	case PS_KBDINT_START:
 		ps_put_kbdint_start(&a, &(struct ps_kbdint_start){ "carol" });
@@ -163,6 +166,10 @@ test_roundtrip(void **state)
 	assert_int_equal(pk.blob_len, sizeof(blob));
 	assert_memory_equal(pk.blob, blob, sizeof(blob));
 	assert_true(pk.is_signed);
+	assert_int_equal(pk.signed_data_len, sizeof(signed_data));
+	assert_memory_equal(pk.signed_data, signed_data, sizeof(signed_data));
+	assert_int_equal(pk.signature_len, sizeof(signature));
+	assert_memory_equal(pk.signature, signature, sizeof(signature));
 
 	encode_sample(PS_SESSION_OPEN);
 	transfer();
@@ -293,6 +300,7 @@ static void
 test_bounds(void **state)
 {
 	static char longuser[PS_MAX_USER + 10];
+	static uint8_t bigsig[PS_MAX_SIGNED + 1];
 	struct ps_auth_password pw;
 	struct ps_signal sg;
 	struct ps_window_change wc;
@@ -322,9 +330,24 @@ test_bounds(void **state)
 	transfer_raw(raw, 9 + 0x21);
 	assert_int_equal(ps_get_signal(&b, &sg), -EBADMSG);
 
-	/* A bool that is neither 0 nor 1. */
+	/* A bool that is neither 0 nor 1 (is_signed, after the type, the
+	 * user and the blob). */
 	encode_sample(PS_AUTH_PUBKEY);
-	a.buf[a.wr.len - 1] = 2;
+	a.buf[1 + 4 + strlen("bob") + 4 + sizeof(blob) + 3] = 2;
+	transfer();
+	assert_int_equal(decode_auth_pubkey(&b), -EBADMSG);
+
+	/* A signature or signed data over its bound. */
+	ps_put_auth_pubkey(&a, &(struct ps_auth_pubkey){ "bob", blob, sizeof(blob),
+	    true, bigsig, PS_MAX_SIGNED, bigsig, PS_MAX_SIG });
+	transfer();
+	assert_int_equal(decode_auth_pubkey(&b), 0);
+	ps_put_auth_pubkey(&a, &(struct ps_auth_pubkey){ "bob", blob, sizeof(blob),
+	    true, bigsig, PS_MAX_SIGNED + 1, bigsig, PS_MAX_SIG });
+	transfer();
+	assert_int_equal(decode_auth_pubkey(&b), -EBADMSG);
+	ps_put_auth_pubkey(&a, &(struct ps_auth_pubkey){ "bob", blob, sizeof(blob),
+	    true, bigsig, PS_MAX_SIGNED, bigsig, PS_MAX_SIG + 1 });
 	transfer();
 	assert_int_equal(decode_auth_pubkey(&b), -EBADMSG);
 
