@@ -496,7 +496,7 @@ class Bench:
                           r"usec (\d+)(?: cpu (\d+))?", re.M)
         steps_cpu = {}
         cpu_line = re.compile(r"sshand\[\d+\]: cpu monitor usec (\d+) net usec "
-                              r"(\d+) sessions usec (\d+)")
+                              r"(\d+) sessions usec (\d+)(?: keys usec (\d+))?")
         for _ in range(n):
             ssh_true(dbg)
             for r in dbg.collect(1, 5):
@@ -526,7 +526,7 @@ class Bench:
                                       m and int(m.group(2))):
                     steps_cpu.setdefault(k, []).append(v / 1000)
                 if m:
-                    parts = [int(x) / 1000 for x in m.groups()]
+                    parts = [int(x or 0) / 1000 for x in m.groups()]
                     for (k, _), v in zip(CPU_PARTS, parts + [sum(parts)]):
                         cpu[k].append(v)
         dbg.stop()
@@ -766,6 +766,7 @@ CPU_PARTS = [
     ("monitor", "exec, linking, config, ban check, PAM, privilege drop, sessions' start"),
     ("network child", "host keys, sandbox, key exchange, auth, relay"),
     ("sessions", "the user's processes (sh -c true)"),
+    ("key holder", "host keys loaded, exchange hash signed"),
     ("total", "all of the connection"),
 ]
 

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "handler/front/log.h"
 #include "handler/keys/hostkey.h"
@@ -54,26 +53,16 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 	return loaded;
 }
 
-/* OpenSSL reads its configuration and fetches algorithms lazily; no file
- * can be opened once confined. */
+/* OpenSSL reads its configuration lazily, and no file can be opened once
+ * confined.  Normally done already, before the fork (see monitor/part.c):
+ * then this costs nothing.  What is left to do lazily needs no file: the
+ * providers are built in, and the random generator, which only ECDSA and
+ * RSA signatures use, seeds itself from getrandom(), which the filter
+ * allows. */
 static int
 warm_up(void)
 {
-	static const char *const digests[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
-	unsigned char seed[16];
-
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
-	    RAND_bytes(seed, sizeof(seed)) != 1)
-		return -EIO;
-	explicit_bzero(seed, sizeof(seed));
-	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++) {
-		EVP_MD *md = EVP_MD_fetch(NULL, digests[i], NULL);
-
-		if (md == NULL)
-			return -EIO;
-		EVP_MD_free(md);
-	}
-	return 0;
+	return OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 1 ? 0 : -EIO;
 }
 
 /* One SIGN: the key whose algorithm it names signs the hash.  The first

@@ -75,7 +75,7 @@ monitor_stop_keyholder(struct monitor *m)
 		struct timespec ts = { 0, 500 * 1000 };
 		int st;
 
-		if (waitpid(m->keys.pid, &st, WNOHANG) != 0)
+		if (monitor_wait(m, m->keys.pid, &st, WNOHANG) != 0)
 			return;
 		nanosleep(&ts, NULL);
 	}

@@ -92,7 +92,9 @@ monitor_wait(struct monitor *m, pid_t who, int *status, int flags)
 		m->net_cpu_usec = rusage_usec(&ru);
 		m->net_reaped = true;
 		m->net_status = *status;
-	} else if (pid > 0)
+	} else if (pid > 0 && pid == m->keys.pid)
+		m->keys_cpu_usec = rusage_usec(&ru);
+	else if (pid > 0)
 		m->session_cpu_usec += rusage_usec(&ru);
 	return pid;
 }
@@ -122,10 +124,11 @@ log_cpu(struct monitor *m)
 
 	reap_net(m, 50);
 	if (getrusage(RUSAGE_SELF, &self) == 0)
-		log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu",
-		    (unsigned long long)rusage_usec(&self),
+		log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu "
+		    "keys usec %llu", (unsigned long long)rusage_usec(&self),
 		    (unsigned long long)m->net_cpu_usec,
-		    (unsigned long long)m->session_cpu_usec);
+		    (unsigned long long)m->session_cpu_usec,
+		    (unsigned long long)m->keys_cpu_usec);
 }
 
 void

@@ -86,7 +86,7 @@ struct monitor {
 	uint64_t bytes_in, bytes_out;	/* the child's last word (STATS) */
 	char reason[PS_MAX_REASON + 1];
 	/* user+sys of reaped processes, for the debug log's "cpu" line */
-	uint64_t session_cpu_usec, net_cpu_usec;
+	uint64_t session_cpu_usec, net_cpu_usec, keys_cpu_usec;
 };
 
 /* The monitor's life: returns only on failure to start (an exit code). */

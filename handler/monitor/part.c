@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "handler/front/handover.h"
 #include "handler/keys/hostkey.h"
 #include "handler/monitor/auth.h"
@@ -77,6 +79,17 @@ dump_settings(const char *path, const char *spec)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 }
 
+
+/* OpenSSL's initialisation (its configuration file read, its providers
+ * loaded) once, when the front loads this half, before it forks: the
+ * network child, the key holder and the monitor then inherit it instead of
+ * paying it three times (about 0.5 ms of CPU each).  Each process still
+ * seeds its own random generator, after the fork. */
+__attribute__((constructor)) static void
+init_openssl(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
 
 /* sshand -t: the file parses, and every HostKey loads as the key holder
  * will load it. */
