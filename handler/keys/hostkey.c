@@ -347,34 +347,77 @@ load_openssh(const char *text, struct hostkey *k, char *err, size_t errlen)
 		r = fail(err, errlen, -EINVAL, "malformed OpenSSH private key");
 		goto out;
 	}
-	if (ntype == 11 && memcmp(type, "ssh-ed25519", 11) == 0)
-		k->pkey = openssh_ed25519(&s);
-	else if (ntype > 11 && memcmp(type, "ecdsa-sha2-", 11) == 0)
-		k->pkey = openssh_ecdsa(&s);
-	else if (ntype == 7 && memcmp(type, "ssh-rsa", 7) == 0)
-		k->pkey = openssh_rsa(&s);
-	else {
+	/* The public key the private fields state, built from them as they
+	 * are (no arithmetic yet), must be the file's. */
+	struct wire_writer w = { .p = k->blob, .cap = sizeof(k->blob) };
+	const uint8_t *fields = s.p;
+	size_t na, nb2;
+	const uint8_t *fa = wire_get_string(&s, MAX_MPINT, &na);
+	const uint8_t *fb = wire_get_string(&s, MAX_MPINT, &nb2);
+
+	wire_put_string(&w, type, ntype);
+	if (ntype == 11 && memcmp(type, "ssh-ed25519", 11) == 0) {
+		/* pub, then seed || pub */
+		k->kind = HOSTKEY_ED25519;
+		k->type = "ssh-ed25519";
+		wire_put_string(&w, fa, na);
+	} else if (ntype > 11 && memcmp(type, "ecdsa-sha2-", 11) == 0) {
+		/* curve, Q, d */
+		const struct curve *c = NULL;
+		char name[17];
+
+		if (fa != NULL && na < sizeof(name)) {
+			memcpy(name, fa, na);
+			name[na] = '\0';
+			c = curve_by(name, true);
+		}
+		if (c == NULL || ntype != strlen(c->type) || memcmp(type, c->type, ntype) != 0) {
+			r = fail(err, errlen, -EPROTONOSUPPORT, "curve not supported");
+			goto out;
+		}
+		k->kind = HOSTKEY_ECDSA;
+		k->type = c->type;
+		wire_put_string(&w, fa, na);
+		wire_put_string(&w, fb, nb2);
+	} else if (ntype == 7 && memcmp(type, "ssh-rsa", 7) == 0) {
+		/* n, e, d, iqmp, p, q; the blob has e, then n */
+		BIGNUM *bn = fa != NULL ? BN_bin2bn(fa, (int)na, NULL) : NULL;
+		int bits = bn != NULL ? BN_num_bits(bn) : 0;
+
+		BN_free(bn);
+		/* OpenSSH's RequiredRSASize. */
+		if (bits < 1024) {
+			r = fail(err, errlen, -EKEYREJECTED, "RSA key shorter than 1024 bits");
+			goto out;
+		}
+		k->kind = HOSTKEY_RSA;
+		k->type = "ssh-rsa";
+		wire_put_string(&w, fb, nb2);
+		wire_put_string(&w, fa, na);
+	} else {
 		r = fail(err, errlen, -EPROTONOSUPPORT,
 		    "key type not supported (Ed25519, ECDSA and RSA are)");
 		goto out;
 	}
-	/* The comment, then padding 1, 2, 3... to the cipher's block. */
-	(void)wire_get_string(&s, 4096, &no);
-	for (uint8_t i = 1; !s.bad && s.left > 0; i++)
-		if (wire_get_u8(&s) != i)
-			s.bad = true;
-	if (k->pkey == NULL || s.bad) {
-		r = fail(err, errlen, -EINVAL, "malformed or inconsistent private key");
+	if (s.bad || w.bad) {
+		r = fail(err, errlen, -EINVAL, "malformed OpenSSH private key");
 		goto out;
 	}
-	r = make_blob(k);
-	if (r < 0) {
-		fail(err, errlen, r, r == -EKEYREJECTED ? "RSA key shorter than 1024 bits" :
-		    "key not supported");
-		goto out;
-	}
-	if (k->blob_len != npub || memcmp(k->blob, pub, npub) != 0)
+	k->blob_len = w.len;
+	if (k->blob_len != npub || memcmp(k->blob, pub, npub) != 0) {
 		r = fail(err, errlen, -EINVAL, "private key does not match its public key");
+		goto out;
+	}
+	/* The key's own fields, the comment and padding follow: kept for
+	 * hostkey_check, which reads them all. */
+	k->sec_len = nsec - (size_t)(fields - sec);
+	k->sec = malloc(k->sec_len);
+	if (k->sec == NULL) {
+		r = fail(err, errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(k->sec, fields, k->sec_len);
+	r = 0;
 out:
 	explicit_bzero(raw, (size_t)(e - b) + 1);
 	explicit_bzero(b64, (size_t)(e - b) + 1);
@@ -410,6 +453,51 @@ load_pem(const char *text, size_t len, struct hostkey *k, char *err, size_t errl
 	return 0;
 }
 
+/* The OpenSSL key from the private fields load_openssh kept. */
+static int
+openssh_build(struct hostkey *k, char *err, size_t errlen)
+{
+	struct wire_reader s = wire_reader(k->sec, k->sec_len);
+	uint8_t blob[sizeof(k->blob)];
+	size_t blob_len = k->blob_len, n;
+	int r;
+
+	switch (k->kind) {
+	case HOSTKEY_ED25519: k->pkey = openssh_ed25519(&s); break;
+	case HOSTKEY_ECDSA: k->pkey = openssh_ecdsa(&s); break;
+	case HOSTKEY_RSA: k->pkey = openssh_rsa(&s); break;
+	default: break;
+	}
+	/* The comment, then padding 1, 2, 3... to the cipher's block. */
+	(void)wire_get_string(&s, 4096, &n);
+	for (uint8_t i = 1; !s.bad && s.left > 0; i++)
+		if (wire_get_u8(&s) != i)
+			s.bad = true;
+	if (k->pkey == NULL || s.bad)
+		return fail(err, errlen, -EINVAL, "malformed or inconsistent private key");
+	/* What the key gives must be what the file states. */
+	memcpy(blob, k->blob, blob_len);
+	r = make_blob(k);
+	if (r < 0 || k->blob_len != blob_len || memcmp(k->blob, blob, blob_len) != 0) {
+		EVP_PKEY_free(k->pkey);
+		k->pkey = NULL;
+		memcpy(k->blob, blob, blob_len);
+		k->blob_len = blob_len;
+		return fail(err, errlen, -EINVAL, "private key does not match its public key");
+	}
+	explicit_bzero(k->sec, k->sec_len);
+	free(k->sec);
+	k->sec = NULL;
+	k->sec_len = 0;
+	return 0;
+}
+
+int
+hostkey_check(struct hostkey *k, char *err, size_t errlen)
+{
+	return k->pkey != NULL ? 0 : openssh_build(k, err, errlen);
+}
+
 int
 hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen)
 {
@@ -427,7 +515,7 @@ hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen)
 	explicit_bzero(text, len);
 	free(text);
 	if (r < 0) {
-		EVP_PKEY_free(k.pkey);
+		hostkey_free(&k);
 		return r;
 	}
 	*ret = k;
@@ -439,6 +527,11 @@ hostkey_free(struct hostkey *k)
 {
 	EVP_PKEY_free(k->pkey);
 	k->pkey = NULL;
+	if (k->sec != NULL) {
+		explicit_bzero(k->sec, k->sec_len);
+		free(k->sec);
+		k->sec = NULL;
+	}
 }
 
 /* The digest alg signs with, if alg is this key's; *ok false if not. */
@@ -476,20 +569,21 @@ hostkey_signs(const struct hostkey *k, const char *alg)
 	bool ok;
 
 	alg_digest(k, alg, &ok);
-	return ok && k->pkey != NULL;
+	return ok && k->type != NULL;
 }
 
 int
-hostkey_sign(const struct hostkey *k, const char *alg, const uint8_t *data,
+hostkey_sign(struct hostkey *k, const char *alg, const uint8_t *data,
     size_t len, uint8_t *sig, size_t cap, size_t *ret_len)
 {
 	bool ok;
 	const char *md = alg_digest(k, alg, &ok);
 	EVP_MD_CTX *ctx;
+	char err[64];
 	size_t n = 0;
 	int r = -EIO;
 
-	if (!ok || k->pkey == NULL)
+	if (!ok || hostkey_check(k, err, sizeof(err)) < 0)
 		return -EINVAL;
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)

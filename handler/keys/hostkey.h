@@ -17,7 +17,9 @@
 enum hostkey_kind { HOSTKEY_ED25519, HOSTKEY_ECDSA, HOSTKEY_RSA, HOSTKEY_KINDS };
 
 struct hostkey {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey;			/* NULL until first needed (OpenSSH's format) */
+	uint8_t *sec;			/* until then: the file's private fields */
+	size_t sec_len;
 	enum hostkey_kind kind;
 	const char *type;		/* "ssh-ed25519", "ecdsa-sha2-nistp256"... */
 	uint8_t blob[PS_MAX_HOSTKEY_BLOB];	/* the public key, SSH wire format */
@@ -25,10 +27,18 @@ struct hostkey {
 };
 
 /* Loads the private key in path: OpenSSH's format (unencrypted), or PEM
- * (PKCS#1, SEC1, PKCS#8) as older ssh-keygen wrote it.  The private half
- * must match the public half.  0, or a negative errno with err saying why
- * in a few words. */
+ * (PKCS#1, SEC1, PKCS#8) as older ssh-keygen wrote it.  The public key
+ * the private fields state must be the file's public key.  0, or a
+ * negative errno with err saying why in a few words.
+ *
+ * A connection uses one host key of the three it loads: OpenSSH's format
+ * is read whole but made an OpenSSL key only when it first signs
+ * (hostkey_sign), which also checks that the private half gives the
+ * public one (an Ed25519 seed its key). */
 int hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen);
+/* The OpenSSL key now, and every check hostkey_sign would make (for
+ * sshand -t).  0, or a negative errno with err saying why. */
+int hostkey_check(struct hostkey *k, char *err, size_t errlen);
 void hostkey_free(struct hostkey *k);
 
 /* Does alg (an SSH signature algorithm) sign with this key? */
@@ -36,7 +46,7 @@ bool hostkey_signs(const struct hostkey *k, const char *alg);
 
 /* Signs data with alg, as EVP_DigestSign does (DER for ECDSA, raw for RSA
  * and Ed25519), into sig (cap bytes).  0 or a negative errno. */
-int hostkey_sign(const struct hostkey *k, const char *alg, const uint8_t *data,
+int hostkey_sign(struct hostkey *k, const char *alg, const uint8_t *data,
     size_t len, uint8_t *sig, size_t cap, size_t *ret_len);
 
 #endif

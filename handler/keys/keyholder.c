@@ -41,7 +41,7 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 			log_warning("HostKey %s: %s; skipped", paths->v[i], err);
 			continue;
 		}
-		if (keys[k.kind].pkey != NULL) {
+		if (keys[k.kind].type != NULL) {
 			log_info("HostKey %s: a second %s key is not served", paths->v[i],
 			    k.type);
 			hostkey_free(&k);
@@ -79,7 +79,7 @@ answer(int fd, struct hostkey keys[HOSTKEY_KINDS], uint8_t *sid, size_t *sid_len
 		_exit(EXIT_PROTOCOL);
 	if (keyholder_hash_len_ok(q.hash_len))
 		for (int i = 0; i < HOSTKEY_KINDS && r < 0; i++)
-			if (keys[i].pkey != NULL && hostkey_signs(&keys[i], q.alg))
+			if (hostkey_signs(&keys[i], q.alg))
 				r = hostkey_sign(&keys[i], q.alg, q.hash, q.hash_len, sig,
 				    sizeof(sig), &n);
 	if (r == 0 && *sid_len == 0) {

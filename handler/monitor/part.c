@@ -112,7 +112,8 @@ test_config(const char *path)
 	for (size_t i = 0; i < s->host_keys.n; i++) {
 		struct hostkey k;
 
-		if (hostkey_load(s->host_keys.v[i], &k, err, sizeof(err)) < 0) {
+		if (hostkey_load(s->host_keys.v[i], &k, err, sizeof(err)) < 0 ||
+		    hostkey_check(&k, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
 			    path, s->host_keys.v[i], err);
 			rc = EXIT_CONFIG;
