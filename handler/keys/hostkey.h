@@ -26,8 +26,9 @@ struct hostkey {
 
 /* Loads the private key in path: OpenSSH's format (unencrypted), or PEM
  * (PKCS#1, SEC1, PKCS#8) as older ssh-keygen wrote it.  The private half
- * must match the public half.  0, or a negative errno with err saying why
- * in a few words. */
+ * must match the public half; a file of the current user that its group
+ * or others may access is refused (-EPERM), as sshd refuses it.  0, or a
+ * negative errno with err saying why in a few words. */
 int hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen);
 void hostkey_free(struct hostkey *k);
 
