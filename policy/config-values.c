@@ -289,10 +289,16 @@ static int
 parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
 {
+	struct strlist *l = kw_field(s, kw);
 	int r = check(p, kw, argv[0]);
 
 	(void)first, (void)argc;
-	return r < 0 ? r : config_strlist_add(kw_field(s, kw), argv[0]);
+	if (r == 0)
+		r = config_strlist_add(l, argv[0]);
+	/* HostKey is global only: s is the defaults' or the global section's. */
+	if (r == 0 && p->cfg != NULL && s == &p->cfg->blocks[0].s)
+		p->cfg->host_key_lines[l->n - 1] = p->line;
+	return r;
 }
 
 static int

@@ -113,6 +113,10 @@ struct config;
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
+/* The line of the global section's HostKey that names path (its first),
+ * or 0 when no line does (the built-in defaults apply). */
+unsigned config_host_key_line(const struct config *cfg, const char *path);
+
 /* Settings for ctx.  As in sshd, a Match block overrides the global value
  * and the first matching Match block to set a keyword wins.  ctx NULL is a
  * context with no user and no address: the global section plus any

@@ -97,14 +97,23 @@ test_config(const char *path)
 		return EXIT_CONFIG;
 	}
 	for (size_t i = 0; i < s->host_keys.n; i++) {
+		const char *key = s->host_keys.v[i];
+		unsigned line = config_host_key_line(cfg, key);
+		char why[4352];
 		struct hostkey k;
 
-		if (hostkey_load(s->host_keys.v[i], &k, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
-			    path, s->host_keys.v[i], err);
-			rc = EXIT_CONFIG;
-		} else
+		if (hostkey_load(key, &k, why, sizeof(why)) == 0) {
 			hostkey_free(&k);
+			continue;
+		}
+		/* At the line that names it; a built-in default has none. */
+		if (line != 0)
+			fprintf(stderr, "sshand: %s:%u: HostKey %s cannot be loaded: %s\n",
+			    path, line, key, why);
+		else
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded (a "
+			    "built-in default: no HostKey line): %s\n", path, key, why);
+		rc = EXIT_CONFIG;
 	}
 	settings_free(s);
 	config_free(cfg);
