@@ -42,6 +42,7 @@ struct config {
 	/* The line of each HostKey of the global section, in its order, so
 	 * that a key that cannot be loaded is reported at its line. */
 	unsigned host_key_lines[LIST_MAX];
+	struct strlist notices;		/* config_notice() */
 };
 
 struct parser {

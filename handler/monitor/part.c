@@ -96,6 +96,9 @@ test_config(const char *path)
 		config_free(cfg);
 		return EXIT_CONFIG;
 	}
+	/* Names left out of algorithm lists: not errors, but said. */
+	for (size_t i = 0; config_notice(cfg, i) != NULL; i++)
+		fprintf(stderr, "sshand: %s\n", config_notice(cfg, i));
 	for (size_t i = 0; i < s->host_keys.n; i++) {
 		const char *key = s->host_keys.v[i];
 		unsigned line = config_host_key_line(cfg, key);
