@@ -39,6 +39,10 @@ struct config {
 	struct block defaults;		/* the table's defaults, parsed */
 	struct block *blocks;		/* [0] is the global section */
 	size_t n_blocks, cap_blocks;
+	/* The line of each HostKey of the global section, in its order, so
+	 * that a key that cannot be loaded is reported at its line. */
+	unsigned host_key_lines[LIST_MAX];
+	struct strlist notices;		/* config_notice() */
 };
 
 struct parser {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/algorithms.h"
 #include "policy/config-internal.h"
 #include "policy/match.h"
 
@@ -214,6 +215,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_blocks; i++)
 		block_clear(&cfg->blocks[i]);
 	free(cfg->blocks);
+	config_strlist_clear(&cfg->notices);
 	free(cfg);
 }
 
@@ -354,5 +356,55 @@ config_settings(const char *path, struct settings **ret, char *err, size_t errle
 	config_free(cfg);
 	if (r < 0 && err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+const char *
+config_notice(const struct config *cfg, size_t i)
+{
+	return cfg != NULL && i < cfg->notices.n ? cfg->notices.v[i] : NULL;
+}
+
+/* Adds list's names that buf lacks to buf. */
+static int
+union_add(char *buf, size_t len, size_t *used, const char *list)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		char name[128];
+
+		if (n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (!algo_list_has(buf, name)) {
+				if (*used + n + 2 > len)
+					return -E2BIG;
+				*used += (size_t)snprintf(buf + *used, len - *used,
+				    "%s%s", *used > 0 ? "," : "", name);
+			}
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+int
+config_pubkey_algorithms_any(const struct config *cfg, char *buf, size_t len)
+{
+	const struct block *g;
+	size_t used = 0;
+	int r;
+
+	if (cfg == NULL || cfg->n_blocks == 0 || len == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	g = &cfg->blocks[0];
+	r = union_add(buf, len, &used, algo_effective(ALGO_PUBKEY,
+	    g->set[KW_PubkeyAcceptedAlgorithms] ? g->s.pubkey_accepted_algorithms :
+	    NULL));
+	for (size_t i = 1; i < cfg->n_blocks && r == 0; i++)
+		if (cfg->blocks[i].set[KW_PubkeyAcceptedAlgorithms] != 0)
+			r = union_add(buf, len, &used, algo_effective(ALGO_PUBKEY,
+			    cfg->blocks[i].s.pubkey_accepted_algorithms));
 	return r;
 }

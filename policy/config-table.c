@@ -19,6 +19,7 @@ static const struct {
 	enum kw_id id;
 } aliases[] = {
 	{ "ChallengeResponseAuthentication", KW_KbdInteractiveAuthentication },
+	{ "PubkeyAcceptedKeyTypes", KW_PubkeyAcceptedAlgorithms },
 };
 
 const struct keyword *

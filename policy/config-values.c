@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/algorithms.h"
 #include "policy/config-internal.h"
 #include "policy/match.h"
 #include "policy/util/decimal.h"
@@ -85,10 +86,14 @@ keys_path_ok(const char *s)
 	return true;
 }
 
+/* sshd's list syntax: one leading '+', '-' or '^', then names or
+ * patterns separated by single commas. */
 static bool
 algos_ok(const char *s)
 {
-	return only_chars(s, "@._,+-") && s[0] != ',' &&
+	if (*s == '+' || *s == '-' || *s == '^')
+		s++;
+	return only_chars(s, "@._,-*?") && s[0] != ',' &&
 	    s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL &&
 	    strlen(s) < 4096;
 }
@@ -269,6 +274,53 @@ parse_string(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store_str(s, kw, first, a);
 }
 
+static enum algo_kind
+algo_kind_of(const struct keyword *kw)
+{
+	switch (kw->id) {
+	case KW_KexAlgorithms: return ALGO_KEX;
+	case KW_Ciphers: return ALGO_CIPHER;
+	case KW_MACs: return ALGO_MAC;
+	case KW_HostKeyAlgorithms: return ALGO_HOSTKEY;
+	default: return ALGO_PUBKEY;
+	}
+}
+
+/* An algorithm list, expanded (policy/algorithms.c) and stored as the
+ * names this server supports, so that only those ever reach libssh or
+ * the monitor's check.  Names only OpenSSH implements are dropped with a
+ * notice; a name nobody knows is a typo and fails the load. */
+static int
+parse_algos(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	const char *a = unless_unset(kw, argv[0]);
+	char out[ALGO_LIST_MAX], dropped[ALGO_LIST_MAX], why[256];
+	int r;
+
+	(void)argc;
+	if (a == NULL)
+		return store_str(s, kw, first, NULL);
+	if ((r = check(p, kw, a)) < 0)
+		return r;
+	r = algo_list_expand(algo_kind_of(kw), a, out, sizeof(out), dropped,
+	    sizeof(dropped), why, sizeof(why));
+	if (r == -E2BIG)
+		return config_fail(p, "algorithm list for \"%s\" too long", kw->name);
+	if (r < 0)
+		return config_fail(p, "%s", why);
+	if (dropped[0] != '\0' && p->cfg != NULL) {
+		char note[ALGO_LIST_MAX + 512];
+
+		snprintf(note, sizeof(note), "%s:%u: %s: not supported by this "
+		    "server (libssh 0.10), left out: %s", p->path, p->line,
+		    kw->name, dropped);
+		if ((r = config_strlist_add(&p->cfg->notices, note)) < 0)
+			return r;
+	}
+	return store_str(s, kw, first, out);
+}
+
 /* Raw: the rest of the line, passed to the shell exactly as written. */
 static int
 parse_force_command(struct parser *p, const struct keyword *kw,
@@ -289,10 +341,16 @@ static int
 parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
 {
+	struct strlist *l = kw_field(s, kw);
 	int r = check(p, kw, argv[0]);
 
 	(void)first, (void)argc;
-	return r < 0 ? r : config_strlist_add(kw_field(s, kw), argv[0]);
+	if (r == 0)
+		r = config_strlist_add(l, argv[0]);
+	/* HostKey is global only: s is the defaults' or the global section's. */
+	if (r == 0 && p->cfg != NULL && s == &p->cfg->blocks[0].s)
+		p->cfg->host_key_lines[l->n - 1] = p->line;
+	return r;
 }
 
 static int
@@ -421,8 +479,9 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_LOGLEVEL] = { SCALAR(parse_named, config_dump_named, int),
 	    .names = log_level_names },
 	[T_PROFILE] = { SCALAR(parse_profile, config_dump_profile, int) },
-	[T_ALGOS] = { STRING(algos_ok), .unset = "default",
-	    .bad = "algorithm list" },
+	[T_ALGOS] = { .parse = parse_algos, .copy = config_copy_str,
+	    .clear = config_clear_str, .dump = config_dump_str,
+	    .valid = algos_ok, .unset = "default", .bad = "algorithm list" },
 	[T_ABSPATH] = { STRING(abs_path_ok), .needs = "an absolute path" },
 	[T_BANNER] = { STRING(abs_path_ok), .unset = "none",
 	    .needs = "an absolute path or none" },

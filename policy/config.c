@@ -494,6 +494,20 @@ parse_file(struct parser *p, FILE *f)
 	return r;
 }
 
+unsigned
+config_host_key_line(const struct config *cfg, const char *path)
+{
+	const struct strlist *l;
+
+	if (cfg == NULL || cfg->n_blocks == 0 || path == NULL)
+		return 0;
+	l = &cfg->blocks[0].s.host_keys;
+	for (size_t i = 0; i < l->n && i < LIST_MAX; i++)
+		if (strcmp(l->v[i], path) == 0)
+			return cfg->host_key_lines[i];
+	return 0;
+}
+
 int
 config_load(const char *path, struct config **ret, char *err, size_t errlen)
 {

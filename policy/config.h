@@ -49,7 +49,9 @@ struct subsystem {
 struct settings {
 	/* Global only: a keyword of this group inside Match is an error. */
 	struct strlist host_keys;		/* HostKey, repeatable */
-	char *kex_algorithms;			/* NULL: libssh's defaults */
+	/* Expanded lists of supported names (policy/algorithms.h); NULL:
+	 * the default. */
+	char *kex_algorithms;
 	char *ciphers;
 	char *macs;
 	char *hostkey_algorithms;
@@ -72,6 +74,9 @@ struct settings {
 	/* Allowed inside Match User/Group/Address. */
 	enum permit_root permit_root_login;	/* no */
 	bool pubkey_authentication;		/* yes */
+	/* PubkeyAcceptedAlgorithms: the signature algorithms a publickey
+	 * login may use; NULL: algo_default(ALGO_PUBKEY), without ssh-rsa. */
+	char *pubkey_accepted_algorithms;
 	bool password_authentication;		/* yes */
 	bool kbd_interactive_authentication;	/* yes */
 	bool permit_empty_passwords;		/* no */
@@ -112,6 +117,21 @@ struct config;
  * content, -errno of open/read otherwise. */
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 void config_free(struct config *cfg);
+
+/* The line of the global section's HostKey that names path (its first),
+ * or 0 when no line does (the built-in defaults apply). */
+unsigned config_host_key_line(const struct config *cfg, const char *path);
+
+/* The notices of loading (names dropped from algorithm lists because
+ * this server does not implement them), "path:line: text", in order;
+ * NULL past the last. */
+const char *config_notice(const struct config *cfg, size_t i);
+
+/* Every PubkeyAcceptedAlgorithms name that some connection may be given:
+ * the global value's and every Match block's, comma-joined, into buf; for
+ * what the network child tells clients before the user is known. */
+int config_pubkey_algorithms_any(const struct config *cfg, char *buf,
+    size_t len);
 
 /* Settings for ctx.  As in sshd, a Match block overrides the global value
  * and the first matching Match block to set a keyword wins.  ctx NULL is a

@@ -58,9 +58,13 @@ fail(char *err, size_t errlen, int r, const char *why)
 	return r;
 }
 
-/* The whole file, NUL-terminated; refuses what is not a regular file. */
+/* The whole file, NUL-terminated; refuses what is not a regular file,
+ * and, as sshd does (sshkey_perm_ok), a file of ours that the group or
+ * others may read or write: a host key others could read is no longer
+ * the host's alone, and serving it would hide that.  -EPERM then, with
+ * sshd's wording in err. */
 static int
-read_file(const char *path, char **ret, size_t *ret_len)
+read_file(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -72,6 +76,13 @@ read_file(const char *path, char **ret, size_t *ret_len)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_KEY_FILE) {
 		close(fd);
 		return -EINVAL;
+	}
+	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
+		close(fd);
+		snprintf(err, errlen, "Permissions 0%3.3o for '%s' are too open. It is "
+		    "required that your private key files are NOT accessible by others.",
+		    (unsigned)(st.st_mode & 0777), path);
+		return -EPERM;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
@@ -504,8 +515,10 @@ hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen)
 	struct hostkey k = { 0 };
 	char *text = NULL;
 	size_t len = 0;
-	int r = read_file(path, &text, &len);
+	int r = read_file(path, &text, &len, err, errlen);
 
+	if (r == -EPERM)
+		return r;
 	if (r < 0)
 		return fail(err, errlen, r, r == -EINVAL ? "not a key file" : strerror(-r));
 	if (strstr(text, OPENSSH_BEGIN) != NULL)

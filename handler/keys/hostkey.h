@@ -28,8 +28,10 @@ struct hostkey {
 
 /* Loads the private key in path: OpenSSH's format (unencrypted), or PEM
  * (PKCS#1, SEC1, PKCS#8) as older ssh-keygen wrote it.  The public key
- * the private fields state must be the file's public key.  0, or a
- * negative errno with err saying why in a few words.
+ * the private fields state must be the file's public key; a file of the
+ * current user that its group or others may access is refused (-EPERM),
+ * as sshd refuses it.  0, or a negative errno with err saying why in a
+ * few words.
  *
  * A connection uses one host key of the three it loads: OpenSSH's format
  * is read whole but made an OpenSSL key only when it first signs

@@ -35,10 +35,17 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 
 	for (size_t i = 0; i < paths->n; i++) {
 		struct hostkey k;
-		char err[128];
+		char err[4352];
 
 		if (hostkey_load(paths->v[i], &k, err, sizeof(err)) < 0) {
-			log_warning("HostKey %s: %s; skipped", paths->v[i], err);
+			unsigned line = config_host_key_line(h->cfg, paths->v[i]);
+
+			if (line != 0)
+				log_warning("%s:%u: HostKey %s: %s; skipped",
+				    h->config_path, line, paths->v[i], err);
+			else
+				log_warning("HostKey %s (a built-in default): %s; "
+				    "skipped", paths->v[i], err);
 			continue;
 		}
 		if (keys[k.kind].type != NULL) {

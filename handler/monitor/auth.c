@@ -16,6 +16,7 @@
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/sigcheck.h"
+#include "policy/algorithms.h"
 #include "policy/match.h"
 
 /* Every failed password or keyboard-interactive answer takes at least this
@@ -287,7 +288,8 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
  * the request (sigcheck.c): the network child's word that libssh found it
  * valid is worth nothing.  A refusal is logged as sshd logs it. */
 static bool
-signature_valid(struct monitor *m, const struct ps_auth_pubkey *r)
+signature_valid(struct monitor *m, const struct ps_auth_pubkey *r,
+    const struct settings *s)
 {
 	const struct audit_conn *c = m->h->audit;
 	const char *why = NULL;
@@ -297,7 +299,9 @@ signature_valid(struct monitor *m, const struct ps_auth_pubkey *r)
 	    .session_id = m->session_id, .session_id_len = m->session_id_len,
 	    .user = r->user, .blob = r->blob, .blob_len = r->blob_len,
 	    .signed_data = r->signed_data, .signed_data_len = r->signed_data_len,
-	    .signature = r->signature, .signature_len = r->signature_len }, &why);
+	    .signature = r->signature, .signature_len = r->signature_len,
+	    .accepted = algo_effective(ALGO_PUBKEY, s->pubkey_accepted_algorithms) },
+	    &why);
 	phase("pubkey-verified", m->h->start_usec);
 	if (rc == 0)
 		return true;
@@ -332,6 +336,14 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	if (sigcheck_key_supported(r->blob, r->blob_len, &unsupported) < 0)
 		snprintf(why, sizeof(why), "%s key: %s",
 		    sigcheck_key_label(r->blob, r->blob_len), unsupported);
+	/* Nor a key that no algorithm of the user's PubkeyAcceptedAlgorithms
+	 * signs with (an RSA key when ssh-rsa is all RSA allowed and it is
+	 * not): refused at the probe, as sshd refuses it. */
+	else if (known && sigcheck_key_accepted(r->blob, r->blob_len,
+	    algo_effective(ALGO_PUBKEY, s->pubkey_accepted_algorithms)) < 0)
+		snprintf(why, sizeof(why), "%s key: no algorithm of "
+		    "PubkeyAcceptedAlgorithms signs with it",
+		    sigcheck_key_label(r->blob, r->blob_len));
 	else if (known && s->pubkey_authentication && !u.locked)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
 		    m->h->audit->remote_addr, &opts, why, sizeof(why));
@@ -349,7 +361,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		reply_auth(m, PS_AUTH_OK, 0);
 		return;
 	}
-	if (found == 1 && !signature_valid(m, r)) {
+	if (found == 1 && !signature_valid(m, r, s)) {
 		authkey_opts_clear(&opts);
 		user_info_free(&u);
 		/* As a wrong password: counted, banned for, and as slow. */

@@ -123,16 +123,30 @@ test_config(const char *path)
 		config_free(cfg);
 		return EXIT_CONFIG;
 	}
+	/* Names left out of algorithm lists: not errors, but said. */
+	for (size_t i = 0; config_notice(cfg, i) != NULL; i++)
+		fprintf(stderr, "sshand: %s\n", config_notice(cfg, i));
 	for (size_t i = 0; i < s->host_keys.n; i++) {
+		const char *key = s->host_keys.v[i];
+		unsigned line = config_host_key_line(cfg, key);
+		char why[4352];
 		struct hostkey k;
+		int r = hostkey_load(key, &k, why, sizeof(why));
 
-		if (hostkey_load(s->host_keys.v[i], &k, err, sizeof(err)) < 0 ||
-		    hostkey_check(&k, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
-			    path, s->host_keys.v[i], err);
-			rc = EXIT_CONFIG;
-		} else
+		if (r == 0) {
+			r = hostkey_check(&k, why, sizeof(why));
 			hostkey_free(&k);
+		}
+		if (r == 0)
+			continue;
+		/* At the line that names it; a built-in default has none. */
+		if (line != 0)
+			fprintf(stderr, "sshand: %s:%u: HostKey %s cannot be loaded: %s\n",
+			    path, line, key, why);
+		else
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded (a "
+			    "built-in default: no HostKey line): %s\n", path, key, why);
+		rc = EXIT_CONFIG;
 	}
 	settings_free(s);
 	config_free(cfg);

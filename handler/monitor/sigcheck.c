@@ -81,8 +81,8 @@ static const struct sigalg {
 	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521", EVP_sha512 },
 	{ "rsa-sha2-256", "ssh-rsa", EVP_sha256 },
 	{ "rsa-sha2-512", "ssh-rsa", EVP_sha512 },
-	/* RSA with SHA-1: libssh accepts it today, and so does the monitor
-	 * until issue 15 decides (OpenSSH refuses it by default). */
+	/* RSA with SHA-1: only if PubkeyAcceptedAlgorithms names it, which
+	 * by default it does not (OpenSSH 8.8 and later). */
 	{ "ssh-rsa", "ssh-rsa", EVP_sha1 },
 };
 
@@ -391,6 +391,38 @@ find_sigalg(const uint8_t *name, size_t len)
 	return NULL;
 }
 
+/* Is the name (not NUL-terminated) one of the comma list's? */
+static bool
+in_list(const char *list, const uint8_t *name, size_t len)
+{
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && memcmp(p, name, len) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+int
+sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted)
+{
+	const struct keytype *kt;
+	const uint8_t *name;
+	size_t n;
+
+	kt = blob_type(blob, len, NULL, &name, &n);
+	if (kt == NULL || kt->kind == K_NONE)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < sizeof(sigalgs) / sizeof(sigalgs[0]); i++)
+		if (strcmp(sigalgs[i].keytype, kt->name) == 0 &&
+		    in_list(accepted, (const uint8_t *)sigalgs[i].name,
+		    strlen(sigalgs[i].name)))
+			return 0;
+	return -EOPNOTSUPP;
+}
+
 /* Signature lengths the key can have made, before libcrypto looks. */
 static bool
 sig_len_plausible(enum kind kind, const EVP_PKEY *pkey, size_t len)
@@ -430,6 +462,14 @@ sigcheck_verify(const struct sigcheck_request *q, const char **ret_why)
 	rc = key_from_blob(q->blob, q->blob_len, &kt, &pkey, ret_why);
 	if (rc < 0)
 		goto out;
+	/* The user's PubkeyAcceptedAlgorithms, as sshd checks it before it
+	 * looks at the key: the algorithm is the one the client signed with
+	 * (the signed data's, which is also the request's). */
+	if (q->accepted == NULL || !in_list(q->accepted, f.alg, f.alg_len)) {
+		*ret_why = "signature algorithm not in PubkeyAcceptedAlgorithms";
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
 	alg = find_sigalg(f.alg, f.alg_len);
 	if (alg == NULL || strcmp(alg->keytype, kt->name) != 0) {
 		*ret_why = alg == NULL ? "signature algorithm not supported" :

@@ -26,7 +26,15 @@ struct sigcheck_request {
 	size_t signed_data_len;
 	const uint8_t *signature;	/* as libssh hands it to OpenSSL */
 	size_t signature_len;
+	/* The user's PubkeyAcceptedAlgorithms (comma list of exact names):
+	 * the signature algorithm must be one of them.  NULL: none is. */
+	const char *accepted;
 };
+
+/* May some algorithm of accepted sign with this key?  0, or -EOPNOTSUPP
+ * (an RSA key when only Ed25519 is accepted, a key type not supported);
+ * for the probe, which names no signature algorithm the monitor sees. */
+int sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted);
 
 /* Can the monitor check signatures of this key's type?  0, or
  * -EOPNOTSUPP for certificates, security keys (sk-*) and other types, or
@@ -42,7 +50,8 @@ const char *sigcheck_key_label(const uint8_t *blob, size_t len);
  *	-EACCES		no session id yet
  *	-EBADMSG	the signed data is malformed or another request's
  *	-EOPNOTSUPP	a key type or an algorithm the monitor does not take,
- *			or an algorithm that does not suit the key
+ *			an algorithm not in q->accepted, or an algorithm that
+ *			does not suit the key
  *	-EINVAL		the key is malformed, or an RSA key too small or big
  *	-EKEYREJECTED	the signature does not verify
  *	-ENOMEM */

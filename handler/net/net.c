@@ -26,14 +26,9 @@
 
 #include "handler/front/log.h"
 #include "handler/net/net.h"
+#include "policy/algorithms.h"
+#include "policy/config.h"
 #include "sandbox/sandbox.h"
-
-/* Key exchange methods that need no file at run time: group-exchange
- * re-reads /etc/ssh/moduli, which the chroot hides. */
-#define DEFAULT_KEX "curve25519-sha256,curve25519-sha256@libssh.org," \
-	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
-	"diffie-hellman-group16-sha512,diffie-hellman-group18-sha512," \
-	"diffie-hellman-group14-sha256"
 
 /* A round that read less than this from the client was a small exchange
  * (see the event loop). */
@@ -65,6 +60,7 @@ setup_bind(struct net *n, ssh_bind *ret)
 {
 	const struct settings *s = n->h->global;
 	ssh_bind b = ssh_bind_new();
+	char pubkey_algos[ALGO_LIST_MAX * 4];
 	bool no = false;
 	int r;
 
@@ -76,19 +72,36 @@ setup_bind(struct net *n, ssh_bind *ret)
 		ssh_bind_free(b);
 		return r;
 	}
-	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE,
-	    s->kex_algorithms ? s->kex_algorithms : DEFAULT_KEX) < 0 ||
-	    (s->ciphers && (ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, s->ciphers) < 0 ||
-	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, s->ciphers) < 0)) ||
-	    (s->macs && (ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, s->macs) < 0 ||
-	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, s->macs) < 0)) ||
+	/* Only names libssh implements reach it: the configuration stores
+	 * its lists expanded and filtered (policy/algorithms.c), and the
+	 * defaults are ours (no group exchange, which needs /etc/ssh/moduli,
+	 * hidden by the chroot).  PubkeyAcceptedAlgorithms: every name some
+	 * user may be given, so that server-sig-algs tells clients what may
+	 * be accepted and libssh refuses no user's own choice; the monitor
+	 * checks each user's list (sigcheck). */
+	if (config_pubkey_algorithms_any(n->h->cfg, pubkey_algos,
+	    sizeof(pubkey_algos)) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE,
+	    algo_effective(ALGO_KEX, s->kex_algorithms)) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S,
+	    algo_effective(ALGO_CIPHER, s->ciphers)) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C,
+	    algo_effective(ALGO_CIPHER, s->ciphers)) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S,
+	    algo_effective(ALGO_MAC, s->macs)) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C,
+	    algo_effective(ALGO_MAC, s->macs)) < 0 ||
 	    (s->hostkey_algorithms && ssh_bind_options_set(b,
-	    SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, s->hostkey_algorithms) < 0)) {
+	    SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, s->hostkey_algorithms) < 0) ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
+	    pubkey_algos) < 0) {
 		log_error("%s: algorithm list refused by libssh: %s", n->h->config_path,
 		    ssh_get_error(b));
 		ssh_bind_free(b);
 		return -EINVAL;
 	}
+	for (size_t i = 0; config_notice(n->h->cfg, i) != NULL; i++)
+		log_debug("%s", config_notice(n->h->cfg, i));
 	if (n->h->debug > 1) {
 		int v = n->h->debug > 2 ? SSH_LOG_FUNCTIONS : SSH_LOG_PROTOCOL;
 

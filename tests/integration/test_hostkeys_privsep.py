@@ -316,13 +316,67 @@ def test_bad_host_key_named_with_reason(tmp_path, kind):
         want = "does not match"
     elif kind == "garbage":
         p.write_bytes(os.urandom(2048))
+        p.chmod(0o600)
         want = "not a private key"
     else:
         p.mkdir()
         want = "not a key file"
     conf = tmp_path / "sshand.conf"
-    conf.write_text("HostKey %s\n" % p)
+    conf.write_text("LogLevel INFO\nHostKey %s\n" % p)
     r = subprocess.run([os.path.join(harness.BUILD, "sshand"), "-t", "-f", str(conf)],
                        capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
-    assert "HostKey %s cannot be loaded" % p in r.stderr and want in r.stderr, r.stderr
+    # At the line that names it, as every other configuration error.
+    assert "%s:2: HostKey %s cannot be loaded" % (conf, p) in r.stderr, r.stderr
+    assert want in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_host_key_open_to_others_refused(tmp_path, mode):
+    """sshd's rule (sshkey_perm_ok): a private key of ours that the group or
+    others may access is refused, with sshd's words; 0600 and 0400 load."""
+    p = tmp_path / "open_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(p)], check=True)
+    conf = tmp_path / "sshand.conf"
+    conf.write_text("HostKey %s\n" % p)
+    argv = [os.path.join(harness.BUILD, "sshand"), "-t", "-f", str(conf)]
+    for ok in (0o600, 0o400):
+        p.chmod(ok)
+        r = subprocess.run(argv, capture_output=True, text=True)
+        assert r.returncode == 0, (oct(ok), r.stderr)
+    p.chmod(mode)
+    r = subprocess.run(argv, capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "%s:1: HostKey %s cannot be loaded" % (conf, p) in r.stderr, r.stderr
+    assert "Permissions 0%o for '%s' are too open." % (mode, p) in r.stderr, r.stderr
+    assert "It is required that your private key files are NOT accessible by others." \
+        in r.stderr, r.stderr
+
+
+def test_host_key_open_to_others_not_served(server, tmp_path):
+    """At start-up the key holder skips a key others may read, saying why at
+    its line; the other keys are still served, and with none left no client
+    gets in."""
+    s = server()
+    p = tmp_path / "open_ed25519_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(p)], check=True)
+    p.chmod(0o644)
+    with open(s.conf) as f:
+        lines = f.readlines()
+    rsa = [l for l in lines if l.startswith("HostKey ") and "rsa" in l]
+    rest = [l for l in lines if not l.startswith("HostKey ")]
+    assert rsa, lines
+    # First the open key, then a good RSA key: only RSA is offered.
+    with open(s.conf, "w") as f:
+        f.write("HostKey %s\n" % p + rsa[0] + "".join(rest))
+    r = subprocess.run(["ssh-keyscan", "-T", "10", "-p", str(s.port), HOST],
+                       capture_output=True, text=True, timeout=60)
+    types = {l.split()[1] for l in r.stdout.splitlines() if not l.startswith("#")}
+    assert types == {"ssh-rsa"}, (types, r.stderr)
+    assert harness.wait_for(lambda: "%s:1: HostKey %s: Permissions 0644" % (s.conf, p)
+                            in s.log(), 10), s.log()[-3000:]
+    # The open key alone: nothing to serve, nobody gets in.
+    with open(s.conf, "w") as f:
+        f.write("HostKey %s\n" % p + "".join(rest))
+    r = s.ssh("alice", "echo in")
+    assert r.returncode == 255 and "in" not in r.stdout, r.stderr

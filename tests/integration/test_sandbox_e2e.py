@@ -556,10 +556,91 @@ def test_allow_keyrings(server, bindir):
     # And alice, without the switch, is still denied.
     _, calls = probe_tables.parse(run_probe(s, "alice", bindir))
     assert calls["keyctl"] == "EPERM"
-    # A real keyring user: keyctl from keyutils, if installed.
-    if shutil.which("keyctl"):
-        r = ssh(s, "bob", "keyctl add user sshand-test v @s && keyctl show @s")
-        assert r.returncode == 0 and "sshand-test" in r.stdout, (r.stdout, r.stderr)
+
+
+# What a KEYRING: Kerberos cache (krb5 ccache KEYRING:session:NAME) needs
+# from a login: a session keyring of its own, keys created in it and found
+# again from another process of the same login.  sshand's sessions are
+# started with setsid but get no session keyring (that is pam_keyinit's
+# job, and the test PAM stack, like Debian's default sshd stack, does not
+# load it): @s then falls back to the user's shared session keyring
+# (_uid_ses), which the process does not possess, so a key added there
+# cannot be read back ("keyctl add user x v @s && keyctl show @s" shows
+# nothing, "keyctl print" says EACCES) -- what failed before.  The script
+# therefore runs under "keyctl session -", which joins a fresh anonymous
+# session keyring as pam_keyinit would; see the report for giving every
+# session its own (KEYCTL_JOIN_SESSION_KEYRING in the session's process).
+KEYRING_SCRIPT = r"""
+set -e
+id=$(keyctl add user sshand-test secret @s)
+keyctl print "$id"
+# Another process of the same login finds it through @s.
+sh -c 'keyctl search @s user sshand-test' >/dev/null
+keyctl print "$(keyctl search @s user sshand-test)"
+# A keyring of its own, as krb5 makes for KEYRING:session:NAME.
+kr=$(keyctl newring krb_ccache_test @s)
+keyctl add user princ tkt "$kr" >/dev/null
+keyctl print "$(keyctl search "$kr" user princ)"
+keyctl unlink "$kr" @s >/dev/null
+keyctl unlink "$id" @s >/dev/null
+echo keyring-ok
+"""
+
+
+def test_allow_keyrings_real_user(server):
+    """With keyutils (tests/deps.sh installs it): a login with
+    SandboxAllowKeyrings does what a KEYRING: credential cache does;
+    without the switch, keyctl fails with EPERM."""
+    if not shutil.which("keyctl"):
+        pytest.skip("keyutils not installed (tests/deps.sh test installs it)")
+    s = server("Match User bob\n\tSandboxAllowKeyrings yes\n")
+    r = ssh(s, "bob", "keyctl session - sh -s", input=KEYRING_SCRIPT)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.splitlines().count("secret") == 2 and "tkt" in r.stdout, r.stdout
+    assert r.stdout.endswith("keyring-ok\n"), r.stdout
+    r = ssh(s, "alice", "keyctl session - sh -s", input=KEYRING_SCRIPT)
+    assert r.returncode != 0 and "not permitted" in r.stderr, (r.stdout, r.stderr)
+
+
+# ---- 8b: what strict does not cover: /proc/PID/mem ---------------------------------------
+
+# A strict session reads and writes the memory of another of its own
+# processes through /proc/PID/mem: opening it is open(2), whose path
+# seccomp cannot see, and the kernel grants it (ptrace access mode ATTACH)
+# to the same user for any dumpable process, which every process is again
+# after execve.  man/sshand.conf.5 (SANDBOX PROFILES, strict) says so; this
+# test keeps that page honest: if it fails, the hole closed (a kernel with
+# Yama ptrace_scope 2, say) and the page must change with it.
+PROC_MEM_SCRIPT = r"""
+sleep 60 &
+pid=$!
+python3 - "$pid" <<'PY'
+import sys
+pid = int(sys.argv[1])
+with open("/proc/%d/maps" % pid) as f:
+    for line in f:
+        a, perms = line.split()[:2]
+        if perms.startswith("rw"):
+            start = int(a.split("-")[0], 16)
+            break
+with open("/proc/%d/mem" % pid, "r+b", buffering=0) as m:
+    m.seek(start)
+    old = m.read(8)
+    m.seek(start)
+    m.write(old)
+print("proc-mem read-write", len(old))
+PY
+kill $pid
+"""
+
+
+def test_strict_proc_pid_mem_as_documented(server):
+    s = server("SandboxProfile strict\n")
+    r = ssh(s, "alice", PROC_MEM_SCRIPT)
+    assert r.returncode == 0 and "proc-mem read-write 8" in r.stdout, (r.stdout, r.stderr)
+    page = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                             "man", "sshand.conf.5")).read()
+    assert "/proc/" in page and "PID" in page and "/mem" in page, "man page silent"
 
 
 # ---- 9: a stricter profile for the sftp subsystem ----------------------------------------------

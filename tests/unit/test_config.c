@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/algorithms.h"
 #include "policy/config.h"
 
 static char dir[] = "/tmp/test_config.XXXXXX";
@@ -407,7 +408,7 @@ test_value_spellings(void **state)
 	}
 	settings_free(s);
 	config_free(cfg);
-	/* "default" (as -T prints an unset list) means libssh's own list,
+	/* "default" (as -T prints an unset list) means sshand's own list,
 	 * and still counts as the first occurrence. */
 	s = resolve_global("Ciphers default\nCiphers aes128-ctr\n"
 	    "KexAlgorithms default\nMACs default\nHostKeyAlgorithms default\n",
@@ -554,7 +555,109 @@ static const struct {
 	{ "Banner /etc/\tissue x\n", "1: unexpected extra argument \"issue\" for \"Banner\"" },
 	{ "Banner \"/etc/\x01issue\"\n",
 	    "1: \"Banner\" needs an absolute path or none, not \"/etc/?issue\"" },
+	/* algorithm names nobody knows: typos, at their line */
+	{ "LogLevel INFO\nCiphers bogus\n",
+	    "2: unknown algorithm \"bogus\" for \"Ciphers\"" },
+	{ "MACs hmac-sha2-256,hmac-sha3-256\n",
+	    "1: unknown algorithm \"hmac-sha3-256\" for \"MACs\"" },
+	{ "KexAlgorithms +curve448-sha512\n",
+	    "1: unknown algorithm \"curve448-sha512\" for \"KexAlgorithms\"" },
+	{ "HostKeyAlgorithms ^ssh-ed448\n",
+	    "1: unknown algorithm \"ssh-ed448\" for \"HostKeyAlgorithms\"" },
+	{ "Match User a\n PubkeyAcceptedAlgorithms -rsa-sha2-1024\n",
+	    "2: unknown algorithm \"rsa-sha2-1024\" for \"PubkeyAcceptedAlgorithms\"" },
+	{ "Ciphers aes*\n", "1: bad algorithm \"aes*\" for \"Ciphers\" (patterns "
+	    "only in a '-' list)" },
+	{ "Ciphers -blowfish*\n", "1: algorithm pattern \"blowfish*\" for "
+	    "\"Ciphers\" matches no algorithm" },
+	{ "Ciphers ++aes128-ctr\n", "1: bad algorithm list \"++aes128-ctr\" for "
+	    "\"Ciphers\"" },
+	/* known to OpenSSH only, and nothing usable left */
+	{ "MACs umac-128-etm@openssh.com,hmac-md5\n", "1: no algorithm left for "
+	    "\"MACs\" that this server supports" },
+	{ "KexAlgorithms -*\n", "1: no algorithm left for \"KexAlgorithms\" that "
+	    "this server supports" },
 };
+
+/* sshd_config's list syntax, expanded to the names this server supports;
+ * names only OpenSSH implements dropped with a notice at their line. */
+static void
+test_algorithm_lists(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+	const char *const hardened =
+	    "KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,"
+	    "curve25519-sha256@libssh.org,diffie-hellman-group16-sha512\n"
+	    "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n"
+	    "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+	    "umac-128-etm@openssh.com\n"
+	    "HostKeyAlgorithms ssh-ed25519,rsa-sha2-512,ssh-dss\n";
+
+	(void)state;
+	s = resolve_global(hardened, &cfg);
+	assert_string_equal(s->kex_algorithms, "curve25519-sha256,"
+	    "curve25519-sha256@libssh.org,diffie-hellman-group16-sha512");
+	assert_string_equal(s->macs, "hmac-sha2-512-etm@openssh.com,"
+	    "hmac-sha2-256-etm@openssh.com");
+	assert_string_equal(s->hostkey_algorithms, "ssh-ed25519,rsa-sha2-512");
+	assert_non_null(strstr(config_notice(cfg, 0), ":1: KexAlgorithms: not "
+	    "supported by this server (libssh 0.10), left out: "
+	    "sntrup761x25519-sha512@openssh.com"));
+	assert_non_null(strstr(config_notice(cfg, 1), ":3: MACs: "));
+	assert_non_null(strstr(config_notice(cfg, 1), "umac-128-etm@openssh.com"));
+	assert_non_null(strstr(config_notice(cfg, 2), ":4: HostKeyAlgorithms: "));
+	assert_null(config_notice(cfg, 3));
+	settings_free(s);
+	config_free(cfg);
+
+	/* '+' appends to the default, '-' removes from it (patterns too),
+	 * '^' puts first; each name once. */
+	s = resolve_global("Ciphers +aes128-cbc,aes128-ctr\n"
+	    "MACs -*-etm@openssh.com\n"
+	    "KexAlgorithms ^diffie-hellman-group14-sha256,curve25519-sha256\n"
+	    "PubkeyAcceptedAlgorithms +ssh-rsa\n", &cfg);
+	assert_string_equal(s->ciphers, "chacha20-poly1305@openssh.com,"
+	    "aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,"
+	    "aes192-ctr,aes128-ctr,aes128-cbc");
+	assert_string_equal(s->macs, "hmac-sha2-256,hmac-sha2-512");
+	assert_string_equal(s->kex_algorithms, "diffie-hellman-group14-sha256,"
+	    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+	    "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512,"
+	    "diffie-hellman-group18-sha512");
+	assert_true(algo_list_has(s->pubkey_accepted_algorithms, "ssh-rsa"));
+	assert_true(algo_list_has(s->pubkey_accepted_algorithms, "rsa-sha2-512"));
+	assert_null(config_notice(cfg, 0));
+	settings_free(s);
+	config_free(cfg);
+
+	/* The default refuses SHA-1 RSA; a Match block may allow it, and
+	 * the network child is told every name any block allows. */
+	cfg = load_ok("Match User legacy\n PubkeyAcceptedAlgorithms "
+	    "ssh-rsa,rsa-sha2-512\n");
+	s = resolve(cfg, "alice", NULL, 0, "10.0.0.1");
+	assert_null(s->pubkey_accepted_algorithms);
+	assert_false(algo_list_has(algo_effective(ALGO_PUBKEY,
+	    s->pubkey_accepted_algorithms), "ssh-rsa"));
+	settings_free(s);
+	s = resolve(cfg, "legacy", NULL, 0, "10.0.0.1");
+	assert_string_equal(s->pubkey_accepted_algorithms, "ssh-rsa,rsa-sha2-512");
+	settings_free(s);
+	{
+		char any[4096];
+
+		assert_int_equal(config_pubkey_algorithms_any(cfg, any, sizeof(any)), 0);
+		assert_true(algo_list_has(any, "ssh-rsa"));
+		assert_true(algo_list_has(any, "ssh-ed25519"));
+		assert_true(algo_list_has(any, "rsa-sha2-256"));
+	}
+	config_free(cfg);
+	/* The old name is still read. */
+	s = resolve_global("PubkeyAcceptedKeyTypes ssh-ed25519\n", &cfg);
+	assert_string_equal(s->pubkey_accepted_algorithms, "ssh-ed25519");
+	settings_free(s);
+	config_free(cfg);
+}
 
 static void
 test_errors(void **state)
@@ -1264,6 +1367,7 @@ static const char documented_defaults[] =
     "banmaxentries 65536\n"
     "permitrootlogin no\n"
     "pubkeyauthentication yes\n"
+    "pubkeyacceptedalgorithms default\n"
     "passwordauthentication yes\n"
     "kbdinteractiveauthentication yes\n"
     "permitemptypasswords no\n"
@@ -1595,6 +1699,7 @@ main(void)
 		cmocka_unit_test(test_every_keyword),
 		cmocka_unit_test(test_value_spellings),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_algorithm_lists),
 		cmocka_unit_test(test_error_value_shortened),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_unreadable),

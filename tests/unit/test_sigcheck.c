@@ -25,6 +25,7 @@
 #include <openssl/rsa.h>
 
 #include "handler/monitor/sigcheck.h"
+#include "policy/algorithms.h"
 #include "handler/privsep/protocol.h"
 #include "policy/util/sshwire.h"
 
@@ -239,6 +240,11 @@ as_libssh_hands_it(EVP_PKEY *signer, uint8_t *sig, size_t len)
 	return (size_t)n;
 }
 
+/* Every algorithm the monitor verifies: what the other tests test is not
+ * PubkeyAcceptedAlgorithms (test_accepted_algorithms is). */
+#define ALL_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-256,rsa-sha2-512,ssh-rsa"
+
 /* A request by f (its blob, "alice", SID) whose signed data is d, signed
  * with signer's key under alg's digest. */
 static void
@@ -253,7 +259,7 @@ make_req(struct req *r, const struct fixture *f, const struct sd *d,
 	    .session_id_len = sizeof(SID), .user = "alice", .blob = f->blob,
 	    .blob_len = f->blob_len, .signed_data = r->data,
 	    .signed_data_len = build(d, r->data, sizeof(r->data)),
-	    .signature = r->sig };
+	    .signature = r->sig, .accepted = ALL_ALGS };
 	assert_non_null(ctx);
 	assert_int_equal(EVP_DigestSignInit(ctx, NULL, md_for(alg), NULL, signer), 1);
 	assert_int_equal(EVP_DigestSign(ctx, r->sig, &siglen, r->data,
@@ -297,6 +303,54 @@ test_accepted(void **state)
 		make_req(&r, f, &d, f->pkey, f->alg);
 		expect(&r, 0, NULL, f->name);
 	}
+}
+
+/* PubkeyAcceptedAlgorithms: the default (OpenSSH 9's) refuses RSA over
+ * SHA-1 and takes the rest; a list naming ssh-rsa takes it; a validly
+ * signed request in an algorithm outside the list is refused, whatever
+ * the key. */
+static void
+test_accepted_algorithms(void **state)
+{
+	static struct req r;
+	const char *dflt = algo_default(ALGO_PUBKEY);
+
+	(void)state;
+	assert_false(algo_list_has(dflt, "ssh-rsa"));
+	for (size_t i = 0; i < N_ACCEPTED; i++) {
+		struct fixture *f = &fx[accepted[i]];
+		struct sd d = good(f);
+		bool sha1 = accepted[i] == F_RSA_SHA1;
+
+		make_req(&r, f, &d, f->pkey, f->alg);
+		r.q.accepted = dflt;
+		expect(&r, sha1 ? -EOPNOTSUPP : 0, sha1 ? "signature algorithm "
+		    "not in PubkeyAcceptedAlgorithms" : NULL, f->name);
+		r.q.accepted = "ssh-ed25519";
+		expect(&r, accepted[i] == F_ED25519 ? 0 : -EOPNOTSUPP, NULL, f->name);
+		r.q.accepted = NULL;
+		expect(&r, -EOPNOTSUPP, NULL, f->name);
+	}
+	{
+		struct fixture *f = &fx[F_RSA_SHA1];
+		struct sd d = good(f);
+
+		make_req(&r, f, &d, f->pkey, f->alg);
+		r.q.accepted = "rsa-sha2-512,ssh-rsa";
+		expect(&r, 0, NULL, "ssh-rsa configured");
+		/* A prefix or a longer name is not the name. */
+		r.q.accepted = "ssh-rs,ssh-rsa-cert-v01@openssh.com";
+		expect(&r, -EOPNOTSUPP, NULL, "ssh-rsa prefix");
+	}
+	/* The probe: a key some accepted algorithm signs with. */
+	assert_int_equal(sigcheck_key_accepted(fx[F_RSA256].blob,
+	    fx[F_RSA256].blob_len, dflt), 0);
+	assert_int_equal(sigcheck_key_accepted(fx[F_RSA256].blob,
+	    fx[F_RSA256].blob_len, "ssh-ed25519,ecdsa-sha2-nistp256"), -EOPNOTSUPP);
+	assert_int_equal(sigcheck_key_accepted(fx[F_RSA256].blob,
+	    fx[F_RSA256].blob_len, "ssh-rsa"), 0);
+	assert_int_equal(sigcheck_key_accepted(fx[F_ED25519].blob,
+	    fx[F_ED25519].blob_len, "rsa-sha2-512"), -EOPNOTSUPP);
 }
 
 /* Each field of the signed data changed, validly signed: refused for it. */
@@ -420,6 +474,8 @@ test_algorithm_must_suit_key(void **state)
 
 		d.alg = "ssh-ed448";
 		make_req(&r, &fx[F_ED25519], &d, fx[F_ED25519].pkey, "ssh-ed25519");
+		/* Even were it configured (the config refuses it). */
+		r.q.accepted = ALL_ALGS ",ssh-ed448";
 		expect(&r, -EOPNOTSUPP, "signature algorithm not supported", "ssh-ed448");
 		d = good(&fx[F_RSA256]);
 		d.alg = "rsa-sha2-512";
@@ -648,6 +704,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_accepted_algorithms),
 		cmocka_unit_test(test_other_request_refused),
 		cmocka_unit_test(test_other_blob_refused),
 		cmocka_unit_test(test_algorithm_must_suit_key),
