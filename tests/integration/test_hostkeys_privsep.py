@@ -166,9 +166,11 @@ def test_keyholder_confined_and_ends_with_the_connection(server):
         c.send(harness.password("alice") + "\n")
         c.expect(r"logged-in", 20)
         assert c.wait(15) == 0
-        assert wait_for(lambda: harness.proc_status(holder) is None or
-                        harness.proc_status(holder).get("State", "").startswith("Z"), 10), \
-            (holder, harness.proc_status(holder), s.log()[-2000:])
+        def holder_gone():
+            st = harness.proc_status(holder)      # read once: it may go between
+            return st is None or st.get("State", "").startswith("Z")
+        assert wait_for(holder_gone, 10), (holder, harness.proc_status(holder),
+                                           s.log()[-2000:])
     finally:
         c.close()
 
