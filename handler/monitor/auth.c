@@ -72,18 +72,26 @@ end_banned(struct monitor *m, int64_t until)
 	monitor_finish(m, EXIT_BANNED, "banned");
 }
 
-/* Before answering a request: a source that other connections got
- * banned meanwhile is answered no more.  Cheap: two buckets read under
- * the shared lock.  A file that cannot be read fails open, as the check
- * at the connection's start does. */
+/* Whether other connections got the source banned meanwhile (until set).
+ * Cheap: two buckets read under the shared lock.  A file that cannot be
+ * read fails open, as the check at the connection's start does. */
+static bool
+source_banned(struct monitor *m, int64_t *until)
+{
+	struct handover *h = m->h;
+
+	*until = 0;
+	return h->bans != NULL && ban_check(h->bans,
+	    (const struct sockaddr *)&h->peer, time(NULL), until, NULL) == 1;
+}
+
+/* Before answering a request: a banned source is answered no more. */
 static void
 ban_gate(struct monitor *m)
 {
-	struct handover *h = m->h;
-	int64_t until = 0;
+	int64_t until;
 
-	if (h->bans != NULL && ban_check(h->bans, (const struct sockaddr *)&h->peer,
-	    time(NULL), &until, NULL) == 1)
+	if (source_banned(m, &until))
 		end_banned(m, until);
 }
 
@@ -230,6 +238,7 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
     const char *method, struct pam_ctx *pam)
 {
 	const char *reason = NULL;
+	int64_t until;
 
 	if (pam == NULL) {
 		int r = pam_account(m->h->audit->remote_addr, u->name, &pam, &reason);
@@ -248,8 +257,15 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 		}
 	}
 	/* Other connections may have got the source banned while this one
-	 * was judged: a ban holds against the right password too. */
-	ban_gate(m);
+	 * was judged: a ban holds against the right password too, and the
+	 * attempt is recorded as refused for it. */
+	if (source_banned(m, &until)) {
+		audit_attempt(m, method, false, "banned", until);
+		pam_finish(pam);
+		user_info_free(u);
+		settings_free(s);
+		end_banned(m, until);
+	}
 	m->authed = true;
 	m->user = *u;
 	m->us = s;
