@@ -91,6 +91,7 @@ ban_geom_for(const struct ban_params *p, struct ban_geom *ret)
 	if (ret->nbuckets < 2)
 		ret->nbuckets = 2;
 	ret->ipv6_prefix = p->ipv6_prefix;
+	ret->version = BAN_VERSION;
 	return 0;
 }
 
@@ -114,16 +115,34 @@ ban_header_encode(const struct ban_geom *g, struct ban_header *ret)
 	h.nbuckets = g->nbuckets;
 	h.ipv6_prefix = g->ipv6_prefix;
 	memcpy(h.key, g->key, sizeof(h.key));
-	h.check = ban_siphash(header_key, &h, offsetof(struct ban_header, check));
+	ban_header_seal(&h);
 	*ret = h;
+}
+
+void
+ban_header_seal(struct ban_header *h)
+{
+	h->check = ban_siphash(header_key, h, offsetof(struct ban_header, check));
 }
 
 int
 ban_header_decode(const struct ban_header *h, struct ban_geom *ret)
 {
+	bool sealed = h->check == ban_siphash(header_key, h,
+	    offsetof(struct ban_header, check));
+
+	/* A later sshand's file (an upgrade rolled back, two versions side
+	 * by side): rebuilding it would throw its bans away, and its own
+	 * handlers would throw ours away in turn.  Left alone; the caller
+	 * fails open and says so. */
+	if (memcmp(h->magic, BAN_MAGIC, sizeof(h->magic)) == 0 && sealed &&
+	    h->version > BAN_VERSION)
+		return -EPROTONOSUPPORT;
+	/* Version 1 has this version's layout; only the failure unit
+	 * differs, so its header is read as ours and the file migrated. */
 	if (memcmp(h->magic, BAN_MAGIC, sizeof(h->magic)) != 0 ||
-	    h->version != BAN_VERSION ||
-	    h->check != ban_siphash(header_key, h, offsetof(struct ban_header, check)) ||
+	    (h->version != BAN_VERSION && h->version != BAN_VERSION_V1) ||
+	    !sealed ||
 	    h->header_size != BAN_HEADER_SIZE || h->slot_size != BAN_SLOT_SIZE ||
 	    h->bucket_slots != BAN_BUCKET_SLOTS ||
 	    h->nbuckets < 2 ||
@@ -132,6 +151,7 @@ ban_header_decode(const struct ban_header *h, struct ban_geom *ret)
 		return -EBADMSG;
 	ret->nbuckets = h->nbuckets;
 	ret->ipv6_prefix = h->ipv6_prefix;
+	ret->version = h->version;
 	memcpy(ret->key, h->key, sizeof(ret->key));
 	return 0;
 }

@@ -13,7 +13,12 @@
 #include "ban.h"
 
 #define BAN_MAGIC		"SSHANDBF"
-#define BAN_VERSION		1u
+/* Version 2 counts failures in 1/1000 (BAN_FAIL_UNIT); version 1 counted
+ * them in quarters.  A version 1 file is migrated (ban-store.c); a newer
+ * one is left alone. */
+#define BAN_VERSION		BAN_FILE_VERSION
+#define BAN_VERSION_V1		1u
+#define BAN_V1_FAIL_UNIT	4u
 #define BAN_HEADER_SIZE		4096u	/* slots start page-aligned */
 #define BAN_COPY_SIZE		64u
 #define BAN_SLOT_SIZE		(2 * BAN_COPY_SIZE)
@@ -27,6 +32,7 @@
 struct ban_geom {
 	uint32_t nbuckets;
 	uint32_t ipv6_prefix;
+	uint32_t version;	/* BAN_VERSION, or BAN_VERSION_V1 (to migrate) */
 	uint8_t key[16];	/* per-file SipHash key: buckets and slot checks */
 };
 
@@ -76,8 +82,14 @@ uint64_t ban_siphash(const uint8_t key[16], const void *data, size_t len);
 
 int ban_geom_for(const struct ban_params *p, struct ban_geom *ret);
 uint64_t ban_file_size(const struct ban_geom *g);
+/* A header of this version (g->version is not looked at). */
 void ban_header_encode(const struct ban_geom *g, struct ban_header *ret);
-/* 0, or -EBADMSG for anything that is not a header of this version. */
+/* Recomputes h's check after a change (tests write old and newer
+ * versions with it). */
+void ban_header_seal(struct ban_header *h);
+/* 0 for a header of this version or of version 1 (ret->version says
+ * which), -EPROTONOSUPPORT for a sound header of a newer version (not
+ * ours to rebuild), -EBADMSG for anything else. */
 int ban_header_decode(const struct ban_header *h, struct ban_geom *ret);
 
 /* The two candidate buckets of a (normalised) key; they differ if

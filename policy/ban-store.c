@@ -2,10 +2,10 @@
  * new geometry), locking, and reading and writing slots.  The public
  * operations on it are in ban.c.
  *
- * File format (version 1, host byte order; the file never leaves the host)
+ * File format (version 2, host byte order; the file never leaves the host)
  *
  *   offset 0     header, 64 bytes used of a 4096-byte page:
- *                  magic "SSHANDBF", version u32 = 1, header_size u32 = 4096,
+ *                  magic "SSHANDBF", version u32 = 2, header_size u32 = 4096,
  *                  slot_size u32 = 128, bucket_slots u32 = 8, nbuckets u32,
  *                  ipv6_prefix u32, key[16] (random per file), reserved u64 = 0,
  *                  check u64 = SipHash-2-4 (fixed key) of the 56 bytes before
@@ -23,6 +23,17 @@
  *   newest seq (serial-number order); none valid = free.  A copy with
  *   seq != 0 that does not validate is damage: it is dropped, not trusted,
  *   and ban_verify reports it.
+ *   failures and total are fixed-point, in 1/1000 of a failed login
+ *   (BAN_FAIL_UNIT), so that a connection that never tried to log in can
+ *   cost a small fraction of one.
+ *
+ * Versions: version 1 had this layout with failures in quarters.  A
+ * process that finds a version 1 header (a file left by an earlier
+ * sshand, or rebuilt by one of its handlers still running after an
+ * upgrade) migrates it under the exclusive lock, as for new geometry
+ * (below), scaling the counts, and reports it (ban_take_migrated).  A
+ * sound header of a newer version is never rebuilt: the operations fail
+ * with -EPROTONOSUPPORT and the caller fails open.
  *
  * Hashing: a key (family, address masked to ipv6_prefix, v4-mapped folded
  * to v4) hashes with the file's key to two buckets; the entry lives in one
@@ -118,6 +129,7 @@ ban_file_init(int fd, struct ban_geom *g)
 	r = io_full(IO_RANDOM, -1, g->key, sizeof(g->key), 0);
 	if (r < 0)
 		return r;
+	g->version = BAN_VERSION;
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)ban_file_size(g)) < 0)
 		return -errno;
 	ban_header_encode(g, &h);
@@ -213,8 +225,11 @@ store_open_fd(struct ban_store *b)
 	return -EAGAIN;
 }
 
+static int store_migrate(struct ban_store *b);
+
 /* Takes the lock and validates the file.  With repair, a damaged file is
- * rebuilt (returning with the exclusive lock held whatever type asked). */
+ * rebuilt and a version 1 file migrated (returning with the exclusive
+ * lock held whatever type asked). */
 int
 ban_store_lock(struct ban_store *b, short type, bool repair)
 {
@@ -239,8 +254,31 @@ ban_store_lock(struct ban_store *b, short type, bool repair)
 			continue;
 		}
 		r = file_validate(&b->f, &st);
-		if (r == 0)
+		if (r == 0 && b->f.g.version == BAN_VERSION)
 			return 0;
+		if (r == 0) {
+			/* An older format: its counts mean something else. */
+			uint32_t from = b->f.g.version;
+
+			if (!repair) {
+				ofd_unlock(b->f.fd);
+				return -EBADMSG;
+			}
+			if (type != F_WRLCK) {
+				ofd_unlock(b->f.fd);
+				type = F_WRLCK;
+				continue;
+			}
+			/* The old file's lock goes with it; the new file is
+			 * locked and validated on the next round. */
+			r = store_migrate(b);
+			if (r < 0) {
+				ofd_unlock(b->f.fd);
+				return r;
+			}
+			b->migrated_from = from;
+			continue;
+		}
 		if (r != -EBADMSG || !repair) {
 			ofd_unlock(b->f.fd);
 			return r;
@@ -539,7 +577,14 @@ struct migrate_ctx {
 	struct ban_file *to;
 	const struct ban_params *p;
 	int64_t now;
+	uint32_t scale;		/* old failure unit to BAN_FAIL_UNIT */
 };
+
+static uint32_t
+sat_mul(uint32_t a, uint32_t b)
+{
+	return b && a > UINT32_MAX / b ? UINT32_MAX : a * b;
+}
 
 static int
 migrate_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state *st,
@@ -556,6 +601,8 @@ migrate_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state 
 	if (!st->used)
 		return 0;
 	e = st->e;
+	e.failures = sat_mul(e.failures, m->scale);
+	e.total_failures = sat_mul(e.total_failures, m->scale);
 	r = ban_normalise(&st->e.key, m->to->g.ipv6_prefix, &e.key, &e.prefix);
 	if (r < 0)
 		return 0;
@@ -582,9 +629,10 @@ migrate_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state 
 	return r < 0 ? r : 0;
 }
 
-/* Replaces the file by one of the wanted geometry, carrying the live
- * entries over.  Called with the exclusive lock held on the old file;
- * processes waiting on it find it unlinked and follow the path. */
+/* Replaces the file by one of the wanted geometry and this version,
+ * carrying the live entries over.  Called with the exclusive lock held on
+ * the old file; processes waiting on it find it unlinked and follow the
+ * path.  b->f is the new file after, not locked. */
 static int
 store_migrate(struct ban_store *b)
 {
@@ -602,6 +650,8 @@ store_migrate(struct ban_store *b)
 		m.to = &to;
 		m.p = &b->p;
 		m.now = time(NULL);
+		m.scale = b->f.g.version == BAN_VERSION_V1 ?
+		    BAN_FAIL_UNIT / BAN_V1_FAIL_UNIT : 1;
 		r = ban_file_scan(&b->f, migrate_one, &m);
 	}
 	if (r == 0 && rename(tmp, b->path) < 0)

@@ -29,6 +29,7 @@ struct ban_store {
 	size_t n_exempt;
 	struct ban_geom want;
 	bool damaged;			/* found damaged, not yet reported */
+	uint32_t migrated_from;		/* a format version migrated, not yet reported */
 };
 
 /* The two candidate buckets of one key, as read under the lock. */

@@ -130,6 +130,16 @@ ban_take_damaged(struct ban_store *b)
 	return d;
 }
 
+unsigned
+ban_take_migrated(struct ban_store *b)
+{
+	unsigned v = b ? b->migrated_from : 0;
+
+	if (b)
+		b->migrated_from = 0;
+	return v;
+}
+
 /* The entry of a's key (as the file stores it: v4-mapped folded, IPv6
  * masked), read under the shared lock: 1 and *ret, 0 if there is none,
  * or a negative errno. */
@@ -215,7 +225,8 @@ store_update(struct ban_store *b, const struct netaddr *a, int64_t now,
 
 struct fail_ctx {
 	unsigned weight;
-	int64_t banned_until;
+	int64_t banned_until;		/* set if this failure started a ban */
+	bool banned;			/* banned after this failure */
 };
 
 static int
@@ -228,8 +239,11 @@ fail_update(struct ban_store *b, struct ban_entry *e, bool found, int64_t now,
 	(void)found;
 	e->total_failures = ban_sat_add(e->total_failures, c->weight);
 	e->last_failure = now;
-	if (e->banned_until > now)
-		return 0;	/* a straggler of a banned source */
+	if (e->banned_until > now) {
+		/* A straggler: another connection's failure banned it. */
+		c->banned = true;
+		return 0;
+	}
 	if (e->failures == 0 || now < e->window_start ||
 	    now - e->window_start >= (int64_t)b->p.find_time) {
 		e->failures = 0;
@@ -246,6 +260,7 @@ fail_update(struct ban_store *b, struct ban_entry *e, bool found, int64_t now,
 		if (d > 0) {
 			e->banned_until = now + d;
 			c->banned_until = e->banned_until;
+			c->banned = true;
 		}
 	}
 	return 0;
@@ -255,7 +270,7 @@ int
 ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
     unsigned weight, int64_t now, int64_t *ret_banned_until)
 {
-	struct fail_ctx c = { .weight = weight, .banned_until = 0 };
+	struct fail_ctx c = { .weight = weight, .banned_until = 0, .banned = false };
 	struct netaddr a;
 	int r;
 
@@ -271,7 +286,7 @@ ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
 	}
 	if (ret_banned_until)
 		*ret_banned_until = c.banned_until;
-	return 0;
+	return c.banned ? 1 : 0;
 }
 
 struct add_ctx {

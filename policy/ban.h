@@ -52,10 +52,30 @@ void ban_close(struct ban_store *b);
 int ban_check(struct ban_store *b, const struct sockaddr *sa, int64_t now,
     int64_t *ret_until, bool *ret_damaged);
 
-/* Count a failure of the given weight (1 for a rejected password, less for
- * a connection that never tried: weights are in 1/FAIL_UNIT units).  Sets
- * *ret_banned_until when this failure started a ban (else 0). */
-#define BAN_FAIL_UNIT 4
+/* Failures are counted in fixed point: BAN_FAIL_UNIT is one failed
+ * login, and max_failures is a number of failed logins.  The weights
+ * sshand counts (documented in sshand.conf(5), BanMaxFailures):
+ * a rejected password, keyboard-interactive answer or key signature, or a
+ * connection that tried to log in and left before any failure was counted,
+ * is one failed login; a connection that ended before trying at all (read
+ * the banner and left, left during key exchange, sent garbage, timed out)
+ * costs BAN_WEIGHT_PROBE, a thousandth: monitoring probes and load
+ * balancer health checks must not ban a NAT, while a flood of them from
+ * one address still does in the end. */
+#define BAN_FAIL_UNIT		1000u
+/* The format this code writes (ban-store.c describes it). */
+#define BAN_FILE_VERSION	2u
+#define BAN_WEIGHT_LOGIN	BAN_FAIL_UNIT
+#define BAN_WEIGHT_PROBE	1u
+
+/* Count a failure of the given weight (1 .. 64 * BAN_FAIL_UNIT) against
+ * the source of sa, and say whether the source is banned now, both under
+ * the file's exclusive lock, so that concurrent handlers of one source
+ * agree on the failure that banned it: returns 1 if the source is banned
+ * after this failure (this one started the ban, or another had), 0 if
+ * not (exempt sources and max_failures 0 never are), or a negative
+ * errno.  Sets *ret_banned_until when this failure started a ban (else
+ * 0): the caller audits the ban once. */
 int ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
     unsigned weight, int64_t now, int64_t *ret_banned_until);
 
@@ -74,6 +94,10 @@ int ban_verify(struct ban_store *b);
 /* True once if the file was found damaged (and rebuilt, or a damaged slot
  * dropped) since the last call or ban_check: ban_open itself may find it. */
 bool ban_take_damaged(struct ban_store *b);
+
+/* The format version of a file migrated to this one since the last call
+ * (ban_open may migrate one), or 0: once, for the caller to say so. */
+unsigned ban_take_migrated(struct ban_store *b);
 
 /* "203.0.113.7", "2001:db8::1", "2001:db8::/64", "::ffff:192.0.2.1": the
  * store folds v4-mapped addresses and masks IPv6 to its prefix. */

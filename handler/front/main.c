@@ -236,6 +236,9 @@ check_ban(struct handover *h)
 		h->bans = NULL;
 		return;
 	}
+	if (ban_take_migrated(h->bans))
+		log_msg(LOG_WARNING, "ban file %s was in an older format and has been "
+		    "migrated to format %u", s->ban_file, BAN_FILE_VERSION);
 	r = ban_check(h->bans, (struct sockaddr *)&h->peer, time(NULL), &until, &damaged);
 	if (damaged)
 		log_msg(LOG_CRIT, "ban file %s was damaged and has been rebuilt; "

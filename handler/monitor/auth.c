@@ -45,37 +45,108 @@ ensure_elapsed(uint64_t start, uint64_t usec)
 	}
 }
 
-static void
-record_ban_failure(struct monitor *m, unsigned weight)
+/* The source is banned (until): the connection ends now, and the
+ * request in hand gets no answer (the network child, told to end while
+ * it waits, closes the socket without replying), so no guess is answered
+ * once the source is banned, and a right password cannot be told from a
+ * wrong one by the reply. */
+static void __attribute__((noreturn))
+end_banned(struct monitor *m, int64_t until)
+{
+	const struct audit_conn *c = m->h->audit;
+	char when[32] = "?";
+	time_t t = (time_t)until;
+	struct tm tm;
+
+	if (until > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* As sshd words its ends before authentication. */
+	if (m->tried)
+		log_info("Disconnecting authenticating user %s %s port %u: source "
+		    "banned until %s [preauth]", c->user, c->remote_addr,
+		    c->remote_port, when);
+	else
+		log_info("Disconnecting %s port %u: source banned until %s [preauth]",
+		    c->remote_addr, c->remote_port, when);
+	m->banned = true;
+	monitor_finish(m, EXIT_BANNED, "banned");
+}
+
+/* Whether other connections got the source banned meanwhile (until set).
+ * Cheap: two buckets read under the shared lock.  A file that cannot be
+ * read fails open, as the check at the connection's start does. */
+static bool
+source_banned(struct monitor *m, int64_t *until)
 {
 	struct handover *h = m->h;
-	int64_t until = 0;
 
+	*until = 0;
+	return h->bans != NULL && ban_check(h->bans,
+	    (const struct sockaddr *)&h->peer, time(NULL), until, NULL) == 1;
+}
+
+/* Before answering a request: a banned source is answered no more. */
+static void
+ban_gate(struct monitor *m)
+{
+	int64_t until;
+
+	if (source_banned(m, &until))
+		end_banned(m, until);
+}
+
+/* Counts a failure; returns whether the source is banned now (decided
+ * under the ban file's lock, with the count: of many connections failing
+ * at once, exactly one starts the ban and every later one sees it). */
+static bool
+record_ban_failure(struct monitor *m, unsigned weight, int64_t *ret_until)
+{
+	struct handover *h = m->h;
+	int64_t started = 0;
+	int r;
+
+	*ret_until = 0;
 	if (h->bans == NULL)
-		return;
-	if (ban_record_failure(h->bans, (const struct sockaddr *)&h->peer, weight,
-	    time(NULL), &until) < 0) {
+		return false;
+	r = ban_record_failure(h->bans, (const struct sockaddr *)&h->peer, weight,
+	    time(NULL), &started);
+	if (r < 0) {
 		log_warning("could not record the failure in the ban file");
-		return;
+		return false;
 	}
-	if (until > 0) {
+	if (started > 0) {
 		struct audit_fields f = AUDIT_FIELDS_INIT;
 
-		f.ban_until = until;
+		f.ban_until = started;
 		audit_emit(AUDIT_BAN_ADDED, h->audit, &f);
+		log_info("Banning %s for %lld s: too many failures",
+		    h->audit->remote_addr, (long long)(started - time(NULL)));
 	}
+	if (r == 1) {
+		/* Another connection's ban: its end. */
+		if (started == 0)
+			(void)ban_check(h->bans, (const struct sockaddr *)&h->peer,
+			    time(NULL), &started, NULL);
+		*ret_until = started;
+	}
+	return r == 1;
 }
 
 /* A connection that ends without logging in counts against its source:
- * fully if it tried and no failure was counted yet, lightly if it never
- * tried at all. */
+ * as a failed login if it tried and no failure was counted yet, as a
+ * probe (a thousandth: sshand.conf(5), BanMaxFailures) if it never tried
+ * at all.  One ended because its source is banned adds nothing. */
 void
 monitor_count_abandoned(struct monitor *m)
 {
+	int64_t until;
+
+	if (m->banned)
+		return;
 	if (m->tried && !m->ban_counted)
-		record_ban_failure(m, BAN_FAIL_UNIT);
+		(void)record_ban_failure(m, BAN_WEIGHT_LOGIN, &until);
 	else if (!m->tried)
-		record_ban_failure(m, 1);
+		(void)record_ban_failure(m, BAN_WEIGHT_PROBE, &until);
 }
 
 /* Settings for a login name.  An unknown name is matched by name (with no
@@ -112,11 +183,15 @@ root_allowed(const struct settings *s, const struct user_info *u, bool key,
 	}
 }
 
+/* banned_until: the attempt ended the connection, unanswered, because
+ * the source is banned (-1: it did not). */
 static void
-audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason)
+audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason,
+    int64_t banned_until)
 {
 	struct audit_fields f = AUDIT_FIELDS_INIT;
 
+	f.ban_until = banned_until;
 	f.auth_method = method;
 	f.auth_result = ok ? "success" : "failure";
 	f.reason = reason;
@@ -131,13 +206,21 @@ static void
 auth_failed(struct monitor *m, const char *method, const char *reason,
     const struct settings *s, bool counts_for_ban, uint64_t start, bool reply)
 {
+	int64_t until = 0;
+	bool banned = false;
+
 	m->failures++;
-	audit_attempt(m, method, false, reason);
 	if (counts_for_ban) {
-		record_ban_failure(m, BAN_FAIL_UNIT);
+		banned = record_ban_failure(m, BAN_WEIGHT_LOGIN, &until);
 		m->ban_counted = true;
-		ensure_elapsed(start, FAIL_FLOOR_USEC);
 	}
+	/* The attempt's record says whether it was answered: one that meets
+	 * a ban carries SSHAND_BAN_UNTIL and ends the connection. */
+	audit_attempt(m, method, false, reason, banned ? until : -1);
+	if (counts_for_ban)
+		ensure_elapsed(start, FAIL_FLOOR_USEC);
+	if (banned)
+		end_banned(m, until);
 	if (m->failures >= s->max_auth_tries) {
 		if (reply)
 			reply_auth(m, PS_AUTH_DISCONNECT, 0);
@@ -155,6 +238,7 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
     const char *method, struct pam_ctx *pam)
 {
 	const char *reason = NULL;
+	int64_t until;
 
 	if (pam == NULL) {
 		int r = pam_account(m->h->audit->remote_addr, u->name, &pam, &reason);
@@ -172,12 +256,22 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 			return;
 		}
 	}
+	/* Other connections may have got the source banned while this one
+	 * was judged: a ban holds against the right password too, and the
+	 * attempt is recorded as refused for it. */
+	if (source_banned(m, &until)) {
+		audit_attempt(m, method, false, "banned", until);
+		pam_finish(pam);
+		user_info_free(u);
+		settings_free(s);
+		end_banned(m, until);
+	}
 	m->authed = true;
 	m->user = *u;
 	m->us = s;
 	m->method = method;
 	m->pam = pam;
-	audit_attempt(m, method, true, NULL);
+	audit_attempt(m, method, true, NULL, -1);
 	monitor_login(m);
 }
 
@@ -271,6 +365,7 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	size_t pwlen = strlen(r->password);
 	int rc;
 
+	ban_gate(m);
 	a.known = user_for(m, r->user, &a.u, &a.s);
 	if (a.known)
 		refused = refusal(a.s, &a.u, a.s->password_authentication &&
@@ -328,6 +423,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	 * not follow the protocol. */
 	if (!r->is_signed && (r->signed_data_len > 0 || r->signature_len > 0))
 		monitor_violation(m, "auth_pubkey probe carries a signature");
+	ban_gate(m);
 	phase(r->is_signed ? "pubkey-signed" : "pubkey-probe", m->h->start_usec);
 	known = user_for(m, r->user, &u, &s);
 	pubkey_fingerprint(r->blob, r->blob_len, m->fingerprint, sizeof(m->fingerprint));
@@ -486,6 +582,7 @@ answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 
 	if (user == NULL)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	ban_gate(m);
 	a.known = user_for(m, a.user, &a.u, &a.s);
 	if (a.known)
 		refused = refusal(a.s, &a.u, a.s->kbd_interactive_authentication);

@@ -2,6 +2,7 @@
  * by asking the monitor.  Nothing is decided here. */
 #define _GNU_SOURCE
 #include <string.h>
+#include <sys/socket.h>
 
 #include "handler/front/log.h"
 #include "handler/net/net.h"
@@ -21,6 +22,19 @@ auth_result(struct net *n, const struct ps_auth_result *r)
 	return r->result == PS_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 
+/* The monitor ended the connection while a request waited for its answer
+ * (TERMINATE: the source got banned, the grace time ran out): that
+ * request gets no answer.  libssh replies "failure" to whatever a callback
+ * refuses, so the socket is shut first and the reply goes nowhere; the
+ * client sees the connection close, whatever its password was. */
+static int
+unanswered(struct net *n)
+{
+	if (n->done && n->terminate_reason[0])
+		(void)shutdown(n->h->sock, SHUT_RDWR);
+	return SSH_AUTH_DENIED;
+}
+
 static int
 on_auth_password(ssh_session s, const char *user, const char *password, void *ud)
 {
@@ -34,7 +48,7 @@ on_auth_password(ssh_session s, const char *user, const char *password, void *ud
 	n->kbd_active = false;
 	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }) < 0 ||
 	    read_auth_result(n, &res) < 0)
-		return SSH_AUTH_DENIED;
+		return unanswered(n);
 	r = auth_result(n, &res);
 	if (r == SSH_AUTH_SUCCESS)
 		n->authenticated = true;
@@ -80,7 +94,7 @@ on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
 	r = ask_auth_pubkey(n, &q);
 	net_verify_clear();
 	if (r < 0 || read_auth_result(n, &res) < 0)
-		return SSH_AUTH_DENIED;
+		return unanswered(n);
 	r = auth_result(n, &res);
 	if (r == SSH_AUTH_SUCCESS && q.is_signed)
 		n->authenticated = true;
@@ -146,6 +160,7 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 		r = ask_kbdint_start(n, &(struct ps_kbdint_start){
 		    ssh_message_auth_user(msg) });
 	if (r < 0 || read_kbdint_reply(n, &reply) < 0) {
+		(void)unanswered(n);
 		ssh_message_reply_default(msg);
 		return 0;
 	}

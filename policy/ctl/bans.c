@@ -37,9 +37,10 @@ bans_usage(FILE *f)
 static void
 print_units(uint32_t u)
 {
+	_Static_assert(BAN_FAIL_UNIT == 1000, "three decimals");
 	printf("%" PRIu32, u / BAN_FAIL_UNIT);
 	if (u % BAN_FAIL_UNIT)
-		printf(".%02" PRIu32, u % BAN_FAIL_UNIT * 100 / BAN_FAIL_UNIT);
+		printf(".%03" PRIu32, u % BAN_FAIL_UNIT);
 }
 
 static void
@@ -343,6 +344,7 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 	struct ban_store *b = NULL;
 	const char *ban_file = NULL;
 	char *args[8];
+	unsigned v;
 	int n = 0, r;
 
 	memset(&c, 0, sizeof(c));
@@ -389,6 +391,10 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 	if (ban_take_damaged(b))
 		fprintf(stderr, "sshandctl: WARNING: %s was damaged and has been rebuilt "
 		    "(entries lost)\n", c.path);
+	if ((v = ban_take_migrated(b)) != 0)
+		fprintf(stderr, "sshandctl: WARNING: %s was in ban file format %u and "
+		    "has been migrated to format %u (failures now in 1/%u)\n", c.path, v,
+		    BAN_FILE_VERSION, BAN_FAIL_UNIT);
 
 	if (strcmp(args[0], "list") == 0)
 		r = n == 1 ? cmd_list(&c, b) : 2;

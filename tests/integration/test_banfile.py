@@ -62,7 +62,7 @@ def test_64_concurrent_failures_all_counted(tmp_path):
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     e = ctl_json(f, "show", "203.0.113.7")
-    assert e["failure_units"] == 64 * 4
+    assert e["failure_units"] == 64 * 1000
     assert e["failures"] == 64
     assert e["total_failures"] == 64
     verify(f)
@@ -109,12 +109,12 @@ def test_sigkill_at_random_instants(tmp_path):
     doc = verify(f)
     assert not doc["damaged"]
     e = ctl_json(f, "show", "203.0.113.8")
-    assert e["total_units"] >= last_total and e["total_units"] > 4
+    assert e["total_units"] >= last_total and e["total_units"] > 1000
     # Bounded by what the hammers touch: one source, 200 others.
     assert doc["entries"] <= 1 + 200
     # And it still works as a ban file.
     tool("fail", f, "203.0.113.8", "1")
-    assert ctl_json(f, "show", "203.0.113.8")["total_units"] == e["total_units"] + 4
+    assert ctl_json(f, "show", "203.0.113.8")["total_units"] == e["total_units"] + 1000
 
 
 def _corrupt(path, kind):
@@ -130,8 +130,10 @@ def _corrupt(path, kind):
         elif kind == "random-header":
             fh.write(os.urandom(64))
         elif kind == "wrong-version":
+            # Not sealed by the header's check: damage, not a newer
+            # version (those are left alone: tests/unit/test_ban.c).
             fh.seek(8)
-            fh.write((2).to_bytes(4, "little"))
+            fh.write((9).to_bytes(4, "little"))
         elif kind == "wrong-magic":
             fh.write(b"NOTABANF")
         elif kind == "appended":

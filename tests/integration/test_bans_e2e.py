@@ -5,10 +5,12 @@ sources (ssh -b 127.0.0.x, and ::1 on a dual-stack listener).
 Each test uses its own server (and so its own ban file and audit trail);
 sources are chosen so that one test's failures never touch another's
 addresses.  What counts (handler/monitor/auth.c): each rejected password is one
-failure (BAN_FAIL_UNIT = 4 units); a connection that ends unauthenticated
+failure (BAN_FAIL_UNIT = 1000 units); a connection that ends unauthenticated
 after trying counts one unless a password failure was already counted; one
-that never tried counts 1 unit (1/4).  sshandctl reports both "failures"
-and "failure_units".
+that never tried (a banner probe, a kex abandoned, garbage) counts 1 unit
+(1/1000).  sshandctl reports both "failures" and "failure_units".  The
+failure that bans a source gets no answer: the connection is closed then
+and there (disconnect reason "banned").
 """
 
 import json
@@ -16,6 +18,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -25,7 +28,7 @@ from harness import BUILD, HOST, wait_for
 
 CTL = os.path.join(BUILD, "sshandctl")
 WRONG = "not-the-password-1"
-UNIT = 4
+UNIT = 1000
 EXIT_BANNED = 3
 
 
@@ -121,9 +124,25 @@ def closed_before_banner(r):
     assert "Permission denied" not in r.stderr and "in-42" not in r.stdout
 
 
-def fail(s, src, n=1, dest_host=None):
-    for _ in range(n):
-        denied(password_login(s, src, pw=WRONG, dest_host=dest_host))
+def ended_unanswered(r):
+    """Closed by the server in the middle of authentication, the attempt
+    unanswered (the source is banned now)."""
+    assert r.returncode == 255, (r.returncode, r.stdout, r.stderr)
+    assert "Permission denied" not in r.stderr and "in-42" not in r.stdout, r.stderr
+    # ssh says "Connection closed" at level INFO; the tests run it at ERROR.
+    assert r.stderr == "" or re.search(r"Connection (closed|reset)|Broken pipe",
+                                       r.stderr), r.stderr
+
+
+def fail(s, src, n=1, dest_host=None, bans=False):
+    """n wrong passwords from src, each answered; with bans, the last one
+    bans src and is not answered."""
+    for i in range(n):
+        r = password_login(s, src, pw=WRONG, dest_host=dest_host)
+        if bans and i == n - 1:
+            ended_unanswered(r)
+        else:
+            denied(r)
 
 
 def raw_connect(s, src, send=None, port_host=HOST, timeout=10, wait_banner=False):
@@ -155,7 +174,7 @@ def raw_connect(s, src, send=None, port_host=HOST, timeout=10, wait_banner=False
 
 def first_bytes(s, src, port_host=HOST):
     """The first bytes the server sends to src (the version banner when
-    not banned: the connection is then dropped and counts 1/4 against src),
+    not banned: the connection is then dropped and counts 1/1000 against src),
     or b"" when it closes without sending anything."""
     fam = socket.AF_INET6 if ":" in port_host else socket.AF_INET
     with socket.socket(fam, socket.SOCK_STREAM) as c:
@@ -177,7 +196,7 @@ def test_wrong_passwords_ban_the_source_only(server):
     fail(s, "127.0.0.2", 2)
     assert not banned(s, "127.0.0.2")
     assert units(s, "127.0.0.2") == 2 * UNIT
-    fail(s, "127.0.0.2")
+    fail(s, "127.0.0.2", bans=True)
     e = show(s, "127.0.0.2")
     assert e["banned"] and e["bans"] == 1, e
     # Default BanTime 1h.
@@ -194,7 +213,8 @@ def test_wrong_passwords_ban_the_source_only(server):
     assert not banned(s, "127.0.0.3")
 
     idle(s)
-    assert s.exit_codes().count(EXIT_BANNED) == 2, s.exit_codes()
+    # The connection whose failure banned it, and the two turned away.
+    assert s.exit_codes().count(EXIT_BANNED) == 3, s.exit_codes()
     added = events(s, "ban-added")
     assert [r["SSHAND_REMOTE_ADDR"] for r in added] == ["127.0.0.2"], added
     assert int(added[0]["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"], added
@@ -218,13 +238,13 @@ def test_exempt_source_never_banned(server):
     logged_in(password_login(s, "127.0.0.4"))
     assert events(s, "ban-added") == [] and events(s, "rejected-banned") == []
     # The exemption is exact: the address next door is banned as usual.
-    fail(s, "127.0.0.5", 2)
+    fail(s, "127.0.0.5", 2, bans=True)
     closed_before_banner(password_login(s, "127.0.0.5"))
 
 
 def test_short_ban_expires(server):
     s = server("BanMaxFailures 2\nBanTime 3s\nBanTimeMax 1m")
-    fail(s, "127.0.0.2", 2)
+    fail(s, "127.0.0.2", 2, bans=True)
     e = show(s, "127.0.0.2")
     assert e["banned"] and e["banned_until_epoch"] - time.time() <= 3.5, e
     closed_before_banner(password_login(s, "127.0.0.2"))
@@ -235,7 +255,7 @@ def test_short_ban_expires(server):
 
 def test_sshandctl_unban_and_ban(server):
     s = server("BanMaxFailures 2")
-    fail(s, "127.0.0.2", 2)
+    fail(s, "127.0.0.2", 2, bans=True)
     closed_before_banner(password_login(s, "127.0.0.2"))
     ctl(s, "unban", "127.0.0.2", as_json=False)
     logged_in(password_login(s, "127.0.0.2"))
@@ -258,24 +278,23 @@ def test_sshandctl_unban_and_ban(server):
 
 # ---- what counts ------------------------------------------------------------
 
-def test_protocol_garbage_counts_a_quarter(server):
+def test_protocol_garbage_counts_a_probe(server):
     s = server("BanMaxFailures 1")
     src = "127.0.0.6"
-    # Garbage sent at once (before the server's version line) and after it.
-    for i, late in ((1, False), (2, True), (3, False)):
+    # Garbage sent at once (before the server's version line) and after it:
+    # a thousandth of a failed login each, even against a limit of one.
+    for i, late in ((1, False), (2, True), (3, False), (4, True)):
         got = raw_connect(s, src, b"GET / HTTP/1.0\r\n\r\n", wait_banner=late)
         if late:
             assert got.startswith(b"SSH-2.0-"), got
         assert b"HTTP" not in got
         assert units(s, src) == i, show(s, src)
         assert not banned(s, src)
-    raw_connect(s, src, b"GET / HTTP/1.0\r\n\r\n", wait_banner=True)
-    assert banned(s, src), show(s, src)
-    assert first_bytes(s, src) == b""
-    assert [r["SSHAND_REMOTE_ADDR"] for r in events(s, "ban-added")] == [src]
+    assert first_bytes(s, src).startswith(b"SSH-2.0-")
+    assert events(s, "ban-added") == []
 
 
-def test_preauth_timeout_counts_a_quarter(server):
+def test_preauth_timeout_counts_a_probe(server):
     s = server("BanMaxFailures 1\nLoginGraceTime 1")
     src = "127.0.0.7"
     with socket.socket() as c:
@@ -343,7 +362,7 @@ def test_damaged_ban_file_fails_open_and_is_rebuilt(server, damage):
     log = s.log()
     assert re.search(r"ban file .* (damaged|rebuilt)", log), log[-3000:]
     # The rebuilt file works: failures count again, and ban.
-    fail(s, "127.0.0.3", 3)
+    fail(s, "127.0.0.3", 3, bans=True)
     assert banned(s, "127.0.0.3")
     closed_before_banner(password_login(s, "127.0.0.3"))
     r = ctl(s, "list")
@@ -398,7 +417,7 @@ def dual_server(request, keys):
 def test_ipv6_and_mapped_ipv4(dual_server):
     s = dual_server("BanMaxFailures 2")
     # ::1 fails twice and is banned (as its /64).
-    fail(s, "::1", 2, dest_host="::1")
+    fail(s, "::1", 2, dest_host="::1", bans=True)
     e = show(s, "::1")
     assert e and e["banned"], e
     assert e["prefix"] == 64, e
@@ -407,7 +426,7 @@ def test_ipv6_and_mapped_ipv4(dual_server):
     # IPv4 through the same v6 socket arrives as ::ffff:127.0.0.x and counts
     # as the IPv4 address: unaffected by the v6 ban, banned on its own.
     logged_in(password_login(s, "127.0.0.3", dest_host="127.0.0.1"))
-    fail(s, "127.0.0.2", 2, dest_host="127.0.0.1")
+    fail(s, "127.0.0.2", 2, dest_host="127.0.0.1", bans=True)
     assert banned(s, "127.0.0.2"), ctl(s, "list").stdout
     assert show(s, "127.0.0.2")["prefix"] == 32
     closed_before_banner(password_login(s, "127.0.0.2", dest_host="127.0.0.1"))
@@ -471,3 +490,129 @@ def test_front_works_without_the_halves(server, part_replaced, tmp_path, part, h
     assert why in s.log() and "sshand-%s.so" % part in s.log(), s.log()
     assert events(s, "session-start") == [] and events(s, "auth-attempt") == []
     assert s.wait_idle(10), "a process of the connection outlived it"
+
+
+# ---- bans that hold mid-connection (issue 15) --------------------------------
+
+def test_burst_answers_at_most_twice_max_failures(server, tmp_path):
+    """20 parallel connections from one address, each trying 6 wrong
+    passwords (the OpenSSH client with an askpass program, MaxAuthTries 6):
+    every failure re-checks the ban with its count, and every request
+    checks it before it is answered, so the burst gets at most 2 x
+    BanMaxFailures answered attempts (in fact BanMaxFailures - 1: the
+    failure that bans is not answered either); the source is banned after,
+    and every connection was ended for it."""
+    max_failures = 5
+    s = server("BanMaxFailures %d\nMaxAuthTries 6" % max_failures)
+    src = "127.0.0.20"
+    askpass = tmp_path / "askpass"
+    askpass.write_text("#!/bin/sh\necho %s\n" % WRONG)
+    askpass.chmod(0o755)
+    env = harness.client_env({"SSH_ASKPASS": str(askpass),
+                              "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"})
+    argv = s.ssh_common() + [
+        "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
+        "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=6",
+        "-b", src, "alice@" + HOST, "echo in-42"]
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env,
+                              start_new_session=True) for _ in range(20)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    idle(s)
+    elapsed = time.monotonic() - t0
+    assert all(p.returncode == 255 for p in procs), outs
+    assert not any("in-42" in o for o, _ in outs), outs
+
+    # Answered: a failed attempt whose record carries no SSHAND_BAN_UNTIL
+    # (the one that met the ban does: it ended the connection unanswered).
+    fails = [r for r in events(s, "auth-attempt", src)
+             if r["SSHAND_AUTH_RESULT"] == "failure"]
+    assert all(r["SSHAND_AUTH_METHOD"] == "password" for r in fails), fails
+    answered = [r for r in fails if "SSHAND_BAN_UNTIL" not in r]
+    unanswered = [r for r in fails if "SSHAND_BAN_UNTIL" in r]
+    # The client's side agrees: one "Permission denied" per answer.
+    client_denied = sum(e.count("Permission denied") for _, e in outs)
+    print("burst: %d answered, %d evaluated but unanswered, client saw %d "
+          "denials, %.1f s" % (len(answered), len(unanswered), client_denied, elapsed))
+    assert len(answered) <= 2 * max_failures, fails
+    assert len(answered) == max_failures - 1, fails
+    assert client_denied == len(answered), [e for _, e in outs]
+
+    e = show(s, src)
+    assert e["banned"] and e["bans"] == 1, e
+    assert len(events(s, "ban-added", src)) == 1, audit(s)
+    # Every connection ended for the ban: at the door, or in the middle
+    # (disconnect reason "banned") at its next failure or request.
+    conns = {r["SSHAND_CONNECTION"] for r in events(s, "connect", src)}
+    assert len(conns) == 20, conns
+    ends = {}
+    for r in audit(s):
+        if r.get("SSHAND_CONNECTION") in conns and \
+                r["SSHAND_EVENT"] in ("rejected-banned", "disconnect"):
+            ends[r["SSHAND_CONNECTION"]] = (r["SSHAND_EVENT"], r.get("SSHAND_REASON"))
+    assert len(ends) == 20, ends
+    assert all(v in (("rejected-banned", "banned"), ("disconnect", "banned"))
+               for v in ends.values()), ends
+    mid = [c for c, v in ends.items() if v[0] == "disconnect"]
+    assert mid, ends
+    assert s.exit_codes().count(EXIT_BANNED) == 20, s.exit_codes()
+    # Logged as sshd words an end before authentication.
+    assert re.search(r"Disconnecting authenticating user alice 127\.0\.0\.20 port \d+: "
+                     r"source banned until \S+ \[preauth\]", s.log()), s.log()[-3000:]
+    # And later connections are turned away at the door.
+    closed_before_banner(password_login(s, src))
+
+
+def _probe(s, src, kex):
+    """One monitoring probe: read the banner and leave (check_ssh), or
+    send a version line and leave during key exchange."""
+    with socket.socket() as c:
+        c.settimeout(10)
+        c.bind((src, 0))
+        c.connect((HOST, s.port))
+        got = c.recv(256)
+        assert got.startswith(b"SSH-2.0-"), got
+        if kex:
+            c.sendall(b"SSH-2.0-check_ssh_2.3\r\n")
+            c.recv(256)     # the server's KEXINIT, at least its start
+
+
+def test_probes_cost_a_thousandth_passwords_still_ban(server):
+    """300 probes in a minute (health checks behind one NAT) do not ban;
+    BanMaxFailures keeps meaning failed logins: with 10, 9 wrong passwords
+    after the probes do not ban either, the 10th does."""
+    s = server("BanMaxFailures 10")
+    src = "127.0.0.21"
+    errors = []
+
+    def worker(k):
+        try:
+            for i in range(30):
+                _probe(s, src, kex=(i + k) % 2 == 1)
+        except Exception as e:     # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    idle(s)
+    elapsed = time.monotonic() - t0
+    print("300 probes in %.1f s" % elapsed)
+    assert not errors, errors[:5]
+    assert elapsed < 60, elapsed
+    e = show(s, src)
+    assert not e["banned"] and e["failure_units"] == 300, e
+    gone = events(s, "disconnect", src)
+    assert len(gone) == 300, len(gone)
+    assert events(s, "ban-added") == [] and events(s, "rejected-banned") == []
+
+    fail(s, src, 9)
+    e = show(s, src)
+    assert not e["banned"] and e["failure_units"] == 9 * UNIT + 300, e
+    fail(s, src, bans=True)
+    assert banned(s, src)
+    closed_before_banner(password_login(s, src))

@@ -1,6 +1,6 @@
 /* banstress: drives the ban file for the integration tests and benchmarks.
  *
- *   banstress fail FILE ADDR N [WEIGHT]   record N failures (weight in 1/4)
+ *   banstress fail FILE ADDR N [WEIGHT]   record N failures (weight in 1/1000)
  *   banstress hammer FILE ADDR            update forever (to be SIGKILLed)
  *   banstress verify FILE                 exit 0 iff ban_verify is happy
  *   banstress check FILE ADDR             exit 0 not banned, 3 banned

@@ -226,7 +226,7 @@ test_window(void **state)
 	}
 	assert_int_equal(check(b, "198.51.100.1", T0 + 604), 0);
 	/* Fifth within the window: banned for ban_time. */
-	assert_int_equal(record(b, "198.51.100.1", BAN_FAIL_UNIT, T0 + 605, &until), 0);
+	assert_int_equal(record(b, "198.51.100.1", BAN_FAIL_UNIT, T0 + 605, &until), 1);
 	assert_int_equal(until, T0 + 605 + 3600);
 	assert_int_equal(check(b, "198.51.100.1", T0 + 606), 1);
 	assert_int_equal(check(b, "198.51.100.2", T0 + 606), 0);
@@ -245,7 +245,7 @@ test_expiry_and_growth(void **state)
 	(void)state;
 	for (int round = 0; round < 5; round++) {
 		for (int i = 0; i < 5; i++)
-			assert_int_equal(record(b, "203.0.113.9", BAN_FAIL_UNIT, now, &until), 0);
+			assert_int_equal(record(b, "203.0.113.9", BAN_FAIL_UNIT, now, &until), i == 4);
 		assert_int_equal(until, now + want[round]);
 		assert_int_equal(ban_check(b, (struct sockaddr *)&ss, now + want[round] - 1,
 		    &got, NULL), 1);
@@ -270,28 +270,224 @@ static void
 test_weights(void **state)
 {
 	struct ban_store *b = open_default();
+	struct ban_entry e;
+	struct netaddr a;
 	int64_t until = 0;
 
 	(void)state;
-	/* A connection that never tried weighs 1/4 of a failure. */
-	for (int i = 0; i < 5 * BAN_FAIL_UNIT - 1; i++) {
-		assert_int_equal(record(b, "192.0.2.50", 1, T0 + i, &until), 0);
+	/* A connection that never tried weighs a thousandth of a failed
+	 * login: 300 probes in a minute are 0.3 of one. */
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(record(b, "192.0.2.50", BAN_WEIGHT_PROBE, T0 + i / 5, &until), 0);
+	assert_int_equal(until, 0);
+	assert_int_equal(check(b, "192.0.2.50", T0 + 60), 0);
+	assert_int_equal(ban_addr_parse("192.0.2.50", &a), 0);
+	assert_int_equal(ban_lookup(b, &a, &e), 0);
+	assert_int_equal(e.failures, 300);
+	assert_int_equal(e.total_failures, 300);
+	/* BanMaxFailures stays a number of failed logins: 4 more are 4.3 of
+	 * 5, the fifth bans. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(record(b, "192.0.2.50", BAN_WEIGHT_LOGIN, T0 + 60, &until), 0);
+	assert_int_equal(until, 0);
+	assert_int_equal(record(b, "192.0.2.50", BAN_WEIGHT_LOGIN, T0 + 61, &until), 1);
+	assert_int_equal(until, T0 + 61 + 3600);
+
+	/* Probes alone ban in the end: a flood of 5000 within the window. */
+	for (int i = 0; i < 5 * (int)BAN_FAIL_UNIT - 1; i++) {
+		assert_int_equal(record(b, "192.0.2.51", BAN_WEIGHT_PROBE, T0 + i / 10, &until), 0);
 		assert_int_equal(until, 0);
 	}
-	assert_int_equal(record(b, "192.0.2.50", 1, T0 + 30, &until), 0);
+	assert_int_equal(record(b, "192.0.2.51", BAN_WEIGHT_PROBE, T0 + 500, &until), 1);
 	assert_int_not_equal(until, 0);
 
-	/* Mixed: 4 full failures + 4 quarters = 5. */
+	assert_int_equal(record(b, "192.0.2.52", 0, T0, NULL), -EINVAL);
+	assert_int_equal(record(b, "192.0.2.52", 64 * BAN_FAIL_UNIT + 1, T0, NULL), -EINVAL);
+	ban_close(b);
+}
+
+/* Recording says whether the source is banned after it, under the lock:
+ * the failure that starts the ban and every later one (a straggler of
+ * another connection) see 1; exempt sources and banning disabled never. */
+static void
+test_record_says_banned(void **state)
+{
+	struct ban_store *b = open_default();
+	int64_t until = -1;
+
+	(void)state;
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(record(b, "192.0.2.51", BAN_FAIL_UNIT, T0, &until), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(record(b, "192.0.2.51", 1, T0, &until), 0);
-	assert_int_equal(until, 0);
-	assert_int_equal(record(b, "192.0.2.51", 1, T0, &until), 0);
+		assert_int_equal(record(b, "198.51.100.40", BAN_WEIGHT_LOGIN, T0, &until), 0);
+	assert_int_equal(record(b, "198.51.100.40", BAN_WEIGHT_LOGIN, T0, &until), 1);
+	assert_int_equal(until, T0 + 3600);
+	/* Stragglers: banned, but they start nothing (audited once). */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(record(b, "198.51.100.40", BAN_WEIGHT_LOGIN, T0 + 1, &until), 1);
+		assert_int_equal(until, 0);
+		assert_int_equal(record(b, "198.51.100.40", BAN_WEIGHT_PROBE, T0 + 1, &until), 1);
+	}
+	/* After the ban the count starts again. */
+	assert_int_equal(record(b, "198.51.100.40", BAN_WEIGHT_LOGIN, T0 + 3601, &until), 0);
+	ban_close(b);
+}
+
+/* 20 processes (as 20 connections' monitors) each fail 6 times at once
+ * against one source with max_failures 5, each stopping at its first
+ * "banned": exactly 4 failures in all are answered (recorded unbanned),
+ * and exactly one starts the ban.  Nothing is lost or counted twice. */
+static void
+test_concurrent_burst_agrees(void **state)
+{
+	enum { PROCS = 20, TRIES = 6 };
+	struct ban_store *b = open_default();
+	int fds[2], answered = 0, started = 0, banned = 0;
+	pid_t pids[PROCS];
+
+	(void)state;
+	ban_close(b);	/* the file exists before the race */
+	assert_int_equal(pipe(fds), 0);
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct ban_store *c = NULL;
+			char res[3] = { 0, 0, 0 };	/* answered, started, banned */
+
+			close(fds[0]);
+			if (ban_open(path, &(struct ban_params){ .max_failures = 5,
+			    .find_time = 600, .ban_time = 3600, .ban_time_max = 3600,
+			    .ipv6_prefix = 64, .max_entries = 1000 }, &c) < 0)
+				_exit(1);
+			for (int i = 0; i < TRIES; i++) {
+				int64_t u = 0;
+				int r = record(c, "203.0.113.77", BAN_WEIGHT_LOGIN, T0, &u);
+
+				if (r < 0)
+					_exit(1);
+				res[1] += u != 0;
+				if (r == 1) {
+					res[2] = 1;
+					break;
+				}
+				res[0]++;
+			}
+			ban_close(c);
+			_exit(write(fds[1], res, 3) == 3 ? 0 : 1);
+		}
+	}
+	close(fds[1]);
+	for (int p = 0; p < PROCS; p++) {
+		char res[3];
+		int st;
+
+		assert_int_equal(read(fds[0], res, 3), 3);
+		answered += res[0];
+		started += res[1];
+		banned += res[2];
+		assert_int_equal(waitpid(pids[p], &st, 0), pids[p]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	close(fds[0]);
+	assert_int_equal(answered, 4);
+	assert_int_equal(started, 1);
+	assert_int_equal(banned, PROCS);
+	b = open_default();
+	assert_int_equal(check(b, "203.0.113.77", T0 + 1), 1);
+	assert_int_equal(ban_verify(b), 0);
+	ban_close(b);
+}
+
+/* Rewrites the file's header as version v (sealed: a sound header). */
+static void
+set_version(uint32_t v)
+{
+	struct ban_header h;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	h.version = v;
+	ban_header_seal(&h);
+	assert_int_equal(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	close(fd);
+}
+
+static uint32_t
+file_version(void)
+{
+	struct ban_header h;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	close(fd);
+	return h.version;
+}
+
+/* Version 1 (failures in quarters, same layout) is migrated with its
+ * counts scaled and its bans kept, and said once; a newer version is
+ * never rebuilt (its bans are not ours to throw away): the operations
+ * fail and the caller fails open. */
+static void
+test_format_versions(void **state)
+{
+	struct ban_store *b = open_default(), *other;
+	struct ban_entry e;
+	struct netaddr a;
+	struct stat st0, st1;
+	int64_t until = 0;
+
+	(void)state;
+	/* What version 1 would hold: 9 quarters, and a ban. */
+	assert_int_equal(record(b, "192.0.2.60", 3, T0, NULL), 0);
+	assert_int_equal(record(b, "192.0.2.60", 6, T0, NULL), 0);
+	assert_int_equal(ban_addr_parse("192.0.2.61", &a), 0);
+	assert_int_equal(ban_add(b, &a, 600, T0), 0);
+	ban_close(b);
+	set_version(BAN_VERSION_V1);
+
+	b = open_default();
+	assert_int_equal(ban_take_migrated(b), 1);
+	assert_int_equal(ban_take_migrated(b), 0);
+	assert_false(ban_take_damaged(b));
+	assert_int_equal(file_version(), BAN_FILE_VERSION);
+	assert_int_equal(lookup(b, "192.0.2.60", &e), 0);
+	assert_int_equal(e.failures, 9 * BAN_FAIL_UNIT / 4);
+	assert_int_equal(e.total_failures, 9 * BAN_FAIL_UNIT / 4);
+	assert_int_equal(check(b, "192.0.2.61", T0 + 599), 1);
+	assert_int_equal(ban_verify(b), 0);
+
+	/* An older sshand still running rebuilds the file as version 1 under
+	 * a process that has it open: its next operation migrates again. */
+	set_version(BAN_VERSION_V1);
+	assert_int_equal(check(b, "192.0.2.61", T0 + 1), 1);
+	assert_int_equal(ban_take_migrated(b), 1);
+	assert_int_equal(file_version(), BAN_FILE_VERSION);
+	/* (This file's counts were this version's: scaled twice.) */
+	assert_int_equal(lookup(b, "192.0.2.60", &e), 0);
+	assert_int_equal(e.failures, 9 * BAN_FAIL_UNIT / 4 * BAN_FAIL_UNIT / 4);
+	assert_int_equal(record(b, "192.0.2.60", BAN_WEIGHT_LOGIN, T0, &until), 1);
 	assert_int_equal(until, T0 + 3600);
 
-	assert_int_equal(record(b, "192.0.2.52", 0, T0, NULL), -EINVAL);
-	assert_int_equal(record(b, "192.0.2.52", 1000 * BAN_FAIL_UNIT, T0, NULL), -EINVAL);
+	/* A newer version: left alone, byte for byte, by openers and by a
+	 * process that had it open. */
+	set_version(BAN_FILE_VERSION + 1);
+	assert_int_equal(stat(path, &st0), 0);
+	assert_int_equal(check(b, "192.0.2.61", T0 + 1), -EPROTONOSUPPORT);
+	assert_int_equal(record(b, "192.0.2.60", BAN_WEIGHT_LOGIN, T0, NULL), -EPROTONOSUPPORT);
+	assert_false(ban_take_damaged(b));
+	other = NULL;
+	{
+		struct ban_params p;
+
+		params(&p);
+		assert_int_equal(ban_open(path, &p, &other), -EPROTONOSUPPORT);
+	}
+	assert_null(other);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(st1.st_ino, st0.st_ino);
+	assert_int_equal(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
+	assert_int_equal(file_version(), BAN_FILE_VERSION + 1);
 	ban_close(b);
 }
 
@@ -324,7 +520,7 @@ test_exempt_and_disabled(void **state)
 	assert_int_equal(ban_add(b, &a, 60, T0), -EPERM);
 	/* Outside the exempt networks, business as usual. */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(record(b, "11.1.2.3", BAN_FAIL_UNIT, T0, &until), 0);
+		assert_int_equal(record(b, "11.1.2.3", BAN_FAIL_UNIT, T0, &until), i == 4);
 	assert_int_equal(check(b, "11.1.2.3", T0), 1);
 	ban_close(b);
 
@@ -407,7 +603,7 @@ test_eviction(void **state)
 	p.max_entries = 4;		/* two buckets: 16 slots */
 	b = open_p(&p);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(record(b, "203.0.113.66", BAN_FAIL_UNIT, T0, NULL), 0);
+		assert_int_equal(record(b, "203.0.113.66", BAN_FAIL_UNIT, T0, NULL), i == 4);
 	assert_int_equal(check(b, "203.0.113.66", T0), 1);
 	/* Heavy offenders without a ban, then a flood of one-shot sources. */
 	for (int i = 0; i < 3; i++)
@@ -438,7 +634,7 @@ test_check_readonly(void **state)
 
 	(void)state;
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(record(b, "198.51.100.200", BAN_FAIL_UNIT, T0, NULL), 0);
+		assert_int_equal(record(b, "198.51.100.200", BAN_FAIL_UNIT, T0, NULL), i == 4);
 	read_file(&before, &lb);
 	for (int i = 0; i < 100; i++) {
 		assert_int_equal(check(b, "198.51.100.200", T0 + i), 1);
@@ -565,7 +761,8 @@ damage(enum damage d)
 		h.magic[0] ^= 1;
 		break;
 	case VERSION:
-		h.version = 2;
+		/* Unsealed: damage, not a newer version (test_format_versions). */
+		h.version = BAN_FILE_VERSION + 7;
 		break;
 	case HEADER_BYTE:
 		h.nbuckets++;
@@ -593,7 +790,7 @@ test_damage_rebuild(void **state)
 		int64_t until = 0;
 
 		for (int i = 0; i < 5; i++)
-			assert_int_equal(record(b, "203.0.113.5", BAN_FAIL_UNIT, T0, NULL), 0);
+			assert_int_equal(record(b, "203.0.113.5", BAN_FAIL_UNIT, T0, NULL), i == 4);
 		assert_int_equal(check(b, "203.0.113.5", T0), 1);
 		damage(kinds[k]);
 		/* Detected by verify (which repairs nothing). */
@@ -634,7 +831,7 @@ test_migration(void **state)
 	p.max_entries = 16;
 	small = open_p(&p);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(record(small, "192.0.2.200", BAN_FAIL_UNIT, T0, NULL), 0);
+		assert_int_equal(record(small, "192.0.2.200", BAN_FAIL_UNIT, T0, NULL), i == 4);
 	assert_int_equal(record(small, "2001:db8:0:1::1", BAN_FAIL_UNIT, T0, NULL), 0);
 	p.max_entries = 5000;
 	big = open_p(&p);
@@ -724,7 +921,8 @@ test_fuzz(void **state)
 
 		for (int i = 0; i < 8; i++) {
 			snprintf(s, sizeof(s), "192.0.2.%d", rand() % 32);
-			assert_int_equal(record(b, s, BAN_FAIL_UNIT, T0, NULL), 0);
+			r = record(b, s, BAN_FAIL_UNIT, T0, NULL);
+			assert_true(r == 0 || r == 1);
 		}
 		assert_int_equal(stat(path, &st), 0);
 		for (int n = rand() % 6; n >= 0; n--) {
@@ -760,7 +958,7 @@ test_fuzz(void **state)
 			assert_true(r == 0 || r == 1);
 			(void)ban_verify(b);
 			r = record(b, s, BAN_FAIL_UNIT, T0, &until);
-			assert_int_equal(r, 0);
+			assert_true(r == 0 || r == 1);
 			assert_int_equal(ban_addr_parse(s, &a), 0);
 			r = ban_lookup(b, &a, &e);
 			assert_true(r == 0 || r == -ENOENT);
@@ -812,6 +1010,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_says_banned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_burst_agrees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exempt_and_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
