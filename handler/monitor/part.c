@@ -1,6 +1,7 @@
 /* sshand-monitor.so: the monitor's code (authentication through PAM and
- * authorized_keys, the drop to the user, sessions), and sshand -T, which
- * resolves a user's Match policy as the monitor does after login.
+ * authorized_keys, sessions and their drop to the user), the guardian's
+ * (handler/guardian/), and sshand -T, which resolves a user's Match policy
+ * as the monitor does after login.
  *
  * Loaded by the front's own process before it forks the network child;
  * it links PAM and libcap-ng, not libssh or OpenSSL.  See front/main.c.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "handler/front/handover.h"
+#include "handler/guardian/guardian.h"
 #include "handler/monitor/auth.h"
 #include "handler/monitor/monitor.h"
 #include "policy/config.h"
@@ -79,4 +81,5 @@ __attribute__((visibility("default"))) const struct sshand_monitor sshand_monito
 	.abi = SSHAND_CORE_ABI,
 	.main = monitor_main,
 	.dump = dump_settings,
+	.guard = guardian_main,
 };
