@@ -46,7 +46,8 @@ SANDBOX_SRC := $(wildcard sandbox/*.c)
 RULES_SRC   := $(wildcard sandbox/rules/*.c)
 FRONT_SRC   := $(wildcard handler/front/*.c)
 NET_SRC     := $(wildcard handler/net/*.c)
-MONITOR_SRC := $(wildcard handler/monitor/*.c)
+# The guardian is linked into the monitor's half (see guardian/guardian.h).
+MONITOR_SRC := $(wildcard handler/monitor/*.c handler/guardian/*.c)
 # The key holder: forked by the monitor, so linked into its half.
 KEYS_SRC    := $(wildcard handler/keys/*.c)
 PRIVSEP_SRC := $(wildcard handler/privsep/*.c)
@@ -68,8 +69,10 @@ PART_DIR  ?= $(abspath $(BUILD))
 NET_LIBS  = $(shell pkg-config --libs libssh libcrypto libcap-ng 2>/dev/null || echo -lssh -lcrypto -lcap-ng)
 MON_LIBS  = $(shell pkg-config --libs libcap-ng libcrypto 2>/dev/null || echo -lcap-ng -lcrypto) -lpam
 # Both sides are built from the same headers or refuse each other.
-# sandbox.h too: struct settings holds its enum sandbox_profile.
-ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h) sandbox/sandbox.h
+# sandbox.h too: struct settings holds its enum sandbox_profile; and the
+# guardian's state, which the front maps and the monitor half fills.
+ABI_HDRS  := $(wildcard handler/front/*.h policy/*.h policy/util/*.h) sandbox/sandbox.h \
+	handler/guardian/state.h
 CORE_ABI  := $(shell cat $(ABI_HDRS) | cksum | cut -d' ' -f1)
 ABI_OBJS  := $(call obj,handler/front/main.c handler/net/part.c handler/monitor/part.c)
 $(FRONT_OBJ): VISIBILITY = default

@@ -28,6 +28,8 @@ enum {
 	EXIT_INTERNAL = 6,
 };
 
+struct guardian_state;
+
 struct handover {
 	int sock;			/* the connection (the monitor closes it) */
 	struct sockaddr_storage peer;	/* the client */
@@ -42,6 +44,9 @@ struct handover {
 	uid_t privsep_uid;		/* PrivsepUser, resolved before the fork */
 	gid_t privsep_gid;
 	pid_t monitor_pid;		/* the network child's parent */
+	struct guardian_state *guardian; /* shared by the monitor and the
+					 * guardian (guardian/state.h), or NULL;
+					 * no other process may keep it */
 	uint64_t start_usec;		/* CLOCK_MONOTONIC at process start */
 	bool log_stderr;		/* -e/-d: logging to stderr */
 	int log_prio;			/* syslog priority threshold in force */
@@ -65,6 +70,9 @@ struct sshand_monitor {
 	int (*main)(struct handover *h, int net_fd, pid_t net_pid);
 	int (*dump)(const char *config_path, const char *spec);	/* sshand -T */
 	int (*test)(const char *config_path);		/* sshand -t */
+	/* The guardian (guardian/guardian.h): the front's own process once
+	 * it has forked the monitor. */
+	int (*guard)(struct handover *h, pid_t monitor);
 };
 
 #endif

@@ -216,18 +216,32 @@ now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* "usec": wall time since since_usec; "cpu": user+sys time this process
- * has used so far (a forked child starts from 0). */
-void
-phase(const char *name, uint64_t since_usec)
+static uint64_t cpu_carried;
+
+uint64_t
+process_cpu_usec(void)
 {
 	struct timespec cpu;
 
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	return cpu_carried + (uint64_t)cpu.tv_sec * 1000000 + (uint64_t)cpu.tv_nsec / 1000;
+}
+
+void
+phase_cpu_carry(uint64_t usec)
+{
+	cpu_carried = usec;
+}
+
+/* "usec": wall time since since_usec; "cpu": user+sys time this process
+ * has used so far (a forked child starts from 0, or from what it
+ * carries). */
+void
+phase(const char *name, uint64_t since_usec)
+{
 	if (!log_enabled(LOG_DEBUG))
 		return;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	log_debug("phase %s usec %llu cpu %llu", name,
 	    (unsigned long long)(now_usec() - since_usec),
-	    (unsigned long long)cpu.tv_sec * 1000000 +
-	    (unsigned long long)cpu.tv_nsec / 1000);
+	    (unsigned long long)process_cpu_usec());
 }

@@ -36,5 +36,11 @@ uint64_t now_usec(void);
 /* At LogLevel DEBUG: "phase NAME usec N cpu N", the wall time since
  * since_usec and the CPU this process has used (the benchmark's steps). */
 void phase(const char *name, uint64_t since_usec);
+/* The user+sys time this process has used, plus what it carries: a
+ * process that goes on with its parent's work after a fork (the monitor,
+ * after the guardian's fork) carries the parent's time at the fork, so
+ * that its phase lines and totals read as if there had been no fork. */
+uint64_t process_cpu_usec(void);
+void phase_cpu_carry(uint64_t usec);
 
 #endif

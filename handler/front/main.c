@@ -1,10 +1,11 @@
 /* sshand: one SSH connection, start to end.
  *
- * socket → policy → ban check → split into the privileged monitor and the
- * sandboxed network child (privilege separation) → the child speaks SSH
- * with the public host keys only (the monitor's key holder signs); the
- * monitor authenticates and starts sessions, each of which drops to the
- * user for good, and whose bytes the child relays → exit.
+ * socket → policy → ban check → split into the guardian, the privileged
+ * monitor and the sandboxed network child (privilege separation) → the
+ * child speaks SSH with the public host keys only (the monitor's key
+ * holder signs); the monitor authenticates and starts sessions, each of
+ * which drops to the user for good, and whose bytes the child relays; the
+ * guardian waits, to finish the connection if the monitor cannot → exit.
  *
  * This file and the policy, audit and log code are the front: linked
  * with libc only, so that a banned address costs an exec, a config parse
@@ -14,7 +15,8 @@
  *   the monitor: sshand-monitor.so (handler/monitor/ and the key holder,
  *     handler/keys/; PAM, libcap-ng and OpenSSL's libcrypto),
  *     loaded before the fork, so that no child speaks to the client when
- *     the monitor could not answer it;
+ *     the monitor could not answer it; the guardian (handler/guardian/)
+ *     is part of it, and runs in this very process;
  *   the network child: sshand-net.so (handler/net/; libssh, OpenSSL and
  *     what they pull in, Kerberos among it, 12 libraries), loaded after it.
  *
@@ -40,6 +42,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +50,7 @@
 
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
+#include "handler/guardian/state.h"
 #include "policy/match.h"
 
 static void
@@ -330,12 +334,24 @@ server_error(struct handover *h, int code)
 	return code;
 }
 
-/* After the ban check: split into the monitor and the network child. */
+/* After the ban check: the guardian, the monitor and the network child.
+ *
+ * This process becomes the guardian (guardian/guardian.h): root, not
+ * dumpable, it forks the monitor and sleeps until the monitor ends; if the
+ * monitor is killed or crashes before the connection's end is recorded,
+ * it writes the records, closes the PAM session and ends the sessions in
+ * its place, from what the monitor keeps for it in a shared mapping
+ * (guardian/state.h).  It is the parent so that it outlives the monitor
+ * and, as a child subreaper, inherits whatever the monitor leaves.  Its
+ * code is the monitor half's, loaded before the fork; it costs the
+ * connection one fork. */
 static int
 privsep(struct handover *h)
 {
 	const struct sshand_monitor *mon_part;
+	struct guardian_state *guardian;
 	struct passwd *pw;
+	uint64_t cpu;
 	int mon[2];
 	pid_t pid;
 
@@ -356,21 +372,48 @@ privsep(struct handover *h)
 	if (mon_part == NULL)
 		return server_error(h, EXIT_INTERNAL);
 
+	guardian = mmap(NULL, sizeof(*guardian), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (guardian == MAP_FAILED) {
+		log_errno(LOG_ERR, -errno, "mmap");
+		return server_error(h, EXIT_INTERNAL);
+	}
+	h->guardian = guardian;
+	cpu = process_cpu_usec();
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_ERR, -errno, "fork");
+		return server_error(h, EXIT_INTERNAL);
+	}
+	if (pid > 0)
+		return mon_part->guard(h, pid);
+	/* The monitor, which carries the front's work on (its CPU too, in
+	 * the phase lines).  What it keeps for the guardian is no one else's:
+	 * nothing it forks gets the mapping.  From here on a failure is
+	 * recorded by the guardian, as the monitor's exit without a recorded
+	 * end. */
+	phase_cpu_carry(cpu);
+	if (madvise(guardian, sizeof(*guardian), MADV_DONTFORK) < 0) {
+		log_errno(LOG_ERR, -errno, "madvise");
+		return EXIT_INTERNAL;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");
-		return server_error(h, EXIT_INTERNAL);
+		return EXIT_INTERNAL;
 	}
 	h->monitor_pid = getpid();
 	phase("prefork", h->start_usec);
 	pid = fork();
 	if (pid < 0) {
 		log_errno(LOG_ERR, -errno, "fork");
-		return server_error(h, EXIT_INTERNAL);
+		return EXIT_INTERNAL;
 	}
 	if (pid == 0) {
 		const struct sshand_net *net_part;
 
 		close(mon[0]);
+		h->guardian = NULL;	/* not mapped here (MADV_DONTFORK) */
+		phase_cpu_carry(0);
 		log_set_prefix("net");
 		/* A child that cannot start just ends: the monitor sees it
 		 * go and ends the connection (and audits it). */

@@ -58,6 +58,12 @@ int pam_session_open(struct pam_ctx *p);
 /* PAM's environment for the session (NULL-terminated, owned by p). */
 char **pam_session_env(struct pam_ctx *p);
 void pam_finish(struct pam_ctx *p);
+/* Closes the PAM session of user from rhost with a handle of its own, for
+ * a process that never had the one that opened it (the guardian, when the
+ * monitor is gone): the same service and items, so the modules close what
+ * they opened as far as they keep it outside the handle.  0 or -EIO
+ * (logged). */
+int pam_close_detached(const char *rhost, const char *user);
 
 #define PAM_NOUSER "NOUSER"
 

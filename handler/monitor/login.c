@@ -14,6 +14,7 @@
 #include <linux/capability.h>
 
 #include "handler/front/log.h"
+#include "handler/guardian/guardian.h"
 #include "handler/monitor/monitor.h"
 #include "handler/privsep/messages.h"
 #include "sandbox/sandbox.h"
@@ -28,15 +29,17 @@ monitor_pty_permitted(const struct monitor *m)
  * other capability goes, from the bounding set too, so that a PAM module's
  * helper (pam_exec) run at session close gets no more than this back.
  * Not CAP_CHOWN: the monitor opens ptys with the user's file system ids
- * (spawn.c); and it signals the user's processes and the network child as
- * their own uid (proctree.h), so that it needs no CAP_KILL for that, which
- * the shipped unit does not grant.  No seccomp filter: the sessions are
- * clone()d from the monitor and would inherit it, and a session gets its
- * profile and nothing else (SandboxProfile none: no filter at all).  Found
- * by trying: without any one of the first four, sessions fail in the
- * suite; the test hosts cannot show the other two (their root has no
- * CAP_SYS_RESOURCE to keep, and their kernel lets the audit record pass
- * without CAP_AUDIT_WRITE), kept for the reasons given. */
+ * (spawn.c).  Not CAP_KILL: it signals the user's processes and the
+ * network child as their own uid (proctree.h), and if it dies, the
+ * guardian ends them (guardian.h), not a death signal sent with its
+ * rights.  Neither is granted by the shipped unit.  No seccomp filter: the
+ * sessions are clone()d from the monitor and would inherit it, and a
+ * session gets its profile and nothing else (SandboxProfile none: no
+ * filter at all).  Found by trying: without any one of the first three,
+ * sessions fail in the suite; the test hosts cannot show the other two
+ * (their root has no CAP_SYS_RESOURCE to keep, and their kernel lets the
+ * audit record pass without CAP_AUDIT_WRITE), kept for the reasons
+ * given. */
 static const unsigned monitor_caps[] = {
 	/* A session's process drops to the user before it execs (spawn.c):
 	 * setgroups, setresgid, setresuid; and the monitor takes the user's
@@ -45,9 +48,6 @@ static const unsigned monitor_caps[] = {
 	CAP_SETGID, CAP_SETUID,
 	/* A session's process empties its bounding set (PR_CAPBSET_DROP). */
 	CAP_SETPCAP,
-	/* If the monitor dies, the kernel sends its sessions their death
-	 * signal (spawn.c) with the monitor's rights: another uid's. */
-	CAP_KILL,
 	/* A session's process sets its limits while still root: MaxOpenFiles
 	 * may raise the hard limit it inherited.  (Where root lacks it, as
 	 * under the shipped unit, there is none to keep, and raising fails
@@ -67,6 +67,10 @@ monitor_login(struct monitor *m)
 	phase("authed", m->h->start_usec);
 	if (pam_session_open(m->pam) < 0)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	/* From here on someone must close it: if we die, the guardian. */
+	guardian_tell_login(&(struct guardian_login){ .audit_user = m->h->audit->user,
+	    .client_version = m->h->audit->client_version, .pam_user = m->user.name,
+	    .uid = m->user.uid, .gid = m->user.gid });
 	phase("pam-session", m->h->start_usec);
 	/* The ban file is not needed any more. */
 	if (m->h->bans != NULL) {

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+#include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
@@ -120,15 +121,13 @@ reap_net(struct monitor *m, int ms)
 static void
 log_cpu(struct monitor *m)
 {
-	struct rusage self;
-
 	reap_net(m, 50);
-	if (getrusage(RUSAGE_SELF, &self) == 0)
-		log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu "
-		    "keys usec %llu", (unsigned long long)rusage_usec(&self),
-		    (unsigned long long)m->net_cpu_usec,
-		    (unsigned long long)m->session_cpu_usec,
-		    (unsigned long long)m->keys_cpu_usec);
+	/* Its own with the front's before the guardian's fork (log.h). */
+	log_debug("cpu monitor usec %llu net usec %llu sessions usec %llu "
+	    "keys usec %llu", (unsigned long long)process_cpu_usec(),
+	    (unsigned long long)m->net_cpu_usec,
+	    (unsigned long long)m->session_cpu_usec,
+	    (unsigned long long)m->keys_cpu_usec);
 }
 
 void
@@ -142,9 +141,10 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 	if (!m->net_gone && strcmp(reason, "privsep-violation") != 0)
 		drain_child(m, reason);
 	if (m->authed) {
-		monitor_end_sessions(m);
+		monitor_end_sessions(m, reason);
 		pam_finish(m->pam);
 		m->pam = NULL;
+		guardian_tell_pam_closed();
 	}
 	if (!m->net_gone) {
 		/* Its last word is in or it is stuck: it ends now, signalled
@@ -163,6 +163,7 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 	f.bytes_out = (int64_t)m->bytes_out;
 	f.duration_usec = (int64_t)(now_usec() - m->h->start_usec);
 	audit_emit(AUDIT_DISCONNECT, m->h->audit, &f);
+	guardian_tell_done();
 	if (m->h->log_prio >= LOG_DEBUG)
 		log_cpu(m);
 	exit(code);
@@ -278,6 +279,8 @@ monitor_main(struct handover *h, int net_fd, pid_t net_pid)
 	m->out = &out;
 	m->pushback = &pushback;
 	m->net_pid = net_pid;
+	guardian_attach(h->guardian);
+	guardian_tell_net(net_pid);
 	if (h->global->login_grace_time > 0)
 		m->deadline = h->start_usec + (uint64_t)h->global->login_grace_time * 1000000;
 

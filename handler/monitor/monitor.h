@@ -130,8 +130,9 @@ bool monitor_pty_permitted(const struct monitor *m);
 
 /* session.c: reaps what ended (sessions, the network child). */
 void monitor_reap(struct monitor *m);
-/* Ends every process of every session: HUP, then KILL after a grace. */
-void monitor_end_sessions(struct monitor *m);
+/* Ends every process of every session: HUP, then KILL after a grace; the
+ * session-end records of those still running say reason. */
+void monitor_end_sessions(struct monitor *m, const char *reason);
 /* waitpid(who) that keeps the CPU the reaped process used. */
 pid_t monitor_wait(struct monitor *m, pid_t who, int *status, int flags);
 

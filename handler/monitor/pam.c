@@ -267,3 +267,19 @@ pam_finish(struct pam_ctx *p)
 	pam_end(p->h, PAM_SUCCESS);
 	free(p);
 }
+
+int
+pam_close_detached(const char *rhost, const char *user)
+{
+	struct pam_ctx p = { 0 };
+	int rc;
+
+	if (start(rhost, user, &p) < 0)
+		return -EIO;
+	rc = pam_close_session(p.h, PAM_SILENT);
+	if (rc != PAM_SUCCESS)
+		log_error("pam_close_session: %s", pam_strerror(p.h, rc));
+	pam_setcred(p.h, PAM_DELETE_CRED | PAM_SILENT);
+	pam_end(p.h, rc);
+	return rc == PAM_SUCCESS ? 0 : -EIO;
+}

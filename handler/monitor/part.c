@@ -1,7 +1,8 @@
 /* sshand-monitor.so: the monitor's code (authentication through PAM and
- * authorized_keys, the drop to the user, sessions), the key holder it
- * forks (handler/keys/), sshand -T, which resolves a user's Match policy
- * as the monitor does after login, and sshand -t.
+ * authorized_keys, sessions and their drop to the user), the guardian's
+ * (handler/guardian/), the key holder the monitor forks (handler/keys/),
+ * sshand -T, which resolves a user's Match policy as the monitor does
+ * after login, and sshand -t.
  *
  * Loaded by the front's own process before it forks the network child;
  * it links PAM, libcap-ng and OpenSSL's libcrypto, not libssh.  See
@@ -17,6 +18,7 @@
 #include <openssl/kdf.h>
 
 #include "handler/front/handover.h"
+#include "handler/guardian/guardian.h"
 #include "handler/keys/hostkey.h"
 #include "handler/monitor/auth.h"
 #include "handler/monitor/monitor.h"
@@ -158,4 +160,5 @@ __attribute__((visibility("default"))) const struct sshand_monitor sshand_monito
 	.main = monitor_main,
 	.dump = dump_settings,
 	.test = test_config,
+	.guard = guardian_main,
 };

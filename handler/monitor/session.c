@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+#include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
@@ -251,6 +252,9 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
 		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
 		    r->arg : command);
+	/* Before anything else: the guardian records its end if we cannot. */
+	guardian_tell_session_start(slot->id, slot->pid, slot->type, slot->command,
+	    slot->start);
 
 	struct ps_session_started ok = { .id = r->id, .ok = true, .pty = r->pty,
 	    .n_fds = (size_t)proc.nfds };
@@ -320,6 +324,10 @@ answer_session_close(struct monitor *m, const struct ps_session_close *r)
 
 /* ---- ends ---- */
 
+/* Why the sessions still running end, once the connection does (what its
+ * disconnect record will say); NULL while each session ends on its own. */
+static const char *ending_reason;
+
 static void
 session_ended(struct monitor *m, struct psession *s, int status)
 {
@@ -341,7 +349,9 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	else if (WIFSIGNALED(status))
 		f.exit_signal = WTERMSIG(status);
 	f.duration_usec = (int64_t)(now_usec() - s->start);
+	f.reason = ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	guardian_tell_session_end(s->id);
 	/* The session's other processes (background jobs) go with it. */
 	sess_kill(m, -s->pid, SIGHUP);
 	if (s->master >= 0)
@@ -392,10 +402,12 @@ signal_sessions(struct monitor *m, int sig)
 }
 
 void
-monitor_end_sessions(struct monitor *m)
+monitor_end_sessions(struct monitor *m, const char *reason)
 {
 	uint64_t start = now_usec();
 	size_t left;
+
+	ending_reason = reason;
 
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (m->sess[i].live)

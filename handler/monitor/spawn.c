@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/fsuid.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "handler/front/log.h"
@@ -112,11 +111,11 @@ child_main(void *arg)
 		fail("cannot set the session's limits");
 	if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
 		fail("cannot drop privileges");
-	/* If the monitor dies (killed, crashed), the session hangs up at
-	 * once (the kernel signals with the monitor's rights: it keeps
-	 * CAP_KILL for this).  Set after the drop, which clears it, and
-	 * checked against a monitor that died before. */
-	if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != sp->monitor)
+	/* No PR_SET_PDEATHSIG: the kernel would send it with the monitor's
+	 * rights, which reach no other uid (no CAP_KILL).  If the monitor
+	 * dies, the guardian ends the session (guardian/guardian.h); a
+	 * monitor that died before this point left us the guardian's. */
+	if (getppid() != sp->monitor)
 		_exit(126);
 	/* As the user: a home the user cannot enter (mode 0700 of another
 	 * owner, root-squashed NFS) is not entered by root on its behalf. */

@@ -24,7 +24,7 @@ struct session_spec {
 	const uint8_t *modes;		/* the client's terminal modes (ptymodes.h) */
 	size_t nmodes;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
-	pid_t monitor;			/* the parent: the child hangs up with it */
+	pid_t monitor;			/* the parent */
 };
 
 struct session_proc {

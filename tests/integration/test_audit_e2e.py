@@ -539,7 +539,7 @@ def check_common(res, server, c, cid, recs, user=None):
     assert re.fullmatch(r"[0-9a-f]{32}", cid), cid
     port = res["servers"][server]["port"]
     pids = set()
-    authed = False
+    front = None
     for i, r in enumerate(recs):
         for k, v in r.items():
             # A repeated field comes back as a JSON array, a binary one
@@ -560,17 +560,21 @@ def check_common(res, server, c, cid, recs, user=None):
         if r["SSHAND_EVENT"] == "connect":
             assert "SSHAND_USER" not in r
         if server != "file":
-            # Written by the monitor, the connection's one sshand process
-            # that lives from connect to disconnect; it is root until the
-            # login succeeds, then it gives up root for the user's uid.
-            if not authed:
-                assert r["_UID"] == "0", r
+            # The connect record is the front's, whose process then becomes
+            # the guardian; every later one the monitor's, which it forked,
+            # and which stays root after the login too (the sessions drop
+            # to the user, not the monitor).
+            assert r["_UID"] == "0", r
             assert r["_TRANSPORT"] == "journal", r
-            pids.add(r["_PID"])
-        if r["SSHAND_EVENT"] == "auth-attempt" and r["SSHAND_AUTH_RESULT"] == "success":
-            authed = True
+            if r["SSHAND_EVENT"] in ("connect", "rejected-banned"):
+                front = front or r["_PID"]
+                assert r["_PID"] == front, r
+            else:
+                pids.add(r["_PID"])
     if server != "file":
-        assert len(pids) == 1, pids
+        # A banned source's connection never gets past the front.
+        assert len(pids) <= 1 and front not in pids, (front, pids)
+        assert pids or events(recs)[-1] == "rejected-banned", (front, pids)
 
 
 def client_version():

@@ -87,19 +87,35 @@ def uid_of(pid):
     return int(st["Uid"].split()[0]) if st else None
 
 
-def find_pair(s, timeout=15):
-    """(monitor pid, network child pid) of the server's only connection."""
+# monitor pid -> its guardian's: the connection's process, whose exit
+# code (the monitor's, passed on) the listener logs.
+GUARDIAN_OF = {}
+
+
+def find_procs(s, timeout=15):
+    """(guardian, monitor, network child) pids of the server's only
+    connection: the guardian is the listener's child, the monitor the
+    guardian's, the network child (PrivsepUser) the monitor's."""
     def look():
         conns = s.connections()
         if len(conns) != 1:
             return None
-        kids = [k for k in children(conns[0]) if uid_of(k) == PRIVSEP_UID]
-        return (conns[0], kids[0]) if len(kids) == 1 else None
-    pair = wait_for(look, timeout)
-    assert pair, "no monitor/network child pair; tree %r\n%s" % (
+        mons = children(conns[0])
+        if len(mons) != 1:
+            return None
+        kids = [k for k in children(mons[0]) if uid_of(k) == PRIVSEP_UID]
+        return (conns[0], mons[0], kids[0]) if len(kids) == 1 else None
+    procs = wait_for(look, timeout)
+    assert procs, "no guardian/monitor/network child; tree %r\n%s" % (
         [(p, harness.proc_status(p) and harness.proc_status(p).get("Name"))
          for p in s.tree()], s.log()[-3000:])
-    return pair
+    GUARDIAN_OF[procs[1]] = procs[0]
+    return procs
+
+
+def find_pair(s, timeout=15):
+    """(monitor pid, network child pid) of the server's only connection."""
+    return find_procs(s, timeout)[1:]
 
 
 def alive(pid):
@@ -210,6 +226,10 @@ def audit(s):
 
 
 def exit_code_of(s, pid, timeout=15):
+    """The exit code of the connection process pid (or of the guardian of
+    the monitor pid), as the listener logged it."""
+    pid = GUARDIAN_OF.get(pid, pid)
+
     def code():
         m = re.search(r"Child %d died with code (\d+)" % pid, s.log())
         return int(m.group(1)) if m else None
@@ -349,8 +369,11 @@ def test_no_privilege_left_after_login(server):
     s = server()
     p, mon, net, sess = session_client(s)
     try:
-        # The monitor stays root, with the few capabilities it still needs
-        # and no seccomp filter (the sessions have their own).
+        guardian = GUARDIAN_OF[mon]
+        # The guardian and the monitor stay root; the monitor with the few
+        # capabilities it still needs and no seccomp filter (the sessions
+        # have their own).
+        assert uid_of(guardian) == 0 and children(guardian) == [mon]
         problems = harness.root_monitor_problems(mon)
         problems += confinement_problems(net, PRIVSEP_UID,
                                          root_dir=os.path.join(WORK, "empty"))
@@ -362,7 +385,7 @@ def test_no_privilege_left_after_login(server):
             st = harness.proc_status(pid)
             if harness.is_keyholder(st):
                 problems += harness.keyholder_problems(st)
-            elif pid not in [mon, net] + sess:
+            elif pid not in [guardian, mon, net] + sess:
                 problems += confinement_problems(pid, ALICE_UID)
         assert not problems, problems
     finally:
@@ -600,7 +623,8 @@ def test_kill_monitor_mid_session(server):
         except subprocess.TimeoutExpired:
             pytest.fail("the client's connection survived the monitor")
         assert p.returncode == 255, p.returncode
-        assert gone([net], 5), "network child outlived the monitor (PDEATHSIG)"
+        # The guardian ends it (test_session_end.py has the records).
+        assert gone([net], 5), "network child outlived the monitor"
         assert wait_for(lambda: not harness.user_procs_left(), 5), \
             "left behind: %r" % harness.user_procs_left()
     finally:

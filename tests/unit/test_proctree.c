@@ -15,7 +15,10 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <linux/capability.h>
+
 #include "handler/monitor/proctree.h"
+#include "sandbox/sandbox.h"
 
 static void
 write_file(const char *path, const char *text)
@@ -167,12 +170,76 @@ test_signal_tree(void **state)
 	close(q[1]);
 }
 
+/* The monitor after login, and the guardian under the shipped unit, keep
+ * no CAP_KILL: they reach the user's processes (and root's own) with the
+ * user's uid as the effective one, and come back to root's.  In a child,
+ * since the capabilities go for good. */
+#define TEST_UID 61234
+#define TEST_GID 61235
+
+static void
+test_signal_as_user(void **state)
+{
+	pid_t helper;
+	int status;
+
+	(void)state;
+	assert_int_equal(geteuid(), 0);
+	helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		static const unsigned keep[] = { CAP_SETUID, CAP_SETGID };
+		int p[2];
+		pid_t user, own;
+		char c;
+
+		if (pipe(p) < 0)
+			_exit(2);
+		/* A process of the user, one of root's. */
+		user = fork();
+		if (user == 0) {
+			if (setresgid(TEST_GID, TEST_GID, TEST_GID) < 0 ||
+			    setresuid(TEST_UID, TEST_UID, TEST_UID) < 0)
+				_exit(1);
+			(void)!write(p[1], "u", 1);
+			pause();
+			_exit(0);
+		}
+		own = fork();
+		if (own == 0) {
+			pause();
+			_exit(0);
+		}
+		if (read(p[0], &c, 1) != 1 || sandbox_keep_capabilities(keep, 2) < 0)
+			_exit(3);
+		/* Without CAP_KILL, root cannot; as the user, it can. */
+		if (kill(user, 0) == 0 || errno != EPERM)
+			_exit(4);
+		if (proctree_kill_as(user, 0, TEST_UID, TEST_GID) != 0)
+			_exit(5);
+		/* The whole tree, the user's and root's own, as the user. */
+		if (proctree_signal_as(getpid(), 0, SIGKILL, TEST_UID, TEST_GID) != 2)
+			_exit(6);
+		if (waitpid(user, &status, 0) != user || !WIFSIGNALED(status) ||
+		    waitpid(own, &status, 0) != own || !WIFSIGNALED(status))
+			_exit(7);
+		/* And back to root's ids (the capabilities kept come back). */
+		if (geteuid() != 0 || getegid() != 0 || setresuid(0, 0, 0) < 0)
+			_exit(8);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(helper, &status, 0), helper);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_pids_in_pieces),
 		cmocka_unit_test(test_signal_tree),
+		cmocka_unit_test(test_signal_as_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
