@@ -91,16 +91,18 @@ def children(pid):
 
 
 def connection_processes(s):
-    """(monitor, network child, key holder) of the only connection."""
+    """(monitor, network child, key holder) of the only connection: the
+    monitor is the guardian's child."""
     def look():
         conns = s.connections()
-        if len(conns) != 1:
+        if len(conns) != 1 or len(children(conns[0])) != 1:
             return None
-        kids = children(conns[0])
+        mon = children(conns[0])[0]
+        kids = children(mon)
         net = [k for k in kids if harness.proc_status(k) and
                harness.proc_status(k)["Uid"].split()[0] == str(PRIVSEP_UID)]
         keys = [k for k in kids if harness.is_keyholder(harness.proc_status(k))]
-        return (conns[0], net[0], keys[0]) if len(net) == 1 and len(keys) == 1 else None
+        return (mon, net[0], keys[0]) if len(net) == 1 and len(keys) == 1 else None
     found_ = wait_for(look, 15)
     assert found_, "no monitor/network child/key holder; log:\n" + s.log()[-3000:]
     return found_

@@ -187,8 +187,13 @@ FIND_AND_SIGNAL = textwrap.dedent("""\
     for t in os.listdir("/proc/%d/task" % mon):
         with open("/proc/%d/task/%s/children" % (mon, t)) as f:
             kids += [int(k) for k in f.read().split()]
-    net = [k for k in kids if stat(k)[0] == "sshand"]
-    for who, pid in [("monitor", mon), ("guardian", up[1])] + [("net", k) for k in net]:
+    def uid(p):
+        with open("/proc/%d/status" % p) as f:
+            return [l.split()[1] for l in f if l.startswith("Uid:")][0]
+    # The network child runs as the privsep user, the key holder as root.
+    kids = [("keys" if uid(k) == "0" else "net", k) for k in kids
+            if stat(k)[0] == "sshand"]
+    for who, pid in [("monitor", mon), ("guardian", up[1])] + kids:
         for sig in (signal.SIGKILL, signal.SIGSEGV):
             try:
                 os.kill(pid, sig)
@@ -208,6 +213,9 @@ def test_user_cannot_signal_sshand(server, pam_hook, sshand_build):
            "python3 %s; sleep 1; echo still-here" % script)
     p = exec_client(s, cmd)
     guardian, mon, net = connection(s)
+    # The key holder, the monitor's other sshand child, while it lives.
+    keys = [k for k in children(mon) if harness.is_keyholder(harness.proc_status(k))]
+    assert len(keys) == 1, children(mon)
     out, err = p.communicate(timeout=30)
     out = out.decode()
     assert p.returncode == 0, (p.returncode, out, err)
@@ -215,10 +223,11 @@ def test_user_cannot_signal_sshand(server, pam_hook, sshand_build):
     assert "kill-9-ppid=1" in out and "kill-segv-ppid=1" in out, (out, err)
     assert err.decode().count("Operation not permitted") == 2, err
     tried = [line.split() for line in out.splitlines() if line.split()[0] in
-             ("monitor", "guardian", "net")]
+             ("monitor", "guardian", "net", "keys")]
     assert {(w, int(pid)) for w, pid, *_ in tried} == \
-        {("monitor", mon), ("guardian", guardian), ("net", net)}, (out, guardian, mon, net)
-    assert len(tried) == 6, out
+        {("monitor", mon), ("guardian", guardian), ("net", net), ("keys", keys[0])}, \
+        (out, guardian, mon, net, keys)
+    assert len(tried) == 8, out
     for who, pid, sig, *result in tried:
         assert result == ["Operation", "not", "permitted"], out
     assert "still-here" in out
