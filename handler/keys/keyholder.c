@@ -170,8 +170,9 @@ keyholder_start(const struct handover *h, int close_fd, struct keyholder *ret)
 		close(sv[0]);
 		if (close_fd >= 0)
 			close(close_fd);
-		/* If the monitor dies, so do we (we are root: it may signal
-		 * us); the socketpair's end of file says the same later. */
+		/* If the monitor dies, so do we (the same uid: it may signal
+		 * us even without CAP_KILL); the socketpair's end of file says
+		 * the same later. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != h->monitor_pid)
 			_exit(EXIT_INTERNAL);
 		keyholder_main(h, sv[1]);

@@ -188,9 +188,10 @@ lock_down(struct net *n)
 		    "(PrivsepDirectory %s)", n->h->global->privsep_directory);
 	/* If the monitor dies, its end of the socketpair closes and the event
 	 * loop ends us.  The death signal is a second line where the kernel
-	 * delivers it: only while the dying monitor may signal us (root with
-	 * CAP_KILL; never once it is the user).  Set after the id change,
-	 * which clears it. */
+	 * delivers it: only while the dying monitor may signal us (before
+	 * login, root with CAP_KILL; after it the monitor keeps no CAP_KILL,
+	 * and the guardian ends us instead).  Set after the id change, which
+	 * clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != n->h->monitor_pid)
 		return -ESRCH;
 	r = sandbox_apply_netchild_filter(n->h->debug > 2);
