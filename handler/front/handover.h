@@ -70,9 +70,9 @@ struct sshand_monitor {
 	int (*main)(struct handover *h, int net_fd, pid_t net_pid);
 	int (*dump)(const char *config_path, const char *spec);	/* sshand -T */
 	int (*test)(const char *config_path);		/* sshand -t */
-	/* The guardian (guardian/guardian.h): the front's own process once
-	 * it has forked the monitor. */
-	int (*guard)(struct handover *h, pid_t monitor);
+	/* The guardian (guardian/guardian.h), once its wait (front/guard.c)
+	 * saw the monitor die without recording the connection's end. */
+	int (*rescue)(struct handover *h, pid_t monitor, int status);
 };
 
 #endif

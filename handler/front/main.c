@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "handler/front/guard.h"
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
 #include "handler/guardian/state.h"
@@ -342,9 +343,10 @@ server_error(struct handover *h, int code)
  * it writes the records, closes the PAM session and ends the sessions in
  * its place, from what the monitor keeps for it in a shared mapping
  * (guardian/state.h).  It is the parent so that it outlives the monitor
- * and, as a child subreaper, inherits whatever the monitor leaves.  Its
- * code is the monitor half's, loaded before the fork; it costs the
- * connection one fork. */
+ * and, as a child subreaper, inherits whatever the monitor leaves.  It
+ * waits with libc alone (guard.c), forked before the monitor's half is
+ * loaded, and loads that half only to finish for a dead monitor: it costs
+ * the connection the fork of a small process. */
 static int
 privsep(struct handover *h)
 {
@@ -365,12 +367,6 @@ privsep(struct handover *h)
 	h->privsep_uid = pw->pw_uid;
 	h->privsep_gid = pw->pw_gid;
 	h->banner = read_banner(h->global->banner);
-	/* The monitor's half before the fork: if it cannot be used, no
-	 * network child may greet the client first.  It is small (PAM and
-	 * libcap-ng), and the child never touches it. */
-	mon_part = load_part("sshand-monitor.so", "sshand_monitor");
-	if (mon_part == NULL)
-		return server_error(h, EXIT_INTERNAL);
 
 	guardian = mmap(NULL, sizeof(*guardian), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -385,8 +381,16 @@ privsep(struct handover *h)
 		log_errno(LOG_ERR, -errno, "fork");
 		return server_error(h, EXIT_INTERNAL);
 	}
-	if (pid > 0)
-		return mon_part->guard(h, pid);
+	if (pid > 0) {
+		/* The guardian: it waits with libc alone (guard.c), and
+		 * loads the monitor's half only to finish for a dead one. */
+		int st;
+
+		if (guard_wait(h, pid, &st))
+			return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_INTERNAL;
+		mon_part = load_part("sshand-monitor.so", "sshand_monitor");
+		return mon_part ? mon_part->rescue(h, pid, st) : EXIT_INTERNAL;
+	}
 	/* The monitor, which carries the front's work on (its CPU too, in
 	 * the phase lines).  What it keeps for the guardian is no one else's:
 	 * nothing it forks gets the mapping.  From here on a failure is
@@ -396,6 +400,17 @@ privsep(struct handover *h)
 	if (madvise(guardian, sizeof(*guardian), MADV_DONTFORK) < 0) {
 		log_errno(LOG_ERR, -errno, "madvise");
 		return EXIT_INTERNAL;
+	}
+	/* The monitor's half before the network child's fork: if it cannot
+	 * be used, no network child may greet the client first.  A half that
+	 * cannot be loaded is recorded here (the guardian has nothing to
+	 * finish then). */
+	mon_part = load_part("sshand-monitor.so", "sshand_monitor");
+	if (mon_part == NULL) {
+		int code = server_error(h, EXIT_INTERNAL);
+
+		__atomic_store_n(&guardian->done, 1, __ATOMIC_RELEASE);
+		return code;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");

@@ -232,61 +232,15 @@ finish(struct guardian *g, const char *reason)
 
 /* ---- the guardian's life ---- */
 
-/* The monitor's end: returns its wait status.  Signals meant to end the
- * connection (SIGTERM from `systemctl stop`, or anyone's) are passed on to
- * it; it ends the connection, or we do after it. */
-static int
-wait_monitor(pid_t monitor)
-{
-	sigset_t set;
-	int st = 0;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		siginfo_t si;
-		pid_t pid = waitpid(monitor, &st, WNOHANG);
-
-		if (pid == monitor)
-			return st;
-		if (pid < 0 && errno != EINTR) {
-			log_errno(LOG_ERR, -errno, "waiting for the monitor");
-			return st;
-		}
-		/* Blocked, so one that came since the waitpid() is pending. */
-		if (sigwaitinfo(&set, &si) > 0 && si.si_signo != SIGCHLD)
-			kill(monitor, si.si_signo);
-	}
-}
-
 int
-guardian_main(struct handover *h, pid_t monitor)
+guardian_rescue(struct handover *h, pid_t monitor, int st)
 {
 	static struct guardian g;
 	char reason[64];
-	int st;
 
 	g = (struct guardian){ .h = h, .monitor = monitor };
-	log_set_prefix("guardian");
-	/* What a dead monitor leaves is reparented to us, not to init. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_errno(LOG_ERR, -errno, "PR_SET_CHILD_SUBREAPER");
-	/* Nothing of the connection's: the network child and the monitor
-	 * hold what they need. */
-	close(h->sock);
-	h->sock = -1;
-	if (h->bans != NULL) {
-		ban_close(h->bans);
-		h->bans = NULL;
-	}
-	st = wait_monitor(monitor);
-	if (h->guardian == NULL ||
-	    __atomic_load_n(&h->guardian->done, __ATOMIC_ACQUIRE) == 1)
-		return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_INTERNAL;
+	if (h->guardian == NULL)
+		return EXIT_INTERNAL;
 	if (WIFSIGNALED(st))
 		snprintf(reason, sizeof(reason), "monitor killed by signal %d", WTERMSIG(st));
 	else

@@ -21,9 +21,10 @@
  * reason ("monitor killed by signal 9"), closes the PAM session with a
  * fresh PAM handle, and exits.
  *
- * Linked into sshand-monitor.so: the monitor tells, and the front, which
- * has loaded that half before the fork, runs the guardian from it
- * (struct sshand_monitor's guard). */
+ * The wait is the front's (front/guard.c: libc only, forked before the
+ * monitor's half is loaded); the rest is linked into sshand-monitor.so:
+ * the monitor tells, and a guardian whose monitor died loads the half and
+ * finishes from it (struct sshand_monitor's rescue). */
 #ifndef SSHAND_HANDLER_GUARDIAN_GUARDIAN_H
 #define SSHAND_HANDLER_GUARDIAN_GUARDIAN_H
 
@@ -61,9 +62,10 @@ void guardian_tell_done(void);
 
 /* ---- the guardian's side ---- */
 
-/* The guardian's life, from the front's fork to the monitor's end: h->guardian
- * is what the monitor writes, monitor its pid.  Returns the exit code of the
+/* The connection's end in a dead monitor's place (the front's wait saw it
+ * end without recording it): h->guardian is what the monitor wrote,
+ * monitor its pid, status its wait status.  Returns the exit code of the
  * connection's process. */
-int guardian_main(struct handover *h, pid_t monitor);
+int guardian_rescue(struct handover *h, pid_t monitor, int status);
 
 #endif

@@ -160,5 +160,5 @@ __attribute__((visibility("default"))) const struct sshand_monitor sshand_monito
 	.main = monitor_main,
 	.dump = dump_settings,
 	.test = test_config,
-	.guard = guardian_main,
+	.rescue = guardian_rescue,
 };
