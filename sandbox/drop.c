@@ -31,18 +31,21 @@
  * twice per connection; one PR_CAPBSET_DROP per capability is all the
  * kernel needs, and verify_no_capabilities() reads the result back. */
 static int
-drop_bounding_and_ambient(void)
+drop_bounding_and_ambient(uint64_t keep)
 {
 	unsigned long cap;
 
 	/* EINVAL past the last capability the kernel knows; 64 is where
 	 * capability sets end today. */
-	for (cap = 0; cap < 64; cap++)
+	for (cap = 0; cap < 64; cap++) {
+		if (keep & (UINT64_C(1) << cap))
+			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL && cap > 0)
 				break;
 			return -errno;
 		}
+	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
@@ -222,7 +225,7 @@ sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 
 	if (setgroups(ngroups, groups) < 0)
 		return -errno;
-	r = drop_bounding_and_ambient();
+	r = drop_bounding_and_ambient(0);
 	if (r < 0)
 		return r;
 	if (setresgid(gid, gid, gid) < 0)
@@ -248,7 +251,7 @@ sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 int
 sandbox_drop_capabilities(void)
 {
-	int r = drop_bounding_and_ambient();
+	int r = drop_bounding_and_ambient(0);
 
 	if (r < 0)
 		return r;
@@ -290,19 +293,10 @@ sandbox_keep_capabilities(const unsigned *caps, size_t n)
 	 * cannot be kept: the caller finds out when it needs it. */
 	want &= (uint64_t)data[1].permitted << 32 | data[0].permitted;
 	/* The bounding set first: shrinking it takes CAP_SETPCAP, which
-	 * may be among those dropped next.  EINVAL past the last
-	 * capability the kernel knows. */
-	for (cap = 0; cap < 64; cap++) {
-		if (want & (UINT64_C(1) << cap))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-			if (errno == EINVAL && cap > 0)
-				break;
-			return -errno;
-		}
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return -errno;
+	 * may be among those dropped next. */
+	r = drop_bounding_and_ambient(want);
+	if (r < 0)
+		return r;
 	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
 		data[i].effective = data[i].permitted = (uint32_t)(want >> (32 * i));
 		data[i].inheritable = 0;
