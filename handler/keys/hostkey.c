@@ -577,6 +577,23 @@ alg_digest(const struct hostkey *k, const char *alg, bool *ok)
 }
 
 bool
+hostkey_alg_known(const char *alg)
+{
+	for (int kind = 0; kind < HOSTKEY_KINDS; kind++)
+		for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+			/* Every type a key of this kind may have. */
+			struct hostkey k = { .kind = (enum hostkey_kind)kind,
+			    .type = curves[i].type };
+			bool ok;
+
+			alg_digest(&k, alg, &ok);
+			if (ok)
+				return true;
+		}
+	return false;
+}
+
+bool
 hostkey_signs(const struct hostkey *k, const char *alg)
 {
 	bool ok;

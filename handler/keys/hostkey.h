@@ -43,6 +43,9 @@ int hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen
 int hostkey_check(struct hostkey *k, char *err, size_t errlen);
 void hostkey_free(struct hostkey *k);
 
+/* Is alg an SSH signature algorithm some host key here could sign with? */
+bool hostkey_alg_known(const char *alg);
+
 /* Does alg (an SSH signature algorithm) sign with this key? */
 bool hostkey_signs(const struct hostkey *k, const char *alg);
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+#include "handler/keys/hostkey.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/monitor.h"
 #include "handler/privsep/messages.h"
@@ -82,28 +83,14 @@ monitor_stop_keyholder(struct monitor *m)
 	log_warning("the key holder did not end");
 }
 
-/* The signature algorithms libssh may ask for. */
-static bool
-known_alg(const char *alg)
-{
-	static const char *const algs[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
-	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256",
-	    "rsa-sha2-512", "ssh-rsa" };
-
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcmp(alg, algs[i]) == 0)
-			return true;
-	return false;
-}
-
 void
 answer_sign(struct monitor *m, const struct ps_sign *r)
 {
 	struct ps_signed s;
 
-	if (!known_alg(r->alg) || !keyholder_hash_len_ok(r->hash_len))
+	if (!hostkey_alg_known(r->alg) || !keyholder_hash_len_ok(r->hash_len))
 		monitor_violation(m, "sign request for %s with a %zu-byte hash",
-		    known_alg(r->alg) ? r->alg : "an unknown algorithm", r->hash_len);
+		    hostkey_alg_known(r->alg) ? r->alg : "an unknown algorithm", r->hash_len);
 	ps_put_sign(&kout, r);
 	if (ps_send(m->keys.fd, &kout) < 0) {
 		log_error("the key holder is gone");
