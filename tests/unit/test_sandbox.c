@@ -742,6 +742,99 @@ test_netchild_forbidden(void **state)
 	}
 }
 
+/* ---- the key holder ---- */
+
+/* Before its filter: uid 0 kept, every capability set empty, no new
+ * privileges, not dumpable (sandbox_drop_capabilities, read back here
+ * through /proc, which the filter would not allow). */
+static const char *
+child_keyholder_caps(void *arg)
+{
+	const char *why;
+
+	(void)arg;
+	if (sandbox_drop_capabilities() < 0)
+		return "drop failed";
+	if ((why = expect_status("Uid", "0\t0\t0\t0")) != NULL ||
+	    (why = expect_status("CapEff", "0000000000000000")) != NULL ||
+	    (why = expect_status("CapPrm", "0000000000000000")) != NULL ||
+	    (why = expect_status("CapInh", "0000000000000000")) != NULL ||
+	    (why = expect_status("CapBnd", "0000000000000000")) != NULL ||
+	    (why = expect_status("CapAmb", "0000000000000000")) != NULL ||
+	    (why = expect_status("NoNewPrivs", "1")) != NULL)
+		return why;
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return "dumpable";
+	/* Root's uid without CAP_SETUID: no other id can be taken. */
+	if (setuid(TEST_UID) == 0 || setgroups(0, NULL) == 0)
+		return "an id could still be changed";
+	return NULL;
+}
+
+static void
+test_keyholder_capabilities(void **state)
+{
+	int st;
+
+	(void)state;
+	assert_int_equal(in_child(child_keyholder_caps, NULL, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* What the key holder does once confined (socketpair messages, OpenSSL's
+ * memory and randomness) works; anything else (arg: one forbidden call)
+ * kills it. */
+static const char *
+child_keyholder(void *arg)
+{
+	int (*forbidden)(void) = (int (*)(void))arg;
+	char buf[16];
+	int fds[2];
+	char *big;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return "socketpair";
+	if (sandbox_enter_keyholder() < 0)
+		return "enter failed";
+	/* privsep/wire.c's calls: sendmsg and recvmsg, never send(). */
+	if (sendmsg(fds[0], &(struct msghdr){ .msg_iov = &(struct iovec){
+	    (void *)"sign", 4 }, .msg_iovlen = 1 }, MSG_NOSIGNAL) != 4 ||
+	    recvmsg(fds[1], &(struct msghdr){ .msg_iov = &(struct iovec){ buf, 4 },
+	    .msg_iovlen = 1 }, 0) != 4)
+		return "socketpair messages";
+	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf) || getpid() <= 0)
+		return "getrandom/getpid";
+	big = malloc(4 << 20);
+	if (big == NULL)
+		return "malloc";
+	memset(big, 1, 4 << 20);
+	free(big);
+	if (forbidden != NULL) {
+		forbidden();
+		return "forbidden call survived";
+	}
+	return NULL;
+}
+
+static void
+test_keyholder_filter(void **state)
+{
+	int (*const calls[])(void) = {
+		f_openat, f_socket, f_execve, f_mmap_exec, f_mprotect_exec,
+		f_kill, f_uname,
+	};
+	int st;
+
+	(void)state;
+	assert_int_equal(in_child(child_keyholder, NULL, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		in_child(child_keyholder, (void *)calls[i], &st);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+}
+
 /* debug: the forbidden call is logged and goes through. */
 static void
 test_netchild_debug(void **state)
@@ -963,6 +1056,8 @@ main(void)
 		cmocka_unit_test(test_drop_invalid),
 		cmocka_unit_test(test_keep_capabilities),
 		cmocka_unit_test(test_drop_in_clones),
+		cmocka_unit_test(test_keyholder_capabilities),
+		cmocka_unit_test(test_keyholder_filter),
 		cmocka_unit_test(test_netchild_allowed),
 		cmocka_unit_test(test_netchild_forbidden),
 		cmocka_unit_test(test_netchild_debug),
