@@ -250,6 +250,11 @@ def ppid_map():
     return m
 
 
+def children(pid):
+    """The pids whose parent is pid."""
+    return [p for p, pp in ppid_map().items() if pp == pid]
+
+
 def descendants(root):
     m = ppid_map()
     kids = {}

@@ -86,8 +86,7 @@ def found(mem, material):
                   if any(f in mem for f in forms))
 
 
-def children(pid):
-    return [p for p, pp in harness.ppid_map().items() if pp == pid]
+children = harness.children
 
 
 def connection_processes(s):

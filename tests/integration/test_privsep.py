@@ -78,8 +78,7 @@ def sstr(b):
 
 # ---- processes --------------------------------------------------------------
 
-def children(pid):
-    return [p for p, pp in harness.ppid_map().items() if pp == pid]
+children = harness.children
 
 
 def uid_of(pid):
