@@ -27,6 +27,9 @@
 /* The human MESSAGE quotes at most this much of a command. */
 #define MAX_MSG_COMMAND	256
 #define MSG_SIZE	8192
+/* A forwarded channel's ends: host names and socket paths the client
+ * chose. */
+#define MAX_FWD		1100
 
 static const struct {
 	const char *name;
@@ -56,6 +59,9 @@ static struct {
 	char reason[MAX_TRUSTED * 4 + 4];
 	char fingerprint[MAX_TRUSTED * 4 + 4];
 	char session_type[MAX_TRUSTED * 4 + 4];
+	char fwd_kind[MAX_TRUSTED * 4 + 4];
+	char fwd_origin[MAX_FWD * 4 + 4];
+	char fwd_dest[MAX_FWD * 4 + 4];
 	char num[12][24];
 	char message[MSG_SIZE];
 } s;
@@ -322,6 +328,22 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		snprintf(m, ml, "Disconnected from %s: %s%s", from,
 		    reason ? reason : "closed", tail);
 		break;
+	case AUDIT_FORWARD_OPEN:
+	case AUDIT_FORWARD_REFUSED:
+	case AUDIT_FORWARD_CLOSE:
+		if (ev == AUDIT_FORWARD_REFUSED)
+			snprintf(tail, sizeof(tail), ": %s", reason ? reason : "refused");
+		else if (ev == AUDIT_FORWARD_CLOSE && f->bytes_in >= 0 &&
+		    f->bytes_out >= 0)
+			snprintf(tail, sizeof(tail), ", %" PRId64 " bytes in, %"
+			    PRId64 " bytes out", f->bytes_in, f->bytes_out);
+		snprintf(m, ml, "Forwarding %s for %s from %s: %.64s %.300s -> %.300s%.300s",
+		    ev == AUDIT_FORWARD_OPEN ? "opened" :
+		    ev == AUDIT_FORWARD_CLOSE ? "closed" : "refused", who, from,
+		    f->forward_kind ? s.fwd_kind : "?",
+		    f->forward_origin ? s.fwd_origin : "?",
+		    f->forward_destination ? s.fwd_dest : "?", tail);
+		break;
 	case AUDIT_PRIVSEP_VIOLATION:
 	default:
 		snprintf(m, ml, "Privilege separation violation from %s: %s",
@@ -335,7 +357,7 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f, char *prio)
 {
 	const char *user, *command, *method, *result, *reason, *fingerprint;
-	const char *session_type;
+	const char *session_type, *fwd_kind, *fwd_origin, *fwd_dest;
 	size_t slot = 0;
 	int pri = events[ev].priority;
 
@@ -358,6 +380,11 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	    MAX_TRUSTED);
 	session_type = esc(s.session_type, sizeof(s.session_type), f->session_type,
 	    MAX_TRUSTED);
+	fwd_kind = esc(s.fwd_kind, sizeof(s.fwd_kind), f->forward_kind, MAX_TRUSTED);
+	fwd_origin = esc(s.fwd_origin, sizeof(s.fwd_origin), f->forward_origin,
+	    MAX_FWD);
+	fwd_dest = esc(s.fwd_dest, sizeof(s.fwd_dest), f->forward_destination,
+	    MAX_FWD);
 	format_message(ev, c, f, user);
 
 	r->n = 0;
@@ -378,6 +405,9 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	add(r, "SSHAND_KEY_FINGERPRINT", fingerprint);
 	add(r, "SSHAND_SESSION_TYPE", session_type);
 	add(r, "SSHAND_COMMAND", command);
+	add(r, "SSHAND_FORWARD_KIND", fwd_kind);
+	add(r, "SSHAND_FORWARD_ORIGIN", fwd_origin);
+	add(r, "SSHAND_FORWARD_DESTINATION", fwd_dest);
 	/* Negative: none. */
 	add_num(r, &slot, "SSHAND_REMOTE_PORT", c->remote_addr[0] ? (int64_t)c->remote_port : -1);
 	add_num(r, &slot, "SSHAND_LOCAL_PORT", c->local_addr[0] ? (int64_t)c->local_port : -1);
@@ -387,6 +417,7 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	add_num(r, &slot, "SSHAND_BYTES_OUT", f->bytes_out);
 	add_num(r, &slot, "SSHAND_DURATION_USEC", f->duration_usec);
 	add_num(r, &slot, "SSHAND_BAN_UNTIL", f->ban_until);
+	add_num(r, &slot, "SSHAND_FORWARD_ID", f->forward_id);
 }
 
 int

@@ -19,7 +19,10 @@ X(SESSION_START, "session-start", "e7ad91316ec84000878bd27377602324", LOG_INFO) 
 X(SESSION_END, "session-end", "b81b5753bc3341a2a2610b71a846d302", LOG_INFO) \
 X(BAN_ADDED, "ban-added", "c8c7a80bb0a249939481226918043ad1", LOG_WARNING) \
 X(DISCONNECT, "disconnect", "e3909f9bdf3e48e3b31f56255b21e054", LOG_INFO) \
-X(PRIVSEP_VIOLATION, "privsep-violation", "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT)
+X(PRIVSEP_VIOLATION, "privsep-violation", "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT) \
+X(FORWARD_OPEN, "forward-open", "ffb1e9b42a254681b1da1fc38cf488ac", LOG_INFO) \
+X(FORWARD_REFUSED, "forward-refused", "2f4135b2a94f456ba3607d1b3b7eb634", LOG_NOTICE) \
+X(FORWARD_CLOSE, "forward-close", "b6581f3a987c421d9ba220a9952a2100", LOG_INFO)
 
 enum audit_event {
 #define AUDIT_EVENT_ID(id, ...) AUDIT_##id,
@@ -47,6 +50,14 @@ struct audit_fields {
 	const char *key_fingerprint;	/* SHA256:... */
 	const char *session_type;	/* shell, exec, subsystem */
 	const char *command;		/* raw */
+	/* Forwarding: direct-tcpip, forwarded-tcpip, direct-streamlocal,
+	 * forwarded-streamlocal, auth-agent, tcpip-forward (a listener
+	 * asked for), streamlocal-forward; "host:port" or a socket path
+	 * (raw: the client names them). */
+	const char *forward_kind;
+	const char *forward_origin;
+	const char *forward_destination;
+	int64_t forward_id;		/* -1 = none; pairs open and close */
 	int exit_status;		/* -1 = none */
 	int exit_signal;		/* -1 = none */
 	int64_t bytes_in, bytes_out;	/* -1 = none */
@@ -54,7 +65,7 @@ struct audit_fields {
 	int64_t ban_until;		/* -1 = none; seconds since the epoch */
 };
 #define AUDIT_FIELDS_INIT { .exit_status = -1, .exit_signal = -1, .bytes_in = -1, \
-	.bytes_out = -1, .duration_usec = -1, .ban_until = -1 }
+	.bytes_out = -1, .duration_usec = -1, .ban_until = -1, .forward_id = -1 }
 
 /* target: "journal" (falls back to the JSON-lines file fallback_path if no
  * journal socket exists), "syslog", or an absolute path of a JSON-lines

@@ -28,13 +28,13 @@ monitor_next(struct monitor *m, enum ps_state state, int recv_flags)
 	if (!(rule->states & state))
 		monitor_violation(m, "%s not allowed %s", ps_type_name(type),
 		    ps_state_name(state));
-	if ((rule->flags & PS_ONCE) && (m->seen & 1u << type))
+	if ((rule->flags & PS_ONCE) && (m->seen & 1ull << type))
 		monitor_violation(m, "repeated %s", ps_type_name(type));
 	if ((rule->flags & PS_ONCE_PREAUTH) && state != PS_POSTAUTH &&
-	    (m->seen & 1u << type))
+	    (m->seen & 1ull << type))
 		monitor_violation(m, "repeated %s %s", ps_type_name(type),
 		    ps_state_name(state));
-	m->seen |= 1u << type;
+	m->seen |= 1ull << type;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "handler/front/log.h"
 #include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
+#include "handler/monitor/forward.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
 #include "handler/privsep/messages.h"
@@ -141,6 +142,7 @@ monitor_finish(struct monitor *m, int code, const char *reason)
 	if (!m->net_gone && strcmp(reason, "privsep-violation") != 0)
 		drain_child(m, reason);
 	if (m->authed) {
+		monitor_forward_end(m);
 		monitor_end_sessions(m, reason);
 		pam_finish(m->pam);
 		m->pam = NULL;
@@ -236,14 +238,17 @@ static void __attribute__((noreturn))
 postauth_loop(struct monitor *m, int sfd)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{ .fd = m->fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
+			{ .fd = monitor_forwarder_fd(m), .events = POLLIN },
 		};
-		int r = poll(pfd, 2, -1);
+		int r = poll(pfd, pfd[2].fd >= 0 ? 3 : 2, -1);
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			monitor_forwarder_input(m);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 

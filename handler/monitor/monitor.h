@@ -43,7 +43,7 @@ struct monitor {
 	struct handover *h;
 	int fd;				/* the socketpair to the network child */
 	struct ps_msg *in, *out;	/* the message received, the one sent */
-	uint32_t seen;			/* request types received (PS_ONCE) */
+	uint64_t seen;			/* request types received (PS_ONCE) */
 
 	pid_t net_pid;
 	bool net_gone;			/* its end is closed: nothing to send to */
@@ -83,6 +83,7 @@ struct monitor {
 	bool have_keyopts;
 	struct pam_ctx *pam;
 	struct psession sess[MAX_SESSIONS];
+	struct forwarding *fwd;		/* forward.c's, once asked */
 
 	uint64_t bytes_in, bytes_out;	/* the child's last word (STATS) */
 	char reason[PS_MAX_REASON + 1];

@@ -15,6 +15,7 @@
 #include "handler/front/log.h"
 #include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
+#include "handler/monitor/forward.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
 #include "handler/monitor/spawn.h"
@@ -149,6 +150,8 @@ build_env(struct monitor *m, const struct ps_session_open *r, const char *orig,
 	snprintf(buf, sizeof(buf), "%s %u %u", a->remote_addr, a->remote_port,
 	    a->local_port);
 	env_set(&e, "SSH_CLIENT", buf);
+	if (monitor_agent_socket(m) != NULL)
+		env_set(&e, "SSH_AUTH_SOCK", monitor_agent_socket(m));
 	if (orig != NULL)
 		env_set(&e, "SSH_ORIGINAL_COMMAND", orig);
 	if (e.err < 0) {

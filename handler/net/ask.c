@@ -19,6 +19,7 @@ notice(struct net *n)
 {
 	struct ps_terminate t;
 	struct ps_exit e;
+	struct ps_fwd_accepted fa;
 	struct nchan *c;
 
 	switch (ps_type(n->rep)) {
@@ -40,6 +41,10 @@ notice(struct net *n)
 		c->sig = e.exited ? 0 : (int)e.signal;
 		c->core = e.core;
 		return 0;
+	case PS_FWD_ACCEPTED:
+		if (ps_get_fwd_accepted(n->rep, &fa) < 0)
+			return -EPROTO;
+		return fwd_accepted(n, &fa);
 	default:
 		log_error("unexpected %s from the monitor", ps_type_name(ps_type(n->rep)));
 		return -EPROTO;
@@ -72,7 +77,7 @@ on_monitor(socket_t fd, int revents, void *ud)
 static int
 call(struct net *n, unsigned type)
 {
-	uint32_t answers = ps_rules[type].answers;
+	uint64_t answers = ps_rules[type].answers;
 	int r = ps_send(n->mon, n->req);
 
 	ps_wipe(n->req);
@@ -86,7 +91,7 @@ call(struct net *n, unsigned type)
 		return r;
 	while (r == 0) {
 		r = ps_recv(n->mon, n->rep, 0);
-		if (r == 0 && (answers & 1u << ps_type(n->rep)))
+		if (r == 0 && (answers & 1ull << ps_type(n->rep)))
 			return 0;
 		if (r == 0)
 			r = notice(n);
@@ -159,4 +164,24 @@ read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret)
 		return broken(n);
 	}
 	return 0;
+}
+
+/* The forwarded connection's socket, or a refusal without one. */
+int
+read_fwd_opened(struct net *n, uint32_t id, struct ps_fwd_opened *ret)
+{
+	if (ps_get_fwd_opened(n->rep, ret) < 0)
+		return broken(n);
+	if (ret->id != id || ret->n_fds != (ret->ok ? 1 : 0)) {
+		for (size_t i = 0; i < ret->n_fds; i++)
+			close(ret->fds[i]);
+		return broken(n);
+	}
+	return 0;
+}
+
+int
+read_fwd_listening(struct net *n, struct ps_fwd_listening *ret)
+{
+	return ps_get_fwd_listening(n->rep, ret) < 0 ? broken(n) : 0;
 }

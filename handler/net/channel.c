@@ -28,21 +28,26 @@ chan_free(struct nchan *c)
 {
 	struct net *n = c->n;
 
+	bool one_fd = c->pty || c->fwd;
+
 	for (struct nchan **p = &n->chans; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
 			break;
 		}
-	n->nchans--;
+	if (c->fwd)
+		n->nfwd--;
+	else
+		n->nchans--;
 	if (c->reg_in || c->reg_out)
 		ssh_event_remove_fd(n->ev, c->in_fd >= 0 ? c->in_fd : c->out_fd);
-	if (!c->pty && c->reg_out && c->out_fd >= 0)
+	if (!one_fd && c->reg_out && c->out_fd >= 0)
 		ssh_event_remove_fd(n->ev, c->out_fd);
 	if (c->reg_err && c->err_fd >= 0)
 		ssh_event_remove_fd(n->ev, c->err_fd);
 	if (c->in_fd >= 0)
 		close(c->in_fd);
-	if (!c->pty && c->out_fd >= 0)
+	if (!one_fd && c->out_fd >= 0)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
@@ -50,6 +55,8 @@ chan_free(struct nchan *c)
 		free(c->env[i]);
 	free(c->pend);
 	free(c->obuf);
+	free(c->fwd_host);
+	free(c->fwd_orig);
 	if (c->ch != NULL) {
 		ssh_remove_channel_callbacks(c->ch, &c->cb);
 		ssh_channel_free(c->ch);
@@ -151,6 +158,8 @@ on_env(ssh_session s, ssh_channel ch, const char *name, const char *value, void 
 	char *kv;
 
 	(void)s, (void)ch;
+	if (libssh_is_agent_mark(name))
+		return fwd_agent_request(c);
 	/* The monitor applies AcceptEnv; we only bound what we carry. */
 	if (c->started || c->nenv >= PS_MAX_ENV || strlen(name) > 256 ||
 	    strlen(value) > 4096 || strchr(name, '=') != NULL)

@@ -22,4 +22,13 @@ struct pty_req {
  * if msg is no pty-req. */
 int libssh_pty_request(ssh_message msg, struct pty_req *ret);
 
+/* The request hook (libssh_install_request_hook) marks what it rewrote:
+ * an auth-agent-req@openssh.com becomes an env request with this name, a
+ * streamlocal request a TCP one whose host is the socket path after a
+ * 0x01 byte. */
+bool libssh_is_agent_mark(const char *env_name);
+/* The socket path of a marked host, or NULL for a real host name. */
+const char *libssh_unix_path(const char *host);
+int libssh_install_request_hook(ssh_session s);
+
 #endif

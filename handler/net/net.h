@@ -22,6 +22,11 @@
 #include "handler/privsep/messages.h"
 
 #define MAX_CHANNELS 10
+/* Forwarded channels, apart from the session channels' limit. */
+#define MAX_FWD_CHANNELS 256
+/* Channel ids the monitor chooses (FWD_ACCEPTED) have the high bit set;
+ * ours count up from 0. */
+#define FWD_ID_MONITOR 0x80000000u
 #define RELAY_CHUNK (64 * 1024)
 
 struct net;
@@ -65,6 +70,19 @@ struct nchan {
 	int status, sig;
 	bool client_closed;
 	bool finished;			/* exit-status sent, channel closed */
+
+	/* A forwarded channel (forward.c): in_fd == out_fd, a socket. */
+	bool fwd;
+	unsigned fwd_kind;		/* enum ps_fwd_kind */
+	bool opening;			/* we opened it; the client has not
+					 * confirmed yet */
+	char *fwd_host, *fwd_orig;	/* for opening: the listener's, the peer's */
+	uint32_t fwd_port, fwd_orig_port;
+	bool wr_shut;			/* the client's EOF passed on (SHUT_WR) */
+	bool wr_broken;			/* the socket took no more */
+	bool eof_sent;
+	bool fwd_reported;		/* FWD_CLOSE sent */
+	uint64_t fwd_in, fwd_out;	/* bytes from and to the client */
 };
 
 struct net {
@@ -84,7 +102,9 @@ struct net {
 	const char *reason;
 	char terminate_reason[PS_MAX_REASON + 1];
 	struct nchan *chans;
-	unsigned nchans;
+	unsigned nchans;		/* session channels */
+	unsigned nfwd;			/* forwarded channels */
+	bool agent_asked;
 	uint32_t next_id;
 	bool in_write;			/* inside ssh_channel_write */
 	uint64_t start_usec;		/* the child's start, for its phases */
@@ -123,6 +143,9 @@ struct kbdint_reply {
 int read_kbdint_reply(struct net *n, struct kbdint_reply *ret);
 /* The session id, and the descriptors its answer must carry, checked. */
 int read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret);
+/* Forwarding's answers, checked (a connected socket when ok). */
+int read_fwd_opened(struct net *n, uint32_t id, struct ps_fwd_opened *ret);
+int read_fwd_listening(struct net *n, struct ps_fwd_listening *ret);
 /* The monitor's notices that arrived unasked (poll said readable). */
 int on_monitor(socket_t fd, int revents, void *ud);
 
@@ -141,7 +164,19 @@ int on_pty_message(struct net *n, ssh_message msg);
 struct nchan *chan_by_id(struct net *n, uint32_t id);
 void chan_free(struct nchan *c);
 
+/* forward.c: direct-tcpip opens and global requests (from the message
+ * callback: 0 handled, 1 refuse); auth-agent-req; the monitor's
+ * FWD_ACCEPTED; opening channels to the client, and ending them. */
+int on_forward_message(struct net *n, ssh_message msg);
+int fwd_agent_request(struct nchan *c);
+int fwd_accepted(struct net *n, const struct ps_fwd_accepted *a);
+bool fwd_try_open(struct nchan *c);
+void fwd_maybe_finish(struct nchan *c);
+void fwd_report_close(struct nchan *c, bool opened, const char *reason);
+
 /* relay.c */
+bool flush_output_pending(struct nchan *c);
+void relay_unregister(struct nchan *c);
 void relay_round(struct net *n);
 void flush_input(struct nchan *c);
 void maybe_close_input(struct nchan *c);

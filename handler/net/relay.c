@@ -25,9 +25,11 @@ flush_input(struct nchan *c)
 			/* The child closed its stdin: drop what it will never read. */
 			c->pend_off = c->pend_len = 0;
 			c->lib_pending = false;
+			c->wr_broken = true;
 			return;
 		}
 		c->pend_off += (size_t)w;
+		c->fwd_in += (uint64_t)w;
 	}
 	c->pend_off = c->pend_len = 0;
 	/* Take what libssh kept when the pipe was full; it only offers it
@@ -52,9 +54,11 @@ flush_input(struct nchan *c)
 			if (w < 0) {
 				c->pend_off = c->pend_len = 0;
 				c->lib_pending = false;
+				c->wr_broken = true;
 				return;
 			}
 			c->pend_off += (size_t)w;
+			c->fwd_in += (uint64_t)w;
 		}
 		c->pend_off = c->pend_len = 0;
 	}
@@ -63,6 +67,15 @@ flush_input(struct nchan *c)
 void
 maybe_close_input(struct nchan *c)
 {
+	if (c->fwd) {
+		/* One socket both ways: pass the EOF on, keep reading. */
+		if (c->client_eof && !c->wr_shut && c->pend_len == 0 &&
+		    !c->lib_pending) {
+			shutdown(c->in_fd, SHUT_WR);
+			c->wr_shut = true;
+		}
+		return;
+	}
 	if (c->client_eof && !c->pty && c->in_fd >= 0 && c->pend_len == 0 &&
 	    !c->lib_pending) {
 		if (c->reg_in)
@@ -98,8 +111,10 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, 
 			c->lib_pending = true;
 			return 0;
 		}
+		c->wr_broken = true;
 		return (int)len;	/* stdin closed by the child */
 	}
+	c->fwd_in += (uint64_t)w;
 	if ((uint32_t)w < len)
 		c->lib_pending = true;
 	return (int)w;
@@ -118,6 +133,14 @@ on_eof(ssh_session s, ssh_channel ch, void *ud)
 }
 
 /* Hands pending output to libssh; true when nothing is left pending. */
+static bool flush_output(struct nchan *c);
+
+bool
+flush_output_pending(struct nchan *c)
+{
+	return flush_output(c);
+}
+
 static bool
 flush_output(struct nchan *c)
 {
@@ -161,6 +184,7 @@ read_output(struct nchan *c, int fd, bool is_err)
 		r = read(fd, c->obuf, want);
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
+		c->fwd_out += (uint64_t)r;
 		c->o_len = (size_t)r;
 		c->o_off = 0;
 		c->o_err = is_err;
@@ -224,9 +248,9 @@ sync_channel(struct net *n, struct nchan *c)
 	unsigned want_out = (c->out_fd >= 0 && !c->out_eof && window) ? POLLIN : 0;
 	unsigned want_err = (c->err_fd >= 0 && !c->err_eof && window) ? POLLIN : 0;
 
-	if (!c->started || c->finished)
+	if (!c->started || c->finished || c->opening)
 		return;
-	if (c->pty) {
+	if (c->pty || c->fwd) {
 		/* One fd: one registration for both directions. */
 		unsigned both = (c->out_eof ? 0 : want_out) | want_in;
 
@@ -236,6 +260,16 @@ sync_channel(struct net *n, struct nchan *c)
 	reg(n, c, c->in_fd, &c->reg_in, want_in);
 	reg(n, c, c->out_fd, &c->reg_out, want_out);
 	reg(n, c, c->err_fd, &c->reg_err, want_err);
+}
+
+void
+relay_unregister(struct nchan *c)
+{
+	reg(c->n, c, c->in_fd, &c->reg_in, 0);
+	if (!c->pty && !c->fwd) {
+		reg(c->n, c, c->out_fd, &c->reg_out, 0);
+		reg(c->n, c, c->err_fd, &c->reg_err, 0);
+	}
 }
 
 /* Output drained and the child gone: report how it ended and close. */
@@ -264,11 +298,7 @@ maybe_finish(struct nchan *c)
 		ssh_channel_close(c->ch);
 	}
 	c->finished = true;
-	reg(c->n, c, c->in_fd, &c->reg_in, 0);
-	if (!c->pty) {
-		reg(c->n, c, c->out_fd, &c->reg_out, 0);
-		reg(c->n, c, c->err_fd, &c->reg_err, 0);
-	}
+	relay_unregister(c);
 }
 
 void
@@ -278,13 +308,22 @@ relay_round(struct net *n)
 
 	for (c = n->chans; c; c = next) {
 		next = c->next;
+		if (c->opening) {
+			/* Freed if the client refused it; once open, its
+			 * descriptor is polled from this round on. */
+			if (!fwd_try_open(c) || c->opening)
+				continue;
+		}
 		if (c->o_len > 0 && !c->client_closed)
 			flush_output(c);
 		if (c->started && c->lib_pending && c->pend_len == 0 && !c->client_closed) {
 			flush_input(c);
 			maybe_close_input(c);
 		}
-		maybe_finish(c);
+		if (c->fwd)
+			fwd_maybe_finish(c);
+		else
+			maybe_finish(c);
 		if (c->finished && (c->client_closed || ssh_channel_is_closed(c->ch))) {
 			chan_free(c);
 			continue;

@@ -126,3 +126,4 @@ ps_get_##name(struct ps_msg *m, struct ps_##name *ret)			\
 PS_REQUESTS(CODEC)
 PS_MONITOR_MESSAGES(CODEC)
 PS_KEYHOLDER_MESSAGES(CODEC)
+PS_FORWARDER_MESSAGES(CODEC)

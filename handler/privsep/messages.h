@@ -79,6 +79,32 @@
 #define PS_FIELDS_sign(F)						\
 	F(STR, alg, PS_MAX_ALG, 1)		/* "rsa-sha2-512"... */	\
 	F(BYTES, hash, PS_MAX_HASH, 1)		/* the exchange hash */
+/* Forwarding.  host/port: where to connect, or the address to listen
+ * on, as the client named it; a socket path for PS_FWD_UNIX, port 0. */
+#define PS_FIELDS_fwd_open(F)						\
+	F(U32, id, 0, 1)			/* the child's channel */ \
+	F(MAX, kind, PS_FWD_UNIX, 1)		/* enum ps_fwd_kind */	\
+	F(CUT, host, PS_MAX_HOST, 1)					\
+	F(U32, port, 0, 1)						\
+	F(CUT, orig_host, PS_MAX_HOST, 1)	/* what the client says */ \
+	F(U32, orig_port, 0, 1)
+#define PS_FIELDS_fwd_listen(F)						\
+	F(MAX, kind, PS_FWD_AGENT, 1)					\
+	F(CUT, host, PS_MAX_HOST, 1)					\
+	F(U32, port, 0, 1)			/* 0: any free port */
+#define PS_FIELDS_fwd_unlisten(F)					\
+	F(MAX, kind, PS_FWD_UNIX, 1)					\
+	F(CUT, host, PS_MAX_HOST, 1)					\
+	F(U32, port, 0, 1)
+#define PS_FIELDS_fwd_close(F)						\
+	F(U32, id, 0, 1)						\
+	F(BOOL, opened, 1, 1)		/* false: the client refused it */ \
+	F(U64, bytes_in, 0, 1)		/* from the client */		\
+	F(U64, bytes_out, 0, 1)						\
+	F(CUT, reason, PS_MAX_REASON, 1)
+/* The client accepted a channel we opened for FWD_ACCEPTED. */
+#define PS_FIELDS_fwd_confirmed(F)					\
+	F(U32, id, 0, 1)
 
 /* ---- answers and notices of the monitor ---- */
 #define PS_FIELDS_auth_result(F)					\
@@ -109,6 +135,55 @@
 	F(BYTES, blob0, PS_MAX_HOSTKEY_BLOB, 1)	/* SSH wire format; */	\
 	F(BYTES, blob1, PS_MAX_HOSTKEY_BLOB, 1)	/* empty: none */	\
 	F(BYTES, blob2, PS_MAX_HOSTKEY_BLOB, 1)
+#define PS_FIELDS_fwd_opened(F)						\
+	F(U32, id, 0, 1)						\
+	F(BOOL, ok, 1, 1)						\
+	F(CUT, error, PS_MAX_STR, 1)		/* why not, when !ok */	\
+	F(FDS, fds, 0, 1)			/* ok: the connected socket */
+#define PS_FIELDS_fwd_listening(F)					\
+	F(BOOL, ok, 1, 1)						\
+	F(U32, port, 0, 1)			/* the port bound */	\
+	F(CUT, error, PS_MAX_STR, 1)
+/* A connection to one of the user's listeners: open a forwarded-tcpip,
+ * forwarded-streamlocal or auth-agent channel for it.  host/port: the
+ * listener's, as the client asked for it. */
+#define PS_FIELDS_fwd_accepted(F)					\
+	F(U32, id, 0, 1)			/* the monitor's; high bit set */ \
+	F(MAX, kind, PS_FWD_AGENT, 1)					\
+	F(CUT, host, PS_MAX_HOST, 1)					\
+	F(U32, port, 0, 1)						\
+	F(CUT, orig_host, PS_MAX_HOST, 1)				\
+	F(U32, orig_port, 0, 1)						\
+	F(FDS, fds, 0, 1)
+
+/* ---- between the monitor and the forwarder ---- */
+#define PS_FIELDS_fwdr_connect(F)					\
+	F(U32, id, 0, 1)						\
+	F(MAX, kind, PS_FWD_UNIX, 1)					\
+	F(STR, host, PS_MAX_HOST, 1)					\
+	F(U32, port, 0, 1)
+#define PS_FIELDS_fwdr_connected(F)					\
+	F(U32, id, 0, 1)						\
+	F(U32, err, 0, 1)			/* errno, or 0 */	\
+	F(CUT, error, PS_MAX_STR, 1)		/* resolver's words */	\
+	F(FDS, fds, 0, 1)
+#define PS_FIELDS_fwdr_listen(F)					\
+	F(U32, listener, 0, 1)						\
+	F(MAX, kind, PS_FWD_AGENT, 1)					\
+	F(STR, host, PS_MAX_HOST, 1)		/* "": every address */	\
+	F(U32, port, 0, 1)
+#define PS_FIELDS_fwdr_listening(F)					\
+	F(U32, listener, 0, 1)						\
+	F(U32, err, 0, 1)						\
+	F(U32, port, 0, 1)						\
+	F(CUT, path, PS_MAX_HOST, 1)		/* the agent's socket */
+#define PS_FIELDS_fwdr_unlisten(F)					\
+	F(U32, listener, 0, 1)
+#define PS_FIELDS_fwdr_incoming(F)					\
+	F(U32, listener, 0, 1)						\
+	F(CUT, orig_host, PS_MAX_HOST, 1)				\
+	F(U32, orig_port, 0, 1)						\
+	F(FDS, fds, 0, 1)
 
 /* ---- the key holder's answer ---- */
 #define PS_FIELDS_signed(F)						\
@@ -133,6 +208,7 @@
 PS_REQUESTS(PS_MESSAGE)
 PS_MONITOR_MESSAGES(PS_MESSAGE)
 PS_KEYHOLDER_MESSAGES(PS_MESSAGE)
+PS_FORWARDER_MESSAGES(PS_MESSAGE)
 #undef PS_MESSAGE
 
 #endif

@@ -37,6 +37,23 @@ enum ps_type {
 	PS_SIGNATURE = 17,
 	PS_HOSTKEYS = 18,
 	PS_SIGNED = 19,
+	/* Forwarding: requests of the network child, */
+	PS_FWD_OPEN = 20,
+	PS_FWD_LISTEN = 21,
+	PS_FWD_UNLISTEN = 22,
+	PS_FWD_CLOSE = 23,
+	/* the monitor's answers and notices, */
+	PS_FWD_OPENED = 24,
+	PS_FWD_LISTENING = 25,
+	PS_FWD_ACCEPTED = 26,
+	/* and between the monitor and the forwarder (monitor/forwarder.c). */
+	PS_FWDR_CONNECT = 27,
+	PS_FWDR_CONNECTED = 28,
+	PS_FWDR_LISTEN = 29,
+	PS_FWDR_LISTENING = 30,
+	PS_FWDR_UNLISTEN = 31,
+	PS_FWDR_INCOMING = 32,
+	PS_FWD_CONFIRMED = 33,	/* a request of the network child */
 	PS_TYPE_MAX
 };
 
@@ -51,7 +68,7 @@ enum ps_state {
 #define PS_ONCE 1u		/* at most once per connection */
 #define PS_ONCE_PREAUTH 2u	/* at most once before authentication */
 
-#define PS_ANSWER(type) (1u << PS_##type)
+#define PS_ANSWER(type) (1ull << PS_##type)
 
 /*
  * What the network child may ask, when and how often, what it waits for,
@@ -84,7 +101,12 @@ X(WINDOW_CHANGE, window_change,	PS_POSTAUTH,		0,	0)	\
 X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
 X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
 X(STATS,	stats,		PS_ANY,			0,	0)	\
-X(SIGN,		sign,		PS_PREAUTH | PS_POSTAUTH, PS_ONCE_PREAUTH, PS_ANSWER(SIGNATURE))
+X(SIGN,		sign,		PS_PREAUTH | PS_POSTAUTH, PS_ONCE_PREAUTH, PS_ANSWER(SIGNATURE)) \
+X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_OPENED)) \
+X(FWD_LISTEN,	fwd_listen,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
+X(FWD_UNLISTEN,	fwd_unlisten,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
+X(FWD_CLOSE,	fwd_close,	PS_POSTAUTH,		0,	0)	\
+X(FWD_CONFIRMED, fwd_confirmed,	PS_POSTAUTH,		0,	0)
 
 /* What the monitor sends: answers (named in the table above) and notices
  * (EXIT: a session ended; TERMINATE: end the connection), which may come
@@ -97,7 +119,10 @@ X(SESSION_STARTED, session_started)					\
 X(EXIT,		exit)							\
 X(TERMINATE,	terminate)						\
 X(SIGNATURE,	signature)						\
-X(HOSTKEYS,	hostkeys)
+X(HOSTKEYS,	hostkeys)						\
+X(FWD_OPENED,	fwd_opened)						\
+X(FWD_LISTENING, fwd_listening)						\
+X(FWD_ACCEPTED,	fwd_accepted)
 
 /* Between the monitor and the key holder (handler/keys/), on a socketpair
  * of their own: the key holder sends HOSTKEYS first, then answers each
@@ -105,11 +130,25 @@ X(HOSTKEYS,	hostkeys)
 #define PS_KEYHOLDER_MESSAGES(X)					\
 X(SIGNED,	signed)
 
+/* Between the monitor and the forwarder, the process that opens the
+ * user's forwarding sockets as the user (monitor/forwarder.c): the
+ * monitor asks CONNECT, LISTEN, UNLISTEN; the forwarder answers CONNECTED
+ * and LISTENING, and tells INCOMING (a connection accepted on one of its
+ * listeners) at any time.  The forwarder is the user's process: the
+ * monitor trusts nothing it says beyond the decoders' checks. */
+#define PS_FORWARDER_MESSAGES(X)					\
+X(FWDR_CONNECT,	fwdr_connect)						\
+X(FWDR_CONNECTED, fwdr_connected)					\
+X(FWDR_LISTEN,	fwdr_listen)						\
+X(FWDR_LISTENING, fwdr_listening)					\
+X(FWDR_UNLISTEN, fwdr_unlisten)						\
+X(FWDR_INCOMING, fwdr_incoming)
+
 struct ps_rule {
 	const char *name;	/* for logs and the audit trail */
 	uint32_t states;	/* enum ps_state bits; 0: not a request */
 	uint32_t flags;		/* PS_ONCE */
-	uint32_t answers;	/* PS_ANSWER() bits the child waits for; 0: none */
+	uint64_t answers;	/* PS_ANSWER() bits the child waits for; 0: none */
 };
 
 /* The table above, indexed by type (every type has a name). */
@@ -130,6 +169,10 @@ enum ps_auth {
 
 /* SESSION_OPEN's kinds. */
 enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
+
+/* What is forwarded: a TCP port (direct-tcpip, tcpip-forward), a Unix
+ * socket (OpenSSH's streamlocal extensions), the client's agent. */
+enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT };
 
 /* Bounds on fields.  The child cuts a user name, password or answer one
  * byte past what the monitor accepts as valid, so that the monitor
@@ -168,5 +211,6 @@ enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
 #define PS_MAX_HOSTSIG 2048		/* a host signature: RSA-16384 */
 #define PS_MAX_HOSTKEYS 3		/* libssh serves one Ed25519, ECDSA, RSA key */
 #define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
+#define PS_MAX_HOST 1025		/* a host name (NI_MAXHOST), or a socket path */
 
 #endif

@@ -383,7 +383,7 @@ run_case(enum ps_state state, unsigned type, bool twice, bool with_fd, char *why
 			/* Allowed and answered: the answer must be one the
 			 * table names. */
 			r = receive(&p);
-			if (r == 0 && !(ps_rules[type].answers & 1u << ps_type(&in))) {
+			if (r == 0 && !(ps_rules[type].answers & 1ull << ps_type(&in))) {
 				snprintf(why, whylen, "answered with %s",
 				    ps_type_name(ps_type(&in)));
 				o = BROKEN;

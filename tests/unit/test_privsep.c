@@ -467,11 +467,12 @@ test_wipe_and_move(void **state)
 static void
 test_table(void **state)
 {
-	const uint32_t answer_types = PS_ANSWER(AUTH_RESULT) |
+	const uint64_t answer_types = PS_ANSWER(AUTH_RESULT) |
 	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(SESSION_STARTED) |
-	    PS_ANSWER(SIGNATURE);
-#define REQUEST_BIT(type, ...) | 1u << PS_##type
-	const uint32_t requests = 0 PS_REQUESTS(REQUEST_BIT);
+	    PS_ANSWER(SIGNATURE) | PS_ANSWER(FWD_OPENED) |
+	    PS_ANSWER(FWD_LISTENING);
+#define REQUEST_BIT(type, ...) | 1ull << PS_##type
+	const uint64_t requests = 0 PS_REQUESTS(REQUEST_BIT);
 #undef REQUEST_BIT
 
 	(void)state;
@@ -479,7 +480,7 @@ test_table(void **state)
 	assert_string_equal(ps_type_name(PS_TYPE_MAX), "unknown");
 	for (unsigned t = PS_NONE + 1; t < PS_TYPE_MAX; t++) {
 		const struct ps_rule *r = &ps_rules[t];
-		bool request = (requests & 1u << t) != 0;
+		bool request = (requests & 1ull << t) != 0;
 
 		assert_non_null(r->name);
 		for (unsigned u = PS_NONE + 1; u < t; u++)
@@ -502,8 +503,14 @@ test_table(void **state)
 	assert_int_equal(ps_rules[PS_SIGN].states, PS_PREAUTH | PS_POSTAUTH);
 	assert_int_equal(ps_rules[PS_SIGN].flags, PS_ONCE_PREAUTH);
 	assert_int_equal(ps_rules[PS_SIGN].answers, PS_ANSWER(SIGNATURE));
-	for (unsigned t = PS_SIGNATURE; t < PS_TYPE_MAX; t++)
+	for (unsigned t = PS_SIGNATURE; t < PS_FWD_OPEN; t++)
 		assert_int_equal(ps_rules[t].states, 0);
+	/* Forwarding only for a logged-in user. */
+	for (unsigned t = PS_FWD_OPEN; t <= PS_FWD_CLOSE; t++)
+		assert_int_equal(ps_rules[t].states, PS_POSTAUTH);
+	for (unsigned t = PS_FWD_OPENED; t < PS_FWD_CONFIRMED; t++)
+		assert_int_equal(ps_rules[t].states, 0);
+	assert_int_equal(ps_rules[PS_FWD_CONFIRMED].states, PS_POSTAUTH);
 }
 
 int

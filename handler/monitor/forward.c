@@ -1,0 +1,641 @@
+/* The monitor's answers to forwarding requests: policy (OpenSSH's
+ * keywords, the key's options, the sandbox profile), one audit record per
+ * forwarded channel opened or refused and one when it closes, and the
+ * forwarder (forwarder.c), which opens the sockets as the user.  The
+ * monitor itself never connects, binds or listens for the user: it only
+ * passes the forwarder's descriptors on to the network child. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "handler/front/log.h"
+#include "handler/monitor/answers.h"
+#include "handler/monitor/forward.h"
+#include "handler/monitor/monitor.h"
+#include "handler/monitor/proctree.h"
+#include "policy/forward.h"
+
+#define MAX_FWD_LISTENERS 64
+#define MAX_FWD_OPEN 512
+/* Bounds the monitor's wait for the forwarder's answer: its connect gives
+ * up after 10 s; a forwarder the user stopped does not hang the
+ * connection. */
+#define FORWARDER_WAIT_MS 15000
+#define FWD_ID_MONITOR 0x80000000u
+
+struct fwd_listener {
+	bool live;
+	uint32_t id;
+	enum ps_fwd_kind kind;
+	char *host;			/* as the client asked */
+	uint32_t port;			/* as asked (0: any) */
+	uint32_t bound;			/* the port bound */
+};
+
+struct fwd_chan {
+	uint32_t id;
+	const char *kind;
+	char *origin, *dest;
+	uint64_t start;
+	bool confirmed;			/* the client accepted it (ours) */
+};
+
+struct forwarding {
+	pid_t pid;
+	int fd;				/* -1: not started, or gone */
+	bool failed;
+	uint32_t next_listener, next_id;
+	struct fwd_listener l[MAX_FWD_LISTENERS];
+	struct fwd_chan *open[MAX_FWD_OPEN];
+	char *agent_sock;
+};
+
+static struct ps_msg fin, fout;
+
+static struct forwarding *
+fwd_state(struct monitor *m)
+{
+	if (m->fwd == NULL) {
+		m->fwd = calloc(1, sizeof(*m->fwd));
+		if (m->fwd != NULL)
+			m->fwd->fd = -1;
+	}
+	return m->fwd;
+}
+
+static char *
+endpoint(const char *host, uint32_t port, bool unix_path)
+{
+	char *s;
+
+	if (unix_path)
+		return strdup(host);
+	if (asprintf(&s, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port) < 0)
+		return NULL;
+	return s;
+}
+
+static void
+audit_fwd(struct monitor *m, enum audit_event ev, int64_t id, const char *kind,
+    const char *origin, const char *dest, const char *reason)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	f.forward_kind = kind;
+	f.forward_origin = origin;
+	f.forward_destination = dest;
+	f.forward_id = id;
+	f.reason = reason;
+	audit_emit(ev, m->h->audit, &f);
+}
+
+static struct fwd_chan **
+chan_slot(struct forwarding *fw, uint32_t id)
+{
+	for (int i = 0; i < MAX_FWD_OPEN; i++)
+		if (fw->open[i] != NULL && fw->open[i]->id == id)
+			return &fw->open[i];
+	return NULL;
+}
+
+static struct fwd_chan *
+chan_add(struct forwarding *fw, uint32_t id, const char *kind, char *origin,
+    char *dest)
+{
+	for (int i = 0; i < MAX_FWD_OPEN; i++)
+		if (fw->open[i] == NULL) {
+			struct fwd_chan *c = calloc(1, sizeof(*c));
+
+			if (c == NULL)
+				break;
+			*c = (struct fwd_chan){ id, kind, origin, dest, now_usec(), false };
+			fw->open[i] = c;
+			return c;
+		}
+	free(origin);
+	free(dest);
+	return NULL;
+}
+
+static void
+chan_del(struct fwd_chan **slot)
+{
+	free((*slot)->origin);
+	free((*slot)->dest);
+	free(*slot);
+	*slot = NULL;
+}
+
+/* ---- policy ---- */
+
+static struct strlist
+key_list(char *const *v, size_t n)
+{
+	return (struct strlist){ (char **)v, n };
+}
+
+/* Why a forward of this kind, in this direction, to or on host:port is
+ * refused, or NULL when it is allowed. */
+static const char *
+refusal(struct monitor *m, enum ps_fwd_kind kind, unsigned dir, const char *host,
+    uint32_t port)
+{
+	const struct settings *s = m->us;
+	const struct authkey_opts *k = m->have_keyopts ? &m->keyopts : NULL;
+
+	if (s->disable_forwarding)
+		return "DisableForwarding";
+	if (kind == PS_FWD_AGENT) {
+		if (!s->allow_agent_forwarding)
+			return "AllowAgentForwarding";
+		if (k != NULL && k->no_agent_forwarding)
+			return "no-agent-forwarding";
+		return NULL;
+	}
+	if (k != NULL && k->no_port_forwarding)
+		return "no-port-forwarding";
+	if (kind == PS_FWD_UNIX) {
+		if (!(s->allow_streamlocal_forwarding & dir))
+			return "AllowStreamLocalForwarding";
+		return NULL;
+	}
+	if (!(s->allow_tcp_forwarding & dir))
+		return "AllowTcpForwarding";
+	/* The forwarder runs under the user's profile: strict has no inet
+	 * sockets (sshand.conf(5), SandboxProfile). */
+	if (s->sandbox_profile == SANDBOX_STRICT)
+		return "SandboxProfile strict";
+	if (dir == FWD_LOCAL) {
+		struct strlist kl = k ? key_list(k->permitopen, k->n_permitopen) :
+		    (struct strlist){ 0 };
+
+		if (!fwd_open_permitted(&s->permit_open, host, port))
+			return "PermitOpen";
+		if (kl.n > 0 && !fwd_open_permitted(&kl, host, port))
+			return "permitopen";
+	} else {
+		struct strlist kl = k ? key_list(k->permitlisten, k->n_permitlisten) :
+		    (struct strlist){ 0 };
+
+		if (port != 0 && port < 1024 && m->user.uid != 0)
+			return "privileged-port";
+		if (port > 65535)
+			return "bad-port";
+		if (!fwd_listen_permitted(&s->permit_listen, host, port))
+			return "PermitListen";
+		if (kl.n > 0 && !fwd_listen_permitted(&kl, host, port))
+			return "permitlisten";
+	}
+	return NULL;
+}
+
+/* ---- the forwarder ---- */
+
+static void
+forwarder_lost(struct monitor *m, const char *why)
+{
+	struct forwarding *fw = m->fwd;
+
+	log_info("forwarder: %s", why);
+	close(fw->fd);
+	fw->fd = -1;
+	fw->failed = true;
+	proctree_kill_as(fw->pid, SIGKILL, m->user.uid, m->user.gid);
+}
+
+static bool
+forwarder_ready(struct monitor *m)
+{
+	struct forwarding *fw = fwd_state(m);
+	struct forwarder_spec sp;
+	int r;
+
+	if (fw == NULL || fw->failed)
+		return false;
+	if (fw->fd >= 0)
+		return true;
+	sp = (struct forwarder_spec){ .user = &m->user,
+	    .profile = m->us->sandbox_profile };
+	sp.sandbox.allow_keyrings = m->us->sandbox_allow_keyrings;
+	sp.limits.max_procs = m->us->max_session_procs;
+	sp.limits.max_files = m->us->max_open_files;
+	sp.limits.core_dumps = m->us->allow_core_dumps;
+	r = forwarder_start(&sp, &fw->pid, &fw->fd);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot start the forwarder");
+		fw->failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void handle_incoming(struct monitor *m);
+
+/* Sends fout and waits for the answer of type want; connections accepted
+ * meanwhile are passed on.  0 with the answer in fin, or -1 (the
+ * forwarder is gone: forwarding ends for this connection). */
+static int
+forwarder_call(struct monitor *m, unsigned want)
+{
+	struct forwarding *fw = m->fwd;
+	uint64_t deadline = now_usec() + FORWARDER_WAIT_MS * 1000ull;
+	int r = ps_send(fw->fd, &fout);
+
+	ps_wipe(&fout);
+	if (r < 0) {
+		forwarder_lost(m, "gone");
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fw->fd, .events = POLLIN };
+		uint64_t now = now_usec();
+
+		if (now >= deadline) {
+			forwarder_lost(m, "no answer; stopped");
+			return -1;
+		}
+		r = poll(&p, 1, (int)((deadline - now) / 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue;
+		if (ps_recv(fw->fd, &fin, 0) < 0) {
+			forwarder_lost(m, "gone");
+			return -1;
+		}
+		if (ps_type(&fin) == want)
+			return 0;
+		if (ps_type(&fin) == PS_FWDR_INCOMING)
+			handle_incoming(m);
+		else {
+			ps_clear_fds(&fin);
+			forwarder_lost(m, "broke the protocol");
+			return -1;
+		}
+	}
+}
+
+static struct fwd_listener *
+listener_by_id(struct forwarding *fw, uint32_t id)
+{
+	for (int i = 0; i < MAX_FWD_LISTENERS; i++)
+		if (fw->l[i].live && fw->l[i].id == id)
+			return &fw->l[i];
+	return NULL;
+}
+
+/* A connection one of the user's listeners took: to the network child,
+ * which opens its channel to the client.  fin holds INCOMING. */
+static void
+handle_incoming(struct monitor *m)
+{
+	struct forwarding *fw = m->fwd;
+	struct ps_fwdr_incoming q;
+	struct fwd_listener *l;
+	const char *kind;
+	char *origin, *dest;
+	uint32_t id;
+
+	if (ps_get_fwdr_incoming(&fin, &q) < 0 || q.n_fds != 1) {
+		for (size_t i = 0; i < q.n_fds; i++)
+			close(q.fds[i]);
+		return;
+	}
+	l = listener_by_id(fw, q.listener);
+	if (l == NULL || m->net_gone) {
+		close(q.fds[0]);
+		return;
+	}
+	kind = l->kind == PS_FWD_AGENT ? "auth-agent" :
+	    l->kind == PS_FWD_UNIX ? "forwarded-streamlocal" : "forwarded-tcpip";
+	id = FWD_ID_MONITOR | fw->next_id++;
+	origin = l->kind == PS_FWD_TCP ? endpoint(q.orig_host, q.orig_port, false) :
+	    strdup("");
+	dest = l->kind == PS_FWD_AGENT ? strdup(fw->agent_sock ? fw->agent_sock : "") :
+	    endpoint(l->host, l->bound, l->kind == PS_FWD_UNIX);
+	if (origin == NULL || dest == NULL || chan_add(fw, id, kind, origin, dest) == NULL) {
+		close(q.fds[0]);
+		return;
+	}
+	ps_put_fwd_accepted(m->out, &(struct ps_fwd_accepted){ .id = id,
+	    .kind = l->kind, .host = l->host, .port = l->bound,
+	    .orig_host = q.orig_host, .orig_port = q.orig_port, .n_fds = 1,
+	    .fds = { q.fds[0] } });
+	monitor_send(m);
+	close(q.fds[0]);
+}
+
+int
+monitor_forwarder_fd(const struct monitor *m)
+{
+	return m->fwd != NULL ? m->fwd->fd : -1;
+}
+
+void
+monitor_forwarder_input(struct monitor *m)
+{
+	struct forwarding *fw = m->fwd;
+
+	while (fw->fd >= 0) {
+		int r = ps_recv(fw->fd, &fin, MSG_DONTWAIT);
+
+		if (r == -EAGAIN)
+			return;
+		if (r < 0) {
+			forwarder_lost(m, "gone");
+			return;
+		}
+		if (ps_type(&fin) != PS_FWDR_INCOMING) {
+			ps_clear_fds(&fin);
+			forwarder_lost(m, "broke the protocol");
+			return;
+		}
+		handle_incoming(m);
+		ps_wipe(&fin);
+	}
+}
+
+const char *
+monitor_agent_socket(const struct monitor *m)
+{
+	return m->fwd != NULL ? m->fwd->agent_sock : NULL;
+}
+
+void
+monitor_forward_end(struct monitor *m)
+{
+	struct forwarding *fw = m->fwd;
+
+	if (fw == NULL)
+		return;
+	if (fw->fd >= 0) {
+		/* Its end of file: it removes its sockets and ends (the
+		 * sessions' end reaps it). */
+		close(fw->fd);
+		fw->fd = -1;
+	}
+	for (int i = 0; i < MAX_FWD_OPEN; i++)
+		if (fw->open[i] != NULL) {
+			struct fwd_chan *c = fw->open[i];
+			struct audit_fields f = AUDIT_FIELDS_INIT;
+
+			f.forward_kind = c->kind;
+			f.forward_origin = c->origin;
+			f.forward_destination = c->dest;
+			f.forward_id = (int64_t)c->id;
+			f.reason = "connection-closed";
+			f.duration_usec = (int64_t)(now_usec() - c->start);
+			audit_emit(AUDIT_FORWARD_CLOSE, m->h->audit, &f);
+			chan_del(&fw->open[i]);
+		}
+}
+
+/* ---- the answers ---- */
+
+static void
+opened(struct monitor *m, uint32_t id, const char *error, int fd)
+{
+	ps_put_fwd_opened(m->out, &(struct ps_fwd_opened){ .id = id,
+	    .ok = fd >= 0, .error = error ? error : "", .n_fds = fd >= 0,
+	    .fds = { fd } });
+	monitor_send(m);
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
+{
+	bool is_unix = r->kind == PS_FWD_UNIX;
+	const char *kind = is_unix ? "direct-streamlocal" : "direct-tcpip";
+	char *origin = endpoint(r->orig_host, r->orig_port, false);
+	char *dest = endpoint(r->host, r->port, is_unix);
+	const char *why = refusal(m, (enum ps_fwd_kind)r->kind, FWD_LOCAL, r->host,
+	    r->port);
+	struct ps_fwdr_connected c;
+	char reason[PS_MAX_STR];
+
+	if (r->id & FWD_ID_MONITOR)
+		monitor_violation(m, "forwarded channel id %#x", r->id);
+	if (origin == NULL || dest == NULL) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (why != NULL)
+		goto refuse;
+	if (r->port > 65535 || r->host[0] == '\0') {
+		why = "bad-destination";
+		goto refuse;
+	}
+	if (chan_slot(fwd_state(m), r->id) != NULL)
+		monitor_violation(m, "forwarded channel %u opened twice", r->id);
+	if (!forwarder_ready(m)) {
+		why = "server-error";
+		goto refuse;
+	}
+	ps_put_fwdr_connect(&fout, &(struct ps_fwdr_connect){ r->id, r->kind,
+	    r->host, r->port });
+	if (forwarder_call(m, PS_FWDR_CONNECTED) < 0) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (ps_get_fwdr_connected(&fin, &c) < 0 || c.id != r->id ||
+	    c.n_fds != (c.err == 0 ? 1u : 0u)) {
+		for (size_t i = 0; i < c.n_fds; i++)
+			close(c.fds[i]);
+		ps_wipe(&fin);
+		forwarder_lost(m, "broke the protocol");
+		why = "server-error";
+		goto refuse;
+	}
+	if (c.err != 0) {
+		snprintf(reason, sizeof(reason), "connect-failed: %s", c.error);
+		ps_wipe(&fin);
+		why = reason;
+		goto refuse;
+	}
+	ps_wipe(&fin);
+	if (chan_add(m->fwd, r->id, kind, origin, dest) == NULL) {
+		close(c.fds[0]);
+		opened(m, r->id, "too many forwarded channels", -1);
+		return;
+	}
+	audit_fwd(m, AUDIT_FORWARD_OPEN, r->id, kind, origin, dest, NULL);
+	opened(m, r->id, NULL, c.fds[0]);
+	return;
+refuse:
+	audit_fwd(m, AUDIT_FORWARD_REFUSED, r->id, kind, origin ? origin : "",
+	    dest ? dest : "", why);
+	opened(m, r->id, why, -1);
+	free(origin);
+	free(dest);
+}
+
+static void
+listening(struct monitor *m, bool ok, uint32_t port, const char *error)
+{
+	ps_put_fwd_listening(m->out, &(struct ps_fwd_listening){ ok, port,
+	    error ? error : "" });
+	monitor_send(m);
+}
+
+void
+answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
+{
+	enum ps_fwd_kind k = (enum ps_fwd_kind)r->kind;
+	const char *kind = k == PS_FWD_AGENT ? "auth-agent-req" :
+	    k == PS_FWD_UNIX ? "streamlocal-forward" : "tcpip-forward";
+	const char *why = refusal(m, k, FWD_REMOTE, r->host, r->port);
+	const char *bind = NULL;
+	struct forwarding *fw = fwd_state(m);
+	struct fwd_listener *l = NULL;
+	struct ps_fwdr_listening a;
+	char *dest = endpoint(r->host, r->port, k != PS_FWD_TCP);
+	char reason[PS_MAX_STR];
+
+	if (dest == NULL || fw == NULL) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (why != NULL)
+		goto refuse;
+	if (k == PS_FWD_UNIX) {
+		/* libssh 0.10 cannot open forwarded-streamlocal channels. */
+		why = "unsupported";
+		goto refuse;
+	}
+	if (k == PS_FWD_AGENT && fw->agent_sock != NULL) {
+		why = "repeated";
+		goto refuse;
+	}
+	for (int i = 0; i < MAX_FWD_LISTENERS && l == NULL; i++)
+		if (!fw->l[i].live)
+			l = &fw->l[i];
+	if (l == NULL) {
+		why = "too-many-listeners";
+		goto refuse;
+	}
+	if (!forwarder_ready(m)) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (k == PS_FWD_TCP)
+		fwd_bind_addr(m->us->gateway_ports, r->host, &bind);
+	*l = (struct fwd_listener){ .id = fw->next_listener++, .kind = k,
+	    .host = strdup(r->host), .port = r->port };
+	if (l->host == NULL) {
+		why = "server-error";
+		goto refuse;
+	}
+	ps_put_fwdr_listen(&fout, &(struct ps_fwdr_listen){ l->id, k,
+	    bind ? bind : "", r->port });
+	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
+	    ps_get_fwdr_listening(&fin, &a) < 0 || a.listener != l->id) {
+		ps_wipe(&fin);
+		free(l->host);
+		why = "server-error";
+		goto refuse;
+	}
+	if (a.err != 0 || (k == PS_FWD_TCP && (a.port == 0 || a.port > 65535 ||
+	    (r->port != 0 && a.port != r->port))) ||
+	    (k == PS_FWD_AGENT && a.path[0] != '/')) {
+		snprintf(reason, sizeof(reason), "listen-failed: %s",
+		    a.err ? strerror((int)a.err) : "bad answer");
+		ps_wipe(&fin);
+		free(l->host);
+		why = reason;
+		goto refuse;
+	}
+	l->bound = a.port;
+	l->live = true;
+	if (k == PS_FWD_AGENT) {
+		fw->agent_sock = strdup(a.path);
+		free(dest);
+		dest = strdup(a.path);
+	} else if (r->port == 0) {
+		free(dest);
+		dest = endpoint(r->host, a.port, false);
+	}
+	ps_wipe(&fin);
+	audit_fwd(m, AUDIT_FORWARD_OPEN, -1, kind, "", dest ? dest : "", NULL);
+	free(dest);
+	listening(m, true, l->bound, NULL);
+	return;
+refuse:
+	audit_fwd(m, AUDIT_FORWARD_REFUSED, -1, kind, "", dest ? dest : "", why);
+	free(dest);
+	listening(m, false, 0, why);
+}
+
+void
+answer_fwd_unlisten(struct monitor *m, const struct ps_fwd_unlisten *r)
+{
+	struct forwarding *fw = m->fwd;
+
+	for (int i = 0; fw != NULL && i < MAX_FWD_LISTENERS; i++) {
+		struct fwd_listener *l = &fw->l[i];
+
+		if (!l->live || l->kind != r->kind || l->kind == PS_FWD_AGENT ||
+		    strcmp(l->host, r->host) != 0 ||
+		    (r->port != l->port && r->port != l->bound))
+			continue;
+		if (fw->fd >= 0) {
+			ps_put_fwdr_unlisten(&fout, &(struct ps_fwdr_unlisten){ l->id });
+			if (ps_send(fw->fd, &fout) < 0)
+				forwarder_lost(m, "gone");
+			ps_wipe(&fout);
+		}
+		free(l->host);
+		l->live = false;
+		listening(m, true, 0, NULL);
+		return;
+	}
+	listening(m, false, 0, "no such forwarding");
+}
+
+void
+answer_fwd_close(struct monitor *m, const struct ps_fwd_close *r)
+{
+	struct fwd_chan **slot = m->fwd ? chan_slot(m->fwd, r->id) : NULL;
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	if (slot == NULL) {
+		log_info("close of unknown forwarded channel %u", r->id);
+		return;
+	}
+	f.forward_kind = (*slot)->kind;
+	f.forward_origin = (*slot)->origin;
+	f.forward_destination = (*slot)->dest;
+	f.forward_id = (int64_t)r->id;
+	if (!r->opened) {
+		f.reason = r->reason;
+		audit_emit(AUDIT_FORWARD_REFUSED, m->h->audit, &f);
+	} else {
+		if ((r->id & FWD_ID_MONITOR) && !(*slot)->confirmed)
+			audit_emit(AUDIT_FORWARD_OPEN, m->h->audit, &f);
+		f.reason = r->reason;
+		f.bytes_in = (int64_t)r->bytes_in;
+		f.bytes_out = (int64_t)r->bytes_out;
+		f.duration_usec = (int64_t)(now_usec() - (*slot)->start);
+		audit_emit(AUDIT_FORWARD_CLOSE, m->h->audit, &f);
+	}
+	chan_del(slot);
+}
+
+void
+answer_fwd_confirmed(struct monitor *m, const struct ps_fwd_confirmed *r)
+{
+	struct fwd_chan **slot = m->fwd ? chan_slot(m->fwd, r->id) : NULL;
+
+	if (slot == NULL || !(r->id & FWD_ID_MONITOR) || (*slot)->confirmed)
+		return;
+	(*slot)->confirmed = true;
+	audit_fwd(m, AUDIT_FORWARD_OPEN, r->id, (*slot)->kind, (*slot)->origin,
+	    (*slot)->dest, NULL);
+}

@@ -1,0 +1,441 @@
+/* The forwarder: the one process of a connection that opens its
+ * forwarding sockets.  It runs as the user, under the user's sandbox
+ * profile, so that what forwarding reaches is what the user's own
+ * programs reach: a connect() the profile forbids fails here, not in a
+ * privileged process; the network child never gets connect, bind or
+ * listen.  The monitor forks it (no exec: it runs a loop of its own; the
+ * drop makes it not dumpable, so the user cannot read the monitor's
+ * memory through it) at the first forwarding request, and asks:
+ *
+ *	CONNECT	  -> CONNECTED, with the connected socket
+ *	LISTEN	  -> LISTENING (the port bound; the agent socket's path)
+ *	UNLISTEN
+ *
+ * and the forwarder tells INCOMING, with the accepted socket, whenever a
+ * listener takes a connection.  At the monitor's end of file it removes
+ * the sockets it made in the file system and ends. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "handler/monitor/forward.h"
+#include "handler/privsep/messages.h"
+
+#define MAX_LISTENERS 64
+#define MAX_LISTEN_FDS 4		/* a name's addresses */
+#define CONNECT_TIMEOUT_MS 10000
+
+struct listener {
+	bool live;
+	uint32_t id;
+	int fds[MAX_LISTEN_FDS];
+	size_t nfds;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char dir[64];			/* the agent socket's own directory */
+};
+
+static struct listener listeners[MAX_LISTENERS];
+static struct ps_msg in, out;
+
+static int
+send_out(int fd)
+{
+	int r = ps_send(fd, &out);
+
+	ps_wipe(&out);
+	return r;
+}
+
+/* A non-blocking connect that gives up after CONNECT_TIMEOUT_MS. */
+static int
+connect_bounded(int s, const struct sockaddr *sa, socklen_t len)
+{
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (connect(s, sa, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 0)
+		return -ETIMEDOUT;
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		return -errno;
+	return -err;
+}
+
+static int
+unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
+{
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	return 0;
+}
+
+static void
+do_connect(int ctl, const struct ps_fwdr_connect *q)
+{
+	struct ps_fwdr_connected r = { .id = q->id, .error = "" };
+	char port[16];
+	int s = -1, e = -ECONNREFUSED;
+
+	if (q->kind == PS_FWD_UNIX) {
+		struct sockaddr_un sun;
+		socklen_t len;
+
+		e = unix_addr(q->host, &sun, &len);
+		if (e == 0) {
+			s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (s < 0)
+				e = -errno;
+			else if (connect(s, (struct sockaddr *)&sun, len) < 0)
+				e = -errno;
+		}
+	} else {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		    .ai_flags = AI_NUMERICSERV }, *res, *ai;
+		int g;
+
+		snprintf(port, sizeof(port), "%u", q->port);
+		g = getaddrinfo(q->host, port, &hints, &res);
+		if (g != 0) {
+			r.err = EHOSTUNREACH;
+			r.error = gai_strerror(g);
+			ps_put_fwdr_connected(&out, &r);
+			send_out(ctl);
+			return;
+		}
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+			    SOCK_NONBLOCK, ai->ai_protocol);
+			if (s < 0) {
+				e = -errno;
+				continue;
+			}
+			e = connect_bounded(s, ai->ai_addr, ai->ai_addrlen);
+			if (e == 0)
+				break;
+			close(s);
+			s = -1;
+		}
+		freeaddrinfo(res);
+	}
+	if (e < 0 || s < 0) {
+		if (s >= 0)
+			close(s);
+		r.err = (uint32_t)-e;
+		r.error = strerror(-e);
+	} else {
+		r.n_fds = 1;
+		r.fds[0] = s;
+	}
+	ps_put_fwdr_connected(&out, &r);
+	send_out(ctl);
+	if (s >= 0)
+		close(s);
+}
+
+static struct listener *
+listener_new(uint32_t id)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (!listeners[i].live) {
+			struct listener *l = &listeners[i];
+
+			memset(l, 0, sizeof(*l));
+			l->live = true;
+			l->id = id;
+			return l;
+		}
+	return NULL;
+}
+
+static void
+listener_free(struct listener *l)
+{
+	for (size_t i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	if (l->path[0])
+		unlink(l->path);
+	if (l->dir[0])
+		rmdir(l->dir);
+	l->live = false;
+}
+
+/* Every address of host (NULL: every address; "localhost": both
+ * loopbacks), all on one port: the first one bound picks it when port is
+ * 0.  The port bound, or -errno. */
+static int
+listen_tcp(struct listener *l, const char *host, unsigned port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV | (host == NULL ? AI_PASSIVE : 0) }, *res, *ai;
+	char ps[16];
+	int e = -EADDRNOTAVAIL, one = 1;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (getaddrinfo(host != NULL && strcmp(host, "localhost") == 0 ? NULL : host,
+	    ps, &hints, &res) != 0)
+		return -EADDRNOTAVAIL;
+	for (ai = res; ai != NULL && l->nfds < MAX_LISTEN_FDS; ai = ai->ai_next) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+
+		if (s < 0) {
+			e = -errno;
+			continue;
+		}
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (port != 0) {
+			if (ai->ai_family == AF_INET)
+				((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)port);
+			else if (ai->ai_family == AF_INET6)
+				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = htons((uint16_t)port);
+		}
+		if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0 || listen(s, 128) < 0 ||
+		    getsockname(s, (struct sockaddr *)&ss, &sl) < 0) {
+			e = -errno;
+			close(s);
+			continue;
+		}
+		port = ntohs(ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+		l->fds[l->nfds++] = s;
+	}
+	freeaddrinfo(res);
+	return l->nfds > 0 ? (int)port : e;
+}
+
+static int
+listen_unix(struct listener *l, const char *path)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int s, e = unix_addr(path, &sun, &len);
+
+	if (e < 0)
+		return e;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -errno;
+	if (bind(s, (struct sockaddr *)&sun, len) < 0 || listen(s, 128) < 0) {
+		e = -errno;
+		close(s);
+		return e;
+	}
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->fds[l->nfds++] = s;
+	return 0;
+}
+
+/* The agent's socket, as OpenSSH makes it: a fresh directory only the
+ * user can enter, /tmp/ssh-XXXXXXXXXX/agent.PID. */
+static int
+listen_agent(struct listener *l)
+{
+	char path[sizeof(l->path)];
+	int e;
+
+	snprintf(l->dir, sizeof(l->dir), "/tmp/ssh-XXXXXXXXXX");
+	if (mkdtemp(l->dir) == NULL) {
+		l->dir[0] = '\0';
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/agent.%d", l->dir, (int)getppid());
+	e = listen_unix(l, path);
+	return e;
+}
+
+static void
+do_listen(int ctl, const struct ps_fwdr_listen *q)
+{
+	struct ps_fwdr_listening r = { .listener = q->listener, .path = "" };
+	struct listener *l = listener_new(q->listener);
+	int e;
+
+	if (l == NULL)
+		e = -EMFILE;
+	else if (q->kind == PS_FWD_TCP)
+		e = listen_tcp(l, q->host[0] ? q->host : NULL, q->port);
+	else if (q->kind == PS_FWD_UNIX)
+		e = listen_unix(l, q->host);
+	else
+		e = listen_agent(l);
+	if (e < 0) {
+		r.err = (uint32_t)-e;
+		if (l != NULL)
+			listener_free(l);
+	} else {
+		r.port = q->kind == PS_FWD_TCP ? (uint32_t)e : 0;
+		r.path = l->path;
+	}
+	ps_put_fwdr_listening(&out, &r);
+	send_out(ctl);
+}
+
+static void
+do_unlisten(const struct ps_fwdr_unlisten *q)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (listeners[i].live && listeners[i].id == q->listener)
+			listener_free(&listeners[i]);
+}
+
+static void
+do_accept(int ctl, struct listener *l, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST] = "", port[NI_MAXSERV] = "0";
+	int s = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+
+	if (s < 0)
+		return;
+	if (ss.ss_family != AF_UNIX)
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+		    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	ps_put_fwdr_incoming(&out, &(struct ps_fwdr_incoming){ .listener = l->id,
+	    .orig_host = host, .orig_port = (uint32_t)atoi(port), .n_fds = 1,
+	    .fds = { s } });
+	send_out(ctl);
+	close(s);
+}
+
+static void __attribute__((noreturn))
+serve(int ctl)
+{
+	for (;;) {
+		struct pollfd p[1 + MAX_LISTENERS * MAX_LISTEN_FDS];
+		struct listener *who[1 + MAX_LISTENERS * MAX_LISTEN_FDS];
+		nfds_t n = 1;
+		int r;
+
+		p[0] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+		for (int i = 0; i < MAX_LISTENERS; i++)
+			for (size_t j = 0; listeners[i].live && j < listeners[i].nfds; j++) {
+				who[n] = &listeners[i];
+				p[n++] = (struct pollfd){ .fd = listeners[i].fds[j],
+				    .events = POLLIN };
+			}
+		r = poll(p, n, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		for (nfds_t i = 1; i < n; i++)
+			if (p[i].revents & POLLIN)
+				do_accept(ctl, who[i], p[i].fd);
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (ps_recv(ctl, &in, 0) < 0)
+			break;	/* the monitor's end: the connection is over */
+		ps_clear_fds(&in);
+		switch (ps_type(&in)) {
+		case PS_FWDR_CONNECT: {
+			struct ps_fwdr_connect q;
+
+			if (ps_get_fwdr_connect(&in, &q) == 0)
+				do_connect(ctl, &q);
+			break;
+		}
+		case PS_FWDR_LISTEN: {
+			struct ps_fwdr_listen q;
+
+			if (ps_get_fwdr_listen(&in, &q) == 0)
+				do_listen(ctl, &q);
+			break;
+		}
+		case PS_FWDR_UNLISTEN: {
+			struct ps_fwdr_unlisten q;
+
+			if (ps_get_fwdr_unlisten(&in, &q) == 0)
+				do_unlisten(&q);
+			break;
+		}
+		default:
+			break;
+		}
+		ps_wipe(&in);
+	}
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (listeners[i].live)
+			listener_free(&listeners[i]);
+	_exit(0);
+}
+
+int
+forwarder_start(const struct forwarder_spec *sp, pid_t *ret_pid, int *ret_fd)
+{
+	int sv[2], null;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return e;
+	}
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		struct sigaction ign = { .sa_handler = SIG_IGN };
+		sigset_t none;
+
+		for (int s = 1; s < NSIG; s++)
+			sigaction(s, &dfl, NULL);
+		/* The connection's end reaches us as the monitor's end of
+		 * file, after which we remove our sockets; the hang-up the
+		 * sessions get must not cut that short. */
+		sigaction(SIGHUP, &ign, NULL);
+		sigaction(SIGPIPE, &ign, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid();
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(sv[1], 3) < 0)
+			_exit(126);
+		closefrom(4);
+		umask(077);
+		if (sandbox_set_limits(&sp->limits) < 0 ||
+		    sandbox_drop_to_user(sp->user->uid, sp->user->gid,
+		    sp->user->groups, sp->user->ngroups) < 0)
+			_exit(126);
+		if (chdir(sp->user->dir) < 0 && chdir("/") < 0)
+			_exit(126);
+		if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
+			_exit(126);
+		serve(3);
+	}
+	close(sv[1]);
+	*ret_pid = pid;
+	*ret_fd = sv[0];
+	return 0;
+}
