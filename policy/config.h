@@ -23,6 +23,14 @@ enum permit_root {
 	PERMIT_ROOT_FORCED_COMMANDS_ONLY,
 };
 
+/* GatewayPorts: where a remote forward listens (policy/forward.h,
+ * fwd_bind_addr). */
+enum gateway_ports {
+	GATEWAY_NO,		/* the loopback addresses only */
+	GATEWAY_YES,		/* every address, whatever the client asks */
+	GATEWAY_CLIENTSPECIFIED,	/* the address the client names */
+};
+
 /* OpenSSH's LogLevel names, in increasing verbosity. */
 enum log_level {
 	LOGLEVEL_QUIET,
