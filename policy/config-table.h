@@ -29,6 +29,10 @@ enum kw_type {
 	T_BANEXEMPT,	/* repeatable, several CIDRs */
 	T_AKFILES,	/* several paths on one line, none = empty */
 	T_SUBSYSTEM,	/* repeatable: name command... */
+	T_FWDMASK,	/* yes|all|no|local|remote -> unsigned FWD_* mask */
+	T_GATEWAY,	/* no|yes|clientspecified -> enum gateway_ports */
+	T_PERMITOPEN,	/* host:port ..., any (empty) or none; first line wins */
+	T_PERMITLISTEN,	/* [host:]port ..., as T_PERMITOPEN */
 	T__COUNT
 };
 

@@ -12,6 +12,7 @@
 
 #include "policy/algorithms.h"
 #include "policy/config-internal.h"
+#include "policy/forward.h"
 #include "policy/match.h"
 #include "policy/util/decimal.h"
 #include "sandbox/sandbox.h"
@@ -19,7 +20,10 @@
 /* struct settings's enumerations are stored and copied as ints. */
 _Static_assert(sizeof(enum permit_root) == sizeof(int) &&
     sizeof(enum log_level) == sizeof(int) &&
+    sizeof(enum gateway_ports) == sizeof(int) &&
     sizeof(enum sandbox_profile) == sizeof(int), "enums are int-sized");
+/* So are the forwarding masks, which the named values' code handles. */
+_Static_assert(sizeof(unsigned) == sizeof(int), "masks are int-sized");
 
 static const struct kw_name permit_root_names[] = {
 	{ "no", PERMIT_ROOT_NO },
@@ -40,6 +44,23 @@ static const struct kw_name log_level_names[] = {
 	{ "DEBUG", LOGLEVEL_DEBUG1 },
 	{ "DEBUG2", LOGLEVEL_DEBUG2 },
 	{ "DEBUG3", LOGLEVEL_DEBUG3 },
+	{ NULL, 0 },
+};
+
+/* AllowTcpForwarding and AllowStreamLocalForwarding, sshd's spellings. */
+static const struct kw_name fwd_mask_names[] = {
+	{ "yes", FWD_LOCAL | FWD_REMOTE },
+	{ "all", FWD_LOCAL | FWD_REMOTE },
+	{ "no", 0 },
+	{ "local", FWD_LOCAL },
+	{ "remote", FWD_REMOTE },
+	{ NULL, 0 },
+};
+
+static const struct kw_name gateway_ports_names[] = {
+	{ "no", GATEWAY_NO },
+	{ "yes", GATEWAY_YES },
+	{ "clientspecified", GATEWAY_CLIENTSPECIFIED },
 	{ NULL, 0 },
 };
 
@@ -227,7 +248,7 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store(s, kw, first, &u);
 }
 
-/* T_PERMITROOT and T_LOGLEVEL: a name of the type's table. */
+/* The enumerations and the forwarding masks: a name of the type's table. */
 static int
 parse_named(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
@@ -427,6 +448,49 @@ parse_keys_files(struct parser *p, const struct keyword *kw,
 	return r;
 }
 
+/* PermitOpen, PermitListen: entries on one line, the first line wins
+ * (sshd's rule), stored as fwd_permit_canon() writes them; "any" (the
+ * empty list) or "none", alone. */
+static int
+parse_permits(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
+	unsigned flags = kw->type == T_PERMITLISTEN ? FWD_SPEC_LISTEN : 0;
+	char vbuf[72], entry[FWD_HOST_MAX + 16];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < argc && r == 0; i++) {
+		if (strcmp(argv[i], "any") == 0 || strcmp(argv[i], "none") == 0) {
+			if (argc > 1) {
+				config_strlist_clear(&tmp);
+				return config_fail(p, "\"%s\" must be alone on a "
+				    "\"%s\" line", argv[i], kw->name);
+			}
+			if (strcmp(argv[i], "none") == 0)
+				r = config_strlist_add(&tmp, "none");
+			continue;
+		}
+		if (fwd_permit_canon(argv[i], flags, entry, sizeof(entry)) < 0) {
+			config_strlist_clear(&tmp);
+			return config_fail(p, "bad entry \"%s\" for \"%s\" (%s, "
+			    "port a number or *)", config_shown(argv[i], vbuf),
+			    kw->name, flags != 0 ? "[host:]port" :
+			    "host:port or [address]:port");
+		}
+		r = config_strlist_add(&tmp, entry);
+	}
+	if (r == 0 && first) {
+		struct strlist old = *field;
+
+		*field = tmp;
+		tmp = old;
+	}
+	config_strlist_clear(&tmp);
+	return r;
+}
+
 /* Raw: a name, then the command as the rest of the line. */
 static int
 parse_subsystem(struct parser *p, const struct keyword *kw,
@@ -502,6 +566,14 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_SUBSYSTEM] = { .parse = parse_subsystem,
 	    .copy = config_copy_subsystems, .clear = config_clear_subsystems,
 	    .dump = config_dump_subsystems, .raw = true },
+	[T_FWDMASK] = { SCALAR(parse_named, config_dump_named, unsigned),
+	    .names = fwd_mask_names },
+	[T_GATEWAY] = { SCALAR(parse_named, config_dump_named, int),
+	    .names = gateway_ports_names },
+	[T_PERMITOPEN] = { LIST(parse_permits, config_dump_joined),
+	    .multi = true, .unset = "any" },
+	[T_PERMITLISTEN] = { LIST(parse_permits, config_dump_joined),
+	    .multi = true, .unset = "any" },
 };
 
 const struct kw_ops *

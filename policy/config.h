@@ -23,6 +23,14 @@ enum permit_root {
 	PERMIT_ROOT_FORCED_COMMANDS_ONLY,
 };
 
+/* GatewayPorts: where a remote forward listens (policy/forward.h,
+ * fwd_bind_addr). */
+enum gateway_ports {
+	GATEWAY_NO,		/* the loopback addresses only */
+	GATEWAY_YES,		/* every address, whatever the client asks */
+	GATEWAY_CLIENTSPECIFIED,	/* the address the client names */
+};
+
 /* OpenSSH's LogLevel names, in increasing verbosity. */
 enum log_level {
 	LOGLEVEL_QUIET,
@@ -83,7 +91,21 @@ struct settings {
 	bool strict_modes;			/* yes */
 	bool permit_tty;			/* PermitTTY yes */
 	bool permit_user_environment;		/* yes: environment= honoured; no */
-	bool allow_tcp_forwarding;		/* AllowTcpForwarding no */
+	/* Forwarding, with sshd's meanings and defaults; policy/forward.h has
+	 * the checks.  DisableForwarding yes overrides every other one.  The
+	 * two Allow*Forwarding are masks of FWD_LOCAL and FWD_REMOTE. */
+	unsigned allow_tcp_forwarding;		/* AllowTcpForwarding yes (both) */
+	unsigned allow_streamlocal_forwarding;	/* AllowStreamLocalForwarding yes */
+	bool allow_agent_forwarding;		/* AllowAgentForwarding yes */
+	bool x11_forwarding;			/* X11Forwarding no */
+	unsigned x11_display_offset;		/* X11DisplayOffset 10 (0..1000) */
+	bool x11_use_localhost;			/* X11UseLocalhost yes */
+	bool disable_forwarding;		/* DisableForwarding no */
+	enum gateway_ports gateway_ports;	/* GatewayPorts no */
+	/* PermitOpen, PermitListen: entries as fwd_permit_canon() writes
+	 * them, or the single word "none"; empty: any. */
+	struct strlist permit_open;
+	struct strlist permit_listen;
 	unsigned max_auth_tries;		/* 6 */
 	char *banner;				/* path or NULL ("none") */
 	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "handler/monitor/authkeys-options.h"
+#include "policy/forward.h"
 
 #define AUTHKEYS_MAX_OPTVAL	8192
 #define AUTHKEYS_MAX_NAME	64
@@ -171,6 +172,37 @@ apply_flag(struct authkey_parsed *ps, const char *name)
 	 * which never match here. */
 }
 
+/* permitopen= and permitlisten=: OpenSSH's syntax (auth-options.c,
+ * handle_permit), stored in the form the server's PermitOpen and
+ * PermitListen are, every occurrence adding to the list.  A value that is
+ * not one makes the line malformed, as in OpenSSH.  Frees val. */
+static int
+apply_permit(struct authkey_opts *o, bool listen, char *val, const char **err)
+{
+	char **list = listen ? o->permitlisten : o->permitopen;
+	size_t *n = listen ? &o->n_permitlisten : &o->n_permitopen;
+	char entry[FWD_HOST_MAX + 16];
+	int r;
+
+	r = fwd_permit_canon(val, listen ? FWD_SPEC_LISTEN : FWD_SPEC_SLASH,
+	    entry, sizeof(entry));
+	free(val);
+	if (r < 0) {
+		*err = listen ? "bad permitlisten= ([host:]port)" :
+		    "bad permitopen= (host:port)";
+		return -EINVAL;
+	}
+	if (*n >= AUTHKEYS_MAX_PERMITS) {
+		*err = listen ? "too many permitlisten= options" :
+		    "too many permitopen= options";
+		return -EINVAL;
+	}
+	if ((list[*n] = strdup(entry)) == NULL)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 /* Takes ownership of val. */
 static int
 apply_value(struct authkey_parsed *ps, const char *name, char *val, const char **err)
@@ -233,9 +265,13 @@ apply_value(struct authkey_parsed *ps, const char *name, char *val, const char *
 		o->environment[o->n_environment++] = val;
 		return 0;
 	}
-	/* permitopen, permitlisten, principals, tunnel: parsed for validity
-	 * only; forwarding and tunnels are not offered by sshand, and
-	 * principals only make sense with certificates. */
+	if (strcmp(name, "permitopen") == 0)
+		return apply_permit(o, false, val, err);
+	if (strcmp(name, "permitlisten") == 0)
+		return apply_permit(o, true, val, err);
+	/* principals, tunnel: parsed for validity only; tunnels are not
+	 * offered by sshand, and principals only make sense with
+	 * certificates. */
 	if (strcmp(name, "tunnel") == 0) {
 		char *end;
 		unsigned long n;

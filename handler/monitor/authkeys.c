@@ -52,6 +52,10 @@ authkey_opts_clear(struct authkey_opts *o)
 	free(o->from);
 	for (i = 0; i < o->n_environment && i < AUTHKEYS_MAX_ENV; i++)
 		free(o->environment[i]);
+	for (i = 0; i < o->n_permitopen && i < AUTHKEYS_MAX_PERMITS; i++)
+		free(o->permitopen[i]);
+	for (i = 0; i < o->n_permitlisten && i < AUTHKEYS_MAX_PERMITS; i++)
+		free(o->permitlisten[i]);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -10,8 +10,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "policy/config.h"
+
 #define AUTHKEYS_MAX_LINE 16384	/* longer lines are skipped */
 #define AUTHKEYS_MAX_ENV 64
+#define AUTHKEYS_MAX_PERMITS 64	/* of permitopen=, and of permitlisten= */
 
 struct authkey_opts {
 	bool no_pty;
@@ -24,6 +27,14 @@ struct authkey_opts {
 	int64_t expiry;		/* expiry-time, epoch seconds; 0 = none */
 	char *environment[AUTHKEYS_MAX_ENV];	/* "NAME=value" */
 	size_t n_environment;
+	/* permitopen="host:port" and permitlisten="[host:]port", every one
+	 * given, in order, as fwd_permit_canon() (policy/forward.h) writes
+	 * them: a bare permitlisten port as "*:port", a permitopen
+	 * "host/port" as "host:port".  None: the key restricts nothing. */
+	char *permitopen[AUTHKEYS_MAX_PERMITS];
+	size_t n_permitopen;
+	char *permitlisten[AUTHKEYS_MAX_PERMITS];
+	size_t n_permitlisten;
 	unsigned line;		/* line number of the matching entry */
 };
 
@@ -48,6 +59,23 @@ int authkeys_match_fd(int fd, const struct authkey_query *q,
     struct authkey_opts *ret, unsigned *ret_bad, char *why, size_t whylen);
 
 void authkey_opts_clear(struct authkey_opts *o);
+
+/* The key's permitopen= and permitlisten= values as the list
+ * fwd_open_permitted() and fwd_listen_permitted() take, borrowed from o
+ * (valid while o is).  Empty when the key names none, which those
+ * functions read as "anything": the server's PermitOpen and PermitListen
+ * still apply, and no-port-forwarding (or restrict) is checked apart. */
+static inline struct strlist
+authkey_permitopen(const struct authkey_opts *o)
+{
+	return (struct strlist){ (char **)o->permitopen, o->n_permitopen };
+}
+
+static inline struct strlist
+authkey_permitlisten(const struct authkey_opts *o)
+{
+	return (struct strlist){ (char **)o->permitlisten, o->n_permitlisten };
+}
 
 /* StrictModes: the file, and each directory from it up to and including
  * home, must be owned by uid or root and not writable by group or others;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "handler/monitor/authkeys.h"
+#include "policy/forward.h"
 
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbe9fXuOULyCSSdZCpH7EIssySRounzB+LbFe2XDMGS"
 #define OTHER "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDEooU0mFqcoxXn+U2/ivUit7IWr16EetFsmdKvIm2oY"
@@ -166,10 +167,13 @@ test_flags(void **state)
 	assert_true(o.no_pty && o.no_user_rc);
 	authkey_opts_clear(&o);
 
-	/* parsed-only options */
+	/* parsed-only options; permitopen= and permitlisten= are kept
+	 * (test_permits) */
 	assert_int_equal(match("permitopen=\"localhost:80\",permitlisten="
 	    "\"8080\",tunnel=\"0\",principals=\"a,b\" " ED25519, &k, &o, why),
 	    1);
+	assert_int_equal(o.n_permitopen, 1);
+	assert_int_equal(o.n_permitlisten, 1);
 	authkey_opts_clear(&o);
 	assert_int_equal(match("tunnel=\"x\" " ED25519, &k, &o, why),
 	    -EINVAL);
@@ -422,6 +426,135 @@ test_environment(void **state)
 	sprintf(p - 1, " %s", ED25519);
 	assert_int_equal(match(line, &k, &o, why), -EINVAL);
 	assert_non_null(strstr(why, "too many"));
+	free(line);
+}
+
+/* permitopen= and permitlisten=: kept, every one, in sshd's stored form;
+ * restrict leaves them alone (it is no-port-forwarding that refuses
+ * forwarding, and port-forwarding after restrict gives it back). */
+static void
+test_permits(void **state)
+{
+	struct authkey_opts o;
+	struct strlist l;
+	char why[256], *line, *p;
+	struct key k;
+	int i;
+
+	(void)state;
+	key_init(&k, ED25519, NULL);
+	assert_int_equal(match("permitopen=\"localhost:80\",permitlisten="
+	    "\"8080\",permitopen=\"[::1]:*\",permitopen=\"db/5432\","
+	    "permitlisten=\"localhost:*\",permitopen=\"*:443\" " ED25519, &k,
+	    &o, why), 1);
+	assert_int_equal(o.n_permitopen, 4);
+	assert_string_equal(o.permitopen[0], "localhost:80");
+	assert_string_equal(o.permitopen[1], "[::1]:*");
+	assert_string_equal(o.permitopen[2], "db:5432");
+	assert_string_equal(o.permitopen[3], "*:443");
+	assert_int_equal(o.n_permitlisten, 2);
+	assert_string_equal(o.permitlisten[0], "*:8080");
+	assert_string_equal(o.permitlisten[1], "localhost:*");
+	assert_false(o.no_port_forwarding);
+	/* As policy/forward.h's lists. */
+	l = authkey_permitopen(&o);
+	assert_int_equal(l.n, 4);
+	assert_ptr_equal(l.v[0], o.permitopen[0]);
+	assert_true(fwd_open_permitted(&l, "localhost", 80));
+	assert_true(fwd_open_permitted(&l, "db", 5432));
+	assert_false(fwd_open_permitted(&l, "localhost", 81));
+	l = authkey_permitlisten(&o);
+	assert_int_equal(l.n, 2);
+	assert_true(fwd_listen_permitted(&l, "", 8080));
+	assert_true(fwd_listen_permitted(&l, "localhost", 0));
+	assert_false(fwd_listen_permitted(&l, "", 8081));
+	authkey_opts_clear(&o);
+	assert_int_equal(o.n_permitopen, 0);
+	assert_null(o.permitopen[0]);
+
+	/* None given: an empty list, which restricts nothing. */
+	assert_int_equal(match(ED25519, &k, &o, why), 1);
+	l = authkey_permitopen(&o);
+	assert_int_equal(l.n, 0);
+	assert_true(fwd_open_permitted(&l, "anything", 1));
+	l = authkey_permitlisten(&o);
+	assert_true(fwd_listen_permitted(&l, "", 1));
+	authkey_opts_clear(&o);
+
+	/* restrict and the lists */
+	assert_int_equal(match("restrict,permitopen=\"h:1\" " ED25519, &k, &o,
+	    why), 1);
+	assert_true(o.no_port_forwarding && o.no_agent_forwarding &&
+	    o.no_x11_forwarding);
+	assert_int_equal(o.n_permitopen, 1);
+	authkey_opts_clear(&o);
+	assert_int_equal(match("restrict,port-forwarding,permitlisten=\"2222\" "
+	    ED25519, &k, &o, why), 1);
+	assert_false(o.no_port_forwarding);
+	assert_true(o.no_agent_forwarding && o.no_x11_forwarding && o.no_pty);
+	assert_string_equal(o.permitlisten[0], "*:2222");
+	authkey_opts_clear(&o);
+
+	/* Values that are not one make the line malformed, as in OpenSSH;
+	 * what was gathered before is released (ASan checks). */
+	{
+		static const char *const bad[] = {
+			"permitopen=\"localhost\"",
+			"permitopen=\"8080\"",	/* no bare port for open */
+			"permitopen=\"h:0\"",
+			"permitopen=\"h:65536\"",
+			"permitopen=\"h:http\"",
+			"permitopen=\"any\"",
+			"permitopen=\"none\"",
+			"permitopen=\"\"",
+			"permitopen=\"::1:22\"",
+			"permitopen=\"[::1]22\"",
+			"permitopen=\"a b:1\"",
+			"permitopen=\"a:1\",permitopen=\"b:x\"",
+			"permitlisten=\"0\"",
+			"permitlisten=\"h/22\"",	/* '/' is permitopen='s */
+			"permitlisten=\"localhost\"",
+			"permitlisten=\"any\"",
+			"permitlisten=\"\"",
+			"permitlisten=\"8080\",permitlisten=\"-1\"",
+		};
+		char buf[512];
+		size_t j;
+
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			snprintf(buf, sizeof(buf), "%s %s", bad[j], ED25519);
+			if (match(buf, &k, &o, why) != -EINVAL)
+				fail_msg("accepted: %s", bad[j]);
+			assert_non_null(strstr(why, "malformed line: "));
+		}
+		match("permitopen=\"x\" " ED25519, &k, &o, why);
+		assert_string_equal(why, "malformed line: bad permitopen= "
+		    "(host:port)");
+		match("permitlisten=\"x\" " ED25519, &k, &o, why);
+		assert_string_equal(why, "malformed line: bad permitlisten= "
+		    "([host:]port)");
+	}
+
+	/* Exactly the maximum of each, then one more. */
+	line = malloc(AUTHKEYS_MAX_LINE);
+	assert_non_null(line);
+	p = line;
+	for (i = 0; i < AUTHKEYS_MAX_PERMITS; i++)
+		p += sprintf(p, "permitopen=\"h%d:%d\",permitlisten=\"%d\",",
+		    i, i + 1, i + 1);
+	sprintf(p - 1, " %s", ED25519);
+	assert_int_equal(match(line, &k, &o, why), 1);
+	assert_int_equal(o.n_permitopen, AUTHKEYS_MAX_PERMITS);
+	assert_int_equal(o.n_permitlisten, AUTHKEYS_MAX_PERMITS);
+	assert_string_equal(o.permitopen[AUTHKEYS_MAX_PERMITS - 1], "h63:64");
+	assert_string_equal(o.permitlisten[AUTHKEYS_MAX_PERMITS - 1], "*:64");
+	authkey_opts_clear(&o);
+	sprintf(p - 1, ",permitopen=\"one:1\" %s", ED25519);
+	assert_int_equal(match(line, &k, &o, why), -EINVAL);
+	assert_string_equal(why, "malformed line: too many permitopen= options");
+	sprintf(p - 1, ",permitlisten=\"1\" %s", ED25519);
+	assert_int_equal(match(line, &k, &o, why), -EINVAL);
+	assert_string_equal(why, "malformed line: too many permitlisten= options");
 	free(line);
 }
 
@@ -797,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_from),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_environment),
+		cmocka_unit_test(test_permits),
 		cmocka_unit_test(test_overlong),
 		cmocka_unit_test(test_cert_authority),
 		cmocka_unit_test(test_fd),

@@ -24,6 +24,7 @@
 
 #include "policy/algorithms.h"
 #include "policy/config.h"
+#include "policy/forward.h"
 
 static char dir[] = "/tmp/test_config.XXXXXX";
 static char path[PATH_MAX];
@@ -213,7 +214,17 @@ test_defaults(void **state)
 	assert_true(s->strict_modes);
 	assert_true(s->permit_tty);
 	assert_false(s->permit_user_environment);
-	assert_false(s->allow_tcp_forwarding);
+	/* Forwarding: sshd's defaults. */
+	assert_int_equal(s->allow_tcp_forwarding, FWD_LOCAL | FWD_REMOTE);
+	assert_int_equal(s->allow_streamlocal_forwarding, FWD_LOCAL | FWD_REMOTE);
+	assert_true(s->allow_agent_forwarding);
+	assert_false(s->x11_forwarding);
+	assert_int_equal(s->x11_display_offset, 10);
+	assert_true(s->x11_use_localhost);
+	assert_false(s->disable_forwarding);
+	assert_int_equal(s->gateway_ports, GATEWAY_NO);
+	assert_int_equal(s->permit_open.n, 0);
+	assert_int_equal(s->permit_listen.n, 0);
 	assert_int_equal(s->max_auth_tries, 6);
 	assert_null(s->banner);
 	assert_list(&s->authorized_keys_files, 1, ".ssh/authorized_keys");
@@ -260,7 +271,16 @@ static const char every_keyword[] =
     "StrictModes no\n"
     "PermitTTY no\n"
     "PermitUserEnvironment yes\n"
-    "AllowTcpForwarding yes\n"
+    "AllowTcpForwarding local\n"
+    "AllowStreamLocalForwarding remote\n"
+    "AllowAgentForwarding no\n"
+    "X11Forwarding yes\n"
+    "X11DisplayOffset 20\n"
+    "X11UseLocalhost no\n"
+    "DisableForwarding yes\n"
+    "GatewayPorts clientspecified\n"
+    "PermitOpen localhost:80 [::1]:* *:443 db.example.com:5432\n"
+    "PermitListen 8080 localhost:* [::1]:2222 *.example.com:9000\n"
     "MaxAuthTries 3\n"
     "Banner /etc/issue.net\n"
     "AuthorizedKeysFile .ssh/authorized_keys /etc/keys/%u %h/.ssh/ak2 /k/100%%\n"
@@ -313,7 +333,19 @@ test_every_keyword(void **state)
 	assert_false(s->strict_modes);
 	assert_false(s->permit_tty);
 	assert_true(s->permit_user_environment);
-	assert_true(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, FWD_LOCAL);
+	assert_int_equal(s->allow_streamlocal_forwarding, FWD_REMOTE);
+	assert_false(s->allow_agent_forwarding);
+	assert_true(s->x11_forwarding);
+	assert_int_equal(s->x11_display_offset, 20);
+	assert_false(s->x11_use_localhost);
+	assert_true(s->disable_forwarding);
+	assert_int_equal(s->gateway_ports, GATEWAY_CLIENTSPECIFIED);
+	assert_list(&s->permit_open, 4, "localhost:80", "[::1]:*", "*:443",
+	    "db.example.com:5432");
+	/* A bare port is any host, written as sshd -T writes it. */
+	assert_list(&s->permit_listen, 4, "*:8080", "localhost:*", "[::1]:2222",
+	    "*.example.com:9000");
 	assert_int_equal(s->max_auth_tries, 3);
 	assert_string_equal(s->banner, "/etc/issue.net");
 	assert_list(&s->authorized_keys_files, 4, ".ssh/authorized_keys",
@@ -419,6 +451,68 @@ test_value_spellings(void **state)
 	assert_null(s->hostkey_algorithms);
 	settings_free(s);
 	config_free(cfg);
+	/* Forwarding's words, in any case, as sshd reads them. */
+	{
+		static const struct {
+			const char *word;
+			unsigned v;
+		} masks[] = {
+			{ "yes", FWD_LOCAL | FWD_REMOTE },
+			{ "ALL", FWD_LOCAL | FWD_REMOTE },
+			{ "no", 0 },
+			{ "Local", FWD_LOCAL },
+			{ "remote", FWD_REMOTE },
+		};
+		static const struct {
+			const char *word;
+			enum gateway_ports v;
+		} gws[] = {
+			{ "no", GATEWAY_NO },
+			{ "Yes", GATEWAY_YES },
+			{ "ClientSpecified", GATEWAY_CLIENTSPECIFIED },
+		};
+		char text[256];
+
+		for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+			snprintf(text, sizeof(text), "AllowTcpForwarding %s\n"
+			    "AllowStreamLocalForwarding %s\n", masks[i].word,
+			    masks[i].word);
+			s = resolve_global(text, &cfg);
+			assert_int_equal(s->allow_tcp_forwarding, masks[i].v);
+			assert_int_equal(s->allow_streamlocal_forwarding,
+			    masks[i].v);
+			settings_free(s);
+			config_free(cfg);
+		}
+		for (i = 0; i < sizeof(gws) / sizeof(gws[0]); i++) {
+			snprintf(text, sizeof(text), "GatewayPorts %s\n",
+			    gws[i].word);
+			s = resolve_global(text, &cfg);
+			assert_int_equal(s->gateway_ports, gws[i].v);
+			settings_free(s);
+			config_free(cfg);
+		}
+	}
+	/* PermitOpen and PermitListen: "any" is the empty list, "none" a
+	 * list of that word; ports are written back in decimal. */
+	s = resolve_global("PermitOpen any\nPermitListen none\n", &cfg);
+	assert_int_equal(s->permit_open.n, 0);
+	assert_list(&s->permit_listen, 1, "none");
+	settings_free(s);
+	config_free(cfg);
+	s = resolve_global("PermitOpen none\nPermitListen any\n", &cfg);
+	assert_list(&s->permit_open, 1, "none");
+	assert_int_equal(s->permit_listen.n, 0);
+	settings_free(s);
+	config_free(cfg);
+	s = resolve_global("PermitOpen host:0022 [2001:db8::1]:65535 :1 *:*\n"
+	    "PermitListen * 0.0.0.0:1 [fe80::1%eth0]:80 :9\n", &cfg);
+	assert_list(&s->permit_open, 4, "host:22", "[2001:db8::1]:65535", ":1",
+	    "*:*");
+	assert_list(&s->permit_listen, 4, "*:*", "0.0.0.0:1",
+	    "[fe80::1%eth0]:80", ":9");
+	settings_free(s);
+	config_free(cfg);
 	/* Bounds are inclusive. */
 	s = resolve_global("MaxAuthTries 1000\nBanIPv6Prefix 128\n"
 	    "BanMaxEntries 16\nLoginGraceTime 0\nMaxSessionProcs 4194304\n"
@@ -481,6 +575,49 @@ static const struct {
 	{ "BanTime 2w\n", "1: BanTimeMax (604800 s) is shorter than BanTime (1209600 s)" },
 	/* other enumerations and strings */
 	{ "PermitRootLogin sometimes\n", "1: bad value \"sometimes\" for \"PermitRootLogin\"" },
+	/* forwarding */
+	{ "AllowTcpForwarding both\n", "1: bad value \"both\" for \"AllowTcpForwarding\"" },
+	{ "AllowStreamLocalForwarding 1\n",
+	    "1: bad value \"1\" for \"AllowStreamLocalForwarding\"" },
+	{ "AllowAgentForwarding local\n",
+	    "1: bad yes/no value \"local\" for \"AllowAgentForwarding\"" },
+	{ "DisableForwarding all\n", "1: bad yes/no value \"all\" for \"DisableForwarding\"" },
+	{ "GatewayPorts local\n", "1: bad value \"local\" for \"GatewayPorts\"" },
+	{ "X11DisplayOffset 1001\n",
+	    "1: value \"1001\" for \"X11DisplayOffset\" out of range (0..1000)" },
+	{ "PermitOpen localhost\n", "1: bad entry \"localhost\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen 80\n", "1: bad entry \"80\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen host:0\n", "1: bad entry \"host:0\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen host:65536\n", "1: bad entry \"host:65536\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen host:ssh\n", "1: bad entry \"host:ssh\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen host/22\n", "1: bad entry \"host/22\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen ::1:22\n", "1: bad entry \"::1:22\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen [::1:22\n", "1: bad entry \"[::1:22\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen [::1]22\n", "1: bad entry \"[::1]22\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen a:1 b:+2\n", "1: bad entry \"b:+2\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen \"a b:1\"\n", "1: bad entry \"a b:1\" for \"PermitOpen\" "
+	    "(host:port or [address]:port, port a number or *)" },
+	{ "PermitOpen any a:1\n", "1: \"any\" must be alone on a \"PermitOpen\" line" },
+	{ "PermitOpen a:1 none\n", "1: \"none\" must be alone on a \"PermitOpen\" line" },
+	{ "PermitListen 0\n", "1: bad entry \"0\" for \"PermitListen\" "
+	    "([host:]port, port a number or *)" },
+	{ "PermitListen localhost\n", "1: bad entry \"localhost\" for \"PermitListen\" "
+	    "([host:]port, port a number or *)" },
+	{ "PermitListen ::1\n", "1: bad entry \"::1\" for \"PermitListen\" "
+	    "([host:]port, port a number or *)" },
+	{ "PermitListen none 80\n", "1: \"none\" must be alone on a \"PermitListen\" line" },
+	{ "Match User a\n PermitListen any any\n",
+	    "2: \"any\" must be alone on a \"PermitListen\" line" },
 	{ "LogLevel LOUD\n", "1: bad log level \"LOUD\"" },
 	{ "SandboxProfile default\n",
 	    "1: unknown sandbox profile \"default\" for \"SandboxProfile\"" },
@@ -508,6 +645,7 @@ static const struct {
 	{ "PermitTTY # no value, only a comment\n", "1: missing argument for \"PermitTTY\"" },
 	{ "HostKey\n", "1: missing argument for \"HostKey\"" },
 	{ "AcceptEnv\n", "1: missing argument for \"AcceptEnv\"" },
+	{ "PermitOpen\n", "1: missing argument for \"PermitOpen\"" },
 	{ "ForceCommand   \n", "1: missing argument for \"ForceCommand\"" },
 	{ "Subsystem\n", "1: missing argument for \"Subsystem\"" },
 	{ "PermitTTY yes no\n", "1: unexpected extra argument \"no\" for \"PermitTTY\"" },
@@ -794,6 +932,7 @@ static const char match_conf[] =
     "Match Group sftponly\n"
     "\tForceCommand internal-sftp\n"
     "\tAllowTcpForwarding no\n"
+    "\tPermitOpen localhost:8080\n"
     "Match Group *,!wheel\n"
     "\tSandboxProfile strict\n"
     "Match Address 192.0.2.0/24,2001:db8::/32,!192.0.2.7\n"
@@ -801,7 +940,8 @@ static const char match_conf[] =
     "Match User carol Address 198.51.100.*\n"
     "\tBanner /etc/carol\n"
     "Match All\n"
-    "\tAllowTcpForwarding yes\n";
+    "\tAllowTcpForwarding remote\n"
+    "\tPermitOpen none\n";
 
 static void
 test_match_user(void **state)
@@ -849,13 +989,15 @@ test_match_group(void **state)
 	s = resolve(cfg, "zed", sftp, 2, NULL);
 	assert_string_equal(s->force_command, "internal-sftp");
 	/* The sftponly block set it first; Match All comes later. */
-	assert_false(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, 0);
+	assert_list(&s->permit_open, 1, "localhost:8080");
 	assert_int_equal(s->sandbox_profile, SANDBOX_STRICT);
 	settings_free(s);
 	/* One negated group vetoes the block even though another matches. */
 	s = resolve(cfg, "zed", wheel, 2, NULL);
 	assert_null(s->force_command);
-	assert_true(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, FWD_REMOTE);
+	assert_list(&s->permit_open, 1, "none");
 	assert_int_equal(s->sandbox_profile, SANDBOX_LOGIN);
 	settings_free(s);
 	s = resolve(cfg, "zed", plain, 1, NULL);
@@ -926,17 +1068,17 @@ test_match_all_and_global(void **state)
 	(void)state;
 	/* Match All applies to every connection, with or without a user. */
 	s = resolve(cfg, NULL, NULL, 0, NULL);
-	assert_true(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, FWD_REMOTE);
 	assert_int_equal(s->max_auth_tries, 5);
 	settings_free(s);
 	assert_int_equal(config_resolve(cfg, &empty, &s), 0);
-	assert_true(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, FWD_REMOTE);
 	settings_free(s);
 	/* NULL: no User, Group or Address block applies. */
 	assert_int_equal(config_resolve(cfg, NULL, &s), 0);
 	assert_int_equal(s->max_auth_tries, 5);
 	assert_true(s->password_authentication);
-	assert_true(s->allow_tcp_forwarding);
+	assert_int_equal(s->allow_tcp_forwarding, FWD_REMOTE);
 	settings_free(s);
 	s = (struct settings *)0x1;
 	assert_int_equal(config_resolve(NULL, NULL, &s), -EINVAL);
@@ -963,8 +1105,11 @@ test_precedence(void **state)
 	    "ForceCommand /bin/one\nForceCommand /bin/two\n"
 	    "AcceptEnv A\nAcceptEnv B\n"
 	    "HostKey /h1\nHostKey /h2\n"
+	    "PermitOpen a:1 b:2\nPermitOpen c:3\n"
+	    "PermitListen none\n"
 	    "Match User u\n"
 	    " MaxAuthTries 7\n MaxAuthTries 8\n"
+	    " PermitListen 22\n PermitListen 23\n"
 	    " AcceptEnv C\n AcceptEnv D\n"
 	    " Subsystem x /bin/x\n"
 	    " ForceCommand none\n"
@@ -978,6 +1123,9 @@ test_precedence(void **state)
 	assert_string_equal(s->force_command, "/bin/one");
 	assert_list(&s->accept_env, 2, "A", "B");
 	assert_list(&s->host_keys, 2, "/h1", "/h2");
+	/* PermitOpen and PermitListen as sshd: one line, the first wins. */
+	assert_list(&s->permit_open, 2, "a:1", "b:2");
+	assert_list(&s->permit_listen, 1, "none");
 	settings_free(s);
 	/* Match: the first matching block to set a keyword wins, whatever
 	 * later blocks say; a list set in Match replaces the global list;
@@ -990,6 +1138,8 @@ test_precedence(void **state)
 	assert_string_equal(settings_subsystem(s, "x"), "/bin/x");
 	assert_null(s->force_command);
 	assert_list(&s->authorized_keys_files, 2, "/a", "/b");
+	assert_list(&s->permit_open, 2, "a:1", "b:2");
+	assert_list(&s->permit_listen, 1, "*:22");
 	settings_free(s);
 	config_free(cfg);
 
@@ -1286,6 +1436,10 @@ test_dump(void **state)
 	assert_dump_has(d, "sandboxprofile login");
 	assert_dump_has(d, "subsystemsandboxprofile login");
 	assert_dump_has(d, "allowcoredumps no");
+	assert_dump_has(d, "allowtcpforwarding yes");
+	assert_dump_has(d, "gatewayports no");
+	assert_dump_has(d, "permitopen any");
+	assert_dump_has(d, "permitlisten any");
 	assert_null(strstr(d, "subsystem sftp"));
 	assert_null(strstr(d, "acceptenv"));
 	/* Every line is "lowercase-keyword value". */
@@ -1323,6 +1477,18 @@ test_dump(void **state)
 	assert_dump_has(d, "sandboxprofile strict");
 	assert_dump_has(d, "subsystemsandboxprofile none");
 	assert_dump_has(d, "maxopenfiles 4096");
+	assert_dump_has(d, "allowtcpforwarding local");
+	assert_dump_has(d, "allowstreamlocalforwarding remote");
+	assert_dump_has(d, "allowagentforwarding no");
+	assert_dump_has(d, "x11forwarding yes");
+	assert_dump_has(d, "x11displayoffset 20");
+	assert_dump_has(d, "x11uselocalhost no");
+	assert_dump_has(d, "disableforwarding yes");
+	assert_dump_has(d, "gatewayports clientspecified");
+	assert_dump_has(d, "permitopen localhost:80 [::1]:* *:443 "
+	    "db.example.com:5432");
+	assert_dump_has(d, "permitlisten *:8080 localhost:* [::1]:2222 "
+	    "*.example.com:9000");
 	free(d);
 	settings_free(s);
 	config_free(cfg);
@@ -1334,6 +1500,16 @@ test_dump(void **state)
 	/* Unset SubsystemSandboxProfile shows what takes effect. */
 	assert_dump_has(d, "subsystemsandboxprofile strict");
 	assert_dump_has(d, "loglevel DEBUG1");
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+	/* "all" is printed as sshd prints it; "none" reads back. */
+	s = resolve_global("AllowTcpForwarding all\nPermitOpen none\n"
+	    "PermitListen none\n", &cfg);
+	d = dump(s);
+	assert_dump_has(d, "allowtcpforwarding yes");
+	assert_dump_has(d, "permitopen none");
+	assert_dump_has(d, "permitlisten none");
 	free(d);
 	assert_int_equal(settings_dump(NULL, stdout), -EINVAL);
 	assert_int_equal(settings_dump(s, NULL), -EINVAL);
@@ -1374,7 +1550,16 @@ static const char documented_defaults[] =
     "strictmodes yes\n"
     "permittty yes\n"
     "permituserenvironment no\n"
-    "allowtcpforwarding no\n"
+    "allowtcpforwarding yes\n"
+    "allowstreamlocalforwarding yes\n"
+    "allowagentforwarding yes\n"
+    "x11forwarding no\n"
+    "x11displayoffset 10\n"
+    "x11uselocalhost yes\n"
+    "disableforwarding no\n"
+    "gatewayports no\n"
+    "permitopen any\n"
+    "permitlisten any\n"
     "maxauthtries 6\n"
     "banner none\n"
     "authorizedkeysfile .ssh/authorized_keys\n"
