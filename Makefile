@@ -152,7 +152,11 @@ TEST_LIBS_A = $(BUILD)/libmonitor.a $(BUILD)/libprivsep.a $(BUILD)/libfront.a \
 	$(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIBS_A) $(BUILD)/librules.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SECCOMP_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+		$(LIBS) $(SECCOMP_LIBS) -lcmocka
+# The network half has no archive: its libssh hook is linked alone
+# (objects go before the archives, which supply what they call).
+$(BUILD)/tests/test_libssh_hook: $(call obj,handler/net/libssh-private.c)
 
 # Test helpers built from tests/ (the syscall probe, the ban-file stressor,
 # the EVP_DigestVerify shim).

@@ -1,6 +1,8 @@
-/* What libssh 0.10 parses but does not hand out.  Kept in one place, each
- * read checked against the public accessors, so a libssh whose layout
- * differs is detected and the data is simply not used. */
+/* What libssh 0.10 parses but does not hand out, and requests it does not
+ * parse at all.  Kept in one place, each use of its private layout checked
+ * first (against the public accessors, or against what libssh itself put
+ * there), so a libssh whose layout differs is detected and the feature is
+ * simply not used. */
 #ifndef SSHAND_HANDLER_LIBSSH_PRIVATE_H
 #define SSHAND_HANDLER_LIBSSH_PRIVATE_H
 
@@ -22,13 +24,71 @@ struct pty_req {
  * if msg is no pty-req. */
 int libssh_pty_request(ssh_message msg, struct pty_req *ret);
 
-/* The request hook (libssh_install_request_hook) marks what it rewrote:
- * an auth-agent-req@openssh.com becomes an env request with this name, a
- * streamlocal request a TCP one whose host is the socket path after a
- * 0x01 byte. */
-bool libssh_is_agent_mark(const char *env_name);
-/* The socket path of a marked host, or NULL for a real host name. */
-const char *libssh_unix_path(const char *host);
+/*
+ * OpenSSH's forwarding extensions, which libssh 0.10 gives no usable
+ * callback: direct-streamlocal@openssh.com (ssh -L to a socket path)
+ * becomes SSH_CHANNEL_UNKNOWN without its path; streamlocal-forward@
+ * openssh.com and cancel-streamlocal-forward@openssh.com (ssh -R from a
+ * socket path) are refused inside libssh; auth-agent-req@openssh.com
+ * (ssh -A) has a channel callback, channel_auth_agent_req_function, but
+ * one that cannot say no: libssh answers success whenever it is set.
+ * libssh_install_request_hook() puts a packet callback in front of
+ * libssh's own that rewrites each of them, in place, into a request
+ * libssh does parse, marked so that our callbacks can tell it apart (and
+ * whose answer is their return value):
+ *
+ *   auth-agent-req@openssh.com      -> "env", name LIBSSH_AGENT_MARK,
+ *                                      value "" (want_reply kept)
+ *   direct-streamlocal@openssh.com  -> "direct-tcpip", destination
+ *                                      LIBSSH_MARK_CHAR + path, port 0,
+ *                                      originator "" port 0
+ *   streamlocal-forward@openssh.com -> "tcpip-forward", address
+ *                                      LIBSSH_MARK_CHAR + path, port 1
+ *   cancel-streamlocal-forward@...  -> "cancel-tcpip-forward", likewise
+ *
+ * Port 1, not 0: libssh appends the bound port to a tcpip-forward's
+ * success reply when the requested port is 0, and OpenSSH's reply to
+ * streamlocal-forward carries nothing.
+ *
+ * Only the hook can make a marked request: a client's own env name,
+ * direct-tcpip destination or (cancel-)tcpip-forward address that
+ * begins with LIBSSH_MARK_CHAR has that byte replaced with '?' before
+ * libssh reads it (LIBSSH_REWRITE_NEUTRALISED).  A path that is empty,
+ * longer than LIBSSH_UNIX_PATH_MAX or holds a NUL, and any truncated
+ * packet, is left as it came (libssh then refuses it, as without the
+ * hook).  Names are compared as libssh compares them, as C strings, so
+ * "env\0junk" is an env request here as it is to libssh.
+ */
+#define LIBSSH_MARK_CHAR	'\x01'
+#define LIBSSH_UNIX_MARK_CHAR	LIBSSH_MARK_CHAR
+#define LIBSSH_AGENT_MARK	"\x01" "auth-agent-req"
+/* sun_path less its terminating NUL. */
+#define LIBSSH_UNIX_PATH_MAX	107
+
+/* Prepends the hook to s's packet callbacks.  Call it after
+ * ssh_handle_key_exchange() succeeded: libssh makes the list when the
+ * client's banner arrives.  0 (also when already installed), -ENOMEM,
+ * or -ENOTSUP with nothing changed: not libssh 0.10.x, not yet
+ * exchanged keys, or a layout that does not pass every check. */
 int libssh_install_request_hook(ssh_session s);
+
+/* True if an env request's name is the hook's agent request. */
+bool libssh_is_agent_mark(const char *env_name);
+/* The socket path of a hook-made direct-tcpip destination or
+ * tcpip-forward address, or NULL for a host name. */
+const char *libssh_unix_path(const char *host);
+
+/* What a rewrite did to a payload (the bytes after the message type). */
+enum {
+	LIBSSH_REWRITE_NONE = 0,	/* not one of ours: untouched */
+	LIBSSH_REWRITE_DONE = 1,	/* an extension, now a marked request */
+	LIBSSH_REWRITE_NEUTRALISED = 2,	/* a client's leading mark replaced */
+};
+/* The hook's rewrites, exposed for tests.  Each returns one of the above,
+ * or -EINVAL for an extension request it leaves untouched (truncated, or
+ * a bad path).  Never writes past len, never changes len. */
+int libssh_rewrite_global_request(uint8_t *data, size_t len);
+int libssh_rewrite_channel_open(uint8_t *data, size_t len);
+int libssh_rewrite_channel_request(uint8_t *data, size_t len);
 
 #endif
