@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "handler/front/log.h"
+#include "handler/net/libssh-private.h"
 #include "handler/net/net.h"
 #include "policy/algorithms.h"
 #include "policy/config.h"
@@ -295,6 +296,11 @@ net_main(struct handover *h, int mon_fd)
 		goto report;
 	}
 	phase("kex", t0);
+	/* ssh -A and the streamlocal forwards, which libssh 0.10 does not
+	 * know (libssh-private.h); without the hook they are refused. */
+	if (libssh_install_request_hook(n.s) < 0)
+		log_info("%s", "this libssh's layout is not the one known: agent "
+		    "and Unix socket forwarding are unavailable");
 	serve(&n);
 report:
 	/* The monitor may be waiting for our last word to end the connection:

@@ -5,10 +5,13 @@ refused."""
 
 import hashlib
 import json
+import re
 import os
 import socket
+import shutil
 import socketserver
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -233,7 +236,7 @@ def _allocated_port(t, timeout=15):
             b = None
         if b:
             out += b
-            m = __import__("re").search(rb"Allocated port (\d+) for remote forward", out)
+            m = re.search(rb"Allocated port (\d+) for remote forward", out)
             if m:
                 return int(m.group(1))
         if t.p.poll() is not None:
@@ -290,3 +293,170 @@ def _listener_owner(port):
             if state == "0A" and int(local.split(":")[1], 16) == port:
                 return uid
     return None
+
+
+class _UnixThreaded(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def test_local_forward_to_unix_socket(srv):
+    # Where alice may reach it: the socket is connected to as the user.
+    d = tempfile.mkdtemp(prefix="sshand-fwd.", dir="/tmp")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "echo.sock")
+    us = _UnixThreaded(path, _Echo)
+    os.chmod(path, 0o777)
+    threading.Thread(target=us.serve_forever, daemon=True).start()
+    lport = free_port()
+    t = Tunnel(srv, ["-L", "%d:%s" % (lport, path)])
+    try:
+        assert wait_for(lambda: _can_connect(lport), 15), t.close()
+        n, sent, got = transfer(lport, 1 << 20)
+        assert n == 1 << 20 and sent == got
+    finally:
+        t.close()
+        us.shutdown()
+        us.server_close()
+        shutil.rmtree(d)
+    assert [r for r in fwd_records(srv, "forward-open")
+            if r["SSHAND_FORWARD_KIND"] == "direct-streamlocal" and
+            r["SSHAND_FORWARD_DESTINATION"] == path]
+
+
+@pytest.fixture
+def agent(keys, tmp_path):
+    """A client-side ssh-agent holding alice's key: (env, fingerprint)."""
+    env = client_env()
+    sock = str(tmp_path / "agent.sock")
+    out = subprocess.run(["ssh-agent", "-s", "-a", sock], capture_output=True,
+                         text=True, env=env, check=True).stdout
+    pid = int(re.search(r"SSH_AGENT_PID=(\d+)", out).group(1))
+    env["SSH_AUTH_SOCK"] = sock
+    try:
+        subprocess.run(["ssh-add", keys.client("alice_ed25519")], env=env,
+                       check=True, capture_output=True)
+        fp = subprocess.run(["ssh-keygen", "-lf", keys.client("alice_ed25519") + ".pub"],
+                            capture_output=True, text=True,
+                            check=True).stdout.split()[1]
+        yield env, fp
+    finally:
+        os.kill(pid, 15)
+
+
+def test_agent_forwarding_lists_the_clients_key(srv, agent):
+    env, fp = agent
+    r = subprocess.run(srv.ssh_argv(flags=["-A"], cmd=(
+        'ssh-add -l; echo "sock=$SSH_AUTH_SOCK"; '
+        'stat -c "%U %a" "$(dirname "$SSH_AUTH_SOCK")"')),
+        capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert fp in r.stdout, r.stdout
+    sock = re.search(r"sock=(\S+)", r.stdout).group(1)
+    assert sock.startswith("/tmp/ssh-"), sock
+    assert "alice 700" in r.stdout, r.stdout
+    # Removed with the connection.
+    assert wait_for(lambda: not os.path.exists(os.path.dirname(sock)), 10), sock
+    kinds = [x["SSHAND_FORWARD_KIND"] for x in fwd_records(srv, "forward-close")]
+    assert "auth-agent" in kinds, kinds
+
+
+@pytest.mark.parametrize("how", ["config", "key-option"])
+def test_agent_forwarding_refused_by_policy(server, keys, agent, how):
+    env, _ = agent
+    if how == "config":
+        srv = server("AllowAgentForwarding no")
+        reason = "AllowAgentForwarding"
+    else:
+        harness.write_authorized_keys("alice", ["no-agent-forwarding " +
+                                                keys.pub("alice_ed25519")])
+        srv = server()
+        reason = "no-agent-forwarding"
+    r = subprocess.run(srv.ssh_argv(flags=["-A"], cmd='echo "sock=${SSH_AUTH_SOCK:-unset}"'),
+                       capture_output=True, text=True, timeout=60, env=env)
+    # Refused, and the session goes on.
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "sock=unset\n"
+    refused = fwd_records(srv, "forward-refused")
+    assert [x for x in refused if x["SSHAND_REASON"] == reason], refused
+
+
+# ---- policy: each keyword refuses what it should, the session goes on ----------
+
+def _refused_local(s, echo, key="alice_ed25519"):
+    """ssh -L with a command: the forwarded connection is closed at once,
+    and the command's session still runs to its end."""
+    lport = free_port()
+    p = subprocess.Popen(s.ssh_argv(key=key, flags=["-L", "%d:%s:%d" % (lport, HOST, echo)],
+                                    cmd="sleep 2; echo alive"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=client_env())
+    assert wait_for(lambda: _can_connect(lport), 15)
+    c = socket.create_connection((HOST, lport), 10)
+    c.settimeout(15)
+    try:
+        c.sendall(b"ping")
+        assert c.recv(100) == b""
+    except ConnectionResetError:
+        pass
+    c.close()
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    assert out == "alive\n"
+
+
+def _refused_remote(s, port, key="alice_ed25519"):
+    r = s.ssh(key=key, flags=["-o", "ExitOnForwardFailure=no", "-R",
+                              "%d:%s:9" % (port, HOST)], cmd="echo alive")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "alive\n"
+
+
+POLICY_CASES = [
+    # (config, authorized_keys options, direction, reason in the record)
+    ("AllowTcpForwarding no", None, "L", "AllowTcpForwarding"),
+    ("AllowTcpForwarding remote", None, "L", "AllowTcpForwarding"),
+    ("AllowTcpForwarding local", None, "R", "AllowTcpForwarding"),
+    ("DisableForwarding yes", None, "L", "DisableForwarding"),
+    ("DisableForwarding yes", None, "R", "DisableForwarding"),
+    ("PermitOpen 127.0.0.1:1 localhost:*", None, "L", "PermitOpen"),
+    ("PermitOpen none", None, "L", "PermitOpen"),
+    ("PermitListen 127.0.0.1:1", None, "R", "PermitListen"),
+    ("SandboxProfile strict", None, "L", "SandboxProfile strict"),
+    ("Match User alice\n  AllowTcpForwarding no", None, "L", "AllowTcpForwarding"),
+    ("", "no-port-forwarding", "L", "no-port-forwarding"),
+    ("", "restrict", "R", "no-port-forwarding"),
+    ("", 'permitopen="127.0.0.1:1"', "L", "permitopen"),
+    ("", 'permitlisten="localhost:1"', "R", "permitlisten"),
+    ("", None, "R80", "privileged-port"),
+]
+
+
+@pytest.mark.parametrize("config,keyopts,direction,reason", POLICY_CASES,
+                         ids=["%s|%s|%s" % (c.replace("\n", ";"), k, d)
+                              for c, k, d, _ in POLICY_CASES])
+def test_policy_refuses(server, keys, echo, config, keyopts, direction, reason):
+    if keyopts:
+        harness.write_authorized_keys("alice", [keyopts + " " + keys.pub("alice_ed25519")])
+    s = server(config)
+    if direction == "L":
+        _refused_local(s, echo)
+    else:
+        _refused_remote(s, 80 if direction == "R80" else free_port())
+    refused = fwd_records(s, "forward-refused")
+    assert [r for r in refused if r["SSHAND_REASON"] == reason and
+            r["SSHAND_USER"] == "alice"], refused
+    assert not fwd_records(s, "forward-open")
+
+
+def test_policy_allows_what_it_names(server, keys, echo):
+    harness.write_authorized_keys(
+        "alice", ['permitopen="%s:%d" %s' % (HOST, echo, keys.pub("alice_ed25519"))])
+    s = server("PermitOpen %s:%d\nAllowTcpForwarding local" % (HOST, echo))
+    lport = free_port()
+    t = Tunnel(s, ["-L", "%d:%s:%d" % (lport, HOST, echo)])
+    try:
+        assert wait_for(lambda: _can_connect(lport), 15), t.close()
+        n, sent, got = transfer(lport, 100000)
+        assert n == 100000 and sent == got
+    finally:
+        t.close()

@@ -187,6 +187,38 @@ encode_sample(unsigned type)
 	case PS_STATS:
 		ps_put_stats(&out, &(struct ps_stats){ 1, 2, "client-closed" });
 		break;
+	/* Forwarding requests the monitor refuses without starting the
+	 * forwarder: a port beyond 65535, a forward that does not exist. */
+	case PS_FWD_OPEN:
+		ps_put_fwd_open(&out, &(struct ps_fwd_open){ 1, PS_FWD_TCP,
+		    "127.0.0.1", 70000, "127.0.0.1", 1 });
+		break;
+	case PS_FWD_LISTEN:
+		ps_put_fwd_listen(&out, &(struct ps_fwd_listen){ PS_FWD_TCP,
+		    "localhost", 70000 });
+		break;
+	case PS_FWD_UNLISTEN:
+		ps_put_fwd_unlisten(&out, &(struct ps_fwd_unlisten){ PS_FWD_TCP,
+		    "localhost", 4242 });
+		break;
+	case PS_FWD_CLOSE:
+		ps_put_fwd_close(&out, &(struct ps_fwd_close){ 7, true, 1, 2, "closed" });
+		break;
+	case PS_FWD_CONFIRMED:
+		ps_put_fwd_confirmed(&out, &(struct ps_fwd_confirmed){ 0x80000007u });
+		break;
+	case PS_FWD_OPENED:
+		ps_put_fwd_opened(&out, &(struct ps_fwd_opened){ .id = 1, .ok = false,
+		    .error = "x" });
+		break;
+	case PS_FWD_LISTENING:
+		ps_put_fwd_listening(&out, &(struct ps_fwd_listening){ false, 0, "x" });
+		break;
+	case PS_FWD_ACCEPTED:
+		ps_put_fwd_accepted(&out, &(struct ps_fwd_accepted){ .id = 0x80000001u,
+		    .kind = PS_FWD_TCP, .host = "localhost", .port = 1,
+		    .orig_host = "127.0.0.1", .orig_port = 2 });
+		break;
 	case PS_SIGN:
 		ps_put_sign(&out, &(struct ps_sign){ "ssh-ed25519", blob + 19, 32 });
 		break;

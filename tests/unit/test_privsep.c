@@ -85,6 +85,16 @@ DECODER(auth_result)
 DECODER(kbdint_prompts)
 DECODER(exit)
 DECODER(terminate)
+DECODER(fwd_open)
+DECODER(fwd_listen)
+DECODER(fwd_unlisten)
+DECODER(fwd_close)
+DECODER(fwd_confirmed)
+DECODER(fwd_listening)
+DECODER(fwdr_connect)
+DECODER(fwdr_listen)
+DECODER(fwdr_listening)
+DECODER(fwdr_unlisten)
 
 static const struct ps_session_open sample_open = {
 	.id = 7, .kind = PS_KIND_EXEC, .arg = "echo hi", .pty = true,
@@ -143,8 +153,44 @@ encode_sample(unsigned type)
 	case PS_TERMINATE:
 		ps_put_terminate(&a, &(struct ps_terminate){ "grace-time" });
 		return decode_terminate;
+	case PS_FWD_OPEN:
+		ps_put_fwd_open(&a, &(struct ps_fwd_open){ 3, PS_FWD_UNIX,
+		    "/run/x.sock", 0, "127.0.0.1", 4000 });
+		return decode_fwd_open;
+	case PS_FWD_LISTEN:
+		ps_put_fwd_listen(&a, &(struct ps_fwd_listen){ PS_FWD_AGENT, "", 0 });
+		return decode_fwd_listen;
+	case PS_FWD_UNLISTEN:
+		ps_put_fwd_unlisten(&a, &(struct ps_fwd_unlisten){ PS_FWD_TCP,
+		    "localhost", 8080 });
+		return decode_fwd_unlisten;
+	case PS_FWD_CLOSE:
+		ps_put_fwd_close(&a, &(struct ps_fwd_close){ 9, true, 1ull << 33, 7,
+		    "closed" });
+		return decode_fwd_close;
+	case PS_FWD_CONFIRMED:
+		ps_put_fwd_confirmed(&a, &(struct ps_fwd_confirmed){ 0x80000001u });
+		return decode_fwd_confirmed;
+	case PS_FWD_LISTENING:
+		ps_put_fwd_listening(&a, &(struct ps_fwd_listening){ true, 40000, "" });
+		return decode_fwd_listening;
+	case PS_FWDR_CONNECT:
+		ps_put_fwdr_connect(&a, &(struct ps_fwdr_connect){ 5, PS_FWD_TCP,
+		    "db.example", 3306 });
+		return decode_fwdr_connect;
+	case PS_FWDR_LISTEN:
+		ps_put_fwdr_listen(&a, &(struct ps_fwdr_listen){ 2, PS_FWD_TCP, "", 0 });
+		return decode_fwdr_listen;
+	case PS_FWDR_LISTENING:
+		ps_put_fwdr_listening(&a, &(struct ps_fwdr_listening){ 2, 0, 40001, "" });
+		return decode_fwdr_listening;
+	case PS_FWDR_UNLISTEN:
+		ps_put_fwdr_unlisten(&a, &(struct ps_fwdr_unlisten){ 2 });
+		return decode_fwdr_unlisten;
 	default:
-		return NULL;	/* SESSION_STARTED carries fds: its own test */
+		/* SESSION_STARTED and the forwarding messages that carry a
+		 * socket: see test_session_started_fds. */
+		return NULL;
 	}
 }
 
@@ -188,6 +234,24 @@ test_roundtrip(void **state)
 	assert_int_equal(so.n_env, 2);
 	assert_string_equal(so.env[0], "LANG=C");
 	assert_string_equal(so.env[1], "LC_ALL=C.UTF-8");
+
+	{
+		struct ps_fwd_open fo;
+		struct ps_fwd_close fc;
+
+		encode_sample(PS_FWD_OPEN);
+		transfer();
+		assert_int_equal(ps_get_fwd_open(&b, &fo), 0);
+		assert_int_equal(fo.kind, PS_FWD_UNIX);
+		assert_string_equal(fo.host, "/run/x.sock");
+		assert_int_equal(fo.orig_port, 4000);
+		encode_sample(PS_FWD_CLOSE);
+		transfer();
+		assert_int_equal(ps_get_fwd_close(&b, &fc), 0);
+		assert_true(fc.opened);
+		assert_true(fc.bytes_in == 1ull << 33);
+		assert_string_equal(fc.reason, "closed");
+	}
 
 	encode_sample(PS_KBDINT_PROMPTS);
 	transfer();
