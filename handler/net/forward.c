@@ -205,8 +205,13 @@ fwd_agent_request(struct nchan *c)
 {
 	struct ps_fwd_listening r;
 
-	if (c->started || c->n->agent_asked)
+	if (c->started)
 		return -1;
+	/* One agent socket per connection, as sshd has: every session of
+	 * the connection gets SSH_AUTH_SOCK (a second session's request,
+	 * through a multiplexed client, finds it there). */
+	if (c->n->agent_asked)
+		return 0;
 	if (ask_fwd_listen(c->n, &(struct ps_fwd_listen){ PS_FWD_AGENT, "", 0 }) < 0 ||
 	    read_fwd_listening(c->n, &r) < 0)
 		return -1;
