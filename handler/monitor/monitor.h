@@ -84,6 +84,10 @@ struct monitor {
 	struct pam_ctx *pam;
 	struct psession sess[MAX_SESSIONS];
 	struct forwarding *fwd;		/* forward.c's, once asked */
+	/* A long exec command's parts (SESSION_ARG), for channel arg_id. */
+	char *arg_buf;
+	size_t arg_len;
+	uint32_t arg_id;
 
 	uint64_t bytes_in, bytes_out;	/* the child's last word (STATS) */
 	char reason[PS_MAX_REASON + 1];

@@ -179,7 +179,62 @@ static const char *const kind_names[] = {
 };
 
 void
+answer_session_arg(struct monitor *m, const struct ps_session_arg *r)
+{
+	size_t n = strlen(r->part);
+	char *nb;
+
+	if (m->arg_buf != NULL && m->arg_id != r->id) {
+		free(m->arg_buf);
+		m->arg_buf = NULL;
+		m->arg_len = 0;
+	}
+	if (m->arg_len + n > PS_MAX_COMMAND - PS_MAX_ARG_PART)
+		monitor_violation(m, "exec command beyond %d bytes", PS_MAX_COMMAND);
+	nb = realloc(m->arg_buf, m->arg_len + n + 1);
+	if (nb == NULL)
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	memcpy(nb + m->arg_len, r->part, n + 1);
+	m->arg_buf = nb;
+	m->arg_len += n;
+	m->arg_id = r->id;
+}
+
+/* The whole argument of a session request: its SESSION_ARG parts, if it
+ * came in parts, and its own (a fresh string, or NULL). */
+static char *
+whole_arg(struct monitor *m, const struct ps_session_open *r)
+{
+	char *a = NULL;
+
+	if (!r->arg_parts)
+		return strdup(r->arg);
+	if (r->kind != PS_KIND_EXEC || m->arg_buf == NULL || m->arg_id != r->id)
+		monitor_violation(m, "session_open without its parts");
+	if (asprintf(&a, "%s%s", m->arg_buf, r->arg) < 0)
+		a = NULL;
+	free(m->arg_buf);
+	m->arg_buf = NULL;
+	m->arg_len = 0;
+	return a;
+}
+
+static void start_session(struct monitor *m, const struct ps_session_open *r,
+    const char *arg);
+
+void
 answer_session_open(struct monitor *m, const struct ps_session_open *r)
+{
+	char *arg = whole_arg(m, r);
+
+	if (arg == NULL)
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	start_session(m, r, arg);
+	free(arg);
+}
+
+static void
+start_session(struct monitor *m, const struct ps_session_open *r, const char *arg)
 {
 	const char *type = kind_names[r->kind], *command = NULL, *orig = NULL;
 	const char *forced = m->us->force_command ? m->us->force_command :
@@ -197,11 +252,11 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 		if (!m->sess[i].live)
 			slot = &m->sess[i];
 	if (r->kind == PS_KIND_EXEC)
-		command = r->arg;
+		command = arg;
 	else if (r->kind == PS_KIND_SUBSYSTEM) {
-		command = settings_subsystem(m->us, r->arg);
+		command = settings_subsystem(m->us, arg);
 		if (command == NULL) {
-			log_info("unknown subsystem \"%s\" refused", r->arg);
+			log_info("unknown subsystem \"%s\" refused", arg);
 			session_refused(m, r->id, "unknown subsystem");
 			return;
 		}
@@ -210,7 +265,7 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	/* A forced command replaces whatever the client asked to run, which
 	 * it then finds in SSH_ORIGINAL_COMMAND. */
 	if (forced != NULL) {
-		orig = r->kind == PS_KIND_SHELL ? NULL : r->arg;
+		orig = r->kind == PS_KIND_SHELL ? NULL : arg;
 		command = forced;
 	}
 	if (r->pty && !monitor_pty_permitted(m)) {
@@ -254,7 +309,7 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	    .master = proc.master, .type = type, .start = now_usec() };
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
 		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
-		    r->arg : command);
+		    arg : command);
 	/* Before anything else: the guardian records its end if we cannot. */
 	guardian_tell_session_start(slot->id, slot->pid, slot->type, slot->command,
 	    slot->start);

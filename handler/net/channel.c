@@ -179,6 +179,26 @@ set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* A command longer than one message takes: all but its last part ahead
+ * of the SESSION_OPEN that carries the rest. */
+static int
+send_arg_parts(struct nchan *c, const char *arg, struct ps_session_open *q)
+{
+	size_t len = strlen(arg), off = 0;
+	char part[PS_MAX_ARG_PART + 1];
+
+	while (len - off > PS_MAX_ARG_PART) {
+		memcpy(part, arg + off, PS_MAX_ARG_PART);
+		part[PS_MAX_ARG_PART] = '\0';
+		if (ask_session_arg(c->n, &(struct ps_session_arg){ c->id, part }) < 0)
+			return -1;
+		off += PS_MAX_ARG_PART;
+	}
+	q->arg = arg + off;
+	q->arg_parts = true;
+	return 0;
+}
+
 /* shell, exec, subsystem: the monitor starts the session, or says no. */
 static int
 start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
@@ -196,6 +216,8 @@ start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 		    PS_MAX_COMMAND);
 		return -1;
 	}
+	if (strlen(arg) > PS_MAX_ARG_PART && send_arg_parts(c, arg, &q) < 0)
+		return -1;
 	for (size_t i = 0; i < c->nenv; i++)
 		q.env[i] = c->env[i];
 	if (ask_session_open(c->n, &q) < 0 || read_session_started(c->n, c->id, &r) < 0)

@@ -55,7 +55,8 @@
 #define PS_FIELDS_session_open(F)					\
 	F(U32, id, 0, 1)			/* the child's channel */ \
 	F(MAX, kind, PS_KIND_SUBSYSTEM, 1)	/* enum ps_session_kind */ \
-	F(STR, arg, PS_MAX_COMMAND, 1)		/* command, subsystem, "" */ \
+	F(STR, arg, PS_MAX_ARG_PART, 1)		/* command, subsystem, "" */ \
+	F(BOOL, arg_parts, 1, 1)		/* arg follows SESSION_ARGs */ \
 	F(BOOL, pty, 1, 1)						\
 	F(STR, term, PS_MAX_TERM, 1)					\
 	F(U32, cols, 0, 1)						\
@@ -102,6 +103,11 @@
 	F(U64, bytes_in, 0, 1)		/* from the client */		\
 	F(U64, bytes_out, 0, 1)						\
 	F(CUT, reason, PS_MAX_REASON, 1)
+/* A part of a long exec command, before its SESSION_OPEN (in order). */
+#define PS_FIELDS_session_arg(F)					\
+	F(U32, id, 0, 1)						\
+	F(STR, part, PS_MAX_ARG_PART, 1)
+
 /* The client accepted a channel we opened for FWD_ACCEPTED. */
 #define PS_FIELDS_fwd_confirmed(F)					\
 	F(U32, id, 0, 1)

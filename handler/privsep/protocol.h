@@ -54,6 +54,7 @@ enum ps_type {
 	PS_FWDR_UNLISTEN = 31,
 	PS_FWDR_INCOMING = 32,
 	PS_FWD_CONFIRMED = 33,	/* a request of the network child */
+	PS_SESSION_ARG = 34,	/* likewise */
 	PS_TYPE_MAX
 };
 
@@ -106,7 +107,8 @@ X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_OPENED)) \
 X(FWD_LISTEN,	fwd_listen,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_UNLISTEN,	fwd_unlisten,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_CLOSE,	fwd_close,	PS_POSTAUTH,		0,	0)	\
-X(FWD_CONFIRMED, fwd_confirmed,	PS_POSTAUTH,		0,	0)
+X(FWD_CONFIRMED, fwd_confirmed,	PS_POSTAUTH,		0,	0)	\
+X(SESSION_ARG,	session_arg,	PS_POSTAUTH,		0,	0)
 
 /* What the monitor sends: answers (named in the table above) and notices
  * (EXIT: a session ended; TERMINATE: end the connection), which may come
@@ -199,7 +201,11 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT };
 #define PS_MAX_SIGNED (4 + PS_MAX_SESSION_ID + 1 + 4 + PS_MAX_USER_LEN +	\
 	4 + 14 + 4 + 9 + 1 + 4 + PS_MAX_SIGALG + 4 + PS_MAX_BLOB)
 #define PS_MAX_PROMPTS 8		/* per keyboard-interactive round */
-#define PS_MAX_COMMAND 32768		/* exec commands; sshd allows about 256 KiB */
+/* Exec commands: as sshd, up to its packet limit.  One message carries
+ * at most PS_MAX_ARG_PART of it; a longer one comes first in SESSION_ARG
+ * parts. */
+#define PS_MAX_COMMAND (256 * 1024)
+#define PS_MAX_ARG_PART (32 * 1024)
 #define PS_MAX_TERM 64			/* TERM */
 #define PS_MAX_MODES 1024		/* encoded terminal modes (RFC 4254 section 8) */
 #define PS_MAX_ENV 64			/* env requests per channel */

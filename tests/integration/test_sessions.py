@@ -394,3 +394,25 @@ def test_idle_session_uses_no_cpu(srv):
         if client.poll() is None:
             client.kill()
             client.wait()
+
+
+def test_long_exec_commands(srv):
+    """Issue 17: exec requests up to 256 KiB are accepted, as sshd accepts
+    them.  A 100 KiB command runs; a 200 KiB one is beyond the kernel's
+    limit for the one argument of $SHELL -c, and ends with that error on
+    the session's stderr, never with a refused request.  (ssh joins its
+    arguments with spaces: two arguments make one command longer than a
+    single argument of ssh itself may be.)"""
+    word = "x" * (50 * 1024)
+    r = srv.ssh(cmd="printf %s " + word + word + " | wc -c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(100 * 1024)
+    argv = srv.ssh_argv(cmd="printf %s " + "y" * (100 * 1024)) + ["z" * (100 * 1024)]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       env=harness.client_env())
+    assert r.returncode == 127, (r.returncode, r.stderr[-500:])
+    assert "Argument list too long" in r.stderr, r.stderr[-500:]
+    assert "refused" not in r.stderr
+    # The same connection setup keeps working.
+    r = srv.ssh(cmd="echo after")
+    assert r.stdout == "after\n"

@@ -204,6 +204,9 @@ encode_sample(unsigned type)
 	case PS_FWD_CLOSE:
 		ps_put_fwd_close(&out, &(struct ps_fwd_close){ 7, true, 1, 2, "closed" });
 		break;
+	case PS_SESSION_ARG:
+		ps_put_session_arg(&out, &(struct ps_session_arg){ 1, "echo " });
+		break;
 	case PS_FWD_CONFIRMED:
 		ps_put_fwd_confirmed(&out, &(struct ps_fwd_confirmed){ 0x80000007u });
 		break;

@@ -86,6 +86,7 @@ DECODER(kbdint_prompts)
 DECODER(exit)
 DECODER(terminate)
 DECODER(fwd_open)
+DECODER(session_arg)
 DECODER(fwd_listen)
 DECODER(fwd_unlisten)
 DECODER(fwd_close)
@@ -153,6 +154,9 @@ encode_sample(unsigned type)
 	case PS_TERMINATE:
 		ps_put_terminate(&a, &(struct ps_terminate){ "grace-time" });
 		return decode_terminate;
+	case PS_SESSION_ARG:
+		ps_put_session_arg(&a, &(struct ps_session_arg){ 7, "echo " });
+		return decode_session_arg;
 	case PS_FWD_OPEN:
 		ps_put_fwd_open(&a, &(struct ps_fwd_open){ 3, PS_FWD_UNIX,
 		    "/run/x.sock", 0, "127.0.0.1", 4000 });
@@ -575,6 +579,7 @@ test_table(void **state)
 	for (unsigned t = PS_FWD_OPENED; t < PS_FWD_CONFIRMED; t++)
 		assert_int_equal(ps_rules[t].states, 0);
 	assert_int_equal(ps_rules[PS_FWD_CONFIRMED].states, PS_POSTAUTH);
+	assert_int_equal(ps_rules[PS_SESSION_ARG].states, PS_POSTAUTH);
 }
 
 int
