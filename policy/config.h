@@ -121,6 +121,9 @@ struct settings {
 	unsigned max_session_procs;		/* MaxSessionProcs 0 = unlimited (RLIMIT_NPROC) */
 	unsigned max_open_files;		/* MaxOpenFiles 0 = leave as is (RLIMIT_NOFILE) */
 	bool allow_core_dumps;			/* AllowCoreDumps no (RLIMIT_CORE 0) */
+	/* KillUserProcesses no (logind's name and default): what the user
+	 * left running in the background outlives the connection. */
+	bool kill_user_processes;
 };
 
 /* What a Match block is tested against.  user may be NULL before

@@ -70,7 +70,8 @@ monitor_login(struct monitor *m)
 	/* From here on someone must close it: if we die, the guardian. */
 	guardian_tell_login(&(struct guardian_login){ .audit_user = m->h->audit->user,
 	    .client_version = m->h->audit->client_version, .pam_user = m->user.name,
-	    .uid = m->user.uid, .gid = m->user.gid });
+	    .uid = m->user.uid, .gid = m->user.gid,
+	    .kill_user_processes = m->us->kill_user_processes });
 	phase("pam-session", m->h->start_usec);
 	/* The ban file is not needed any more. */
 	if (m->h->bans != NULL) {

@@ -410,8 +410,30 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	f.reason = ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
 	guardian_tell_session_end(s->id);
-	/* The session's other processes (background jobs) go with it. */
-	sess_kill(m, -s->pid, SIGHUP);
+	/* With KillUserProcesses, the session's other processes
+	 * (background jobs) go with it; without, they are the user's to
+	 * keep, as under sshd. */
+	if (m->us->kill_user_processes)
+		sess_kill(m, -s->pid, SIGHUP);
+	if (s->master >= 0)
+		close(s->master);
+	free(s->command);
+	s->live = false;
+}
+
+/* A session whose leader outlives the connection (KillUserProcesses no):
+ * its record has no exit, and the reason the connection ended. */
+static void
+session_left_running(struct monitor *m, struct psession *s)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	f.session_type = s->type;
+	f.command = s->command;
+	f.duration_usec = (int64_t)(now_usec() - s->start);
+	f.reason = ending_reason;
+	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	guardian_tell_session_end(s->id);
 	if (s->master >= 0)
 		close(s->master);
 	free(s->command);
@@ -459,6 +481,47 @@ signal_sessions(struct monitor *m, int sig)
 	    m->user.uid, m->user.gid);
 }
 
+/* KillUserProcesses no: a terminal session's process group gets the
+ * hang-up its terminal's end gives (the network child's copy of the pty
+ * master is gone with it; ours goes here), and nothing else is signalled,
+ * as under sshd with logind's default.  Sessions whose leader ends within
+ * the grace get their exit in the record; the others are recorded as
+ * still running, and everything left is init's once we exit (we are a
+ * subreaper only while we live). */
+static void session_left_running(struct monitor *m, struct psession *s);
+
+static void
+leave_running(struct monitor *m)
+{
+	uint64_t start = now_usec();
+	bool waiting = false;
+
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct psession *s = &m->sess[i];
+
+		if (!s->live || s->master < 0)
+			continue;
+		close(s->master);
+		s->master = -1;
+		sess_kill(m, -s->pid, SIGHUP);
+		waiting = true;
+	}
+	while (waiting && any_live(m) && now_usec() - start < KILL_GRACE_USEC) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		monitor_reap(m);
+	}
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct psession *s = &m->sess[i];
+
+		if (!s->live)
+			continue;
+		m->net_gone = true;	/* nobody to tell */
+		session_left_running(m, s);
+	}
+}
+
 void
 monitor_end_sessions(struct monitor *m, const char *reason)
 {
@@ -467,6 +530,10 @@ monitor_end_sessions(struct monitor *m, const char *reason)
 
 	ending_reason = reason;
 
+	if (!m->us->kill_user_processes) {
+		leave_running(m);
+		return;
+	}
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (m->sess[i].live)
 			sess_kill(m, -m->sess[i].pid, SIGHUP);
