@@ -209,6 +209,30 @@ def test_one_instance_per_connection(unit):
         "list-units", "--all", "--no-legend", "--plain", "sshand@*").stdout, 15)
 
 
+def test_background_job_outlives_its_instance(unit):
+    """Issue 17, under a real manager: with KillUserProcesses no (the
+    default), a nohup job outlives the connection, and its instance unit
+    does not stay active for it (KillMode=process): it is inactive while
+    the job runs on in its cgroup, and collected once the job is done."""
+    mgr, srv = unit
+    mark = "/home/alice/outlived-unit"
+    r = srv.ssh("alice", "nohup sh -c 'sleep 6; echo done > %s' "
+                ">/dev/null 2>&1 </dev/null & echo started" % mark)
+    assert (r.returncode, r.stdout) == (0, "started\n"), (r.stderr, where(mgr, srv))
+
+    def instances():
+        return mgr.ctl("list-units", "--all", "--no-legend", "--plain",
+                       "sshand@*").stdout
+
+    assert harness.wait_for(lambda: " active " not in instances(), 10), instances()
+    assert os.path.basename("sleep") in [n for _, n in _user_procs_anywhere()], \
+        "the job did not outlive the connection: %r" % _user_procs_anywhere()
+    assert not os.path.exists(mark)
+    assert harness.wait_for(lambda: os.path.exists(mark), 15), where(mgr, srv)
+    assert harness.wait_for(lambda: not _user_procs_anywhere(), 10), _user_procs_anywhere()
+    assert harness.wait_for(lambda: "sshand@" not in instances(), 10), instances()
+
+
 def test_refused_login_is_no_unit_failure(unit):
     mgr, srv = unit
     r = srv.ssh("alice", "true", key="stranger1")
