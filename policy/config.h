@@ -124,6 +124,7 @@ struct settings {
 	/* KillUserProcesses no (logind's name and default): what the user
 	 * left running in the background outlives the connection. */
 	bool kill_user_processes;
+	bool permit_user_rc;			/* PermitUserRC yes: ~/.ssh/rc runs */
 };
 
 /* What a Match block is tested against.  user may be NULL before

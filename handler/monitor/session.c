@@ -295,6 +295,12 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	sp.modes = r->modes;
 	sp.nmodes = r->modes_len;
 	sp.env = env.v;
+	/* As sshd: no user rc for subsystems, nor under the administrator's
+	 * ForceCommand. */
+	sp.user_rc = m->us->permit_user_rc && r->kind != PS_KIND_SUBSYSTEM &&
+	    m->us->force_command == NULL &&
+	    !(m->have_keyopts && m->keyopts.no_user_rc);
+	sp.system_rc = "/etc/sshand/sshrc";
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
 	err = session_start(&sp, &proc);

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "handler/front/log.h"
 #include "handler/monitor/ptymodes.h"
@@ -61,6 +62,7 @@ struct spawn {
 	char fail_msg[320];		/* "sshand: cannot run SHELL: " */
 	int fds[3];			/* become 0, 1, 2 */
 	int ctty;			/* the pty slave to make ours, or -1 */
+	char user_rc[4096];		/* HOME/.ssh/rc, or "" */
 };
 
 static void
@@ -79,6 +81,39 @@ fail(const char *what)
 	put(what);
 	put("\r\n");
 	_exit(126);
+}
+
+/* ~/.ssh/rc or the system's sshrc, as sshd runs them: with /bin/sh, on
+ * the session's stdout and stderr, before the session's program, as the
+ * user and under the session's profile; waited for, whatever it does. */
+static void
+run_rc(const struct spawn *x)
+{
+	const char *path = NULL;
+	const char *argv[3] = { "sh", NULL, NULL };
+	int st;
+	pid_t pid;
+
+	if (x->user_rc[0] && access(x->user_rc, F_OK) == 0)
+		path = x->user_rc;
+	else if (x->sp->system_rc && access(x->sp->system_rc, F_OK) == 0)
+		path = x->sp->system_rc;
+	if (path == NULL)
+		return;
+	argv[1] = path;
+	/* vfork: this process shares the monitor's memory already; its
+	 * child only swaps stdin and execs. */
+	pid = vfork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
+		execve("/bin/sh", (char *const *)argv, x->env);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* Runs as root with the monitor's capabilities until the drop, then as
@@ -127,6 +162,7 @@ child_main(void *arg)
 	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
 		fail("cannot load the subsystem's sandbox profile");
 	closefrom(3);
+	run_rc(x);
 	execve(x->shell, (char *const *)x->argv, x->env);
 	const char *why = strerrordesc_np(errno);
 
@@ -164,6 +200,9 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 		x.argv[2] = sp->command;
 	}
 	snprintf(x.fail_msg, sizeof(x.fail_msg), "sshand: cannot run %s: ", x.shell);
+	if (sp->user_rc && (size_t)snprintf(x.user_rc, sizeof(x.user_rc), "%s/.ssh/rc",
+	    sp->user->dir) >= sizeof(x.user_rc))
+		x.user_rc[0] = '\0';
 	memcpy(x.fds, fds, sizeof(x.fds));
 	/* No copy of the monitor's page tables, and no copy-on-write faults
 	 * in the monitor afterwards: the parent waits until the child has

@@ -24,6 +24,10 @@ struct session_spec {
 	const uint8_t *modes;		/* the client's terminal modes (ptymodes.h) */
 	size_t nmodes;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
+	/* Run before the session's program, as sshd's do_rc_files: the
+	 * user's ~/.ssh/rc when allowed and present, else the system's. */
+	bool user_rc;
+	const char *system_rc;		/* /etc/sshand/sshrc */
 	pid_t monitor;			/* the parent */
 };
 

@@ -464,3 +464,31 @@ def test_background_jobs_survive_logout(server, tmp_path, kill):
     recs = [json.loads(l) for l in open(s.audit_log) if l.strip()]
     ends = [r for r in recs if r["SSHAND_EVENT"] == "session-end"]
     assert len(ends) == 1 and ends[0].get("SSHAND_EXIT_STATUS") == "0", ends
+
+
+@pytest.mark.parametrize("how", ["default", "PermitUserRC no", "no-user-rc",
+                                 "ForceCommand"])
+def test_user_rc(server, keys, how):
+    """Issue 17: ~/.ssh/rc runs before the session's program, as the user,
+    its output reaching the client, as sshd runs it; PermitUserRC no, the
+    key's no-user-rc and an administrator's ForceCommand skip it."""
+    rc = "/home/alice/.ssh/rc"
+    with open(rc, "w") as f:
+        f.write('echo "rc ran as $(id -un) in $PWD"\n')
+    os.chown(rc, 5001, 5001)
+    config = ""
+    if how == "PermitUserRC no":
+        config = how
+    elif how == "ForceCommand":
+        config = "ForceCommand echo forced"
+    elif how == "no-user-rc":
+        harness.write_authorized_keys("alice", ["no-user-rc " + keys.pub("alice_ed25519")])
+    s = server(config)
+    r = s.ssh(cmd="echo command")
+    assert r.returncode == 0, r.stderr
+    if how == "default":
+        assert r.stdout == "rc ran as alice in /home/alice\ncommand\n", r.stdout
+    elif how == "ForceCommand":
+        assert r.stdout == "forced\n", r.stdout
+    else:
+        assert r.stdout == "command\n", r.stdout
