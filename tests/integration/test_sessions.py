@@ -492,3 +492,19 @@ def test_user_rc(server, keys, how):
         assert r.stdout == "forced\n", r.stdout
     else:
         assert r.stdout == "command\n", r.stdout
+
+
+def test_mosh_through_sshand(srv):
+    """Issue 17: mosh works end to end: mosh-server, started over ssh,
+    detaches and must outlive the ssh connection (KillUserProcesses no),
+    then carries the session over UDP."""
+    argv = ["mosh", "--ssh=" + srv.ssh_e(), "--predict=never", "alice@" + HOST,
+            "--", "sh", "-c", "echo MOSH-$(id -un)-OK; sleep 1"]
+    c = PtyClient(argv, env=client_env({"LANG": "C.UTF-8", "TERM": "xterm"}))
+    try:
+        c.expect(r"MOSH-alice-OK", 40)
+        c.wait(30)
+    finally:
+        c.close()
+    # mosh-server ends with its session.
+    assert harness.wait_for(lambda: not _alice_procs(), 15), _alice_procs()
