@@ -33,6 +33,9 @@ enum kw_type {
 	T_GATEWAY,	/* no|yes|clientspecified -> enum gateway_ports */
 	T_PERMITOPEN,	/* host:port ..., any (empty) or none; first line wins */
 	T_PERMITLISTEN,	/* [host:]port ..., as T_PERMITOPEN */
+	T_STARTUPS,	/* MaxStartups: n or start:rate:full, stored verbatim */
+	T_PERSOURCE,	/* none or a number, stored verbatim */
+	T_NETBLOCK,	/* v4bits[:v6bits], stored verbatim */
 	T__COUNT
 };
 

@@ -14,6 +14,7 @@
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/match.h"
+#include "policy/startups.h"
 #include "policy/util/decimal.h"
 #include "sandbox/sandbox.h"
 
@@ -131,6 +132,30 @@ audit_log_ok(const char *s)
 {
 	return strcmp(s, "journal") == 0 || strcmp(s, "syslog") == 0 ||
 	    abs_path_ok(s);
+}
+
+static bool
+startups_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse(s, "none", "32:128", &sp) == 0;
+}
+
+static bool
+per_source_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse("10:30:100", s, "32:128", &sp) == 0;
+}
+
+static bool
+netblock_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse("10:30:100", "none", s, &sp) == 0;
 }
 
 static bool
@@ -574,6 +599,11 @@ static const struct kw_ops types[T__COUNT] = {
 	    .multi = true, .unset = "any" },
 	[T_PERMITLISTEN] = { LIST(parse_permits, config_dump_joined),
 	    .multi = true, .unset = "any" },
+	[T_STARTUPS] = { STRING(startups_ok),
+	    .needs = "a number or start:rate:full (start <= full, rate <= 100)" },
+	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },
+	[T_NETBLOCK] = { STRING(netblock_ok),
+	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
 };
 
 const struct kw_ops *

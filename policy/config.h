@@ -78,6 +78,10 @@ struct settings {
 	unsigned ban_ipv6_prefix;		/* BanIPv6Prefix 64 (1..128) */
 	unsigned ban_max_entries;		/* BanMaxEntries 65536 */
 	struct strlist ban_exempt;		/* BanExempt CIDR list; empty */
+	/* Unauthenticated connections (policy/startups.h), verbatim. */
+	char *max_startups;			/* MaxStartups 10:30:100 */
+	char *per_source_max_startups;		/* PerSourceMaxStartups 8 */
+	char *per_source_net_block_size;	/* PerSourceNetBlockSize 32:128 */
 
 	/* Allowed inside Match User/Group/Address. */
 	enum permit_root permit_root_login;	/* no */

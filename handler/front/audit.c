@@ -267,6 +267,10 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		snprintf(m, ml, "Refused connection from banned address %s",
 		    from);
 		break;
+	case AUDIT_REJECTED_STARTUPS:
+		snprintf(m, ml, "Drop connection from %s past %s", from,
+		    reason ? reason : "MaxStartups");
+		break;
 	case AUDIT_AUTH_ATTEMPT:
 		if (f->auth_result && strcmp(f->auth_result, "success") == 0) {
 			if (f->key_fingerprint)

@@ -14,6 +14,7 @@
 #define AUDIT_EVENTS(X)							\
 X(CONNECT, "connect", "9fe43347e64a475686932eda68aed279", LOG_INFO)	\
 X(REJECTED_BANNED, "rejected-banned", "36e8ab700527402593d0ef6605895346", LOG_NOTICE) \
+X(REJECTED_STARTUPS, "rejected-startups", "d16c7d7b3cea48fbb1887f4653f0d008", LOG_NOTICE) \
 X(AUTH_ATTEMPT, "auth-attempt", "d5abd3b59e364283b2552cab1a21faed", LOG_NOTICE) \
 X(SESSION_START, "session-start", "e7ad91316ec84000878bd27377602324", LOG_INFO) \
 X(SESSION_END, "session-end", "b81b5753bc3341a2a2610b71a846d302", LOG_INFO) \

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <linux/capability.h>
 
 #include "handler/front/log.h"
@@ -77,6 +78,11 @@ monitor_login(struct monitor *m)
 	if (m->h->bans != NULL) {
 		ban_close(m->h->bans);
 		m->h->bans = NULL;
+	}
+	/* Authenticated: its MaxStartups slot goes to the next one. */
+	if (m->h->startups_fd >= 0) {
+		close(m->h->startups_fd);
+		m->h->startups_fd = -1;
 	}
 	/* Whatever the sessions leave behind (double-forked daemons, setsid()
 	 * escapes) is reparented to us, not to init, so that ending the

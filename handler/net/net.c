@@ -175,6 +175,10 @@ lock_down(struct net *n)
 		ban_close(n->h->bans);
 		n->h->bans = NULL;
 	}
+	if (n->h->startups_fd >= 0) {
+		close(n->h->startups_fd);
+		n->h->startups_fd = -1;
+	}
 	/* OpenSSL reads its configuration and seeds its generator lazily;
 	 * neither is possible once chrooted and filtered. */
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
