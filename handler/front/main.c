@@ -242,6 +242,18 @@ check_ban(struct handover *h)
 		h->bans = NULL;
 		return;
 	}
+	if (ban_take_created(h->bans)) {
+		char slots[4096];
+
+		/* Its MaxStartups slots beside it say sshand served this host
+		 * before: then the ban file vanished, and its bans with it. */
+		snprintf(slots, sizeof(slots), "%s.startups", s->ban_file);
+		if (access(slots, F_OK) == 0)
+			log_msg(LOG_CRIT, "ban file %s was missing and has been "
+			    "recreated; earlier bans are lost", s->ban_file);
+		else
+			log_msg(LOG_INFO, "ban file %s created", s->ban_file);
+	}
 	if (ban_take_migrated(h->bans))
 		log_msg(LOG_WARNING, "ban file %s was in an older format and has been "
 		    "migrated to format %u", s->ban_file, BAN_FILE_VERSION);

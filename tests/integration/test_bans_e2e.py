@@ -619,3 +619,18 @@ def test_probes_cost_a_thousandth_passwords_still_ban(server):
     fail(s, src, bans=True)
     assert banned(s, src)
     closed_before_banner(password_login(s, src))
+
+
+def test_vanished_ban_file_is_reported(srv):
+    """Issue 15: a ban file deleted while sshand serves the host is
+    recreated with its bans lost, and that is said as loudly as damage;
+    the very first one is only noted."""
+    r = srv.ssh(cmd="true")
+    assert r.returncode == 0, r.stderr
+    assert "ban file %s created" % srv.ban_file in srv.log()
+    assert "was missing" not in srv.log()
+    os.unlink(srv.ban_file)
+    r = srv.ssh(cmd="true")
+    assert r.returncode == 0, r.stderr
+    assert "ban file %s was missing and has been recreated; earlier bans are lost" \
+        % srv.ban_file in srv.log(), srv.log()[-2000:]
