@@ -69,6 +69,7 @@ struct settings {
 	char *privsep_user;			/* PrivsepUser sshand */
 	char *privsep_directory;		/* PrivsepDirectory /var/empty */
 	char *audit_log;			/* AuditLog journal|syslog|/abs/path.jsonl; journal */
+	bool audit_required;			/* AuditRequired no: logins go on unrecorded */
 
 	char *ban_file;				/* BanFile /var/lib/sshand/bans */
 	unsigned ban_max_failures;		/* BanMaxFailures 5 (0 = bans off) */

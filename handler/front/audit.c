@@ -424,6 +424,25 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	add_num(r, &slot, "SSHAND_FORWARD_ID", f->forward_id);
 }
 
+static void (*failure_hook)(int err);
+static bool failure_told;
+
+void
+audit_on_failure(void (*fn)(int err))
+{
+	failure_hook = fn;
+}
+
+static int
+failed(int err)
+{
+	if (!failure_told && failure_hook != NULL) {
+		failure_told = true;
+		failure_hook(err);
+	}
+	return err;
+}
+
 int
 audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f)
@@ -431,13 +450,15 @@ audit_emit(enum audit_event ev, const struct audit_conn *c,
 	static const struct audit_fields none = AUDIT_FIELDS_INIT;
 	struct audit_record r;
 	char prio[4];
+	int err;
 
 	if ((unsigned)ev >= _AUDIT_EVENT_MAX || c == NULL)
 		return -EINVAL;
 	if (f == NULL)
 		f = &none;
 	if (!audit_sink_open())
-		return -ENOTCONN;
+		return failed(-ENOTCONN);
 	build(&r, ev, c, f, prio);
-	return audit_sink_write(&r, atoi(prio));
+	err = audit_sink_write(&r, atoi(prio));
+	return err < 0 ? failed(err) : 0;
 }

@@ -88,6 +88,11 @@ void audit_conn_set_version(struct audit_conn *c, const char *version, size_t le
 int audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f);
 
+/* Called once per process, at the first record that could not be
+ * written (err: a negative errno), so that the loss is said where it can
+ * be: the front points it at the log. */
+void audit_on_failure(void (*fn)(int err));
+
 /* The MESSAGE_ID of an event, as 32 hex digits. */
 const char *audit_message_id(enum audit_event ev);
 const char *audit_event_name(enum audit_event ev);

@@ -276,6 +276,18 @@ check_ban(struct handover *h)
 	}
 }
 
+static const char *audit_target = "the audit trail";
+
+/* A record that could not be written: said once per process (each of the
+ * connection's processes writes its own records), at error level, where
+ * logs still go when the audit trail does not. */
+static void
+audit_failed(int err)
+{
+	log_errno(LOG_ERR, err, "audit records cannot be written to %s: this "
+	    "connection's events are being lost", audit_target);
+}
+
 /* Step 2b: MaxStartups and PerSourceMaxStartups.  The slots are locks in
  * a file beside the ban file (front/startups.c); one is held until the
  * login, or the connection's end.  A source over its share, or a host
@@ -580,6 +592,8 @@ main(int argc, char **argv)
 	    global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 	    global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
 	log_set_max_priority(h.log_prio);
+	audit_target = global->audit_log;
+	audit_on_failure(audit_failed);
 	r = audit_trail_open(global->audit_log, NULL);
 	if (r < 0)
 		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "

@@ -185,7 +185,7 @@ root_allowed(const struct settings *s, const struct user_info *u, bool key,
 
 /* banned_until: the attempt ended the connection, unanswered, because
  * the source is banned (-1: it did not). */
-static void
+static int
 audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason,
     int64_t banned_until)
 {
@@ -197,7 +197,7 @@ audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason
 	f.reason = reason;
 	if (strcmp(method, "publickey") == 0 && m->fingerprint[0])
 		f.key_fingerprint = m->fingerprint;
-	audit_emit(AUDIT_AUTH_ATTEMPT, m->h->audit, &f);
+	return audit_emit(AUDIT_AUTH_ATTEMPT, m->h->audit, &f);
 }
 
 /* A failed attempt.  reply: the child waits for this attempt's answer (not
@@ -266,12 +266,23 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 		settings_free(s);
 		end_banned(m, until);
 	}
+	/* AuditRequired: no login that the trail does not hold.  The
+	 * record of the success is the test; the connection then ends, as
+	 * no later record could be written either. */
+	if (audit_attempt(m, method, true, NULL, -1) < 0 && m->h->global->audit_required) {
+		log_error("login of %s refused: AuditRequired yes and the audit trail "
+		    "cannot be written", u->name);
+		pam_finish(pam);
+		user_info_free(u);
+		settings_free(s);
+		reply_auth(m, PS_AUTH_DISCONNECT, 0);
+		monitor_finish(m, EXIT_INTERNAL, "audit-unavailable");
+	}
 	m->authed = true;
 	m->user = *u;
 	m->us = s;
 	m->method = method;
 	m->pam = pam;
-	audit_attempt(m, method, true, NULL, -1);
 	monitor_login(m);
 }
 
