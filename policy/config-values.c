@@ -6,6 +6,7 @@
  * and the keyword, so that an operator can find the line. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -244,6 +245,23 @@ parse_flag(struct parser *p, const struct keyword *kw, struct settings *s,
 	return r < 0 ? r : store(s, kw, first, &v);
 }
 
+/* The most RLIMIT_NOFILE may be (fs.nr_open); the kernel's default when
+ * /proc cannot say. */
+static unsigned
+nr_open(void)
+{
+	char buf[32] = "";
+	unsigned v = 1048576;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			v = (unsigned)strtoul(buf, NULL, 10);
+		fclose(f);
+	}
+	return v > 0 ? v : 1048576;
+}
+
 /* T_UINT and T_TIME. */
 static int
 parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
@@ -270,6 +288,12 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 		return config_fail(p, "value \"%s\" for \"%s\" out of range "
 		    "(%u..%u)", config_shown(a, vbuf), kw->name, kw->min,
 		    kw->max);
+	/* A hard limit the kernel cannot give: every session would fail to
+	 * start; refused here, where -t and the start-up see it. */
+	if (kw->id == KW_MaxOpenFiles && u > nr_open())
+		return config_fail(p, "value \"%s\" for \"%s\" is above the "
+		    "kernel's limit (fs.nr_open %u): no session could start",
+		    config_shown(a, vbuf), kw->name, nr_open());
 	return store(s, kw, first, &u);
 }
 

@@ -28,6 +28,7 @@ struct psession {
 	int master;			/* pty master kept for resizes, or -1 */
 	const char *type;		/* shell, exec, subsystem */
 	char *command;
+	char *why;			/* it could not start: why, for its record */
 	uint64_t start;
 };
 

@@ -316,6 +316,11 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
 		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
 		    arg : command);
+	if (proc.why[0] != '\0') {
+		/* Its stderr told the client; its record will say it too. */
+		log_error("session of %s could not start: %s", m->user.name, proc.why);
+		slot->why = strdup(proc.why);
+	}
 	/* Before anything else: the guardian records its end if we cannot. */
 	guardian_tell_session_start(slot->id, slot->pid, slot->type, slot->command,
 	    slot->start);
@@ -413,7 +418,7 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	else if (WIFSIGNALED(status))
 		f.exit_signal = WTERMSIG(status);
 	f.duration_usec = (int64_t)(now_usec() - s->start);
-	f.reason = ending_reason;
+	f.reason = s->why ? s->why : ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
 	guardian_tell_session_end(s->id);
 	/* With KillUserProcesses, the session's other processes
@@ -424,6 +429,8 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	if (s->master >= 0)
 		close(s->master);
 	free(s->command);
+	free(s->why);
+	s->why = NULL;
 	s->live = false;
 }
 
@@ -443,6 +450,8 @@ session_left_running(struct monitor *m, struct psession *s)
 	if (s->master >= 0)
 		close(s->master);
 	free(s->command);
+	free(s->why);
+	s->why = NULL;
 	s->live = false;
 }
 

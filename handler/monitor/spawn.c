@@ -63,6 +63,10 @@ struct spawn {
 	int fds[3];			/* become 0, 1, 2 */
 	int ctty;			/* the pty slave to make ours, or -1 */
 	char user_rc[4096];		/* HOME/.ssh/rc, or "" */
+	/* Set by the child when it cannot start (it shares our memory):
+	 * why, and the exec's errno. */
+	const char *why;
+	int exec_errno;
 };
 
 static void
@@ -72,11 +76,12 @@ put(const char *s)
 		return;
 }
 
-/* The session cannot start: say so on its stderr (the client sees it),
- * and end. */
+/* The session cannot start: say so on its stderr (the client sees it)
+ * and to the monitor (for the session's record), and end. */
 static void __attribute__((noreturn))
-fail(const char *what)
+fail(struct spawn *x, const char *what)
 {
+	x->why = what;
 	put("sshand: ");
 	put(what);
 	put("\r\n");
@@ -121,7 +126,7 @@ run_rc(const struct spawn *x)
 static int
 child_main(void *arg)
 {
-	const struct spawn *x = arg;
+	struct spawn *x = arg;
 	const struct session_spec *sp = x->sp;
 	const struct user_info *u = sp->user;
 	sigset_t none;
@@ -134,36 +139,38 @@ child_main(void *arg)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
-		_exit(126);
+		fail(x, "cannot start a new session (setsid)");
 	if (x->ctty >= 0 && ioctl(x->ctty, TIOCSCTTY, 0) < 0)
-		_exit(126);
+		fail(x, "cannot take the terminal");
 	for (int i = 0; i < 3; i++)
 		if (x->fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->fds[i], i) < 0)
-			_exit(126);
+			fail(x, "cannot set up the session's descriptors");
 	umask(022);
 	/* As root: policy may raise a hard limit (MaxOpenFiles). */
 	if (sandbox_set_limits(&sp->limits) < 0)
-		fail("cannot set the session's limits");
+		fail(x, "cannot set the session's limits");
 	if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
-		fail("cannot drop privileges");
+		fail(x, "cannot drop privileges");
 	/* No PR_SET_PDEATHSIG: the kernel would send it with the monitor's
 	 * rights, which reach no other uid (no CAP_KILL).  If the monitor
 	 * dies, the guardian ends the session (guardian/guardian.h); a
 	 * monitor that died before this point left us the guardian's. */
 	if (getppid() != sp->monitor)
-		_exit(126);
+		fail(x, "the monitor is gone");
 	/* As the user: a home the user cannot enter (mode 0700 of another
 	 * owner, root-squashed NFS) is not entered by root on its behalf. */
 	if (chdir(u->dir) < 0 && chdir("/") < 0)
-		_exit(126);
+		fail(x, "cannot enter the home directory or /");
 	if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
-		fail("cannot load the sandbox profile");
+		fail(x, "cannot load the sandbox profile");
 	if (sp->subsystem_profile != sp->profile &&
 	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
-		fail("cannot load the subsystem's sandbox profile");
+		fail(x, "cannot load the subsystem's sandbox profile");
 	closefrom(3);
 	run_rc(x);
 	execve(x->shell, (char *const *)x->argv, x->env);
+	x->exec_errno = errno;
+	x->why = "cannot run the shell";
 	const char *why = strerrordesc_np(errno);
 
 	put(x->fail_msg);
@@ -175,7 +182,7 @@ child_main(void *arg)
 /* Starts the child on fds (its 0, 1, 2) with ctty as its terminal. */
 static int
 spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty,
-    pid_t *ret)
+    pid_t *ret, char *why, size_t whylen)
 {
 	/* The child's own stack: it must not run on (and return into) the
 	 * parent's frames.  64 KiB is ample for the calls above. */
@@ -217,6 +224,11 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	}
 	if (pid < 0)
 		return -e;
+	/* The child has exec'ed or ended (CLONE_VFORK): if it could not
+	 * start, it said why in x. */
+	if (x.why != NULL)
+		snprintf(why, whylen, "%s%s%s", x.why, x.exec_errno ? ": " : "",
+		    x.exec_errno ? strerror(x.exec_errno) : "");
 	*ret = pid;
 	return 0;
 }
@@ -280,7 +292,8 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	 * as 0, 1, 2 only. */
 	fcntl(master, F_SETFD, FD_CLOEXEC);
 	fcntl(slave, F_SETFD, FD_CLOEXEC);
-	r = spawn(sp, ret->tty, (const int[3]){ slave, slave, slave }, slave, &pid);
+	r = spawn(sp, ret->tty, (const int[3]){ slave, slave, slave }, slave, &pid,
+	    ret->why, sizeof(ret->why));
 	close(slave);
 	if (r < 0) {
 		close(master);
@@ -305,7 +318,8 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 		e = -errno;
 		goto fail;
 	}
-	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid);
+	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid,
+	    ret->why, sizeof(ret->why));
 	if (e < 0)
 		goto fail;
 	close(in[0]);

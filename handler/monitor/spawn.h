@@ -37,6 +37,8 @@ struct session_proc {
 	int fds[3];			/* for the network child: pty master, or stdin, stdout, stderr */
 	int nfds;
 	char tty[64];			/* slave name when pty */
+	char why[160];			/* "": started; else why it could not
+					 * (it has ended, or ends, with 126/127) */
 };
 
 /* Opens the pty or pipes and forks the child.  Returns 0 or -errno. */

@@ -220,6 +220,15 @@ def test_missing_shell_is_reported(server, sshand_build, flags):
     assert r.returncode == 127, (r.returncode, r.stdout, r.stderr)
     out = r.stderr + r.stdout
     assert "sshand: cannot run /nonexistent/sh: No such file or directory" in out, out
+    # The session's record says why too (issue 15).
+    def ends():
+        return [x for x in (json.loads(l) for l in open(s.audit_log) if l.strip())
+                if x["SSHAND_EVENT"] == "session-end"]
+    assert harness.wait_for(ends, 10), s.log()[-2000:]
+    ends = ends()
+    assert ends[-1]["SSHAND_REASON"] == \
+        "cannot run the shell: No such file or directory", ends
+    assert ends[-1]["SSHAND_EXIT_STATUS"] == "127", ends
     # The next login of another user is not affected.
     r = s.ssh("alice", "echo still-here")
     assert r.returncode == 0 and "still-here" in r.stdout, (r.stdout, r.stderr)
@@ -508,3 +517,19 @@ def test_mosh_through_sshand(srv):
         c.close()
     # mosh-server ends with its session.
     assert harness.wait_for(lambda: not _alice_procs(), 15), _alice_procs()
+
+
+def test_unapplicable_open_files_limit_refused(tmp_path, keys):
+    """Issue 15: a MaxOpenFiles above the kernel's fs.nr_open would make
+    every session of its users fail: -t refuses it at its line."""
+    with open("/proc/sys/fs/nr_open") as f:
+        nr_open = int(f.read())
+    conf = tmp_path / "c.conf"
+    key = "HostKey %s\n" % keys.host("ed25519")
+    conf.write_text(key + "Match User alice\n  MaxOpenFiles %d\n" % (nr_open + 1))
+    r = harness.run([harness.BUILD + "/sshand", "-t", "-f", str(conf)])
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "%s:3: value" % conf in r.stderr and "fs.nr_open" in r.stderr, r.stderr
+    conf.write_text(key + "Match User alice\n  MaxOpenFiles %d\n" % nr_open)
+    r = harness.run([harness.BUILD + "/sshand", "-t", "-f", str(conf)])
+    assert r.returncode == 0, r.stderr

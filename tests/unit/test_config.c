@@ -1541,6 +1541,10 @@ static const char documented_defaults[] =
     "bantimemax 604800\n"
     "banipv6prefix 64\n"
     "banmaxentries 65536\n"
+    "auditrequired no\n"
+    "maxstartups 10:30:100\n"
+    "persourcemaxstartups 8\n"
+    "persourcenetblocksize 32:128\n"
     "permitrootlogin no\n"
     "pubkeyauthentication yes\n"
     "pubkeyacceptedalgorithms default\n"
@@ -1569,7 +1573,9 @@ static const char documented_defaults[] =
     "sandboxallowkeyrings no\n"
     "maxsessionprocs 0\n"
     "maxopenfiles 0\n"
-    "allowcoredumps no\n";
+    "allowcoredumps no\n"
+    "killuserprocesses no\n"
+    "permituserrc yes\n";
 
 static void
 test_dump_defaults(void **state)
