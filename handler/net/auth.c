@@ -46,7 +46,8 @@ on_auth_password(ssh_session s, const char *user, const char *password, void *ud
 	if (n->done)
 		return SSH_AUTH_DENIED;
 	n->kbd_active = false;
-	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }) < 0 ||
+	if (ask_auth_password(n, &(struct ps_auth_password){ .user = user,
+	    .password = password }) < 0 ||
 	    read_auth_result(n, &res) < 0)
 		return unanswered(n);
 	r = auth_result(n, &res);
