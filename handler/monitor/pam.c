@@ -13,10 +13,14 @@
  * answer those three prompts in order. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <security/pam_appl.h>
 
+#include "handler/front/handover.h"
 #include "handler/monitor/auth.h"
 #include "handler/front/log.h"
 
@@ -172,6 +176,46 @@ start(const char *rhost, const char *user, struct pam_ctx *p)
 	return 0;
 }
 
+/* The monitor's groups while it changes a password. */
+struct saved_groups {
+	gid_t g[MAX_GROUPS];
+	int n;
+	bool joined;
+};
+
+/* pam_unix writes /etc/shadow anew and gives the new file the old one's
+ * group (shadow) with fchown, which root may do without CAP_CHOWN (kept
+ * out of sshand@.service's bounding set) only for a group it is in: the
+ * monitor joins that group for the change alone. */
+static void
+join_shadow_group(struct saved_groups *sv)
+{
+	struct stat st;
+
+	sv->joined = false;
+	if (stat("/etc/shadow", &st) < 0 || st.st_gid == 0)
+		return;
+	sv->n = getgroups(MAX_GROUPS - 1, sv->g);
+	if (sv->n < 0)
+		return;
+	for (int i = 0; i < sv->n; i++)
+		if (sv->g[i] == st.st_gid)
+			return;
+	sv->g[sv->n] = st.st_gid;
+	sv->joined = setgroups((size_t)sv->n + 1, sv->g) == 0;
+}
+
+static void
+leave_shadow_group(struct saved_groups *sv)
+{
+	if (!sv->joined || setgroups((size_t)sv->n, sv->g) == 0)
+		return;
+	/* A root monitor in a group it should not be in: end it (the
+	 * guardian finishes the connection's records). */
+	log_errno(LOG_ERR, -errno, "cannot leave the shadow group");
+	_exit(EXIT_INTERNAL);
+}
+
 /* The account's password expired: change it, through the conversation
  * (keyboard-interactive) or with the new password the client sent
  * (password logins; without one, the client is to be asked for it). */
@@ -179,6 +223,7 @@ static int
 change_expired(struct pam_ctx *p, const char *user, const char *old,
     const char *new_password, struct pam_outcome *out)
 {
+	struct saved_groups sv;
 	int rc;
 
 	out->proved = true;
@@ -194,7 +239,9 @@ change_expired(struct pam_ctx *p, const char *user, const char *old,
 		p->script[p->n_script++] = new_password;
 		p->script[p->n_script++] = new_password;
 	}
+	join_shadow_group(&sv);
 	rc = pam_chauthtok(p->h, PAM_CHANGE_EXPIRED_AUTHTOK);
+	leave_shadow_group(&sv);
 	if (rc == PAM_SUCCESS) {
 		out->changed = true;
 		log_info("expired password of %s changed", user);
@@ -202,6 +249,9 @@ change_expired(struct pam_ctx *p, const char *user, const char *old,
 	}
 	log_info("change of the expired password of %s refused: %s", user,
 	    pam_strerror(p->h, rc));
+	/* A module that failed without a word (a lock it could not take). */
+	if (p->info[0] == '\0')
+		add_info(p, pam_strerror(p->h, rc));
 	/* What the modules said (passwords do not match, too short) reaches
 	 * the client before the failure, in a round without prompts, as
 	 * sshd sends it. */
