@@ -19,6 +19,7 @@ a private copy of the whole /etc is bound, and chage runs there too.
 The copy is what the test reads to see the password change.
 """
 
+import grp
 import json
 import os
 import re
@@ -49,8 +50,8 @@ def expired(server, request):
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:60]
     etc = os.path.join(WORK, "etc-" + name)
     # The suite's namespace's /etc: its users, pam.d/sshand, the rest
-    # of the host's.
-    shutil.copytree("/etc", etc, symlinks=True)
+    # of the host's; owners and modes kept (shadow: root:shadow 0640).
+    subprocess.run(["cp", "-a", "/etc", etc], check=True)
     script = 'mount --bind "$0" /etc && chage -d 0 alice && exec "$@"'
     s = server(wrap=["unshare", "-m", "--propagation", "private",
                      "sh", "-ec", script, etc])
@@ -59,7 +60,7 @@ def expired(server, request):
     shutil.rmtree(etc, ignore_errors=True)
 
 
-def client(s, *opts):
+def client(s, *opts, user="alice"):
     """ssh on a terminal, at its default log level (the server's messages
     before the prompts are shown at INFO), no keys: a person with a
     password."""
@@ -71,14 +72,22 @@ def client(s, *opts):
             "-o", "ConnectTimeout=15"]
     for o in opts:
         argv += ["-o", o]
-    return PtyClient(argv + ["-tt", "alice@" + HOST])
+    return PtyClient(argv + ["-tt", user + "@" + HOST])
 
 
-def in_shell(c):
-    """The session runs: a command's output comes back, and exit ends it."""
+def in_shell(c, s=None):
+    """The session runs: a command's output comes back, and exit ends it.
+    With the server s: no root process of it kept the group it joined to
+    write /etc/shadow (pam.c)."""
     c.expect("PROMPT> ", 20)
     c.send("echo in-$((6*7))\r")
     c.expect(r"in-42")
+    if s is not None:
+        shadow = grp.getgrnam("shadow").gr_gid
+        for pid in s.tree():
+            st = harness.proc_status(pid)
+            if st and st["Uid"].split()[0] == "0":
+                assert str(shadow) not in st["Groups"].split(), (pid, st)
     c.send("exit\r")
     assert c.wait(15) == 0
 
@@ -105,6 +114,11 @@ def assert_changed(s, etc, before, new=NEW):
     after = shadow_entry(etc)
     assert after[1] != before[1], "the hash did not change"
     assert after[2] != "0", "still marked for change"
+    # pam_unix gave the new file the old one's owner, group and mode
+    # (root:shadow 0640, as cp -a copied them).
+    st, orig = os.stat(os.path.join(etc, "shadow")), os.stat("/etc/shadow")
+    assert (st.st_uid, st.st_gid, st.st_mode) == \
+        (orig.st_uid, orig.st_gid, orig.st_mode)
     old = harness.password("alice")
     for method in ("password", "keyboard-interactive"):
         assert logs_in(s, new, method), "the new password does not log in"
@@ -126,7 +140,7 @@ def test_kbdint_change_with_client_defaults(expired):
         c.send(NEW + "\r")
         c.expect(r"\) Retype new password: ")
         c.send(NEW + "\r")
-        in_shell(c)
+        in_shell(c, s)
     finally:
         c.close()
     assert ("keyboard-interactive", "success", "password-changed") in attempts(s)
