@@ -60,16 +60,19 @@ def expired(server, request):
     shutil.rmtree(etc, ignore_errors=True)
 
 
-def client(s, *opts, user="alice"):
+def client(s, *opts, user="alice", key=None):
     """ssh on a terminal, at its default log level (the server's messages
-    before the prompts are shown at INFO), no keys: a person with a
-    password."""
+    before the prompts are shown at INFO); no keys but key: a person with
+    a password."""
     argv = ["ssh", "-F", "/dev/null", "-p", str(s.port),
             "-o", "UserKnownHostsFile=" + s.known_hosts,
             "-o", "StrictHostKeyChecking=accept-new",
             "-o", "GlobalKnownHostsFile=/dev/null",
-            "-o", "PubkeyAuthentication=no",
             "-o", "ConnectTimeout=15"]
+    if key:
+        argv += ["-o", "IdentitiesOnly=yes", "-i", s.keys.client(key)]
+    else:
+        argv += ["-o", "PubkeyAuthentication=no"]
     for o in opts:
         argv += ["-o", o]
     return PtyClient(argv + ["-tt", user + "@" + HOST])
@@ -147,6 +150,36 @@ def test_kbdint_change_with_client_defaults(expired):
     starts = [r for r in audit(s) if r["SSHAND_EVENT"] == "session-start"]
     assert starts, "no session-start record"
     assert_changed(s, etc, before)
+
+
+def test_key_login_goes_on_to_the_change(expired):
+    """An authorized key of an account whose password must change is
+    refused (PAM's account check, as for a key login sshd makes), and
+    the client goes on to keyboard-interactive, where the change is
+    made.  sshd would let the key in and run passwd in the session."""
+    s, etc = expired
+    before = shadow_entry(etc)
+    old = harness.password("alice")
+    c = client(s, key="alice_ed25519")
+    try:
+        c.expect(r"\) Password: ")
+        c.send(old + "\r")
+        c.expect(r"\) Current password: ")
+        c.send(old + "\r")
+        c.expect(r"\) New password: ")
+        c.send(NEW + "\r")
+        c.expect(r"\) Retype new password: ")
+        c.send(NEW + "\r")
+        in_shell(c)
+    finally:
+        c.close()
+    a = attempts(s)
+    assert a.index(("publickey", "failure", "password-expired")) < \
+        a.index(("keyboard-interactive", "success", "password-changed")), a
+    assert_changed(s, etc, before)
+    # With the password changed, the key logs in again.
+    r = s.ssh("alice", "echo in-$((6*7))")
+    assert (r.returncode, r.stdout) == (0, "in-42\n"), r.stderr
 
 
 def test_password_method_change_request(expired):
