@@ -44,16 +44,18 @@ def shadow_entry(etc, user="alice"):
 
 
 @pytest.fixture
-def expired(server, request):
+def expired(server, request, sshand_build):
     """A server whose /etc is a private copy in which alice's password
-    must be changed (chage -d 0); returns (server, that /etc)."""
+    must be changed (chage -d 0); returns (server, that /etc).  On the
+    ASan build too with SSHAND_ITEST_BUILDS=normal,asan."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:60]
     etc = os.path.join(WORK, "etc-" + name)
     # The suite's namespace's /etc: its users, pam.d/sshand, the rest
     # of the host's; owners and modes kept (shadow: root:shadow 0640).
     subprocess.run(["cp", "-a", "/etc", etc], check=True)
     script = 'mount --bind "$0" /etc && chage -d 0 alice && exec "$@"'
-    s = server(wrap=["unshare", "-m", "--propagation", "private",
+    s = server(build=sshand_build,
+               wrap=["unshare", "-m", "--propagation", "private",
                      "sh", "-ec", script, etc])
     assert shadow_entry(etc)[2] == "0", "chage -d 0 did not take"
     yield s, etc
