@@ -273,9 +273,12 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		break;
 	case AUDIT_AUTH_ATTEMPT:
 		if (f->auth_result && strcmp(f->auth_result, "success") == 0) {
+			/* A note on a success: password-changed. */
 			if (f->key_fingerprint)
 				snprintf(tail, sizeof(tail), ": %s",
 				    s.fingerprint);
+			else if (reason)
+				snprintf(tail, sizeof(tail), " (%s)", reason);
 			snprintf(m, ml, "Accepted %s for %s from %s%s", method,
 			    who, from, tail);
 		} else if (reason && strcmp(reason, "unknown-user") == 0) {

@@ -47,7 +47,9 @@ struct audit_conn {
 struct audit_fields {
 	const char *auth_method;	/* password, keyboard-interactive, publickey */
 	const char *auth_result;	/* success, failure */
-	const char *reason;		/* unknown-user, bad-password, ... ; disconnect reason */
+	const char *reason;		/* unknown-user, bad-password, ... ; disconnect
+					 * reason; on a successful login,
+					 * password-changed */
 	const char *key_fingerprint;	/* SHA256:... */
 	const char *session_type;	/* shell, exec, subsystem */
 	const char *command;		/* raw */

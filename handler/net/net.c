@@ -300,11 +300,14 @@ net_main(struct handover *h, int mon_fd)
 		goto report;
 	}
 	phase("kex", t0);
-	/* ssh -A and the streamlocal forwards, which libssh 0.10 does not
-	 * know (libssh-private.h); without the hook they are refused. */
-	if (libssh_install_request_hook(n.s) < 0)
+	/* ssh -A, the streamlocal forwards and password changes, which
+	 * libssh 0.10 does not know (libssh-private.h); without the hook
+	 * they are refused. */
+	n.hook = libssh_install_request_hook(n.s) == 0;
+	if (!n.hook)
 		log_info("%s", "this libssh's layout is not the one known: agent "
-		    "and Unix socket forwarding are unavailable");
+		    "and Unix socket forwarding and password changes are "
+		    "unavailable");
 	serve(&n);
 report:
 	/* The monitor may be waiting for our last word to end the connection:

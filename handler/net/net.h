@@ -97,6 +97,7 @@ struct net {
 	bool authenticated;
 	bool pty_ok;
 	bool kbd_active;
+	bool hook;			/* libssh's request hook is in place */
 	bool done;
 	int exit_code;
 	const char *reason;
@@ -141,6 +142,13 @@ struct kbdint_reply {
 	struct ps_auth_result result;
 };
 int read_kbdint_reply(struct net *n, struct kbdint_reply *ret);
+/* A password request's: the result, or a change request. */
+struct ps_password_reply {
+	unsigned type;			/* PS_AUTH_RESULT or PS_PASSWD_CHANGEREQ */
+	struct ps_auth_result result;
+	struct ps_passwd_changereq changereq;
+};
+int read_password_reply(struct net *n, struct ps_password_reply *ret);
 /* The session id, and the descriptors its answer must carry, checked. */
 int read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret);
 /* Forwarding's answers, checked (a connected socket when ok). */

@@ -19,6 +19,7 @@ import pytest
 
 import harness
 import probe_tables
+import test_password_change
 from harness import BUILD, HOST, WORK, Server
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,8 +27,12 @@ UNITS = os.path.join(REPO, "units")
 
 
 class UserManager:
-    def __init__(self, base):
+    def __init__(self, base, etc=None):
         self.base = base
+        # A private copy of the whole /etc bound over it in the manager's
+        # namespace (pam_unix can change a password there), or the
+        # suite's.
+        self.etc = etc
         self.env = dict(os.environ)
         for k, sub in (("XDG_RUNTIME_DIR", "runtime"), ("XDG_CONFIG_HOME", "config"),
                        ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache"),
@@ -45,6 +50,8 @@ class UserManager:
         # Only this manager's namespace sees the tmpfs on /run/systemd.
         script = ("set -e; mount -t tmpfs -o mode=0755 tmpfs /run/systemd; "
                   "mkdir /run/systemd/system; exec systemd --user")
+        if self.etc:
+            script = 'mount --bind "%s" /etc; %s' % (self.etc, script)
         self.log_path = os.path.join(self.base, "manager.log")
         self.proc = subprocess.Popen(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
@@ -128,7 +135,9 @@ def unit(keys):
         pytest.fail("systemd is not installed")
     srv = Server(keys, "units-systemd")
     srv.port = harness.free_port()
-    mgr = UserManager(os.path.join(WORK, "usermgr"))
+    etc = os.path.join(WORK, "usermgr-etc")
+    subprocess.run(["cp", "-a", "/etc", etc], check=True)
+    mgr = UserManager(os.path.join(WORK, "usermgr"), etc)
     install_units(mgr, srv)
     mgr.start()
     try:
@@ -179,6 +188,39 @@ def test_password_login_through_unit(unit):
     mgr, srv = unit
     r = srv.ssh_password("alice", cmd="echo pw-$USER; exit 3")
     assert (r.returncode, r.stdout) == (3, "pw-alice\n"), (r.stderr, where(mgr, srv))
+
+
+def test_expired_password_changed_through_unit(unit):
+    """The shipped unit lets the monitor change an expired password
+    (ReadWritePaths=/etc, and no CAP_CHOWN needed: pam.c), and the user
+    is logged in.  bob: the other tests here use alice's password."""
+    mgr, srv = unit
+    shadow = os.path.join(mgr.etc, "shadow")
+    r = harness.run(["nsenter", "-t", str(mgr.proc.pid), "-m", "--",
+                     "chage", "-d", "0", "bob"])
+    assert r.returncode == 0, r.stderr
+    before = os.stat(shadow)
+    old, new = harness.password("bob"), "bob-Changed-3k"
+    c = test_password_change.client(srv, "PreferredAuthentications=keyboard-interactive",
+                                    user="bob")
+    try:
+        c.expect(r"\) Password: ")
+        c.send(old + "\r")
+        c.expect(r"\) Current password: ")
+        c.send(old + "\r")
+        c.expect(r"\) New password: ")
+        c.send(new + "\r")
+        c.expect(r"\) Retype new password: ")
+        c.send(new + "\r")
+        test_password_change.in_shell(c)
+    finally:
+        c.close()
+    after = os.stat(shadow)
+    assert (after.st_uid, after.st_gid, after.st_mode) == \
+        (before.st_uid, before.st_gid, before.st_mode)
+    assert test_password_change.shadow_entry(mgr.etc, "bob")[2] != "0"
+    r = srv.ssh_password("bob", pw=new, cmd="echo pw-$USER")
+    assert (r.returncode, r.stdout) == (0, "pw-bob\n"), (r.stderr, where(mgr, srv))
 
 
 def test_key_login_through_unit(unit):
