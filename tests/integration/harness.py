@@ -420,6 +420,12 @@ class Server:
     def write_config(self, extra_config):
         with open(self.conf, "w") as f:
             f.write(self.base_config())
+            # Tests leave no process behind, and most end their clients
+            # abruptly: unless a test is about KillUserProcesses, what
+            # the user started ends with the connection (the shipped
+            # default, no, is tested where it matters).
+            if "killuserprocesses" not in (extra_config or "").lower():
+                f.write("KillUserProcesses yes\n")
             if extra_config:
                 f.write(extra_config.strip("\n") + "\n")
         os.chmod(self.conf, 0o600)

@@ -173,7 +173,7 @@ def test_background_job_does_not_hold_connection(server, kill):
     """A job left running in the background does not keep the connection
     open; with KillUserProcesses yes it ends with it (issue 3), by default
     it runs on, as under sshd with logind's default (issue 17)."""
-    s = server("KillUserProcesses yes" if kill == "yes" else "")
+    s = server("KillUserProcesses " + ("yes" if kill == "yes" else "no"))
     c = pty_ssh(s)
     try:
         c.expect("PROMPT> ", 20)
@@ -384,10 +384,11 @@ def test_disconnect_leaves_nothing(server, how):
         # The session is running as alice.
         assert harness.wait_for(
             lambda: any(n == "sleep" for _, _, n in _alice_procs()), 15), "no session"
-        os.kill(pid, signal.SIGKILL)
         if how == "setsid-daemon":
-            # Both sleeps (the monitor is root, not alice's).
+            # Both sleeps (the monitor is root, not alice's), before the
+            # cut: after it they may be gone at once.
             assert harness.wait_for(lambda: len(_alice_procs()) >= 2, 10), _alice_procs()
+        os.kill(pid, signal.SIGKILL)
         grace = 25 if how in ("ignores-hup", "setsid-daemon") else 10
         left = harness.wait_for(lambda: not _alice_procs(), grace)
         assert left, "left behind: %r" % _alice_procs()
@@ -448,7 +449,7 @@ def test_background_jobs_survive_logout(server, tmp_path, kill):
     logind's default): a nohup job started in a terminal session writes
     its file 5 s after the logout; with yes it is gone with the
     connection."""
-    s = server("KillUserProcesses yes" if kill == "yes" else "")
+    s = server("KillUserProcesses " + ("yes" if kill == "yes" else "no"))
     mark = "/home/alice/after-logout"
     client = pty_ssh(s)
     try:
@@ -503,10 +504,11 @@ def test_user_rc(server, keys, how):
         assert r.stdout == "command\n", r.stdout
 
 
-def test_mosh_through_sshand(srv):
+def test_mosh_through_sshand(server):
     """Issue 17: mosh works end to end: mosh-server, started over ssh,
-    detaches and must outlive the ssh connection (KillUserProcesses no),
-    then carries the session over UDP."""
+    detaches and must outlive the ssh connection (KillUserProcesses no,
+    the default), then carries the session over UDP."""
+    srv = server("KillUserProcesses no")
     argv = ["mosh", "--ssh=" + srv.ssh_e(), "--predict=never", "alice@" + HOST,
             "--", "sh", "-c", "echo MOSH-$(id -un)-OK; sleep 1"]
     c = PtyClient(argv, env=client_env({"LANG": "C.UTF-8", "TERM": "xterm"}))

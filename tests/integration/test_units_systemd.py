@@ -133,7 +133,8 @@ def unit(keys):
     tests (the homes fixture still resets homes before each test)."""
     if not shutil.which("systemd") and not os.path.exists("/lib/systemd/systemd"):
         pytest.fail("systemd is not installed")
-    srv = Server(keys, "units-systemd")
+    # The shipped default, KillUserProcesses no, as a host gets it.
+    srv = Server(keys, "units-systemd", extra_config="KillUserProcesses no")
     srv.port = harness.free_port()
     etc = os.path.join(WORK, "usermgr-etc")
     subprocess.run(["cp", "-a", "/etc", etc], check=True)
