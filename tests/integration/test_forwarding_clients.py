@@ -163,8 +163,13 @@ def test_paramiko_direct_tcpip(server, keys, echo, sshand_build):
     finally:
         t.close()
     dest = "%s:%d" % (HOST, echo)
-    closes = wait_for(lambda: [r for r in fwd_records(s, "forward-close")
-                               if r["SSHAND_FORWARD_DESTINATION"] == dest], 10)
+
+    def both_closed():
+        c = [r for r in fwd_records(s, "forward-close")
+             if r["SSHAND_FORWARD_DESTINATION"] == dest]
+        return c if len(c) >= 2 else None
+    closes = wait_for(both_closed, 10)
+    assert closes, fwd_records(s)
     assert sorted(int(r["SSHAND_BYTES_IN"]) for r in closes) == [1000, 8 << 20], closes
     # The originator the client named is recorded.
     assert [r for r in fwd_records(s, "forward-open")
@@ -434,3 +439,34 @@ def test_100_concurrent_forwarded_channels(server, sshand_build):
         [16384 + i for i in range(N_CHANNELS)]
     assert all(r["SSHAND_BYTES_IN"] == r["SSHAND_BYTES_OUT"] and
                r["SSHAND_REASON"] == "closed" for r in closes), closes[:3]
+
+
+# ---- a connection cut with channels open ------------------------------------------
+
+def test_channel_open_when_the_connection_ends_keeps_its_counts(server, echo):
+    """ssh -L ended (as by ^C) while a forwarded connection is open: that
+    channel's close record still says how many bytes it carried."""
+    s = server()
+    lport = free_port()
+    t = Tunnel(s, ["-L", "%d:%s:%d" % (lport, HOST, echo)])
+    try:
+        assert wait_for(lambda: _listening(lport) or t.p.poll() is not None, 15)
+        assert t.p.poll() is None, t.close()
+        c = socket.create_connection((HOST, lport), 15)
+        c.settimeout(15)
+        c.sendall(b"x" * 1234)
+        got = b""
+        while len(got) < 1234:
+            got += c.recv(65536)
+        assert got == b"x" * 1234
+    finally:
+        t.close()
+    c.close()
+    assert s.wait_idle(15)
+    closes = fwd_records(s, "forward-close")
+    assert len(closes) == 1, closes
+    r = closes[0]
+    assert r["SSHAND_REASON"] == "connection-closed", r
+    assert int(r["SSHAND_BYTES_IN"]) == 1234, r
+    assert int(r["SSHAND_BYTES_OUT"]) == 1234, r
+    assert int(r["SSHAND_DURATION_USEC"]) > 0, r
