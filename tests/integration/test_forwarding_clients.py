@@ -443,10 +443,10 @@ def test_100_concurrent_forwarded_channels(server, sshand_build):
 
 # ---- a connection cut with channels open ------------------------------------------
 
-def test_channel_open_when_the_connection_ends_keeps_its_counts(server, echo):
+def test_channel_open_when_the_connection_ends_keeps_its_counts(server, echo, sshand_build):
     """ssh -L ended (as by ^C) while a forwarded connection is open: that
     channel's close record still says how many bytes it carried."""
-    s = server()
+    s = server(build=sshand_build)
     lport = free_port()
     t = Tunnel(s, ["-L", "%d:%s:%d" % (lport, HOST, echo)])
     try:
