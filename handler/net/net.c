@@ -312,6 +312,7 @@ net_main(struct handover *h, int mon_fd)
 report:
 	/* The monitor may be waiting for our last word to end the connection:
 	 * it comes first, the disconnect after. */
+	fwd_report_all(&n, "connection-closed");
 	ask_stats(&n, &(struct ps_stats){ n.sock_counter.in_bytes,
 	    n.sock_counter.out_bytes, n.reason ? n.reason : "client-closed" });
 	if (n.s != NULL && ssh_is_connected(n.s)) {

@@ -181,6 +181,7 @@ int fwd_accepted(struct net *n, const struct ps_fwd_accepted *a);
 bool fwd_try_open(struct nchan *c);
 void fwd_maybe_finish(struct nchan *c);
 void fwd_report_close(struct nchan *c, bool opened, const char *reason);
+void fwd_report_all(struct net *n, const char *reason);
 
 /* relay.c */
 bool flush_output_pending(struct nchan *c);
