@@ -470,3 +470,26 @@ def test_channel_open_when_the_connection_ends_keeps_its_counts(server, echo, ss
     assert int(r["SSHAND_BYTES_IN"]) == 1234, r
     assert int(r["SSHAND_BYTES_OUT"]) == 1234, r
     assert int(r["SSHAND_DURATION_USEC"]) > 0, r
+
+
+NODE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "node")
+
+
+def test_node_ssh2_direct_tcpip(server, keys, echo):
+    """Node's ssh2 (installed by tests/deps.sh from npm: Debian has no
+    package of it): forwardOut opens a direct-tcpip channel, as VS Code's
+    and other Node tools' tunnels do; 4 MiB checksummed through it."""
+    import json
+    s = server()
+    r = subprocess.run(["node", os.path.join(NODE_DIR, "direct_tcpip.js"), str(s.port),
+                        "alice", keys.client("alice_ed25519"), HOST, str(echo),
+                        str(4 << 20)],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, NODE_PATH=os.path.join(NODE_DIR, "node_modules")))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert "error" not in out, out
+    assert out["n"] == 4 << 20 and out["sent"] == out["got"], out
+    opens = [x for x in fwd_records(s, "forward-open")
+             if x["SSHAND_FORWARD_DESTINATION"] == "%s:%d" % (HOST, echo)]
+    assert opens and opens[0]["SSHAND_CLIENT_VERSION"].startswith("SSH-2.0-ssh2js"), opens
