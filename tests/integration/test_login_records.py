@@ -11,6 +11,10 @@ Debian 12.
   a command, a subsystem or ~/.hushlogin shows none of it;
 - sessions without a pty are no logins: no utmp or wtmp entry.
 
+Side by side with Debian's sshd (when one is at hand: the benchmark
+unpacks it), the greeting is the same bytes and the records the same
+entries, each server reading the last login the other wrote.
+
 The records are this run's own (tests/integration/run: a tmpfs over
 /var/log, a fresh /run/utmp); each test starts them empty.
 """
@@ -383,3 +387,120 @@ def test_shipped_pam_and_config_show_the_motd_once(server, motd, shipped_pam):
         assert c.wait(15) == 0
     finally:
         c.close()
+
+
+# ---- side by side with OpenSSH's sshd ------------------------------------
+
+SSHD_CANDIDATES = ("/usr/sbin/sshd", "/var/cache/sshand-bench/root/usr/sbin/sshd")
+
+
+def find_sshd():
+    for p in SSHD_CANDIDATES:
+        if os.access(p, os.X_OK):
+            return p
+    pytest.skip("no OpenSSH sshd (make bench unpacks Debian's into "
+                "/var/cache/sshand-bench)")
+
+
+@pytest.fixture
+def openssh(request, keys):
+    """Debian's sshd (not installed: /usr/sbin/sshd or the benchmark's
+    unpacked copy) in inetd mode on a port of its own, with the PAM stack
+    of this run's /etc/pam.d/sshand (when it starts) as its service
+    "sshd", and the
+    privilege separation user and directory it needs, in this run's
+    namespace only.  Factory: openssh(config) -> a started Server."""
+    sshd = find_sshd()
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    passwd = open("/etc/passwd").read()
+    with open("/etc/passwd", "a") as f:
+        f.write("sshd:x:5910:65534::/run/sshd:/usr/sbin/nologin\n")
+    pam = "/etc/pam.d/sshd"
+    assert not os.path.exists(pam)
+    started = []
+
+    def factory(config):
+        shutil.copy("/etc/pam.d/sshand", pam)
+        s = harness.Server(keys, "openssh-%s-%d" % (re.sub(r"\W+", "_", request.node.name)[:60], len(started)),
+                           mode="inetd", args=["-i"])
+        s.binary = sshd
+        with open(s.conf, "w") as f:
+            f.write("".join("HostKey %s\n" % p for p in keys.host_paths()) +
+                    "PidFile none\nUsePAM yes\nKbdInteractiveAuthentication no\n"
+                    "LogLevel VERBOSE\n" + config + "\n")
+        started.append(s)
+        return s.start()
+
+    yield factory
+    problems = []
+    for s in started:
+        problems += s.stop()
+    if os.path.exists(pam):
+        os.unlink(pam)
+    with open("/etc/passwd", "w") as f:
+        f.write(passwd)
+    assert not problems, (problems, [s.log()[-3000:] for s in started])
+
+
+def raw_greeting(s):
+    """The bytes of a pty login up to the shell's first prompt, dates
+    made DATE; the session's utmp entry; then the session ends."""
+    c = pty_ssh(s)
+    try:
+        m = c.expect(rb"(?s)(.*?)PROMPT> ", 20)
+        c.send("tty\r")
+        line = c.expect(rb"/dev/(pts/\d+)").group(1).decode()
+        c.expect(rb"PROMPT> ")
+        [u] = [e for e in lines_of(UTMP, line) if e["type"] == USER_PROCESS]
+        c.send("exit\r")
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+    assert logged_out(line), entries(UTMP)
+    return re.sub(CTIME.encode(), b"DATE", m.group(1)), u
+
+
+def shape(e):
+    """An entry without what differs between any two sessions."""
+    return {k: v for k, v in e.items() if k not in ("pid", "sec", "line", "id")}
+
+
+@pytest.mark.parametrize("stack", ["shipped", "test"])
+def test_same_greeting_and_records_as_openssh(server, openssh, motd, stack, request):
+    if stack == "shipped":
+        # Both servers' PAM service is units/pam.sshand (pam_motd shows
+        # the motd), with PrintMotd no as both ship it.
+        request.getfixturevalue("shipped_pam")
+        conf = "PrintMotd no"
+    else:
+        # pam_unix only: the servers show the motd themselves.
+        conf = "PrintMotd yes"
+    sshd = openssh(conf)
+    ours = server(conf)
+    # Each reads the last login the other wrote.
+    raw_greeting(sshd)
+    g_ours, u_ours = raw_greeting(ours)
+    g_sshd, u_sshd = raw_greeting(sshd)
+    assert b"Last login: DATE from 127.0.0.1" in g_ours, g_ours
+    assert motd.encode() in g_ours, g_ours
+    # Byte for byte, as the client received them.
+    assert g_ours == g_sshd, (g_ours, g_sshd)
+    # utmp: the same entry but for the pid (sshd's is its session
+    # process, ours the shell) and the line.
+    assert shape(u_ours) == shape(u_sshd), (u_ours, u_sshd)
+    assert u_sshd["id"] == u_sshd["line"][-4:].encode()
+    # wtmp: login and logout entries alike.
+    w = [shape(e) for e in entries(WTMP)]
+    assert len(w) == 6 and w[0:2] == w[2:4] == w[4:6], w
+    # btmp: a wrong password and an unknown user, the same entries.
+    for s in (sshd, ours):
+        with open(BTMP, "r+b") as f:
+            f.truncate(0)
+        assert s.ssh_password("alice", pw="wrong-password").returncode == 255
+        assert s.ssh_password("nosuchuser", pw="whatever").returncode == 255
+        if s is sshd:
+            b_sshd = [shape(e) for e in entries(BTMP)]
+    b_ours = [shape(e) for e in entries(BTMP)]
+    # sshd's count: the wrong password; the unknown name, and its password.
+    assert [e["user"] for e in b_sshd] == ["alice", "nosuchuser", "nosuchuser"], b_sshd
+    assert b_ours == b_sshd, (b_ours, b_sshd)
