@@ -159,7 +159,8 @@ def loginuid():
         f.write(saved)
 
 
-def test_who_w_and_last_follow_a_pty_session(srv, loginuid):
+def test_who_w_and_last_follow_a_pty_session(server, sshand_build, loginuid):
+    srv = server(build=sshand_build)
     lg = Login(srv)
     pts = re.escape(lg.line)
     # who and w (the host's tools, reading this run's /run/utmp) show the
@@ -215,7 +216,8 @@ def test_last_login_line_on_the_next_login(srv):
     second.exit()
 
 
-def test_motd_shown_once_after_the_last_login(srv, motd):
+def test_motd_shown_once_after_the_last_login(server, sshand_build, motd):
+    srv = server(build=sshand_build)
     Login(srv).exit()
     lg = Login(srv)
     g = lg.greeting
@@ -320,7 +322,8 @@ def monitor_of(s):
     return pid
 
 
-def test_guardian_writes_the_logout_of_a_killed_monitor(srv):
+def test_guardian_writes_the_logout_of_a_killed_monitor(server, sshand_build):
+    srv = server(build=sshand_build)
     lg = Login(srv)
     assert re.search(r"^alice\s", who(), re.M)
     os.kill(monitor_of(srv), 9)
