@@ -128,14 +128,24 @@ class Login:
         return clean(m.group(1))
 
     def exit(self):
+        """Ends the session, and waits for its logout, which the monitor
+        writes after the client has the exit status."""
+        before = logouts(self.line)
         self.c.send("exit\r")
         assert self.c.wait(15) == 0
         self.c.close()
+        assert wait_for(lambda: logouts(self.line) > before, 10), entries(WTMP)
+
+
+def logouts(line):
+    return sum(e["type"] == DEAD_PROCESS for e in lines_of(WTMP, line))
 
 
 def logged_out(line, timeout=10):
-    return wait_for(lambda: any(e["type"] == DEAD_PROCESS for e in lines_of(UTMP, line)),
-                    timeout)
+    """The line's utmp entry is dead and wtmp has its logout (written in
+    this order)."""
+    return wait_for(lambda: logouts(line) > 0 and
+                    all(e["type"] == DEAD_PROCESS for e in lines_of(UTMP, line)), timeout)
 
 
 def who():
@@ -282,6 +292,8 @@ def test_no_pty_no_records_no_greeting(srv, motd):
     shown = m.group(1).decode()
     assert "Last login" not in shown and motd not in shown, shown
     line = re.search(r"/dev/(pts/\d+)", shown).group(1)
+    # The client has the exit status before the logout is written.
+    assert logged_out(line), entries(UTMP)
     assert [e["type"] for e in lines_of(WTMP, line)] == [USER_PROCESS, DEAD_PROCESS]
     c.close()
 
@@ -455,11 +467,12 @@ def raw_greeting(s):
         line = c.expect(rb"/dev/(pts/\d+)").group(1).decode()
         c.expect(rb"PROMPT> ")
         [u] = [e for e in lines_of(UTMP, line) if e["type"] == USER_PROCESS]
+        before = logouts(line)
         c.send("exit\r")
         assert c.wait(15) == 0
     finally:
         c.close()
-    assert logged_out(line), entries(UTMP)
+    assert wait_for(lambda: logouts(line) > before, 10), entries(WTMP)
     return re.sub(CTIME.encode(), b"DATE", m.group(1)), u
 
 
