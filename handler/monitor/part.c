@@ -92,11 +92,16 @@ dump_settings(const char *path, const char *spec)
  * every algorithm of its kind, which costs about as much as the rest of a
  * process's cryptography (0.15 ms each on a fast machine); later fetches
  * of any of them are lookups.  Nothing is seeded here: each process seeds
- * its own random generator after the fork. */
+ * its own random generator after the fork.
+ *
+ * No cleanup at exit (OPENSSL_INIT_NO_ATEXIT): OPENSSL_cleanup() frees
+ * every table built here, one by one, 0.2 to 0.3 ms of the monitor's
+ * exit that the kernel does for free; the monitor holds no key (the key
+ * holder, which does, never returns through exit()). */
 __attribute__((constructor)) static void
 init_openssl(void)
 {
-	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL);
 	EVP_MD_free(EVP_MD_fetch(NULL, "SHA256", NULL));
 	EVP_CIPHER_free(EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL));
 	EVP_MAC_free(EVP_MAC_fetch(NULL, "HMAC", NULL));
