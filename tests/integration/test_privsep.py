@@ -446,6 +446,53 @@ def test_network_child_maps_no_kerberos(server):
     assert "Kerberos's GSSAPI library" not in s.log()
 
 
+# A stand-in that lacks a function libssh imports (as an older sshand's
+# would against a newer libssh): the soname and version, one function.
+LACKING_STUB = r"""
+__attribute__((visibility("default"))) unsigned gss_indicate_mechs(void) { return 13u << 16; }
+"""
+
+
+@pytest.mark.parametrize("stub", ["lacking", "missing"])
+def test_kerberos_loaded_when_the_stand_in_cannot_be(server, tmp_path, stub):
+    """The stand-in is a cost saving, never a way to break logins: if it
+    lacks a function libssh needs, or is not there, the network child's
+    half is loaded with the real library, and the log says so."""
+    target = os.path.join(harness.BUILD, "sshand-nogssapi.so")
+    if stub == "lacking":
+        src = tmp_path / "stub.c"
+        src.write_text(LACKING_STUB)
+        (tmp_path / "stub.map").write_text("gssapi_krb5_2_MIT { global: *; };\n")
+        replacement = str(tmp_path / "stub.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", replacement,
+                        "-Wl,-soname,libgssapi_krb5.so.2",
+                        "-Wl,--version-script=" + str(tmp_path / "stub.map"), str(src)],
+                       check=True)
+    else:
+        replacement = "/dev/null"
+    subprocess.run(["mount", "--bind", replacement, target], check=True)
+    try:
+        s = server()
+        p, mon, net, sess = session_client(s, cmd="sleep 5")
+        try:
+            n = mapped_files(net)
+            assert [x for x in n if x.startswith("libgssapi_krb5.so")], sorted(n)
+            assert "sshand-nogssapi.so" not in n and "stub.so" not in n, sorted(n)
+        finally:
+            p.kill()
+            p.wait()
+        log = s.log()
+        if stub == "lacking":
+            assert "loading sshand-net.so with Kerberos's GSSAPI library " \
+                "instead of sshand-nogssapi.so" in log, log[-3000:]
+        else:
+            assert "Kerberos's GSSAPI library is loaded instead" in log, log[-3000:]
+        r = s.ssh("alice", "echo in")
+        assert r.returncode == 0 and r.stdout.strip() == "in", r.stderr
+    finally:
+        subprocess.run(["umount", target], check=True)
+
+
 # ---- after login ------------------------------------------------------------
 
 def test_no_privilege_left_after_login(server):
