@@ -79,8 +79,11 @@ $(FRONT_OBJ): VISIBILITY = default
 $(ABI_OBJS): $(ABI_HDRS)
 $(ABI_OBJS): OBJ_FLAGS = -DSSHAND_CORE_ABI=$(CORE_ABI)UL
 PARTS := $(BUILD)/sshand-net.so $(BUILD)/sshand-monitor.so
+# The network child's stand-in for libgssapi_krb5 (see its source): not a
+# half, it calls nothing of the front's.
+NOGSS := $(BUILD)/sshand-nogssapi.so
 
-all: $(BUILD)/sshand $(PARTS) $(BUILD)/sshandctl
+all: $(BUILD)/sshand $(PARTS) $(NOGSS) $(BUILD)/sshandctl
 
 # Flags live in this file: objects are rebuilt when it changes.
 $(BUILD)/%.o: %.c Makefile
@@ -115,6 +118,20 @@ $(BUILD)/sshand-net.so: $(call obj,$(NET_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbo
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(NET_LIBS)
 $(BUILD)/sshand-monitor.so: $(call obj,$(MONITOR_SRC) $(KEYS_SRC) $(PRIVSEP_SRC)) $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -o $@ $^ $(MON_LIBS)
+# It takes the library's soname, and its symbols the library's version.
+# Every GSSAPI function the system's libssh imports must be defined here,
+# or the front falls back to Kerberos at every connection: refuse to
+# build one that lacks any.
+NOGSS_DIR := handler/net/nogssapi
+LIBSSH_SO = $(shell $(CC) -print-file-name=libssh.so.4)
+$(NOGSS): $(call obj,$(NOGSS_DIR)/nogssapi.c) $(NOGSS_DIR)/nogssapi.map
+	$(CC) $(ALL_CFLAGS) $(PART_LDFLAGS) -Wl,-soname,libgssapi_krb5.so.2 \
+		-Wl,--version-script=$(NOGSS_DIR)/nogssapi.map -o $@ $<
+	@missing=$$(LC_ALL=C comm -23 \
+		<(nm -D --undefined-only $(LIBSSH_SO) | awk '/@gssapi_krb5_2_MIT/ {print $$NF}' | LC_ALL=C sort -u) \
+		<(nm -D --defined-only $@ | awk '{print $$NF}' | sed 's/@@/@/' | LC_ALL=C sort -u)); \
+	if [ -n "$$missing" ]; then echo "$@ lacks what $(LIBSSH_SO) imports:" $$missing >&2; \
+		rm -f $@; exit 1; fi
 # What the halves leave undefined and the front defines.
 $(BUILD)/sshand.dynlist: $(PARTS) $(FRONT_OBJ)
 	{ echo '{'; LC_ALL=C comm -12 \
@@ -205,6 +222,7 @@ install: all $(BUILD)/install/sshand
 	install -D -m 0755 $(BUILD)/install/sshand $(DESTDIR)$(SBINDIR)/sshand
 	install -D -m 0644 $(BUILD)/sshand-net.so $(DESTDIR)$(LIBEXECDIR)/sshand-net.so
 	install -D -m 0644 $(BUILD)/sshand-monitor.so $(DESTDIR)$(LIBEXECDIR)/sshand-monitor.so
+	install -D -m 0644 $(NOGSS) $(DESTDIR)$(LIBEXECDIR)/sshand-nogssapi.so
 	install -D -m 0755 $(BUILD)/sshandctl $(DESTDIR)$(SBINDIR)/sshandctl
 	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service

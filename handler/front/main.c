@@ -18,7 +18,9 @@
  *     the monitor could not answer it; the guardian (handler/guardian/)
  *     is part of it, and runs in this very process;
  *   the network child: sshand-net.so (handler/net/; libssh, OpenSSL and
- *     what they pull in, Kerberos among it, 12 libraries), loaded after it.
+ *     zlib), loaded after it, with a stand-in for the Kerberos GSSAPI
+ *     library libssh links (handler/net/nogssapi/), which keeps Kerberos
+ *     and its five libraries out of the process.
  *
  * So the fork copies a small process, the root monitor has no libssh code
  * in it at all, and each side's exit tears down only its
@@ -356,6 +358,35 @@ load_part(const char *file, const char *table)
 	return abi;
 }
 
+/* The network child's half, with libssh's GSSAPI dependency bound to
+ * sshand-nogssapi.so (see handler/net/nogssapi/nogssapi.c): loaded
+ * first, under the soname libgssapi_krb5.so.2, it is what the loader
+ * takes for that library.  Should a libssh need a function the stand-in
+ * lacks, the half is loaded with Kerberos instead, and the log says so:
+ * costlier, never broken. */
+static const void *
+load_net_part(void)
+{
+	char path[4096];
+	const void *part;
+	void *nogss;
+
+	snprintf(path, sizeof(path), "%s/sshand-nogssapi.so", sshand_part_dir);
+	nogss = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (nogss == NULL)
+		log_warning("cannot load %s: %s; Kerberos's GSSAPI library is "
+		    "loaded instead", path, dlerror());
+	part = load_part("sshand-net.so", "sshand_net");
+	if (part == NULL && nogss != NULL) {
+		/* Nothing references the stand-in now but our handle. */
+		dlclose(nogss);
+		log_warning("loading sshand-net.so with Kerberos's GSSAPI library "
+		    "instead of sshand-nogssapi.so");
+		part = load_part("sshand-net.so", "sshand_net");
+	}
+	return part;
+}
+
 static char *
 read_banner(const char *path)
 {
@@ -494,7 +525,7 @@ privsep(struct handover *h)
 		log_set_prefix("net");
 		/* A child that cannot start just ends: the monitor sees it
 		 * go and ends the connection (and audits it). */
-		net_part = load_part("sshand-net.so", "sshand_net");
+		net_part = load_net_part();
 		_exit(net_part ? net_part->main(h, mon[1]) : EXIT_INTERNAL);
 	}
 	close(mon[1]);

@@ -1,7 +1,8 @@
 /* sshand-net.so: the network child's code (net.c).
  *
  * Loaded by the child the front forks, and only there: the monitor never
- * maps libssh, OpenSSL or Kerberos (libssh's dependencies).  See
+ * maps libssh.  Kerberos, which libssh links, is mapped nowhere: the
+ * front binds that dependency to a stand-in (nogssapi/).  See
  * front/main.c.
  */
 #define _GNU_SOURCE

@@ -32,7 +32,8 @@ def installed(tmp_path):
 
 def test_installed_front_loads_installed_halves(installed, keys):
     front = installed / "usr/local/sbin/sshand"
-    assert sorted(os.listdir("/mnt/sshand")) == ["sshand-monitor.so", "sshand-net.so"]
+    assert sorted(os.listdir("/mnt/sshand")) == ["sshand-monitor.so", "sshand-net.so",
+                                                 "sshand-nogssapi.so"]
     conf = installed / "test.conf"
     conf.write_text("HostKey %s\nPrivsepUser sshand\nPrivsepDirectory %s\n"
                     % (keys.host("ed25519"), os.path.join(WORK, "empty")))

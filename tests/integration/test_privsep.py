@@ -362,6 +362,137 @@ def test_monitor_maps_no_network_code(server):
         c.close()
 
 
+# MIT Kerberos's libraries, which Debian's libssh links: the network child
+# has sshand-nogssapi.so in their place (handler/net/nogssapi/).
+KERBEROS_LIBS = ("libgssapi_krb5.so", "libkrb5.so", "libk5crypto.so",
+                 "libkrb5support.so", "libcom_err.so", "libkeyutils.so")
+KRB5_OID = bytes.fromhex("06092a864886f712010202")
+
+
+def gssapi_request(s, user="alice"):
+    """A gssapi-with-mic request (RFC 4462), which sshand never offers but
+    libssh answers itself, then a password login on the same connection:
+    the methods the server offered, the exception its answer raised (None
+    if the request went unanswered), and whether the login went through."""
+    import threading
+
+    import paramiko
+
+    sock = socket.create_connection((HOST, s.port), timeout=15)
+    t = paramiko.Transport(sock)
+    try:
+        t.start_client(timeout=15)
+        t.auth_timeout = 10
+        try:
+            t.auth_none(user)
+        except paramiko.BadAuthenticationType as e:
+            offered = e.allowed_types
+        # paramiko has no GSSAPI without python3-gssapi: the request by
+        # hand, its answer through paramiko's own handler.
+        handler = t.auth_handler
+        handler.auth_event = event = threading.Event()
+        handler.auth_method = "gssapi-with-mic"
+        m = paramiko.Message()
+        m.add_byte(paramiko.common.cMSG_USERAUTH_REQUEST)
+        m.add_string(user)
+        m.add_string("ssh-connection")
+        m.add_string("gssapi-with-mic")
+        m.add_int(1)
+        m.add_string(KRB5_OID)
+        t._send_message(m)
+        answer = None
+        try:
+            handler.wait_for_response(event)
+        except paramiko.SSHException as e:
+            answer = e
+        if answer is None:
+            return offered, None, False
+        t.auth_password(user, harness.password(user))
+        return offered, answer, t.is_authenticated()
+    finally:
+        t.close()
+        sock.close()
+
+
+def test_network_child_maps_no_kerberos(server):
+    """libssh's GSSAPI dependency is bound to sshand's stand-in: no
+    Kerberos library in the network child, at the password prompt and in
+    the session.  A client that asks for gssapi-with-mic all the same gets
+    a plain failure (libssh finds no mechanism), and logs in afterwards."""
+    import paramiko
+
+    s = server()
+    c = password_client(s, cmd="sleep 5; echo logged-in")
+    try:
+        mon, net = find_pair(s)
+        n = mapped_files(net)
+        assert [x for x in n if x.startswith("libssh.so")], sorted(n)
+        assert "sshand-nogssapi.so" in n, sorted(n)
+        assert not [x for x in n if x.startswith(KERBEROS_LIBS)], sorted(n)
+        c.send(harness.password("alice") + "\n")
+        assert wait_for(lambda: any(harness.proc_status(q).get("Name") == "sleep"
+                                    for q in s.tree()), 15), s.tree()
+        n = mapped_files(net)
+        assert not [x for x in n if x.startswith(KERBEROS_LIBS)], sorted(n)
+        c.expect(r"logged-in", 20)
+        assert c.wait(15) == 0
+    finally:
+        c.close()
+    offered, answer, authed = gssapi_request(s)
+    assert "gssapi-with-mic" not in offered, offered
+    assert isinstance(answer, paramiko.BadAuthenticationType), answer
+    assert "gssapi-with-mic" not in answer.allowed_types, answer.allowed_types
+    assert authed
+    assert "Kerberos's GSSAPI library" not in s.log()
+
+
+# A stand-in that lacks a function libssh imports (as an older sshand's
+# would against a newer libssh): the soname and version, one function.
+LACKING_STUB = r"""
+__attribute__((visibility("default"))) unsigned gss_indicate_mechs(void) { return 13u << 16; }
+"""
+
+
+@pytest.mark.parametrize("stub", ["lacking", "missing"])
+def test_kerberos_loaded_when_the_stand_in_cannot_be(server, tmp_path, stub):
+    """The stand-in is a cost saving, never a way to break logins: if it
+    lacks a function libssh needs, or is not there, the network child's
+    half is loaded with the real library, and the log says so."""
+    target = os.path.join(harness.BUILD, "sshand-nogssapi.so")
+    if stub == "lacking":
+        src = tmp_path / "stub.c"
+        src.write_text(LACKING_STUB)
+        (tmp_path / "stub.map").write_text("gssapi_krb5_2_MIT { global: *; };\n")
+        replacement = str(tmp_path / "stub.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", replacement,
+                        "-Wl,-soname,libgssapi_krb5.so.2",
+                        "-Wl,--version-script=" + str(tmp_path / "stub.map"), str(src)],
+                       check=True)
+    else:
+        replacement = "/dev/null"
+    subprocess.run(["mount", "--bind", replacement, target], check=True)
+    try:
+        s = server()
+        p, mon, net, sess = session_client(s, cmd="sleep 5")
+        try:
+            n = mapped_files(net)
+            assert [x for x in n if x.startswith("libgssapi_krb5.so")], sorted(n)
+            assert "sshand-nogssapi.so" not in n and "stub.so" not in n, sorted(n)
+        finally:
+            p.kill()
+            p.wait()
+        log = s.log()
+        if stub == "lacking":
+            assert "loading sshand-net.so with Kerberos's GSSAPI library " \
+                "instead of sshand-nogssapi.so" in log, log[-3000:]
+        else:
+            assert "Kerberos's GSSAPI library is loaded instead" in log, log[-3000:]
+        r = s.ssh("alice", "echo in")
+        assert r.returncode == 0 and r.stdout.strip() == "in", r.stderr
+    finally:
+        subprocess.run(["umount", target], check=True)
+
+
 # ---- after login ------------------------------------------------------------
 
 def test_no_privilege_left_after_login(server):
