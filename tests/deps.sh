@@ -42,8 +42,19 @@ node_deps() {
 	(cd "$dir" && npm install --no-audit --no-fund --silent >/dev/null)
 }
 
+peers() {
+	# OpenSSH's sshd beside sshand (test_login_records.py compares their
+	# records), unpacked from Debian's package without installing it: no
+	# service is started (bench/peers.sh; make bench uses the same cache).
+	[ "$1" = test ] || return 0
+	[ -x /usr/sbin/sshd ] || [ -x /var/cache/sshand-bench/root/usr/sbin/sshd ] && return 0
+	[ "$(id -u)" -eq 0 ] || return 0
+	"$(dirname "$0")/../bench/peers.sh" /var/cache/sshand-bench
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	node_deps "${1:-build}"
+	peers "${1:-build}"
 	exit 0
 fi
 
@@ -57,3 +68,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 node_deps "${1:-build}"
+peers "${1:-build}"

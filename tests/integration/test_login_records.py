@@ -81,8 +81,8 @@ def records():
 def motd(request):
     """A test /etc/motd (bound over the host's in this run's namespace
     for the test's duration); returns its marker text."""
-    if not os.path.isfile("/etc/motd"):
-        pytest.skip("no /etc/motd to bind over")
+    # Debian's base-files ships it; the test binds its own over it.
+    assert os.path.isfile("/etc/motd"), "no /etc/motd to bind over"
     marker = "sshand-test-motd-%d" % os.getpid()
     path = os.path.join(WORK, "motd")
     with open(path, "w") as f:
@@ -413,8 +413,8 @@ def find_sshd():
     for p in SSHD_CANDIDATES:
         if os.access(p, os.X_OK):
             return p
-    pytest.skip("no OpenSSH sshd (make bench unpacks Debian's into "
-                "/var/cache/sshand-bench)")
+    pytest.fail("no OpenSSH sshd: tests/deps.sh unpacks Debian's into "
+                "/var/cache/sshand-bench (bench/peers.sh)")
 
 
 @pytest.fixture
