@@ -460,3 +460,37 @@ def test_policy_allows_what_it_names(server, keys, echo):
         assert n == 100000 and sent == got
     finally:
         t.close()
+
+
+def test_forwarder_killed_by_the_user(server, echo):
+    """The forwarder is the user's process: the user may kill it.  Then
+    forwarding is refused for the rest of the connection (it is not
+    restarted behind the user's back), the session goes on, and nothing
+    privileged is affected."""
+    s = server()
+    lport = free_port()
+    p = subprocess.Popen(s.ssh_argv(flags=["-L", "%d:%s:%d" % (lport, HOST, echo)],
+                                    cmd="sleep 1; pkill -KILL -u alice -x sshand; "
+                                        "sleep 3; echo alive"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=client_env())
+    # Forwarding works before the kill...
+    assert wait_for(lambda: _can_connect(lport), 15)
+    n, sent, got = transfer(lport, 10000)
+    assert n == 10000 and sent == got
+    # ... and is refused after it (the forwarder is gone after 1 s).
+    time.sleep(2)
+    c = socket.create_connection((HOST, lport), 10)
+    c.settimeout(10)
+    try:
+        c.sendall(b"x")
+        assert c.recv(10) == b""
+    except ConnectionResetError:
+        pass
+    c.close()
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    assert out == "alive\n"
+    refused = fwd_records(s, "forward-refused")
+    assert [r for r in refused if r["SSHAND_REASON"] == "server-error"], refused
+    assert "forwarder: gone" in s.log()
