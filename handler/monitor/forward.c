@@ -390,6 +390,14 @@ monitor_forward_end(struct monitor *m)
 			f.forward_destination = c->dest;
 			f.forward_id = (int64_t)c->id;
 			f.reason = "connection-closed";
+			/* One we opened that the client never confirmed was
+			 * never open: it is recorded as refused, as a channel
+			 * the client turns down is. */
+			if ((c->id & FWD_ID_MONITOR) && !c->confirmed) {
+				audit_emit(AUDIT_FORWARD_REFUSED, m->h->audit, &f);
+				chan_del(&fw->open[i]);
+				continue;
+			}
 			f.duration_usec = (int64_t)(now_usec() - c->start);
 			audit_emit(AUDIT_FORWARD_CLOSE, m->h->audit, &f);
 			chan_del(&fw->open[i]);
