@@ -38,11 +38,11 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 		char err[4352];
 
 		if (hostkey_load(paths->v[i], &k, err, sizeof(err)) < 0) {
-			unsigned line = config_host_key_line(h->cfg, paths->v[i]);
+			const char *where = config_host_key_where(h->cfg, paths->v[i]);
 
-			if (line != 0)
-				log_warning("%s:%u: HostKey %s: %s; skipped",
-				    h->config_path, line, paths->v[i], err);
+			if (where != NULL)
+				log_warning("%s: HostKey %s: %s; skipped",
+				    where, paths->v[i], err);
 			else
 				log_warning("HostKey %s (a built-in default): %s; "
 				    "skipped", paths->v[i], err);

@@ -130,7 +130,7 @@ test_config(const char *path)
 		fprintf(stderr, "sshand: %s\n", config_notice(cfg, i));
 	for (size_t i = 0; i < s->host_keys.n; i++) {
 		const char *key = s->host_keys.v[i];
-		unsigned line = config_host_key_line(cfg, key);
+		const char *where = config_host_key_where(cfg, key);
 		char why[4352];
 		struct hostkey k;
 		int r = hostkey_load(key, &k, why, sizeof(why));
@@ -142,9 +142,9 @@ test_config(const char *path)
 		if (r == 0)
 			continue;
 		/* At the line that names it; a built-in default has none. */
-		if (line != 0)
-			fprintf(stderr, "sshand: %s:%u: HostKey %s cannot be loaded: %s\n",
-			    path, line, key, why);
+		if (where != NULL)
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
+			    where, key, why);
 		else
 			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded (a "
 			    "built-in default: no HostKey line): %s\n", path, key, why);

@@ -277,10 +277,23 @@ net_main(struct handover *h, int mon_fd)
 		goto report;
 	}
 	ssh_set_counters(n.s, &n.sock_counter, &n.raw_counter);
-	if (h->global->rekey_limit > 0) {
-		uint64_t limit = h->global->rekey_limit;
+	if (h->global->rekey_limit.bytes > 0) {
+		uint64_t limit = h->global->rekey_limit.bytes;
 
 		ssh_options_set(n.s, SSH_OPTIONS_REKEY_DATA, &limit);
+	}
+	if (h->global->rekey_limit.seconds > 0) {
+		uint32_t secs = h->global->rekey_limit.seconds;
+
+		ssh_options_set(n.s, SSH_OPTIONS_REKEY_TIME, &secs);
+	}
+	/* The key exchange offers what the session says (server_set_kex
+	 * runs later): libssh offers zlib@openssh.com unless told "none". */
+	if (!h->global->compression &&
+	    ssh_options_set(n.s, SSH_OPTIONS_COMPRESSION, "none") < 0) {
+		log_error("Compression no: refused by libssh: %s", ssh_get_error(n.s));
+		net_fail(&n, EXIT_INTERNAL, "server-error");
+		goto report;
 	}
 	net_auth_setup(&n);
 	if (lock_down(&n) < 0) {
