@@ -36,6 +36,7 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 	for (size_t i = 0; i < paths->n; i++) {
 		struct hostkey k;
 		char err[4352];
+		int bits;
 
 		if (hostkey_load(paths->v[i], &k, err, sizeof(err)) < 0) {
 			const char *where = config_host_key_where(h->cfg, paths->v[i]);
@@ -46,6 +47,15 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 			else
 				log_warning("HostKey %s (a built-in default): %s; "
 				    "skipped", paths->v[i], err);
+			continue;
+		}
+		/* sshd's RequiredRSASize holds for host keys too. */
+		bits = hostkey_rsa_bits(&k);
+		if (bits > 0 && bits < (int)h->global->required_rsa_size) {
+			log_warning("HostKey %s: RSA key of %d bits, RequiredRSASize "
+			    "is %u; skipped", paths->v[i], bits,
+			    h->global->required_rsa_size);
+			hostkey_free(&k);
 			continue;
 		}
 		if (keys[k.kind].type != NULL) {

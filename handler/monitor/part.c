@@ -9,6 +9,7 @@
  * front/main.c.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,10 +134,16 @@ test_config(const char *path)
 		const char *where = config_host_key_where(cfg, key);
 		char why[4352];
 		struct hostkey k;
-		int r = hostkey_load(key, &k, why, sizeof(why));
+		int bits, r = hostkey_load(key, &k, why, sizeof(why));
 
 		if (r == 0) {
 			r = hostkey_check(&k, why, sizeof(why));
+			bits = hostkey_rsa_bits(&k);
+			if (r == 0 && bits > 0 && bits < (int)s->required_rsa_size) {
+				snprintf(why, sizeof(why), "RSA key of %d bits, "
+				    "RequiredRSASize is %u", bits, s->required_rsa_size);
+				r = -EKEYREJECTED;
+			}
 			hostkey_free(&k);
 		}
 		if (r == 0)
