@@ -331,6 +331,9 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 AuthorizedKeysFile .ssh/authorized_keys
 Subsystem sftp /usr/lib/openssh/sftp-server
+# As sshd's default: the peers are compared with the same admission rules
+# (10 parallel logins from one address would meet sshand's default share).
+PerSourceMaxStartups none
 """)
     return path
 

@@ -220,6 +220,7 @@ store_open_fd(struct ban_store *b)
 		if (b->f.fd >= 0)
 			close(b->f.fd);
 		b->f.fd = fd;
+		b->created = true;
 		return 0;
 	}
 	return -EAGAIN;

@@ -29,6 +29,7 @@ struct ban_store {
 	size_t n_exempt;
 	struct ban_geom want;
 	bool damaged;			/* found damaged, not yet reported */
+	bool created;			/* made by this open, not yet reported */
 	uint32_t migrated_from;		/* a format version migrated, not yet reported */
 };
 

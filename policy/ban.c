@@ -121,6 +121,15 @@ fail:
 }
 
 bool
+ban_take_created(struct ban_store *b)
+{
+	bool c = b->created;
+
+	b->created = false;
+	return c;
+}
+
+bool
 ban_take_damaged(struct ban_store *b)
 {
 	bool d = b && b->damaged;

@@ -94,6 +94,8 @@ int ban_verify(struct ban_store *b);
 /* True once if the file was found damaged (and rebuilt, or a damaged slot
  * dropped) since the last call or ban_check: ban_open itself may find it. */
 bool ban_take_damaged(struct ban_store *b);
+/* Whether this open made the file (it did not exist), once. */
+bool ban_take_created(struct ban_store *b);
 
 /* The format version of a file migrated to this one since the last call
  * (ban_open may migrate one), or 0: once, for the caller to say so. */

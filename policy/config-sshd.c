@@ -47,9 +47,6 @@ struct sshd_keyword {
 #define GSSAPI "GSSAPI is not implemented: no login or key exchange uses it"
 #define CERTS "certificates are not implemented yet (TrustedUserCAKeys " \
 	"and HostCertificate are refused)"
-#define STARTUPS "connection limits are sshand.socket's (MaxConnections=, " \
-	"MaxConnectionsPerSource=); repeated failed logins are banned " \
-	"(BanMaxFailures, BanTime)"
 #define PENALTIES "sshand's ban file penalises failed logins: " \
 	"BanMaxFailures, BanTime, BanTimeMax, BanExempt"
 #define NOT_YET "not implemented yet"
@@ -134,9 +131,6 @@ static const struct sshd_keyword table[] = {
 	{ "XAuthLocation", G, NULL, NULL, NULL,
 	    "sshand runs xauth from /usr/bin/xauth", NULL },
 	{ "UseLogin", G, NULL, NULL, NULL, DEPRECATED, NULL },
-	{ "MaxStartups", G, NULL, NULL, NULL, STARTUPS, NULL },
-	{ "PerSourceMaxStartups", G, NULL, NULL, NULL, STARTUPS, NULL },
-	{ "PerSourceNetBlockSize", G, NULL, NULL, NULL, STARTUPS, NULL },
 	{ "PerSourcePenalties", G, NULL, NULL, NULL, PENALTIES, NULL },
 	{ "PerSourcePenaltyExemptList", G, NULL, NULL, NULL, PENALTIES, NULL },
 	{ "UseDNS", G, "yes|no", "no", "no",
@@ -160,8 +154,6 @@ static const struct sshd_keyword table[] = {
 	    "opened",
 	    "tun device forwarding (ssh -w) is not implemented: write "
 	    "PermitTunnel no" },
-	{ "PermitUserRC", M, "yes|no", NULL, "no",
-	    "sshand does not run ~/.ssh/rc or /etc/ssh/sshrc", NULL },
 	{ "ChrootDirectory", M, NULL, "none", "none",
 	    "no session is chrooted",
 	    NOT_YET ": the session would run outside the chroot; remove the "

@@ -38,6 +38,9 @@ enum kw_type {
 	T_COMPRESSION,	/* yes|delayed|no -> bool */
 	T_USERPATTERNS,	/* repeatable, several user[@hosts] patterns */
 	T_GROUPPATTERNS, /* repeatable, several group patterns */
+	T_STARTUPS,	/* MaxStartups: n or start:rate:full, stored verbatim */
+	T_PERSOURCE,	/* none or a number, stored verbatim */
+	T_NETBLOCK,	/* v4bits[:v6bits], stored verbatim */
 	T__COUNT
 };
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,7 @@
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/match.h"
+#include "policy/startups.h"
 #include "policy/util/decimal.h"
 #include "sandbox/sandbox.h"
 
@@ -143,6 +145,30 @@ audit_log_ok(const char *s)
 }
 
 static bool
+startups_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse(s, "none", "32:128", &sp) == 0;
+}
+
+static bool
+per_source_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse("10:30:100", s, "32:128", &sp) == 0;
+}
+
+static bool
+netblock_ok(const char *s)
+{
+	struct startups_params sp;
+
+	return startups_parse("10:30:100", "none", s, &sp) == 0;
+}
+
+static bool
 yes_no_ok(const char *s)
 {
 	return strcasecmp(s, "yes") == 0 || strcasecmp(s, "no") == 0;
@@ -228,6 +254,23 @@ parse_flag(struct parser *p, const struct keyword *kw, struct settings *s,
 	return r < 0 ? r : store(s, kw, first, &v);
 }
 
+/* The most RLIMIT_NOFILE may be (fs.nr_open); the kernel's default when
+ * /proc cannot say. */
+static unsigned
+nr_open(void)
+{
+	char buf[32] = "";
+	unsigned v = 1048576;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			v = (unsigned)strtoul(buf, NULL, 10);
+		fclose(f);
+	}
+	return v > 0 ? v : 1048576;
+}
+
 /* T_UINT and T_TIME. */
 static int
 parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
@@ -263,6 +306,12 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 			return r;
 		u = SSHAND_MAX_SESSIONS;
 	}
+	/* A hard limit the kernel cannot give: every session would fail to
+	 * start; refused here, where -t and the start-up see it. */
+	if (kw->id == KW_MaxOpenFiles && u > nr_open())
+		return config_fail(p, "value \"%s\" for \"%s\" is above the "
+		    "kernel's limit (fs.nr_open %u): no session could start",
+		    config_shown(a, vbuf), kw->name, nr_open());
 	return store(s, kw, first, &u);
 }
 
@@ -696,6 +745,11 @@ static const struct kw_ops types[T__COUNT] = {
 	    .multi = true, .accumulate = true },
 	[T_GROUPPATTERNS] = { LIST(parse_group_patterns, config_dump_each),
 	    .multi = true, .accumulate = true },
+	[T_STARTUPS] = { STRING(startups_ok),
+	    .needs = "a number or start:rate:full (start <= full, rate <= 100)" },
+	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },
+	[T_NETBLOCK] = { STRING(netblock_ok),
+	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
 };
 
 const struct kw_ops *

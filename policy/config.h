@@ -84,6 +84,7 @@ struct settings {
 	char *privsep_user;			/* PrivsepUser sshand */
 	char *privsep_directory;		/* PrivsepDirectory /var/empty */
 	char *audit_log;			/* AuditLog journal|syslog|/abs/path.jsonl; journal */
+	bool audit_required;			/* AuditRequired no: logins go on unrecorded */
 
 	char *ban_file;				/* BanFile /var/lib/sshand/bans */
 	unsigned ban_max_failures;		/* BanMaxFailures 5 (0 = bans off) */
@@ -93,6 +94,10 @@ struct settings {
 	unsigned ban_ipv6_prefix;		/* BanIPv6Prefix 64 (1..128) */
 	unsigned ban_max_entries;		/* BanMaxEntries 65536 */
 	struct strlist ban_exempt;		/* BanExempt CIDR list; empty */
+	/* Unauthenticated connections (policy/startups.h), verbatim. */
+	char *max_startups;			/* MaxStartups 10:30:100 */
+	char *per_source_max_startups;		/* PerSourceMaxStartups 8 */
+	char *per_source_net_block_size;	/* PerSourceNetBlockSize 32:128 */
 
 	/* Allowed inside Match User/Group/Address. */
 	enum permit_root permit_root_login;	/* no */
@@ -148,6 +153,10 @@ struct settings {
 	unsigned max_session_procs;		/* MaxSessionProcs 0 = unlimited (RLIMIT_NPROC) */
 	unsigned max_open_files;		/* MaxOpenFiles 0 = leave as is (RLIMIT_NOFILE) */
 	bool allow_core_dumps;			/* AllowCoreDumps no (RLIMIT_CORE 0) */
+	/* KillUserProcesses no (logind's name and default): what the user
+	 * left running in the background outlives the connection. */
+	bool kill_user_processes;
+	bool permit_user_rc;			/* PermitUserRC yes: ~/.ssh/rc runs */
 };
 
 /* What a Match block is tested against.  user may be NULL before

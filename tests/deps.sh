@@ -7,7 +7,7 @@ build=(gcc make pkg-config libssh-dev libcap-ng-dev
        libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
-      putty-tools rsync expect tmux iproute2 psmisc keyutils curl)
+      putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs)
 bench=(hyperfine iproute2)
 
 want=("${build[@]}")
@@ -24,7 +24,28 @@ for p in "${want[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+node_deps() {
+	# Node ssh2, a client the integration tests drive: Debian has no
+	# package of it; npm installs the version tests/node/package.json
+	# names, into tests/node/node_modules (ignored by git).
+	[ "$1" = test ] || [ "$1" = bench ] || return 0
+	local dir
+	dir="$(cd "$(dirname "$0")" && pwd)/node"
+	[ -f "$dir/node_modules/ssh2/package.json" ] && return 0
+	if ! command -v npm >/dev/null; then
+		# Debian's nodejs comes without npm; other builds of it bundle it.
+		echo "deps: installing npm" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends npm >/dev/null
+	fi
+	echo "deps: installing Node ssh2 (npm)" >&2
+	(cd "$dir" && npm install --no-audit --no-fund --silent >/dev/null)
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	node_deps "${1:-build}"
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing Debian packages: ${missing[*]}" >&2
@@ -35,3 +56,4 @@ echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+node_deps "${1:-build}"

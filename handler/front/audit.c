@@ -267,11 +267,18 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		snprintf(m, ml, "Refused connection from banned address %s",
 		    from);
 		break;
+	case AUDIT_REJECTED_STARTUPS:
+		snprintf(m, ml, "Drop connection from %s past %s", from,
+		    reason ? reason : "MaxStartups");
+		break;
 	case AUDIT_AUTH_ATTEMPT:
 		if (f->auth_result && strcmp(f->auth_result, "success") == 0) {
+			/* A note on a success: password-changed. */
 			if (f->key_fingerprint)
 				snprintf(tail, sizeof(tail), ": %s",
 				    s.fingerprint);
+			else if (reason)
+				snprintf(tail, sizeof(tail), " (%s)", reason);
 			snprintf(m, ml, "Accepted %s for %s from %s%s", method,
 			    who, from, tail);
 		} else if (reason && strcmp(reason, "unknown-user") == 0) {
@@ -420,6 +427,25 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	add_num(r, &slot, "SSHAND_FORWARD_ID", f->forward_id);
 }
 
+static void (*failure_hook)(int err);
+static bool failure_told;
+
+void
+audit_on_failure(void (*fn)(int err))
+{
+	failure_hook = fn;
+}
+
+static int
+failed(int err)
+{
+	if (!failure_told && failure_hook != NULL) {
+		failure_told = true;
+		failure_hook(err);
+	}
+	return err;
+}
+
 int
 audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f)
@@ -427,13 +453,15 @@ audit_emit(enum audit_event ev, const struct audit_conn *c,
 	static const struct audit_fields none = AUDIT_FIELDS_INIT;
 	struct audit_record r;
 	char prio[4];
+	int err;
 
 	if ((unsigned)ev >= _AUDIT_EVENT_MAX || c == NULL)
 		return -EINVAL;
 	if (f == NULL)
 		f = &none;
 	if (!audit_sink_open())
-		return -ENOTCONN;
+		return failed(-ENOTCONN);
 	build(&r, ev, c, f, prio);
-	return audit_sink_write(&r, atoi(prio));
+	err = audit_sink_write(&r, atoi(prio));
+	return err < 0 ? failed(err) : 0;
 }

@@ -14,6 +14,7 @@
 #define AUDIT_EVENTS(X)							\
 X(CONNECT, "connect", "9fe43347e64a475686932eda68aed279", LOG_INFO)	\
 X(REJECTED_BANNED, "rejected-banned", "36e8ab700527402593d0ef6605895346", LOG_NOTICE) \
+X(REJECTED_STARTUPS, "rejected-startups", "d16c7d7b3cea48fbb1887f4653f0d008", LOG_NOTICE) \
 X(AUTH_ATTEMPT, "auth-attempt", "d5abd3b59e364283b2552cab1a21faed", LOG_NOTICE) \
 X(SESSION_START, "session-start", "e7ad91316ec84000878bd27377602324", LOG_INFO) \
 X(SESSION_END, "session-end", "b81b5753bc3341a2a2610b71a846d302", LOG_INFO) \
@@ -46,7 +47,9 @@ struct audit_conn {
 struct audit_fields {
 	const char *auth_method;	/* password, keyboard-interactive, publickey */
 	const char *auth_result;	/* success, failure */
-	const char *reason;		/* unknown-user, bad-password, ... ; disconnect reason */
+	const char *reason;		/* unknown-user, bad-password, ... ; disconnect
+					 * reason; on a successful login,
+					 * password-changed */
 	const char *key_fingerprint;	/* SHA256:... */
 	const char *session_type;	/* shell, exec, subsystem */
 	const char *command;		/* raw */
@@ -86,6 +89,11 @@ void audit_conn_set_version(struct audit_conn *c, const char *version, size_t le
  * be written (nothing else is reported: the caller may log it once). */
 int audit_emit(enum audit_event ev, const struct audit_conn *c,
     const struct audit_fields *f);
+
+/* Called once per process, at the first record that could not be
+ * written (err: a negative errno), so that the loss is said where it can
+ * be: the front points it at the log. */
+void audit_on_failure(void (*fn)(int err));
 
 /* The MESSAGE_ID of an event, as 32 hex digits. */
 const char *audit_message_id(enum audit_event ev);

@@ -64,6 +64,10 @@ guard_wait(struct handover *h, pid_t monitor, int *ret_status)
 		ban_close(h->bans);
 		h->bans = NULL;
 	}
+	if (h->startups_fd >= 0) {
+		close(h->startups_fd);
+		h->startups_fd = -1;
+	}
 	*ret_status = wait_monitor(monitor);
 	return h->guardian == NULL ||
 	    __atomic_load_n(&h->guardian->done, __ATOMIC_ACQUIRE) == 1;

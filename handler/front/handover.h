@@ -40,6 +40,9 @@ struct handover {
 	const struct settings *global;	/* its settings before the user is known */
 	struct ban_store *bans;		/* the open ban file, or NULL (bans off
 					 * or unusable); the child closes it */
+	int startups_fd;		/* the MaxStartups slot (front/startups.h),
+					 * or -1: every process but the monitor
+					 * closes it, the monitor at login */
 	const char *banner;		/* the Banner file's text, or NULL */
 	uid_t privsep_uid;		/* PrivsepUser, resolved before the fork */
 	gid_t privsep_gid;

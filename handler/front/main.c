@@ -49,6 +49,7 @@
 #include <sys/wait.h>
 
 #include "handler/front/guard.h"
+#include "handler/front/startups.h"
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
 #include "handler/guardian/state.h"
@@ -241,6 +242,18 @@ check_ban(struct handover *h)
 		h->bans = NULL;
 		return;
 	}
+	if (ban_take_created(h->bans)) {
+		char slots[4096];
+
+		/* Its MaxStartups slots beside it say sshand served this host
+		 * before: then the ban file vanished, and its bans with it. */
+		snprintf(slots, sizeof(slots), "%s.startups", s->ban_file);
+		if (access(slots, F_OK) == 0)
+			log_msg(LOG_CRIT, "ban file %s was missing and has been "
+			    "recreated; earlier bans are lost", s->ban_file);
+		else
+			log_msg(LOG_INFO, "ban file %s created", s->ban_file);
+	}
 	if (ban_take_migrated(h->bans))
 		log_msg(LOG_WARNING, "ban file %s was in an older format and has been "
 		    "migrated to format %u", s->ban_file, BAN_FILE_VERSION);
@@ -258,6 +271,55 @@ check_ban(struct handover *h)
 		f.ban_until = until;
 		f.reason = "banned";
 		audit_emit(AUDIT_REJECTED_BANNED, h->audit, &f);
+		close(h->sock);
+		exit(EXIT_BANNED);
+	}
+}
+
+static const char *audit_target = "the audit trail";
+
+/* A record that could not be written: said once per process (each of the
+ * connection's processes writes its own records), at error level, where
+ * logs still go when the audit trail does not. */
+static void
+audit_failed(int err)
+{
+	log_errno(LOG_ERR, err, "audit records cannot be written to %s: this "
+	    "connection's events are being lost", audit_target);
+}
+
+/* Step 2b: MaxStartups and PerSourceMaxStartups.  The slots are locks in
+ * a file beside the ban file (front/startups.c); one is held until the
+ * login, or the connection's end.  A source over its share, or a host
+ * over MaxStartups' random early drop, is turned away before the banner,
+ * as sshd does.  Slots that cannot be used fail open, as the ban check
+ * does. */
+static void
+check_startups(struct handover *h)
+{
+	const struct settings *s = h->global;
+	struct startups_params p;
+	const char *why = NULL;
+	char path[4096];
+	int r;
+
+	if (startups_parse(s->max_startups, s->per_source_max_startups,
+	    s->per_source_net_block_size, &p) < 0)
+		return;		/* checked at load */
+	if ((size_t)snprintf(path, sizeof(path), "%s.startups", s->ban_file) >=
+	    sizeof(path))
+		return;
+	r = startups_take(path, &p, &h->peer, &h->startups_fd, &why);
+	if (r < 0) {
+		log_errno(LOG_CRIT, r, "MaxStartups slots %s unusable, not "
+		    "applied (failing open)", path);
+		return;
+	}
+	if (r == 1) {
+		struct audit_fields f = AUDIT_FIELDS_INIT;
+
+		f.reason = why;
+		audit_emit(AUDIT_REJECTED_STARTUPS, h->audit, &f);
 		close(h->sock);
 		exit(EXIT_BANNED);
 	}
@@ -464,7 +526,7 @@ main(int argc, char **argv)
 {
 	static struct audit_conn audit;
 	struct handover h = { .sock = -1, .config_path = SSHAND_CONFIG_PATH,
-	    .audit = &audit };
+	    .audit = &audit, .startups_fd = -1 };
 	struct sockaddr_storage local;
 	socklen_t sl = sizeof(local);
 	bool test = false, dump = false, inetd = false;
@@ -534,6 +596,8 @@ main(int argc, char **argv)
 	    global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 	    global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;
 	log_set_max_priority(h.log_prio);
+	audit_target = global->audit_log;
+	audit_on_failure(audit_failed);
 	r = audit_trail_open(global->audit_log, NULL);
 	if (r < 0)
 		log_errno(LOG_CRIT, r, "AuditLog %s cannot be opened: this connection "
@@ -541,9 +605,10 @@ main(int argc, char **argv)
 	audit_emit(AUDIT_CONNECT, &audit, NULL);
 	phase("config", h.start_usec);
 
-	/* Step 2: the ban check. */
+	/* Step 2: the ban check, then a MaxStartups slot. */
 	check_ban(&h);
 	phase("bancheck", h.start_usec);
+	check_startups(&h);
 
 	/* Step 3 on: the two halves. */
 	return privsep(&h);

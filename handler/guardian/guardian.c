@@ -45,6 +45,7 @@ struct guardian {
 	uid_t uid;
 	gid_t gid;
 	bool pam_closed;
+	bool kill_all;			/* KillUserProcesses */
 	struct gsession sess[GUARDIAN_SESSIONS];
 };
 
@@ -65,6 +66,7 @@ take_state(struct guardian *g, struct guardian_state *st)
 		g->pam_user = st->pam_user;
 		g->uid = (uid_t)st->uid;
 		g->gid = (gid_t)st->gid;
+		g->kill_all = st->kill_user_processes != 0;
 	}
 	g->pam_closed = __atomic_load_n(&st->pam_closed, __ATOMIC_ACQUIRE) == 1;
 	for (int i = 0; i < GUARDIAN_SESSIONS; i++) {
@@ -158,6 +160,22 @@ end_processes(struct guardian *g)
 	if (!g->logged_in) {
 		/* No sessions: whatever else the monitor had is root's own. */
 		proctree_signal(getpid(), skip, SIGKILL);
+	} else if (!g->kill_all) {
+		/* KillUserProcesses no: the hang-up a closed terminal gives,
+		 * to each session, and whatever ignores it lives on (it is
+		 * init's once we are gone). */
+		for (int i = 0; i < GUARDIAN_SESSIONS; i++) {
+			struct gsession *s = &g->sess[i];
+
+			s->ours = s->live && is_child(s->pid);
+			if (s->ours)
+				proctree_kill_as(-s->pid, SIGHUP, g->uid, g->gid);
+		}
+		while (sessions_running(g) && now_usec() - start < KILL_GRACE_USEC) {
+			pause_ms(20);
+			reap(g);
+		}
+		return;
 	} else {
 		for (int i = 0; i < GUARDIAN_SESSIONS; i++) {
 			struct gsession *s = &g->sess[i];

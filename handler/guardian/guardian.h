@@ -28,6 +28,7 @@
 #ifndef SSHAND_HANDLER_GUARDIAN_GUARDIAN_H
 #define SSHAND_HANDLER_GUARDIAN_GUARDIAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,6 +48,7 @@ struct guardian_login {
 	const char *pam_user;		/* PAM_USER of the open session */
 	uid_t uid;			/* whose processes the sessions are */
 	gid_t gid;
+	bool kill_user_processes;	/* KillUserProcesses */
 };
 
 void guardian_tell_net(pid_t pid);

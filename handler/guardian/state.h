@@ -48,6 +48,7 @@ struct guardian_state {
 	char audit_user[GUARDIAN_MAX_NAME + 1];
 	char client_version[GUARDIAN_MAX_NAME + 1];
 	char pam_user[GUARDIAN_MAX_NAME + 1];
+	uint32_t kill_user_processes;	/* KillUserProcesses */
 	uint32_t pam_closed;
 	uint32_t done;			/* the disconnect record is written */
 	struct guardian_session sess[GUARDIAN_SESSIONS];

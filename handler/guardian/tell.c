@@ -50,6 +50,7 @@ guardian_tell_login(const struct guardian_login *l)
 	copy(state->pam_user, l->pam_user, GUARDIAN_MAX_NAME);
 	state->uid = (uint32_t)l->uid;
 	state->gid = (uint32_t)l->gid;
+	state->kill_user_processes = l->kill_user_processes;
 	publish(&state->logged_in, 1);
 }
 

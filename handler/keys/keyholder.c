@@ -125,6 +125,8 @@ keyholder_main(const struct handover *h, int fd)
 	audit_trail_close();
 	if (h->bans != NULL)
 		ban_close(h->bans);
+	if (h->startups_fd >= 0)
+		close(h->startups_fd);
 	r = warm_up();
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "OpenSSL initialisation");

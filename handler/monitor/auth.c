@@ -136,7 +136,9 @@ record_ban_failure(struct monitor *m, unsigned weight, int64_t *ret_until)
 /* A connection that ends without logging in counts against its source:
  * as a failed login if it tried and no failure was counted yet, as a
  * probe (a thousandth: sshand.conf(5), BanMaxFailures) if it never tried
- * at all.  One ended because its source is banned adds nothing. */
+ * at all.  One ended because its source is banned adds nothing, nor one
+ * that gave the right password of an expired account (it left at the
+ * change). */
 void
 monitor_count_abandoned(struct monitor *m)
 {
@@ -144,7 +146,7 @@ monitor_count_abandoned(struct monitor *m)
 
 	if (m->banned)
 		return;
-	if (m->tried && !m->ban_counted)
+	if (m->tried && !m->ban_counted && !m->proved)
 		(void)record_ban_failure(m, BAN_WEIGHT_LOGIN, &until);
 	else if (!m->tried)
 		(void)record_ban_failure(m, BAN_WEIGHT_PROBE, &until);
@@ -186,7 +188,7 @@ root_allowed(const struct settings *s, const struct user_info *u, bool key,
 
 /* banned_until: the attempt ended the connection, unanswered, because
  * the source is banned (-1: it did not). */
-static void
+static int
 audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason,
     int64_t banned_until)
 {
@@ -198,14 +200,26 @@ audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason
 	f.reason = reason;
 	if (strcmp(method, "publickey") == 0 && m->fingerprint[0])
 		f.key_fingerprint = m->fingerprint;
-	audit_emit(AUDIT_AUTH_ATTEMPT, m->h->audit, &f);
+	return audit_emit(AUDIT_AUTH_ATTEMPT, m->h->audit, &f);
+}
+
+/* The answer to a password request whose password is right but expired:
+ * the client is to send it again with a new one (RFC 4252 section 8),
+ * and is told why. */
+static void
+reply_changereq(struct monitor *m, const char *prompt)
+{
+	ps_put_passwd_changereq(m->out, &(struct ps_passwd_changereq){ prompt });
+	monitor_send(m);
 }
 
 /* A failed attempt.  reply: the child waits for this attempt's answer (not
- * when the client abandoned a conversation for another request). */
+ * when the client abandoned a conversation for another request); it is a
+ * refusal, or with changereq a request for a new password. */
 static void
 auth_failed(struct monitor *m, const char *method, const char *reason,
-    const struct settings *s, bool counts_for_ban, uint64_t start, bool reply)
+    const struct settings *s, bool counts_for_ban, uint64_t start, bool reply,
+    const char *changereq)
 {
 	int64_t until = 0;
 	bool banned = false;
@@ -228,15 +242,18 @@ auth_failed(struct monitor *m, const char *method, const char *reason,
 		log_info("maximum authentication attempts exceeded (%u)", s->max_auth_tries);
 		monitor_finish(m, EXIT_NOAUTH, "max-auth-tries");
 	}
-	if (reply)
+	if (reply && changereq != NULL)
+		reply_changereq(m, changereq);
+	else if (reply)
 		reply_auth(m, PS_AUTH_DENIED, 0);
 }
 
 /* The user is who they claim: u, s and pam pass to the monitor.  For key
- * logins PAM's account checks still run, as sshd runs them. */
+ * logins PAM's account checks still run, as sshd runs them.  note: what
+ * else happened, for the audit record (password-changed). */
 static void
 auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
-    const char *method, struct pam_ctx *pam)
+    const char *method, struct pam_ctx *pam, const char *note)
 {
 	const char *reason = NULL;
 	int64_t until;
@@ -247,7 +264,7 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 		phase("pam-account", m->h->start_usec);
 		if (r != 1) {
 			auth_failed(m, method, reason ? reason : "account", s, false,
-			    now_usec(), true);
+			    now_usec(), true, NULL);
 			/* Options of a refused key must not carry over to a
 			 * later login on this connection. */
 			authkey_opts_clear(&m->keyopts);
@@ -267,12 +284,23 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 		settings_free(s);
 		end_banned(m, until);
 	}
+	/* AuditRequired: no login that the trail does not hold.  The
+	 * record of the success is the test; the connection then ends, as
+	 * no later record could be written either. */
+	if (audit_attempt(m, method, true, note, -1) < 0 && m->h->global->audit_required) {
+		log_error("login of %s refused: AuditRequired yes and the audit trail "
+		    "cannot be written", u->name);
+		pam_finish(pam);
+		user_info_free(u);
+		settings_free(s);
+		reply_auth(m, PS_AUTH_DISCONNECT, 0);
+		monitor_finish(m, EXIT_INTERNAL, "audit-unavailable");
+	}
 	m->authed = true;
 	m->user = *u;
 	m->us = s;
 	m->method = method;
 	m->pam = pam;
-	audit_attempt(m, method, true, NULL, -1);
 	monitor_login(m);
 }
 
@@ -341,6 +369,12 @@ struct attempt {
 	struct user_info u;
 	struct settings *s;
 	uint64_t start;
+	/* The password was right, and only its expiry kept the user out (a
+	 * change needed or refused): no guess, so the source is not counted
+	 * for it (sshand.conf(5), BanMaxFailures). */
+	bool proved;
+	bool changed;			/* logged in with a new password */
+	const char *changereq;		/* ask for a new password, saying this */
 };
 
 /* The attempt, once PAM has judged it (rc, pam): the login when PAM and
@@ -352,16 +386,43 @@ judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
 	const struct audit_conn *c = m->h->audit;
 
 	if (rc == 1 && a->known && refused == NULL) {
-		auth_succeeded(m, &a->u, a->s, a->method, pam);
+		auth_succeeded(m, &a->u, a->s, a->method, pam,
+		    a->changed ? "password-changed" : NULL);
 		return;
 	}
 	if (rc == 1)
 		pam_finish(pam);
-	log_info("Failed %s for %s%s from %s port %u", a->method,
-	    a->known ? "" : "invalid user ", a->user, c->remote_addr, c->remote_port);
+	if (a->proved) {
+		m->proved = true;
+		log_info("Failed %s for %s from %s port %u: %s%s", a->method,
+		    a->user, c->remote_addr, c->remote_port, reason,
+		    a->changereq ? ", new password asked for" : "");
+	} else
+		log_info("Failed %s for %s%s from %s port %u", a->method,
+		    a->known ? "" : "invalid user ", a->user, c->remote_addr,
+		    c->remote_port);
 	user_info_free(&a->u);
-	auth_failed(m, a->method, a->known ? reason : "unknown-user", a->s, true,
-	    a->start, reply);
+	auth_failed(m, a->method, a->known ? reason : "unknown-user", a->s,
+	    !a->proved, a->start, reply, a->changereq);
+	settings_free(a->s);
+}
+
+/* The first request of a change: the password is right, but expired.
+ * Not a failure (the client's next request goes on with it): not counted
+ * anywhere, and recorded as the refusal it is until the new password
+ * comes. */
+static void
+ask_new_password(struct monitor *m, struct attempt *a, struct pam_outcome *out)
+{
+	const struct audit_conn *c = m->h->audit;
+
+	m->proved = true;
+	log_info("Expired password for %s from %s port %u: new password asked for",
+	    a->user, c->remote_addr, c->remote_port);
+	audit_attempt(m, a->method, false, "password-expired", -1);
+	reply_changereq(m, out->message[0] ? out->message :
+	    "Password change required.");
+	user_info_free(&a->u);
 	settings_free(a->s);
 }
 
@@ -371,8 +432,10 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	struct attempt a = { .method = "password", .user = r->user,
 	    .start = now_usec() };
 	struct pam_ctx *pam = NULL;
-	const char *refused = NULL, *reason = NULL;
-	size_t pwlen = strlen(r->password);
+	struct pam_outcome out = { 0 };
+	const char *refused = NULL, *new_password = NULL;
+	size_t pwlen = strlen(r->password), newlen = strlen(r->new_password);
+	bool decides, expired;
 	int rc;
 
 	ban_gate(m);
@@ -381,12 +444,42 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 		refused = refusal(a.s, &a.u, a.s->password_authentication &&
 		    (a.s->permit_empty_passwords || pwlen > 0) &&
 		    pwlen <= PS_MAX_PASSWORD_LEN);	/* a cut one is never right */
+	/* PAM's word decides for this user (it may still be refused). */
+	decides = a.known && refused == NULL;
+	/* A new password reaches PAM only then, and never an empty one or
+	 * one cut short: such a change is refused below. */
+	if (r->change && decides && newlen > 0 && newlen <= PS_MAX_PASSWORD_LEN)
+		new_password = r->new_password;
 	/* PAM runs for every name, so the work done does not tell whether
 	 * the user exists. */
 	rc = pam_auth_password(m->h->audit->remote_addr, a.known ? r->user :
-	    PAM_NOUSER, r->password, a.s->permit_empty_passwords, &pam, &reason);
-	judged(m, &a, rc, pam, refused, rc == 1 ? refused : reason ? reason :
-	    "bad-password", true);
+	    PAM_NOUSER, r->password, new_password, a.s->permit_empty_passwords,
+	    &pam, &out);
+	expired = decides && out.proved;
+	if (r->change && decides && rc == 1 && !out.changed) {
+		/* sshd refuses every change request; sshand makes only the
+		 * change an expired password needs. */
+		pam_finish(pam);
+		pam = NULL;
+		rc = 0;
+		out.proved = true;
+		out.reason = "password-change-refused";
+	} else if (r->change && expired && out.change_needed) {
+		out.reason = "password-change-refused";
+		snprintf(out.message, sizeof(out.message), "%s",
+		    "The new password is empty or too long.");
+	} else if (!r->change && expired && out.change_needed && r->can_change) {
+		ask_new_password(m, &a, &out);
+		return;
+	}
+	a.proved = decides && out.proved;
+	a.changed = out.changed;
+	/* Still expired: the client may try another new password. */
+	if (expired && r->can_change)
+		a.changereq = out.message[0] ? out.message :
+		    "Password change required.";
+	judged(m, &a, rc, pam, refused, refused != NULL && (rc == 1 || out.proved) ?
+	    refused : out.reason ? out.reason : "bad-password", true);
 }
 
 /* A signed request's signature, checked here against the session id and
@@ -476,14 +569,15 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		authkey_opts_clear(&opts);
 		user_info_free(&u);
 		/* As a wrong password: counted, banned for, and as slow. */
-		auth_failed(m, "publickey", "bad-signature", s, true, start, true);
+		auth_failed(m, "publickey", "bad-signature", s, true, start, true,
+		    NULL);
 		settings_free(s);
 		return;
 	}
 	if (found == 1) {
 		m->keyopts = opts;
 		m->have_keyopts = true;
-		auth_succeeded(m, &u, s, "publickey", NULL);
+		auth_succeeded(m, &u, s, "publickey", NULL, NULL);
 		return;
 	}
 	if (why[0])
@@ -493,7 +587,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	user_info_free(&u);
 	auth_failed(m, "publickey", !known ? "unknown-user" : denied ? denied :
 	    unsupported ? "key-type-unsupported" : s->pubkey_authentication ?
-	    "key-refused" : "method-disabled", s, false, start, true);
+	    "key-refused" : "method-disabled", s, false, start, true, NULL);
 	settings_free(s);
 }
 
@@ -593,7 +687,8 @@ answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 	struct attempt a = { .method = "keyboard-interactive", .user = user,
 	    .start = now_usec() };
 	struct pam_ctx *pam = NULL;
-	const char *refused = NULL, *reason = NULL;
+	struct pam_outcome out = { 0 };
+	const char *refused = NULL;
 	int rc;
 
 	if (user == NULL)
@@ -604,13 +699,16 @@ answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 		refused = refusal(a.s, &a.u, a.s->kbd_interactive_authentication);
 	/* Refused users (method disabled by a Match block, root, locked) go
 	 * through the same conversation as everyone, as a placeholder user,
-	 * so prompts and timing tell nothing. */
+	 * so prompts and timing tell nothing.  An expired password is
+	 * changed within the conversation (pam.c). */
 	rc = pam_auth_kbdint(m->h->audit->remote_addr, a.known && refused == NULL ?
 	    a.user : PAM_NOUSER, a.s->permit_empty_passwords, kbdint_round, m, &pam,
-	    &reason);
+	    &out);
+	a.proved = a.known && refused == NULL && out.proved;
+	a.changed = out.changed;
 	/* If the client abandoned the conversation for another request, it
 	 * waits for that request's answer, not for this one. */
-	judged(m, &a, rc, pam, refused, refused ? refused : reason ? reason :
+	judged(m, &a, rc, pam, refused, refused ? refused : out.reason ? out.reason :
 	    "bad-password", !m->have_pushback);
 	free(user);
 }

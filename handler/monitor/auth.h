@@ -46,20 +46,36 @@ const char *user_denied(const struct settings *s, const struct user_info *u,
     const char *addr);
 
 /* PAM (service "sshand").  A conversation round for keyboard-interactive:
- * show prompts, return answers (fresh strings) or -1 to abort. */
+ * show prompts, return answers (fresh strings) or -1 to abort.  n may be
+ * 0: the instruction alone, for the client to show. */
 typedef int (*kbdint_round_fn)(void *ud, const char *instruction, size_t n,
     const char *const *prompts, const bool *echo, char **answers);
 
 struct pam_ctx;
 
+/* What PAM made of an attempt. */
+struct pam_outcome {
+	const char *reason;	/* a refusal's, for the audit trail */
+	/* The password was right, but the account's had expired and was
+	 * not changed: a change is needed (password logins that sent no new
+	 * one) or was refused (reason "password-change-refused"). */
+	bool proved;
+	bool change_needed;
+	bool changed;		/* logged in with a new password */
+	char message[2048];	/* what PAM said, for the client */
+};
+
 /* 1 authenticated and account valid (*ret set, keep for the session),
- * 0 denied (reason set), negative errno if PAM could not run.  user may be a
- * placeholder for an unknown user: the same path is taken either way.
- * rhost is the client's address (PAM_RHOST). */
+ * 0 denied (out says why), negative errno if PAM could not run.  user may
+ * be a placeholder for an unknown user: the same path is taken either
+ * way.  rhost is the client's address (PAM_RHOST).  An expired password
+ * is changed on the way (pam.c): through the conversation, or for a
+ * password login to new_password (NULL: none sent, out->change_needed). */
 int pam_auth_password(const char *rhost, const char *user, const char *password,
-    bool allow_empty, struct pam_ctx **ret, const char **reason);
+    const char *new_password, bool allow_empty, struct pam_ctx **ret,
+    struct pam_outcome *out);
 int pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
-    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason);
+    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, struct pam_outcome *out);
 /* Account checks only (public key logins). */
 int pam_account(const char *rhost, const char *user, struct pam_ctx **ret,
     const char **reason);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <linux/capability.h>
 
 #include "handler/front/log.h"
@@ -70,12 +71,18 @@ monitor_login(struct monitor *m)
 	/* From here on someone must close it: if we die, the guardian. */
 	guardian_tell_login(&(struct guardian_login){ .audit_user = m->h->audit->user,
 	    .client_version = m->h->audit->client_version, .pam_user = m->user.name,
-	    .uid = m->user.uid, .gid = m->user.gid });
+	    .uid = m->user.uid, .gid = m->user.gid,
+	    .kill_user_processes = m->us->kill_user_processes });
 	phase("pam-session", m->h->start_usec);
 	/* The ban file is not needed any more. */
 	if (m->h->bans != NULL) {
 		ban_close(m->h->bans);
 		m->h->bans = NULL;
+	}
+	/* Authenticated: its MaxStartups slot goes to the next one. */
+	if (m->h->startups_fd >= 0) {
+		close(m->h->startups_fd);
+		m->h->startups_fd = -1;
 	}
 	/* Whatever the sessions leave behind (double-forked daemons, setsid()
 	 * escapes) is reparented to us, not to init, so that ending the

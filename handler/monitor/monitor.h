@@ -28,6 +28,7 @@ struct psession {
 	int master;			/* pty master kept for resizes, or -1 */
 	const char *type;		/* shell, exec, subsystem */
 	char *command;
+	char *why;			/* it could not start: why, for its record */
 	uint64_t start;
 };
 
@@ -63,6 +64,7 @@ struct monitor {
 	bool tried;			/* asked about a user at all */
 	bool ban_counted;		/* a failure already reached the ban file */
 	bool banned;			/* ending: its source is banned */
+	bool proved;			/* gave an expired account's right password */
 	struct ps_msg *pushback;	/* a request that ended a conversation */
 	bool have_pushback;
 	struct kbdint_round *round;	/* the conversation waiting for answers */

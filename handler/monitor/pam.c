@@ -1,28 +1,47 @@
 /* Passwords and keyboard-interactive through PAM (service "sshand"), run by
  * the privileged monitor.  The conversation for keyboard-interactive makes a
  * round trip to the client through the network child for each batch of
- * prompts; for password logins it answers the hidden prompt with the
- * password the client sent and nothing else. */
+ * prompts; for password logins it answers the hidden prompts with what the
+ * client sent and nothing else.
+ *
+ * An expired password (pam_acct_mgmt: PAM_NEW_AUTHTOK_REQD) is changed
+ * in the same attempt, as sshd does in keyboard-interactive: the
+ * conversation goes on through pam_chauthtok(PAM_CHANGE_EXPIRED_AUTHTOK),
+ * whose prompts (current password, new password, again) the client
+ * answers.  A password login has no conversation: the client's change
+ * request (RFC 4252 section 8) brings the old and the new password, which
+ * answer those three prompts in order. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <security/pam_appl.h>
 
+#include "handler/front/handover.h"
 #include "handler/monitor/auth.h"
 #include "handler/front/log.h"
 
 #define MAX_PAM_MSGS 16
+/* Password logins: the login's password, or the old one and the new one
+ * twice during a change. */
+#define MAX_SCRIPT 3
 
 struct pam_ctx {
 	pam_handle_t *h;
 	bool session_open;
 	bool cred_set;
 	/* conversation state */
-	const char *password;		/* password logins */
-	bool password_used;
+	const char *script[MAX_SCRIPT];	/* password logins: the answers */
+	size_t n_script, used;
 	kbdint_round_fn round;		/* keyboard-interactive */
 	void *round_ud;
+	bool abandoned;			/* a round failed: no more rounds */
+	/* What PAM said (errors, notices) since the last round: shown with
+	 * the next prompts, or as the reason of a refused change. */
+	char info[2048];
 };
 
 static void
@@ -38,6 +57,18 @@ free_responses(struct pam_response *r, int n)
 	free(r);
 }
 
+static void
+add_info(struct pam_ctx *p, const char *msg)
+{
+	size_t have = strlen(p->info), n = msg ? strlen(msg) : 0;
+
+	if (n == 0 || have + n + 2 > sizeof(p->info))
+		return;
+	memcpy(p->info + have, msg, n);
+	p->info[have + n] = '\n';
+	p->info[have + n + 1] = '\0';
+}
+
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
 {
@@ -47,7 +78,6 @@ conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
 	bool echo[MAX_PAM_MSGS];
 	int map[MAX_PAM_MSGS];
 	size_t np = 0;
-	char info[2048] = "";
 
 	if (n <= 0 || n > MAX_PAM_MSGS)
 		return PAM_CONV_ERR;
@@ -59,14 +89,16 @@ conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
 			if (p->round == NULL) {
-				/* Password login: one hidden prompt, answered once. */
+				/* Password login: hidden prompts only, each
+				 * answered once, in order; one more (a module
+				 * asking again after refusing an answer) ends
+				 * the conversation. */
 				if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF ||
-				    p->password == NULL || p->password_used)
+				    p->used >= p->n_script)
 					goto fail;
-				r[i].resp = strdup(p->password);
+				r[i].resp = strdup(p->script[p->used++]);
 				if (r[i].resp == NULL)
 					goto fail;
-				p->password_used = true;
 				break;
 			}
 			map[np] = i;
@@ -75,10 +107,7 @@ conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
 			break;
 		case PAM_ERROR_MSG:
 		case PAM_TEXT_INFO:
-			if (msg[i]->msg != NULL && strlen(info) + strlen(msg[i]->msg) + 2 < sizeof(info)) {
-				strcat(info, msg[i]->msg);
-				strcat(info, "\n");
-			}
+			add_info(p, msg[i]->msg);
 			break;
 		default:
 			goto fail;
@@ -87,8 +116,12 @@ conv(int n, const struct pam_message **msg, struct pam_response **ret, void *ud)
 	if (np > 0) {
 		char *answers[MAX_PAM_MSGS] = { 0 };
 
-		if (p->round(p->round_ud, info, np, prompts, echo, answers) < 0)
+		if (p->abandoned || p->round(p->round_ud, p->info, np, prompts,
+		    echo, answers) < 0) {
+			p->abandoned = true;
 			goto fail;
+		}
+		p->info[0] = '\0';
 		for (size_t k = 0; k < np; k++)
 			r[map[k]].resp = answers[k];
 	}
@@ -143,17 +176,107 @@ start(const char *rhost, const char *user, struct pam_ctx *p)
 	return 0;
 }
 
-/* Authenticate and check the account; one path for every user name. */
-static int
-run(const char *rhost, const char *user, bool allow_empty, struct pam_ctx *p,
-    struct pam_ctx **ret, const char **reason)
+/* The monitor's groups while it changes a password. */
+struct saved_groups {
+	gid_t g[MAX_GROUPS];
+	int n;
+	bool joined;
+};
+
+/* pam_unix writes /etc/shadow anew and gives the new file the old one's
+ * group (shadow) with fchown, which root may do without CAP_CHOWN (kept
+ * out of sshand@.service's bounding set) only for a group it is in: the
+ * monitor joins that group for the change alone. */
+static void
+join_shadow_group(struct saved_groups *sv)
 {
-	bool known = strcmp(user, PAM_NOUSER) != 0;
+	struct stat st;
+
+	sv->joined = false;
+	if (stat("/etc/shadow", &st) < 0 || st.st_gid == 0)
+		return;
+	sv->n = getgroups(MAX_GROUPS - 1, sv->g);
+	if (sv->n < 0)
+		return;
+	for (int i = 0; i < sv->n; i++)
+		if (sv->g[i] == st.st_gid)
+			return;
+	sv->g[sv->n] = st.st_gid;
+	sv->joined = setgroups((size_t)sv->n + 1, sv->g) == 0;
+}
+
+static void
+leave_shadow_group(struct saved_groups *sv)
+{
+	if (!sv->joined || setgroups((size_t)sv->n, sv->g) == 0)
+		return;
+	/* A root monitor in a group it should not be in: end it (the
+	 * guardian finishes the connection's records). */
+	log_errno(LOG_ERR, -errno, "cannot leave the shadow group");
+	_exit(EXIT_INTERNAL);
+}
+
+/* The account's password expired: change it, through the conversation
+ * (keyboard-interactive) or with the new password the client sent
+ * (password logins; without one, the client is to be asked for it). */
+static int
+change_expired(struct pam_ctx *p, const char *user, const char *old,
+    const char *new_password, struct pam_outcome *out)
+{
+	struct saved_groups sv;
 	int rc;
 
+	out->proved = true;
+	if (p->round == NULL) {
+		if (new_password == NULL) {
+			out->change_needed = true;
+			return PAM_NEW_AUTHTOK_REQD;
+		}
+		p->n_script = p->used = 0;
+		/* pam_unix asks for no current password when there is none. */
+		if (old[0] != '\0')
+			p->script[p->n_script++] = old;
+		p->script[p->n_script++] = new_password;
+		p->script[p->n_script++] = new_password;
+	}
+	join_shadow_group(&sv);
+	rc = pam_chauthtok(p->h, PAM_CHANGE_EXPIRED_AUTHTOK);
+	leave_shadow_group(&sv);
+	if (rc == PAM_SUCCESS) {
+		out->changed = true;
+		log_info("expired password of %s changed", user);
+		return rc;
+	}
+	log_info("change of the expired password of %s refused: %s", user,
+	    pam_strerror(p->h, rc));
+	/* A module that failed without a word (a lock it could not take). */
+	if (p->info[0] == '\0')
+		add_info(p, pam_strerror(p->h, rc));
+	/* What the modules said (passwords do not match, too short) reaches
+	 * the client before the failure, in a round without prompts, as
+	 * sshd sends it. */
+	if (p->round != NULL && !p->abandoned && p->info[0] != '\0' &&
+	    p->round(p->round_ud, p->info, 0, NULL, NULL, NULL) < 0)
+		p->abandoned = true;
+	return rc;
+}
+
+/* Authenticate, check the account and change an expired password; one
+ * path for every user name. */
+static int
+run(const char *rhost, const char *user, const char *new_password,
+    bool allow_empty, struct pam_ctx *p, struct pam_ctx **ret,
+    struct pam_outcome *out)
+{
+	bool known = strcmp(user, PAM_NOUSER) != 0;
+	const char *old = p->n_script > 0 ? p->script[0] : "";
+	size_t n;
+	int rc;
+
+	*out = (struct pam_outcome){ 0 };
 	if (start(rhost, user, p) < 0) {
 		free(p);
-		*reason = "pam-error";
+		out->reason = "pam-error";
 		return -EIO;
 	}
 	rc = pam_authenticate(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
@@ -161,10 +284,16 @@ run(const char *rhost, const char *user, bool allow_empty, struct pam_ctx *p,
 		rc = PAM_PERM_DENIED;
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(p->h, allow_empty ? 0 : PAM_DISALLOW_NULL_AUTHTOK);
-	p->password = NULL;
+	if (rc == PAM_NEW_AUTHTOK_REQD && known)
+		rc = change_expired(p, user, old, new_password, out);
+	p->n_script = p->used = 0;
 	p->round = NULL;
+	snprintf(out->message, sizeof(out->message), "%s", p->info);
+	for (n = strlen(out->message); n > 0 && out->message[n - 1] == '\n'; n--)
+		out->message[n - 1] = '\0';
 	if (rc != PAM_SUCCESS || !known) {
-		*reason = reason_of(rc, known);
+		out->reason = out->proved && !out->change_needed ?
+		    "password-change-refused" : reason_of(rc, known);
 		pam_end(p->h, rc);
 		free(p);
 		return 0;
@@ -175,19 +304,20 @@ run(const char *rhost, const char *user, bool allow_empty, struct pam_ctx *p,
 
 int
 pam_auth_password(const char *rhost, const char *user, const char *password,
-    bool allow_empty, struct pam_ctx **ret, const char **reason)
+    const char *new_password, bool allow_empty, struct pam_ctx **ret,
+    struct pam_outcome *out)
 {
 	struct pam_ctx *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return -ENOMEM;
-	p->password = password;
-	return run(rhost, user, allow_empty, p, ret, reason);
+	p->script[p->n_script++] = password;
+	return run(rhost, user, new_password, allow_empty, p, ret, out);
 }
 
 int
 pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
-    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, const char **reason)
+    kbdint_round_fn fn, void *ud, struct pam_ctx **ret, struct pam_outcome *out)
 {
 	struct pam_ctx *p = calloc(1, sizeof(*p));
 
@@ -195,7 +325,7 @@ pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
 		return -ENOMEM;
 	p->round = fn;
 	p->round_ud = ud;
-	return run(rhost, user, allow_empty, p, ret, reason);
+	return run(rhost, user, NULL, allow_empty, p, ret, out);
 }
 
 int

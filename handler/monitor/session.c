@@ -312,6 +312,12 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	sp.modes = r->modes;
 	sp.nmodes = r->modes_len;
 	sp.env = env.v;
+	/* As sshd: no user rc for subsystems, nor under the administrator's
+	 * ForceCommand. */
+	sp.user_rc = m->us->permit_user_rc && r->kind != PS_KIND_SUBSYSTEM &&
+	    m->us->force_command == NULL &&
+	    !(m->have_keyopts && m->keyopts.no_user_rc);
+	sp.system_rc = "/etc/sshand/sshrc";
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
 	err = session_start(&sp, &proc);
@@ -327,6 +333,11 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
 		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
 		    arg : command);
+	if (proc.why[0] != '\0') {
+		/* Its stderr told the client; its record will say it too. */
+		log_error("session of %s could not start: %s", m->user.name, proc.why);
+		slot->why = strdup(proc.why);
+	}
 	/* Before anything else: the guardian records its end if we cannot. */
 	guardian_tell_session_start(slot->id, slot->pid, slot->type, slot->command,
 	    slot->start);
@@ -424,14 +435,40 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	else if (WIFSIGNALED(status))
 		f.exit_signal = WTERMSIG(status);
 	f.duration_usec = (int64_t)(now_usec() - s->start);
-	f.reason = ending_reason;
+	f.reason = s->why ? s->why : ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
 	guardian_tell_session_end(s->id);
-	/* The session's other processes (background jobs) go with it. */
-	sess_kill(m, -s->pid, SIGHUP);
+	/* With KillUserProcesses, the session's other processes
+	 * (background jobs) go with it; without, they are the user's to
+	 * keep, as under sshd. */
+	if (m->us->kill_user_processes)
+		sess_kill(m, -s->pid, SIGHUP);
 	if (s->master >= 0)
 		close(s->master);
 	free(s->command);
+	free(s->why);
+	s->why = NULL;
+	s->live = false;
+}
+
+/* A session whose leader outlives the connection (KillUserProcesses no):
+ * its record has no exit, and the reason the connection ended. */
+static void
+session_left_running(struct monitor *m, struct psession *s)
+{
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	f.session_type = s->type;
+	f.command = s->command;
+	f.duration_usec = (int64_t)(now_usec() - s->start);
+	f.reason = ending_reason;
+	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	guardian_tell_session_end(s->id);
+	if (s->master >= 0)
+		close(s->master);
+	free(s->command);
+	free(s->why);
+	s->why = NULL;
 	s->live = false;
 }
 
@@ -476,6 +513,47 @@ signal_sessions(struct monitor *m, int sig)
 	    m->user.uid, m->user.gid);
 }
 
+/* KillUserProcesses no: a terminal session's process group gets the
+ * hang-up its terminal's end gives (the network child's copy of the pty
+ * master is gone with it; ours goes here), and nothing else is signalled,
+ * as under sshd with logind's default.  Sessions whose leader ends within
+ * the grace get their exit in the record; the others are recorded as
+ * still running, and everything left is init's once we exit (we are a
+ * subreaper only while we live). */
+static void session_left_running(struct monitor *m, struct psession *s);
+
+static void
+leave_running(struct monitor *m)
+{
+	uint64_t start = now_usec();
+	bool waiting = false;
+
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct psession *s = &m->sess[i];
+
+		if (!s->live || s->master < 0)
+			continue;
+		close(s->master);
+		s->master = -1;
+		sess_kill(m, -s->pid, SIGHUP);
+		waiting = true;
+	}
+	while (waiting && any_live(m) && now_usec() - start < KILL_GRACE_USEC) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		monitor_reap(m);
+	}
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct psession *s = &m->sess[i];
+
+		if (!s->live)
+			continue;
+		m->net_gone = true;	/* nobody to tell */
+		session_left_running(m, s);
+	}
+}
+
 void
 monitor_end_sessions(struct monitor *m, const char *reason)
 {
@@ -484,6 +562,10 @@ monitor_end_sessions(struct monitor *m, const char *reason)
 
 	ending_reason = reason;
 
+	if (!m->us->kill_user_processes) {
+		leave_running(m);
+		return;
+	}
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (m->sess[i].live)
 			sess_kill(m, -m->sess[i].pid, SIGHUP);

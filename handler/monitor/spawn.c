@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "handler/front/log.h"
 #include "handler/monitor/ptymodes.h"
@@ -61,6 +62,11 @@ struct spawn {
 	char fail_msg[320];		/* "sshand: cannot run SHELL: " */
 	int fds[3];			/* become 0, 1, 2 */
 	int ctty;			/* the pty slave to make ours, or -1 */
+	char user_rc[4096];		/* HOME/.ssh/rc, or "" */
+	/* Set by the child when it cannot start (it shares our memory):
+	 * why, and the exec's errno. */
+	const char *why;
+	int exec_errno;
 };
 
 static void
@@ -70,15 +76,49 @@ put(const char *s)
 		return;
 }
 
-/* The session cannot start: say so on its stderr (the client sees it),
- * and end. */
+/* The session cannot start: say so on its stderr (the client sees it)
+ * and to the monitor (for the session's record), and end. */
 static void __attribute__((noreturn))
-fail(const char *what)
+fail(struct spawn *x, const char *what)
 {
+	x->why = what;
 	put("sshand: ");
 	put(what);
 	put("\r\n");
 	_exit(126);
+}
+
+/* ~/.ssh/rc or the system's sshrc, as sshd runs them: with /bin/sh, on
+ * the session's stdout and stderr, before the session's program, as the
+ * user and under the session's profile; waited for, whatever it does. */
+static void
+run_rc(const struct spawn *x)
+{
+	const char *path = NULL;
+	const char *argv[3] = { "sh", NULL, NULL };
+	int st;
+	pid_t pid;
+
+	if (x->user_rc[0] && access(x->user_rc, F_OK) == 0)
+		path = x->user_rc;
+	else if (x->sp->system_rc && access(x->sp->system_rc, F_OK) == 0)
+		path = x->sp->system_rc;
+	if (path == NULL)
+		return;
+	argv[1] = path;
+	/* vfork: this process shares the monitor's memory already; its
+	 * child only swaps stdin and execs. */
+	pid = vfork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
+		execve("/bin/sh", (char *const *)argv, x->env);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* Runs as root with the monitor's capabilities until the drop, then as
@@ -86,7 +126,7 @@ fail(const char *what)
 static int
 child_main(void *arg)
 {
-	const struct spawn *x = arg;
+	struct spawn *x = arg;
 	const struct session_spec *sp = x->sp;
 	const struct user_info *u = sp->user;
 	sigset_t none;
@@ -99,35 +139,38 @@ child_main(void *arg)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
-		_exit(126);
+		fail(x, "cannot start a new session (setsid)");
 	if (x->ctty >= 0 && ioctl(x->ctty, TIOCSCTTY, 0) < 0)
-		_exit(126);
+		fail(x, "cannot take the terminal");
 	for (int i = 0; i < 3; i++)
 		if (x->fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->fds[i], i) < 0)
-			_exit(126);
+			fail(x, "cannot set up the session's descriptors");
 	umask(022);
 	/* As root: policy may raise a hard limit (MaxOpenFiles). */
 	if (sandbox_set_limits(&sp->limits) < 0)
-		fail("cannot set the session's limits");
+		fail(x, "cannot set the session's limits");
 	if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
-		fail("cannot drop privileges");
+		fail(x, "cannot drop privileges");
 	/* No PR_SET_PDEATHSIG: the kernel would send it with the monitor's
 	 * rights, which reach no other uid (no CAP_KILL).  If the monitor
 	 * dies, the guardian ends the session (guardian/guardian.h); a
 	 * monitor that died before this point left us the guardian's. */
 	if (getppid() != sp->monitor)
-		_exit(126);
+		fail(x, "the monitor is gone");
 	/* As the user: a home the user cannot enter (mode 0700 of another
 	 * owner, root-squashed NFS) is not entered by root on its behalf. */
 	if (chdir(u->dir) < 0 && chdir("/") < 0)
-		_exit(126);
+		fail(x, "cannot enter the home directory or /");
 	if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
-		fail("cannot load the sandbox profile");
+		fail(x, "cannot load the sandbox profile");
 	if (sp->subsystem_profile != sp->profile &&
 	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
-		fail("cannot load the subsystem's sandbox profile");
+		fail(x, "cannot load the subsystem's sandbox profile");
 	closefrom(3);
+	run_rc(x);
 	execve(x->shell, (char *const *)x->argv, x->env);
+	x->exec_errno = errno;
+	x->why = "cannot run the shell";
 	const char *why = strerrordesc_np(errno);
 
 	put(x->fail_msg);
@@ -139,7 +182,7 @@ child_main(void *arg)
 /* Starts the child on fds (its 0, 1, 2) with ctty as its terminal. */
 static int
 spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty,
-    pid_t *ret)
+    pid_t *ret, char *why, size_t whylen)
 {
 	/* The child's own stack: it must not run on (and return into) the
 	 * parent's frames.  64 KiB is ample for the calls above. */
@@ -164,6 +207,9 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 		x.argv[2] = sp->command;
 	}
 	snprintf(x.fail_msg, sizeof(x.fail_msg), "sshand: cannot run %s: ", x.shell);
+	if (sp->user_rc && (size_t)snprintf(x.user_rc, sizeof(x.user_rc), "%s/.ssh/rc",
+	    sp->user->dir) >= sizeof(x.user_rc))
+		x.user_rc[0] = '\0';
 	memcpy(x.fds, fds, sizeof(x.fds));
 	/* No copy of the monitor's page tables, and no copy-on-write faults
 	 * in the monitor afterwards: the parent waits until the child has
@@ -178,6 +224,11 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	}
 	if (pid < 0)
 		return -e;
+	/* The child has exec'ed or ended (CLONE_VFORK): if it could not
+	 * start, it said why in x. */
+	if (x.why != NULL)
+		snprintf(why, whylen, "%s%s%s", x.why, x.exec_errno ? ": " : "",
+		    x.exec_errno ? strerror(x.exec_errno) : "");
 	*ret = pid;
 	return 0;
 }
@@ -241,7 +292,8 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	 * as 0, 1, 2 only. */
 	fcntl(master, F_SETFD, FD_CLOEXEC);
 	fcntl(slave, F_SETFD, FD_CLOEXEC);
-	r = spawn(sp, ret->tty, (const int[3]){ slave, slave, slave }, slave, &pid);
+	r = spawn(sp, ret->tty, (const int[3]){ slave, slave, slave }, slave, &pid,
+	    ret->why, sizeof(ret->why));
 	close(slave);
 	if (r < 0) {
 		close(master);
@@ -266,7 +318,8 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 		e = -errno;
 		goto fail;
 	}
-	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid);
+	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid,
+	    ret->why, sizeof(ret->why));
 	if (e < 0)
 		goto fail;
 	close(in[0]);

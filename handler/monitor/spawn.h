@@ -24,6 +24,10 @@ struct session_spec {
 	const uint8_t *modes;		/* the client's terminal modes (ptymodes.h) */
 	size_t nmodes;
 	char **env;			/* "NAME=value", complete, NULL-terminated */
+	/* Run before the session's program, as sshd's do_rc_files: the
+	 * user's ~/.ssh/rc when allowed and present, else the system's. */
+	bool user_rc;
+	const char *system_rc;		/* /etc/sshand/sshrc */
 	pid_t monitor;			/* the parent */
 };
 
@@ -33,6 +37,8 @@ struct session_proc {
 	int fds[3];			/* for the network child: pty master, or stdin, stdout, stderr */
 	int nfds;
 	char tty[64];			/* slave name when pty */
+	char why[160];			/* "": started; else why it could not
+					 * (it has ended, or ends, with 126/127) */
 };
 
 /* Opens the pty or pipes and forks the child.  Returns 0 or -errno. */

@@ -152,6 +152,18 @@ read_kbdint_reply(struct net *n, struct kbdint_reply *ret)
 }
 
 int
+read_password_reply(struct net *n, struct ps_password_reply *ret)
+{
+	int r;
+
+	ret->type = ps_type(n->rep);
+	r = ret->type == PS_PASSWD_CHANGEREQ ?
+	    ps_get_passwd_changereq(n->rep, &ret->changereq) :
+	    ps_get_auth_result(n->rep, &ret->result);
+	return r < 0 ? broken(n) : 0;
+}
+
+int
 read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret)
 {
 	if (ps_get_session_started(n->rep, ret) < 0)

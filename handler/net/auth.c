@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "handler/front/log.h"
+#include "handler/net/libssh-private.h"
 #include "handler/net/net.h"
 #include "policy/util/base64.h"
 
@@ -38,24 +39,41 @@ unanswered(struct net *n)
 	return SSH_AUTH_DENIED;
 }
 
+/* A new password longer than the monitor takes reaches it cut, and so
+ * is refused, never shortened to one the client did not choose. */
+_Static_assert(LIBSSH_MAX_NEW_PASSWORD > PS_MAX_PASSWORD_LEN,
+    "the hook keeps more of a new password than the monitor takes");
+
+/* A password request, through the message callback: the monitor may
+ * answer it with a change request (an expired password), which libssh's
+ * password callback cannot send. */
 static int
-on_auth_password(ssh_session s, const char *user, const char *password, void *ud)
+on_password_message(struct net *n, ssh_message msg)
 {
-	struct net *n = ud;
-	struct ps_auth_result res;
+	struct password_req pw;
+	struct ps_password_reply reply;
 	int r;
 
-	(void)s;
-	if (n->done)
-		return SSH_AUTH_DENIED;
 	n->kbd_active = false;
-	if (ask_auth_password(n, &(struct ps_auth_password){ user, password }) < 0 ||
-	    read_auth_result(n, &res) < 0)
-		return unanswered(n);
-	r = auth_result(n, &res);
-	if (r == SSH_AUTH_SUCCESS)
-		n->authenticated = true;
-	return r;
+	if (libssh_password_request(msg, &pw) < 0)
+		return 1;
+	r = ask_auth_password(n, &(struct ps_auth_password){ .user = pw.user,
+	    .password = pw.password, .change = pw.change,
+	    .new_password = pw.new_password, .can_change = n->hook });
+	if (r < 0 || read_password_reply(n, &reply) < 0) {
+		(void)unanswered(n);
+		return 1;
+	}
+	if (reply.type == PS_PASSWD_CHANGEREQ) {
+		if (libssh_send_passwd_changereq(msg, reply.changereq.prompt) < 0)
+			net_fail(n, EXIT_PROTOCOL, "protocol-error");
+		return 0;
+	}
+	if (auth_result(n, &reply.result) != SSH_AUTH_SUCCESS)
+		return 1;
+	n->authenticated = true;
+	ssh_message_auth_reply_success(msg, 0);
+	return 0;
 }
 
 static int
@@ -132,7 +150,8 @@ kbdint_reply(struct net *n, ssh_message msg, const struct kbdint_reply *r)
 }
 
 /* 0.10 has no keyboard-interactive server callback: its messages (and the
- * pty requests, see channel.c) come through the message callback. */
+ * pty requests, see channel.c) come through the message callback, as do
+ * password requests (on_password_message). */
 static int
 on_message(ssh_session s, ssh_message msg, void *ud)
 {
@@ -146,6 +165,13 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN ||
 	    ssh_message_type(msg) == SSH_REQUEST_GLOBAL)
 		return on_forward_message(n, msg);
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD) {
+		r = n->done || n->authenticated ? 1 : on_password_message(n, msg);
+		/* The new password of a change, answered or not, is not kept. */
+		libssh_password_clear();
+		return r;
+	}
 	if (n->done || n->authenticated || ssh_message_type(msg) != SSH_REQUEST_AUTH ||
 	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
 		return 1;	/* libssh's default: refuse */
@@ -181,7 +207,6 @@ net_auth_setup(struct net *n)
 
 	n->scb = (struct ssh_server_callbacks_struct){
 		.userdata = n,
-		.auth_password_function = on_auth_password,
 		.auth_pubkey_function = on_auth_pubkey,
 		.channel_open_request_session_function = on_channel_open,
 	};

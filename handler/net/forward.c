@@ -97,6 +97,17 @@ fwd_report_close(struct nchan *c, bool opened, const char *reason)
 	    c->fwd_out, reason });
 }
 
+/* The connection is ending: the forwarded channels still open are
+ * reported with what they carried, or their records would only say the
+ * monitor saw the connection end. */
+void
+fwd_report_all(struct net *n, const char *reason)
+{
+	for (struct nchan *c = n->chans; c != NULL; c = c->next)
+		if (c->fwd && !c->opening)
+			fwd_report_close(c, true, reason);
+}
+
 /* direct-tcpip, or a direct-streamlocal the hook marked: 0 when handled
  * (accepted), 1 for libssh's refusal. */
 static int

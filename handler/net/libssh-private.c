@@ -313,6 +313,101 @@ libssh_unix_path(const char *host)
 	return host + 1;
 }
 
+/* The new password of the last USERAUTH_REQUEST, if it asked for a
+ * change (see libssh-private.h). */
+static struct {
+	bool change;
+	char new_password[LIBSSH_MAX_NEW_PASSWORD + 1];
+} pw_change;
+
+int
+libssh_read_password_change(const uint8_t *data, size_t len,
+    const uint8_t **ret_new, size_t *ret_len)
+{
+	struct wire_reader r = wire_reader(data, len);
+	const uint8_t *method, *p;
+	size_t n;
+
+	*ret_new = NULL;
+	*ret_len = 0;
+	(void)wire_get_string(&r, ANY, &n);	/* user */
+	(void)wire_get_string(&r, ANY, &n);	/* service */
+	method = wire_get_string(&r, ANY, &n);
+	if (method == NULL || !name_is(method, n, "password"))
+		return 0;
+	/* A boolean: anything but 0 is true (RFC 4251 section 5). */
+	if (wire_get_u8(&r) == 0 || r.bad)
+		return 0;
+	(void)wire_get_string(&r, ANY, &n);	/* the old password */
+	p = wire_get_string(&r, ANY, &n);
+	if (p != NULL) {
+		*ret_new = p;
+		*ret_len = n;
+	}
+	return 1;
+}
+
+void
+libssh_password_clear(void)
+{
+	explicit_bzero(&pw_change, sizeof(pw_change));
+}
+
+static void
+hook_userauth(const uint8_t *data, size_t len)
+{
+	const uint8_t *p;
+	size_t n;
+
+	libssh_password_clear();
+	if (libssh_read_password_change(data, len, &p, &n) != 1)
+		return;
+	pw_change.change = true;
+	/* Missing, or with a NUL: "", which the monitor refuses. */
+	if (p != NULL && memchr(p, '\0', n) == NULL)
+		memcpy(pw_change.new_password, p, n < LIBSSH_MAX_NEW_PASSWORD ?
+		    n : LIBSSH_MAX_NEW_PASSWORD);
+}
+
+/* The accessor is deprecated for the callback API, whose password
+ * callback cannot answer with a change request. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+int
+libssh_password_request(ssh_message msg, struct password_req *ret)
+{
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_PASSWORD)
+		return -EINVAL;
+	*ret = (struct password_req){
+		.user = ssh_message_auth_user(msg),
+		.password = ssh_message_auth_password(msg),
+		.change = pw_change.change,
+		.new_password = pw_change.new_password,
+	};
+	if (ret->user == NULL || ret->password == NULL)
+		return -EINVAL;
+	return 0;
+}
+#pragma GCC diagnostic pop
+
+int
+libssh_send_passwd_changereq(ssh_message msg, const char *prompt)
+{
+	ssh_string text = ssh_string_from_char(prompt);
+	ssh_string lang = ssh_string_from_char("");
+	int rc = SSH_ERROR;
+
+	/* SSH_MSG_USERAUTH_PK_OK, string algorithm, string key blob: on the
+	 * wire the change request's byte 60, string prompt, string language
+	 * tag. */
+	if (text != NULL && lang != NULL)
+		rc = ssh_message_auth_reply_pk_ok(msg, text, lang);
+	ssh_string_free(text);
+	ssh_string_free(lang);
+	return rc == SSH_OK ? 0 : -EIO;
+}
+
 /* Replies to our global requests, for ClientAliveInterval: one process
  * serves one session, so a count of its own does. */
 static uint64_t global_replies;
@@ -339,6 +434,9 @@ hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 	if (data == NULL)
 		return SSH_PACKET_NOT_USED;
 	switch (type) {
+	case SSH2_MSG_USERAUTH_REQUEST:
+		hook_userauth(data, len);
+		break;
 	case SSH2_MSG_GLOBAL_REQUEST:
 		(void)libssh_rewrite_global_request(data, len);
 		break;
@@ -353,12 +451,13 @@ hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 	return SSH_PACKET_NOT_USED;
 }
 
-#define HOOK_FIRST	SSH2_MSG_GLOBAL_REQUEST
+#define HOOK_FIRST	SSH2_MSG_USERAUTH_REQUEST
 #define HOOK_COUNT	(SSH2_MSG_CHANNEL_REQUEST - HOOK_FIRST + 1)
 
 /* libssh reads these and never writes them (the const is cast away
  * only because its struct lacks it). */
 static ssh_packet_callback const hook_table[HOOK_COUNT] = {
+	[SSH2_MSG_USERAUTH_REQUEST - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_GLOBAL_REQUEST - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_REQUEST_SUCCESS - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_REQUEST_FAILURE - HOOK_FIRST] = hook_packet,
@@ -440,7 +539,8 @@ find_packet_callbacks(ssh_session s, struct mirror_list **ret_list,
 	if (it != NULL || last == NULL || last != list->end)
 		return -ENOTSUP;
 	/* libssh parses the types we pass on. */
-	if (found->callbacks[SSH2_MSG_GLOBAL_REQUEST - 1] == NULL ||
+	if (found->callbacks[SSH2_MSG_USERAUTH_REQUEST - 1] == NULL ||
+	    found->callbacks[SSH2_MSG_GLOBAL_REQUEST - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_REQUEST_SUCCESS - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_REQUEST_FAILURE - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_CHANNEL_OPEN - 1] == NULL ||

@@ -83,6 +83,46 @@ bool libssh_is_agent_mark(const char *env_name);
  * tcpip-forward address, or NULL for a host name. */
 const char *libssh_unix_path(const char *host);
 
+/*
+ * Password changes (RFC 4252 section 8), which libssh 0.10 cannot carry:
+ * its parser reads a password request's "change" flag and old password
+ * and stops, so the new password never reaches the application, and it
+ * has no call that sends SSH_MSG_USERAUTH_PASSWD_CHANGEREQ.  The hook
+ * reads the flag and the new password of each password request (it
+ * changes nothing) just before libssh parses it and queues the message,
+ * which libssh hands to the message callback at once; there
+ * libssh_password_request() returns them with what libssh parsed.
+ * libssh_send_passwd_changereq() sends the change request through
+ * ssh_message_auth_reply_pk_ok(), whose packet has the same number (60)
+ * and the same shape: two strings.
+ */
+/* Longer than any password the monitor takes: one cut to it is refused. */
+#define LIBSSH_MAX_NEW_PASSWORD	4096
+
+struct password_req {
+	const char *user;
+	const char *password;	/* the old one, if change */
+	bool change;
+	/* The new one: "" when the request's is missing or holds a NUL
+	 * (which no C string carries whole). */
+	const char *new_password;
+};
+
+/* The fields of a password request, valid while msg lives and until the
+ * next call: 0, or -EINVAL if msg is no password request. */
+int libssh_password_request(ssh_message msg, struct password_req *ret);
+/* Wipes the new password kept for the last request. */
+void libssh_password_clear(void);
+/* Answers msg, a password request, with a change request saying
+ * prompt.  0, or -EIO if libssh could not send it. */
+int libssh_send_passwd_changereq(ssh_message msg, const char *prompt);
+/* The hook's reading of a USERAUTH_REQUEST payload: 1 a password change
+ * request (*ret_new and *ret_len its new password, pointing into data;
+ * NULL when it is missing), 0 anything else.  Names are compared as
+ * libssh compares them. */
+int libssh_read_password_change(const uint8_t *data, size_t len,
+    const uint8_t **ret_new, size_t *ret_len);
+
 /* What a rewrite did to a payload (the bytes after the message type). */
 enum {
 	LIBSSH_REWRITE_NONE = 0,	/* not one of ours: untouched */

@@ -175,6 +175,10 @@ lock_down(struct net *n)
 		ban_close(n->h->bans);
 		n->h->bans = NULL;
 	}
+	if (n->h->startups_fd >= 0) {
+		close(n->h->startups_fd);
+		n->h->startups_fd = -1;
+	}
 	/* OpenSSL reads its configuration and seeds its generator lazily;
 	 * neither is possible once chrooted and filtered. */
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
@@ -371,16 +375,19 @@ net_main(struct handover *h, int mon_fd)
 		goto report;
 	}
 	phase("kex", t0);
-	/* ssh -A and the streamlocal forwards, which libssh 0.10 does not
-	 * know (libssh-private.h); without the hook they are refused. */
+	/* ssh -A, the streamlocal forwards and password changes, which
+	 * libssh 0.10 does not know (libssh-private.h); without the hook
+	 * they are refused. */
 	n.hook = libssh_install_request_hook(n.s) == 0;
 	if (!n.hook)
 		log_info("%s", "this libssh's layout is not the one known: agent "
-		    "and Unix socket forwarding are unavailable");
+		    "and Unix socket forwarding and password changes are "
+		    "unavailable");
 	serve(&n);
 report:
 	/* The monitor may be waiting for our last word to end the connection:
 	 * it comes first, the disconnect after. */
+	fwd_report_all(&n, "connection-closed");
 	ask_stats(&n, &(struct ps_stats){ n.sock_counter.in_bytes,
 	    n.sock_counter.out_bytes, n.reason ? n.reason : "client-closed" });
 	if (n.s != NULL && ssh_is_connected(n.s)) {

@@ -103,8 +103,8 @@ struct net {
 	unsigned alive_missed;		/* keepalives unanswered in a row */
 	uint64_t alive_heard;		/* when the client last sent, usec */
 	uint64_t alive_replies;		/* libssh_global_replies() then */
-	bool hook;			/* libssh_install_request_hook() worked */
 	bool kbd_active;
+	bool hook;			/* libssh's request hook is in place */
 	bool done;
 	int exit_code;
 	const char *reason;
@@ -149,6 +149,13 @@ struct kbdint_reply {
 	struct ps_auth_result result;
 };
 int read_kbdint_reply(struct net *n, struct kbdint_reply *ret);
+/* A password request's: the result, or a change request. */
+struct ps_password_reply {
+	unsigned type;			/* PS_AUTH_RESULT or PS_PASSWD_CHANGEREQ */
+	struct ps_auth_result result;
+	struct ps_passwd_changereq changereq;
+};
+int read_password_reply(struct net *n, struct ps_password_reply *ret);
 /* The session id, and the descriptors its answer must carry, checked. */
 int read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret);
 /* Forwarding's answers, checked (a connected socket when ok). */
@@ -181,6 +188,7 @@ int fwd_accepted(struct net *n, const struct ps_fwd_accepted *a);
 bool fwd_try_open(struct nchan *c);
 void fwd_maybe_finish(struct nchan *c);
 void fwd_report_close(struct nchan *c, bool opened, const char *reason);
+void fwd_report_all(struct net *n, const char *reason);
 
 /* relay.c */
 bool flush_output_pending(struct nchan *c);

@@ -37,9 +37,16 @@
 /* ---- requests of the network child ---- */
 #define PS_FIELDS_client_info(F)					\
 	F(CUT, version, PS_MAX_STR, 1)		/* the client's SSH version */
+/* change: the client's request changes the password (RFC 4252 section
+ * 8): password is the old one, new_password the new; can_change: the
+ * child can send PASSWD_CHANGEREQ and read the change it brings (its
+ * libssh request hook is in place). */
 #define PS_FIELDS_auth_password(F)					\
 	F(CUT, user, PS_MAX_USER, 1)					\
-	F(CUT, password, PS_MAX_PASSWORD, 1)
+	F(CUT, password, PS_MAX_PASSWORD, 1)				\
+	F(BOOL, change, 1, 1)						\
+	F(CUT, new_password, PS_MAX_PASSWORD, 1)			\
+	F(BOOL, can_change, 1, 1)
 /* A signed request carries what libssh asked OpenSSL to verify (see
  * net/verify.c), which the monitor checks itself; the probe, nothing. */
 #define PS_FIELDS_auth_pubkey(F)					\
@@ -121,6 +128,10 @@
 	F(MAX, max_sessions, PS_MAX_SESSIONS, 1)			\
 	F(U32, alive_interval, 0, 1)					\
 	F(U32, alive_count_max, 0, 1)
+/* The password is right but must be changed: what PAM said of it, for
+ * the client to show before it asks for the new one. */
+#define PS_FIELDS_passwd_changereq(F)					\
+	F(STR, prompt, PS_MAX_STR, 1)
 #define PS_FIELDS_kbdint_prompts(F)					\
 	F(STR, name, PS_MAX_STR, 1)					\
 	F(STR, instruction, PS_MAX_STR, 1)				\

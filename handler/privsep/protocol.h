@@ -55,6 +55,8 @@ enum ps_type {
 	PS_FWDR_INCOMING = 32,
 	PS_FWD_CONFIRMED = 33,	/* a request of the network child */
 	PS_SESSION_ARG = 34,	/* likewise */
+	/* An expired password: the monitor's other answer to AUTH_PASSWORD. */
+	PS_PASSWD_CHANGEREQ = 35,
 	PS_TYPE_MAX
 };
 
@@ -87,11 +89,16 @@ enum ps_state {
  * During a keyboard-interactive conversation the monitor waits inside
  * PAM for the answers; any other request it accepts there abandons the
  * conversation (a failed attempt) and is then answered as before it.
+ *
+ * AUTH_PASSWORD is answered PASSWD_CHANGEREQ when the password is right
+ * but expired and the child can carry a change (RFC 4252 section 8): the
+ * client's next password request then brings the old and the new one.
  */
 #define PS_REQUESTS(X)							\
 /*	type		name		states			flags	answers */ \
 X(CLIENT_INFO,	client_info,	PS_PREAUTH,		PS_ONCE, 0)	\
-X(AUTH_PASSWORD, auth_password,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(AUTH_RESULT)) \
+X(AUTH_PASSWORD, auth_password,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(AUTH_RESULT) | \
+							PS_ANSWER(PASSWD_CHANGEREQ)) \
 X(AUTH_PUBKEY,	auth_pubkey,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(AUTH_RESULT)) \
 X(KBDINT_START,	kbdint_start,	PS_PREAUTH | PS_KBDINT,	0,	PS_ANSWER(KBDINT_PROMPTS) | \
 							PS_ANSWER(AUTH_RESULT)) \
@@ -124,7 +131,8 @@ X(SIGNATURE,	signature)						\
 X(HOSTKEYS,	hostkeys)						\
 X(FWD_OPENED,	fwd_opened)						\
 X(FWD_LISTENING, fwd_listening)						\
-X(FWD_ACCEPTED,	fwd_accepted)
+X(FWD_ACCEPTED,	fwd_accepted)						\
+X(PASSWD_CHANGEREQ, passwd_changereq)
 
 /* Between the monitor and the key holder (handler/keys/), on a socketpair
  * of their own: the key holder sends HOSTKEYS first, then answers each

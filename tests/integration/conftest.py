@@ -87,13 +87,14 @@ if os.path.exists(_LIBCRYPT):
 @pytest.fixture
 def server(request, keys):
     """Factory: server(extra_config="", mode="accept"|"inetd",
-    build="normal"|"asan") -> a started Server.  Every server of a test is
+    build="normal"|"asan", wrap=argv prefix) -> a started Server.  Every server of a test is
     stopped at teardown, which fails the test if a connection or a process
     of a test user outlives it, or the log holds a sanitizer report."""
     started = []
     counter = [0]
 
-    def factory(extra_config="", mode="accept", build="normal", env=None, args=()):
+    def factory(extra_config="", mode="accept", build="normal", env=None, args=(),
+                wrap=()):
         counter[0] += 1
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:80]
         name = "%s-%d" % (name, counter[0])
@@ -103,7 +104,7 @@ def server(request, keys):
             path = ASAN_BUILD
             env.update(_ASAN_ENV)
         srv = Server(keys, name, extra_config=extra_config, mode=mode, build=path,
-                     env=env, args=args)
+                     env=env, args=args, wrap=wrap)
         started.append(srv)
         return srv.start()
 

@@ -386,7 +386,7 @@ class Server:
     sshand per connection (mode "accept": LISTEN_FDS/fd 3; "inetd": fd 0)."""
 
     def __init__(self, keys, name, extra_config="", mode="accept", build=None,
-                 env=None, args=()):
+                 env=None, args=(), wrap=()):
         assert mode in ("accept", "inetd")
         self.keys = keys
         self.mode = mode
@@ -401,6 +401,9 @@ class Server:
         self.ban_file = os.path.join(self.dir, "bans")
         self.env = env or {}
         self.args = list(args)
+        # A command the listener runs under (it must exec it in the end),
+        # e.g. to give it a mount namespace of its own.
+        self.wrap = list(wrap)
         self.proc = None
         self.port = None
         self.write_config(extra_config)
@@ -420,6 +423,12 @@ class Server:
     def write_config(self, extra_config):
         with open(self.conf, "w") as f:
             f.write(self.base_config())
+            # Tests leave no process behind, and most end their clients
+            # abruptly: unless a test is about KillUserProcesses, what
+            # the user started ends with the connection (the shipped
+            # default, no, is tested where it matters).
+            if "killuserprocesses" not in (extra_config or "").lower():
+                f.write("KillUserProcesses yes\n")
             if extra_config:
                 f.write(extra_config.strip("\n") + "\n")
         os.chmod(self.conf, 0o600)
@@ -434,6 +443,7 @@ class Server:
             for k, v in self.env.items():
                 argv += ["-E", "%s=%s" % (k, v)]
             argv += [self.binary, "-e", "-f", self.conf] + self.args
+            argv = self.wrap + argv
             self.logf = open(self.log_path, "ab")
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=self.logf, stderr=self.logf,

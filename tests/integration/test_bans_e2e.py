@@ -503,7 +503,10 @@ def test_burst_answers_at_most_twice_max_failures(server, tmp_path):
     failure that bans is not answered either); the source is banned after,
     and every connection was ended for it."""
     max_failures = 5
-    s = server("BanMaxFailures %d\nMaxAuthTries 6" % max_failures)
+    # The ban, not the bounds on unauthenticated connections
+    # (test_startups.py), is what this burst meets.
+    s = server("BanMaxFailures %d\nMaxAuthTries 6\nPerSourceMaxStartups none\n"
+               "MaxStartups 100" % max_failures)
     src = "127.0.0.20"
     askpass = tmp_path / "askpass"
     askpass.write_text("#!/bin/sh\necho %s\n" % WRONG)
@@ -582,7 +585,7 @@ def test_probes_cost_a_thousandth_passwords_still_ban(server):
     """300 probes in a minute (health checks behind one NAT) do not ban;
     BanMaxFailures keeps meaning failed logins: with 10, 9 wrong passwords
     after the probes do not ban either, the 10th does."""
-    s = server("BanMaxFailures 10")
+    s = server("BanMaxFailures 10\nPerSourceMaxStartups none\nMaxStartups 100")
     src = "127.0.0.21"
     errors = []
 
@@ -616,3 +619,18 @@ def test_probes_cost_a_thousandth_passwords_still_ban(server):
     fail(s, src, bans=True)
     assert banned(s, src)
     closed_before_banner(password_login(s, src))
+
+
+def test_vanished_ban_file_is_reported(srv):
+    """Issue 15: a ban file deleted while sshand serves the host is
+    recreated with its bans lost, and that is said as loudly as damage;
+    the very first one is only noted."""
+    r = srv.ssh(cmd="true")
+    assert r.returncode == 0, r.stderr
+    assert "ban file %s created" % srv.ban_file in srv.log()
+    assert "was missing" not in srv.log()
+    os.unlink(srv.ban_file)
+    r = srv.ssh(cmd="true")
+    assert r.returncode == 0, r.stderr
+    assert "ban file %s was missing and has been recreated; earlier bans are lost" \
+        % srv.ban_file in srv.log(), srv.log()[-2000:]

@@ -550,7 +550,7 @@ POSTAUTH_ATTACKS = {
 def test_postauth_violation_kills_connection(server, attack):
     """After login the monitor's requests are checked as strictly; the
     session started before must not outlive the connection."""
-    s = server()
+    s = server("KillUserProcesses yes")  # nothing may outlive it
     p, mon, net, sess = session_client(s)
     try:
         before = len(audit(s))
@@ -586,7 +586,7 @@ def killed_reason(s, before):
 
 
 def test_kill_netchild_mid_session(server):
-    s = server()
+    s = server("KillUserProcesses yes")  # nothing may outlive it
     p, mon, net, sess = session_client(s)
     try:
         before = len(audit(s))

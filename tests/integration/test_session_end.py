@@ -141,6 +141,12 @@ def client_cut(p, timeout=15):
     return p.returncode
 
 
+# These tests check that nothing of the connection survives its end,
+# which is KillUserProcesses yes; the default (no) is test_sessions.py's
+# test_background_jobs_survive_logout.
+KILL_ALL = "KillUserProcesses yes"
+
+
 def closed_by(pam, pid):
     return ("close_session", "alice", str(pid)) in pam()
 
@@ -203,7 +209,7 @@ FIND_AND_SIGNAL = textwrap.dedent("""\
 
 
 def test_user_cannot_signal_sshand(server, pam_hook, sshand_build):
-    s = server(build=sshand_build)
+    s = server(KILL_ALL, build=sshand_build)
     script = os.path.join(WORK, "find-and-signal.py")
     with open(script, "w") as f:
         f.write(FIND_AND_SIGNAL)
@@ -246,7 +252,7 @@ def test_session_runs_as_user_on_users_pty(server):
     system ids by a monitor that is root), private to the user and the tty
     group, and the session is confined; the monitor is not the session's
     kin in any other way."""
-    s = server()
+    s = server(KILL_ALL)
     c = PtyClient(s.ssh_argv("alice", None, flags=["-tt"]), env=client_env())
     try:
         c.expect("PROMPT> ", 20)
@@ -273,7 +279,7 @@ def test_session_runs_as_user_on_users_pty(server):
 
 @pytest.mark.parametrize("how", list(SESSIONS))
 def test_netchild_segv(server, pam_hook, how):
-    s = server()
+    s = server(KILL_ALL)
     p = start_session(s, how)
     guardian, mon, net = connection(s)
     os.kill(net, signal.SIGSEGV)
@@ -331,7 +337,7 @@ def guardian_finished(s, pam_hook, guardian, mon, net, reason, sessions):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV], ids=["KILL", "SEGV"])
 @pytest.mark.parametrize("how", list(SESSIONS))
 def test_monitor_killed(server, pam_hook, sig, how):
-    s = server()
+    s = server(KILL_ALL)
     p = start_session(s, how)
     guardian, mon, net = connection(s)
     os.kill(mon, sig)
@@ -345,7 +351,7 @@ def test_monitor_killed(server, pam_hook, sig, how):
 def test_monitor_killed_with_two_sessions(server, pam_hook, tmp_path, sshand_build):
     """Two sessions on one connection (a ControlMaster), one of them on a
     pty: each gets its session-end record."""
-    s = server(build=sshand_build)
+    s = server(KILL_ALL, build=sshand_build)
     ctl = str(tmp_path / "ctl")
     mux = ["-o", "ControlPath=" + ctl]
     master = subprocess.Popen(s.ssh_argv("alice", "sleep 1000",
@@ -376,7 +382,7 @@ def test_monitor_killed_with_two_sessions(server, pam_hook, tmp_path, sshand_bui
 def test_monitor_killed_before_login(server, pam_hook):
     """At the password prompt: no session, no PAM session, but still the
     disconnect record, and the network child ended."""
-    s = server()
+    s = server(KILL_ALL)
     argv = s.ssh_common() + ["-o", "PreferredAuthentications=password",
                              "-o", "PubkeyAuthentication=no",
                              "alice@127.0.0.1", "--", "true"]
@@ -395,7 +401,7 @@ def test_monitor_killed_before_login(server, pam_hook):
 def test_guardian_passes_sigterm_on(server, pam_hook):
     """SIGTERM to the connection's process (what stopping an instance sends
     to its main process) ends the connection, recorded, whoever gets it."""
-    s = server()
+    s = server(KILL_ALL)
     p = start_session(s, "sleep")
     guardian, mon, net = connection(s)
     os.kill(guardian, signal.SIGTERM)

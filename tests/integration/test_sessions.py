@@ -1,6 +1,7 @@
 """Issue 3: interactive shells on a pty, several channels on one
 connection, and clean ends, driven by the real OpenSSH client."""
 
+import json
 import os
 import re
 import signal
@@ -167,17 +168,30 @@ def test_client_terminal_modes_applied(srv):
         c.close()
 
 
-def test_background_job_does_not_hold_connection(srv, shell_client):
-    c = shell_client
-    c.expect("PROMPT> ", 20)
-    c.send("sleep 300 &\r")
-    time.sleep(0.5)
-    c.send("exit 0\r")
-    assert c.wait(20) == 0
-    # The connection has ended: issue 3 wants every child of it ended
-    # too, the background job included.
-    assert harness.wait_for(lambda: not _alice_procs(), 10), \
-        "left behind after the connection ended: %r" % _alice_procs()
+@pytest.mark.parametrize("kill", ["default", "yes"])
+def test_background_job_does_not_hold_connection(server, kill):
+    """A job left running in the background does not keep the connection
+    open; with KillUserProcesses yes it ends with it (issue 3), by default
+    it runs on, as under sshd with logind's default (issue 17)."""
+    s = server("KillUserProcesses " + ("yes" if kill == "yes" else "no"))
+    c = pty_ssh(s)
+    try:
+        c.expect("PROMPT> ", 20)
+        c.send("sleep 300 &\r")
+        time.sleep(0.5)
+        c.send("exit 0\r")
+        assert c.wait(20) == 0
+    finally:
+        c.close()
+    assert s.wait_idle(10), "the job held the connection"
+    if kill == "yes":
+        assert harness.wait_for(lambda: not _alice_procs(), 10), \
+            "left behind after the connection ended: %r" % _alice_procs()
+    else:
+        left = _alice_procs()
+        assert [n for _, _, n in left] == ["sleep"], left
+        for pid, _, _ in left:
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_tty_command_with_t(srv):
@@ -206,6 +220,15 @@ def test_missing_shell_is_reported(server, sshand_build, flags):
     assert r.returncode == 127, (r.returncode, r.stdout, r.stderr)
     out = r.stderr + r.stdout
     assert "sshand: cannot run /nonexistent/sh: No such file or directory" in out, out
+    # The session's record says why too (issue 15).
+    def ends():
+        return [x for x in (json.loads(l) for l in open(s.audit_log) if l.strip())
+                if x["SSHAND_EVENT"] == "session-end"]
+    assert harness.wait_for(ends, 10), s.log()[-2000:]
+    ends = ends()
+    assert ends[-1]["SSHAND_REASON"] == \
+        "cannot run the shell: No such file or directory", ends
+    assert ends[-1]["SSHAND_EXIT_STATUS"] == "127", ends
     # The next login of another user is not affected.
     r = s.ssh("alice", "echo still-here")
     assert r.returncode == 0 and "still-here" in r.stdout, (r.stdout, r.stderr)
@@ -329,8 +352,9 @@ def _wait_for_sleep():
 
 
 @pytest.mark.parametrize("how", ["exec", "pty-shell", "ignores-hup", "setsid-daemon"])
-def test_disconnect_leaves_nothing(srv, how):
-    s = srv
+def test_disconnect_leaves_nothing(server, how):
+    """KillUserProcesses yes: nothing of the connection outlives it."""
+    s = server("KillUserProcesses yes")
     if how == "setsid-daemon":
         # A daemon that left the session (setsid -f forks, so its parent
         # is gone too) and ignores SIGHUP: only its ancestry ties it to
@@ -360,10 +384,11 @@ def test_disconnect_leaves_nothing(srv, how):
         # The session is running as alice.
         assert harness.wait_for(
             lambda: any(n == "sleep" for _, _, n in _alice_procs()), 15), "no session"
-        os.kill(pid, signal.SIGKILL)
         if how == "setsid-daemon":
-            # Both sleeps (the monitor is root, not alice's).
+            # Both sleeps (the monitor is root, not alice's), before the
+            # cut: after it they may be gone at once.
             assert harness.wait_for(lambda: len(_alice_procs()) >= 2, 10), _alice_procs()
+        os.kill(pid, signal.SIGKILL)
         grace = 25 if how in ("ignores-hup", "setsid-daemon") else 10
         left = harness.wait_for(lambda: not _alice_procs(), grace)
         assert left, "left behind: %r" % _alice_procs()
@@ -416,3 +441,97 @@ def test_long_exec_commands(srv):
     # The same connection setup keeps working.
     r = srv.ssh(cmd="echo after")
     assert r.stdout == "after\n"
+
+
+@pytest.mark.parametrize("kill", ["default", "yes"])
+def test_background_jobs_survive_logout(server, tmp_path, kill):
+    """Issue 17: KillUserProcesses no (the default, as OpenSSH under
+    logind's default): a nohup job started in a terminal session writes
+    its file 5 s after the logout; with yes it is gone with the
+    connection."""
+    s = server("KillUserProcesses " + ("yes" if kill == "yes" else "no"))
+    mark = "/home/alice/after-logout"
+    client = pty_ssh(s)
+    try:
+        client.expect("PROMPT> ", 20)
+        client.send("nohup sh -c 'sleep 5; echo survived > %s' >/dev/null 2>&1 &\r" % mark)
+        client.send("exit\r")
+        assert client.wait(15) == 0
+    finally:
+        client.close()
+    assert s.wait_idle(10), "the connection did not end at logout"
+    if kill == "yes":
+        assert harness.wait_for(lambda: not _alice_procs(), 10), _alice_procs()
+        time.sleep(6)
+        assert not os.path.exists(mark)
+    else:
+        # Still running while the connection is over, then done.
+        assert _alice_procs(), "the job did not survive"
+        assert harness.wait_for(lambda: os.path.exists(mark), 15)
+        with open(mark) as f:
+            assert f.read() == "survived\n"
+        assert harness.wait_for(lambda: not _alice_procs(), 10), _alice_procs()
+    recs = [json.loads(l) for l in open(s.audit_log) if l.strip()]
+    ends = [r for r in recs if r["SSHAND_EVENT"] == "session-end"]
+    assert len(ends) == 1 and ends[0].get("SSHAND_EXIT_STATUS") == "0", ends
+
+
+@pytest.mark.parametrize("how", ["default", "PermitUserRC no", "no-user-rc",
+                                 "ForceCommand"])
+def test_user_rc(server, keys, how):
+    """Issue 17: ~/.ssh/rc runs before the session's program, as the user,
+    its output reaching the client, as sshd runs it; PermitUserRC no, the
+    key's no-user-rc and an administrator's ForceCommand skip it."""
+    rc = "/home/alice/.ssh/rc"
+    with open(rc, "w") as f:
+        f.write('echo "rc ran as $(id -un) in $PWD"\n')
+    os.chown(rc, 5001, 5001)
+    config = ""
+    if how == "PermitUserRC no":
+        config = how
+    elif how == "ForceCommand":
+        config = "ForceCommand echo forced"
+    elif how == "no-user-rc":
+        harness.write_authorized_keys("alice", ["no-user-rc " + keys.pub("alice_ed25519")])
+    s = server(config)
+    r = s.ssh(cmd="echo command")
+    assert r.returncode == 0, r.stderr
+    if how == "default":
+        assert r.stdout == "rc ran as alice in /home/alice\ncommand\n", r.stdout
+    elif how == "ForceCommand":
+        assert r.stdout == "forced\n", r.stdout
+    else:
+        assert r.stdout == "command\n", r.stdout
+
+
+def test_mosh_through_sshand(server):
+    """Issue 17: mosh works end to end: mosh-server, started over ssh,
+    detaches and must outlive the ssh connection (KillUserProcesses no,
+    the default), then carries the session over UDP."""
+    srv = server("KillUserProcesses no")
+    argv = ["mosh", "--ssh=" + srv.ssh_e(), "--predict=never", "alice@" + HOST,
+            "--", "sh", "-c", "echo MOSH-$(id -un)-OK; sleep 1"]
+    c = PtyClient(argv, env=client_env({"LANG": "C.UTF-8", "TERM": "xterm"}))
+    try:
+        c.expect(r"MOSH-alice-OK", 40)
+        c.wait(30)
+    finally:
+        c.close()
+    # mosh-server ends with its session.
+    assert harness.wait_for(lambda: not _alice_procs(), 15), _alice_procs()
+
+
+def test_unapplicable_open_files_limit_refused(tmp_path, keys):
+    """Issue 15: a MaxOpenFiles above the kernel's fs.nr_open would make
+    every session of its users fail: -t refuses it at its line."""
+    with open("/proc/sys/fs/nr_open") as f:
+        nr_open = int(f.read())
+    conf = tmp_path / "c.conf"
+    key = "HostKey %s\n" % keys.host("ed25519")
+    conf.write_text(key + "Match User alice\n  MaxOpenFiles %d\n" % (nr_open + 1))
+    r = harness.run([harness.BUILD + "/sshand", "-t", "-f", str(conf)])
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "%s:3: value" % conf in r.stderr and "fs.nr_open" in r.stderr, r.stderr
+    conf.write_text(key + "Match User alice\n  MaxOpenFiles %d\n" % nr_open)
+    r = harness.run([harness.BUILD + "/sshand", "-t", "-f", str(conf)])
+    assert r.returncode == 0, r.stderr

@@ -163,11 +163,10 @@ def test_hardened_config(tmp_path):
     want = []
     for kw in ("Port", "AddressFamily", "ListenAddress", "KexAlgorithms",
                "MACs", "CASignatureAlgorithms", "HostbasedAcceptedAlgorithms",
-               "GSSAPIKexAlgorithms", "SyslogFacility", "MaxStartups", "UsePAM",
+               "GSSAPIKexAlgorithms", "SyslogFacility", "UsePAM",
                "HostbasedAuthentication", "IgnoreRhosts", "IgnoreUserKnownHosts",
                "KerberosAuthentication", "GSSAPIAuthentication", "UseDNS",
-               "PermitUserRC", "DebianBanner", "VersionAddendum",
-               "PermitTunnel"):
+               "DebianBanner", "VersionAddendum", "PermitTunnel"):
         lines = lines_of(HARDENED, kw)
         assert lines, kw
         want += [(n, kw) for n in lines]
@@ -180,7 +179,7 @@ def test_hardened_config(tmp_path):
                  "tcpkeepalive no", "clientaliveinterval 300",
                  "clientalivecountmax 2", "rekeylimit 536870912 3600",
                  "disableforwarding yes", "passwordauthentication no",
-                 "usedns no"):
+                 "usedns no", "maxstartups 10:30:60", "permituserrc no"):
         assert line in dump, line
     backup = (tmp_path / "backup.out").read_text().splitlines()
     assert "forcecommand /usr/local/bin/backup-receive" in backup

@@ -95,6 +95,9 @@ def test_service_essentials():
     assert s["ExecStart"][-1].split()[0].endswith("@SBINDIR@/sshand")
     assert set(s["SuccessExitStatus"][-1].split()) == {"3", "4", "5"}
     assert s["StateDirectory"] == ["sshand"]
+    # KillUserProcesses no: what the user left running outlives the
+    # instance; sshand ends the rest itself.
+    assert s["KillMode"] == ["process"]
     # What users' sessions legitimately need must survive the hardening.
     rw = " ".join(s["ReadWritePaths"]).split()
     for path in ("/home", "/tmp", "/var/tmp"):

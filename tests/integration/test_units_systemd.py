@@ -19,6 +19,7 @@ import pytest
 
 import harness
 import probe_tables
+import test_password_change
 from harness import BUILD, HOST, WORK, Server
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,8 +27,12 @@ UNITS = os.path.join(REPO, "units")
 
 
 class UserManager:
-    def __init__(self, base):
+    def __init__(self, base, etc=None):
         self.base = base
+        # A private copy of the whole /etc bound over it in the manager's
+        # namespace (pam_unix can change a password there), or the
+        # suite's.
+        self.etc = etc
         self.env = dict(os.environ)
         for k, sub in (("XDG_RUNTIME_DIR", "runtime"), ("XDG_CONFIG_HOME", "config"),
                        ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache"),
@@ -45,6 +50,8 @@ class UserManager:
         # Only this manager's namespace sees the tmpfs on /run/systemd.
         script = ("set -e; mount -t tmpfs -o mode=0755 tmpfs /run/systemd; "
                   "mkdir /run/systemd/system; exec systemd --user")
+        if self.etc:
+            script = 'mount --bind "%s" /etc; %s' % (self.etc, script)
         self.log_path = os.path.join(self.base, "manager.log")
         self.proc = subprocess.Popen(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
@@ -126,9 +133,12 @@ def unit(keys):
     tests (the homes fixture still resets homes before each test)."""
     if not shutil.which("systemd") and not os.path.exists("/lib/systemd/systemd"):
         pytest.fail("systemd is not installed")
-    srv = Server(keys, "units-systemd")
+    # The shipped default, KillUserProcesses no, as a host gets it.
+    srv = Server(keys, "units-systemd", extra_config="KillUserProcesses no")
     srv.port = harness.free_port()
-    mgr = UserManager(os.path.join(WORK, "usermgr"))
+    etc = os.path.join(WORK, "usermgr-etc")
+    subprocess.run(["cp", "-a", "/etc", etc], check=True)
+    mgr = UserManager(os.path.join(WORK, "usermgr"), etc)
     install_units(mgr, srv)
     mgr.start()
     try:
@@ -181,6 +191,39 @@ def test_password_login_through_unit(unit):
     assert (r.returncode, r.stdout) == (3, "pw-alice\n"), (r.stderr, where(mgr, srv))
 
 
+def test_expired_password_changed_through_unit(unit):
+    """The shipped unit lets the monitor change an expired password
+    (ReadWritePaths=/etc, and no CAP_CHOWN needed: pam.c), and the user
+    is logged in.  bob: the other tests here use alice's password."""
+    mgr, srv = unit
+    shadow = os.path.join(mgr.etc, "shadow")
+    r = harness.run(["nsenter", "-t", str(mgr.proc.pid), "-m", "--",
+                     "chage", "-d", "0", "bob"])
+    assert r.returncode == 0, r.stderr
+    before = os.stat(shadow)
+    old, new = harness.password("bob"), "bob-Changed-3k"
+    c = test_password_change.client(srv, "PreferredAuthentications=keyboard-interactive",
+                                    user="bob")
+    try:
+        c.expect(r"\) Password: ")
+        c.send(old + "\r")
+        c.expect(r"\) Current password: ")
+        c.send(old + "\r")
+        c.expect(r"\) New password: ")
+        c.send(new + "\r")
+        c.expect(r"\) Retype new password: ")
+        c.send(new + "\r")
+        test_password_change.in_shell(c)
+    finally:
+        c.close()
+    after = os.stat(shadow)
+    assert (after.st_uid, after.st_gid, after.st_mode) == \
+        (before.st_uid, before.st_gid, before.st_mode)
+    assert test_password_change.shadow_entry(mgr.etc, "bob")[2] != "0"
+    r = srv.ssh_password("bob", pw=new, cmd="echo pw-$USER")
+    assert (r.returncode, r.stdout) == (0, "pw-bob\n"), (r.stderr, where(mgr, srv))
+
+
 def test_key_login_through_unit(unit):
     mgr, srv = unit
     r = srv.ssh("alice", "id -un; exit 3")
@@ -207,6 +250,30 @@ def test_one_instance_per_connection(unit):
     # Finished instances are collected.
     assert harness.wait_for(lambda: "sshand@" not in mgr.ctl(
         "list-units", "--all", "--no-legend", "--plain", "sshand@*").stdout, 15)
+
+
+def test_background_job_outlives_its_instance(unit):
+    """Issue 17, under a real manager: with KillUserProcesses no (the
+    default), a nohup job outlives the connection, and its instance unit
+    does not stay active for it (KillMode=process): it is inactive while
+    the job runs on in its cgroup, and collected once the job is done."""
+    mgr, srv = unit
+    mark = "/home/alice/outlived-unit"
+    r = srv.ssh("alice", "nohup sh -c 'sleep 6; echo done > %s' "
+                ">/dev/null 2>&1 </dev/null & echo started" % mark)
+    assert (r.returncode, r.stdout) == (0, "started\n"), (r.stderr, where(mgr, srv))
+
+    def instances():
+        return mgr.ctl("list-units", "--all", "--no-legend", "--plain",
+                       "sshand@*").stdout
+
+    assert harness.wait_for(lambda: " active " not in instances(), 10), instances()
+    assert os.path.basename("sleep") in [n for _, n in _user_procs_anywhere()], \
+        "the job did not outlive the connection: %r" % _user_procs_anywhere()
+    assert not os.path.exists(mark)
+    assert harness.wait_for(lambda: os.path.exists(mark), 15), where(mgr, srv)
+    assert harness.wait_for(lambda: not _user_procs_anywhere(), 10), _user_procs_anywhere()
+    assert harness.wait_for(lambda: "sshand@" not in instances(), 10), instances()
 
 
 def test_refused_login_is_no_unit_failure(unit):

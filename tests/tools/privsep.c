@@ -159,7 +159,8 @@ encode_sample(unsigned type)
 		ps_put_client_info(&out, &(struct ps_client_info){ "SSH-2.0-privsep-tool" });
 		break;
 	case PS_AUTH_PASSWORD:
-		ps_put_auth_password(&out, &(struct ps_auth_password){ user, "wrong" });
+		ps_put_auth_password(&out, &(struct ps_auth_password){ .user = user,
+		    .password = "wrong" });
 		break;
 	case PS_AUTH_PUBKEY:
 		ps_put_auth_pubkey(&out, &(struct ps_auth_pubkey){
@@ -242,6 +243,9 @@ encode_sample(unsigned type)
 		ps_put_kbdint_prompts(&out, &(struct ps_kbdint_prompts){ "", "", 1,
 		    { "Password: " }, 0 });
 		break;
+	case PS_PASSWD_CHANGEREQ:
+		ps_put_passwd_changereq(&out, &(struct ps_passwd_changereq){ "x" });
+		break;
 	case PS_SESSION_STARTED:
 		ps_put_session_started(&out, &(struct ps_session_started){ .id = 1,
 		    .error = "" });
@@ -271,7 +275,8 @@ reach(struct peer *p, enum ps_state state)
 	} else if (state == PS_POSTAUTH) {
 		struct ps_auth_result r;
 
-		ps_put_auth_password(&out, &(struct ps_auth_password){ user, password });
+		ps_put_auth_password(&out, &(struct ps_auth_password){ .user = user,
+		    .password = password });
 		if (send_msg(p) < 0 || receive(p) < 0 || ps_type(&in) != PS_AUTH_RESULT ||
 		    ps_get_auth_result(&in, &r) < 0 || r.result != PS_AUTH_OK)
 			return -EPROTO;

@@ -147,6 +147,27 @@ write_at(const void *buf, size_t len, off_t off)
 
 /* ------------------------------------------------------------------ */
 
+/* The first open makes the file and says so, once; a later one finds
+ * it; a file that vanished is made again and said so again. */
+static void
+test_created(void **state)
+{
+	struct ban_store *b, *c;
+
+	(void)state;
+	b = open_default();
+	assert_true(ban_take_created(b));
+	assert_false(ban_take_created(b));
+	c = open_default();
+	assert_false(ban_take_created(c));
+	ban_close(c);
+	ban_close(b);
+	assert_int_equal(unlink(path), 0);
+	b = open_default();
+	assert_true(ban_take_created(b));
+	ban_close(b);
+}
+
 static void
 test_normalise(void **state)
 {
@@ -1005,6 +1026,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_normalise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_param, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),

@@ -443,6 +443,89 @@ test_others_untouched(void **state)
 	expect_untouched(libssh_rewrite_global_request, &p, LIBSSH_REWRITE_NONE);
 }
 
+/* ---- password changes ---- */
+
+/* A USERAUTH_REQUEST's payload up to its method-specific fields. */
+static void
+userauth(struct payload *p, const char *method)
+{
+	p->len = 0;
+	put_str(p, "alice");
+	put_str(p, "ssh-connection");
+	put_str(p, method);
+}
+
+static void
+test_password_change(void **state)
+{
+	struct payload p;
+	const uint8_t *np;
+	size_t nlen;
+
+	(void)state;
+	/* RFC 4252 section 8: TRUE, the old password, the new one. */
+	userauth(&p, "password");
+	put_u8(&p, 1);
+	put_str(&p, "old-Pass-1");
+	put_str(&p, "new-Pass-2");
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 1);
+	assert_int_equal(nlen, 10);
+	assert_memory_equal(np, "new-Pass-2", 10);
+
+	/* Any boolean but 0 is TRUE. */
+	p.b[4 + 5 + 4 + 14 + 4 + 8] = 0x80;
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 1);
+
+	/* Cut short anywhere in the new password: a change whose new
+	 * password is missing (which the monitor refuses), never a
+	 * shorter one. */
+	for (size_t cut = p.len - 10 - 4; cut < p.len; cut++) {
+		assert_int_equal(libssh_read_password_change(p.b, cut, &np, &nlen), 1);
+		assert_null(np);
+		assert_int_equal(nlen, 0);
+	}
+
+	/* A NUL inside the new password is read whole: the network child
+	 * turns it into an empty one, never into what precedes the NUL. */
+	userauth(&p, "password");
+	put_u8(&p, 1);
+	put_str(&p, "old");
+	put_bytes(&p, "ab\0cd", 5);
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 1);
+	assert_int_equal(nlen, 5);
+
+	/* An ordinary password request. */
+	userauth(&p, "password");
+	put_u8(&p, 0);
+	put_str(&p, "pw");
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 0);
+	assert_null(np);
+
+	/* The name as libssh compares it: up to a NUL. */
+	p.len = 0;
+	put_str(&p, "alice");
+	put_str(&p, "ssh-connection");
+	put_bytes(&p, "password\0x", 10);
+	put_u8(&p, 1);
+	put_str(&p, "old");
+	put_str(&p, "new");
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 1);
+
+	/* Other methods, and requests cut before the flag. */
+	userauth(&p, "keyboard-interactive");
+	put_u8(&p, 1);
+	put_str(&p, "old");
+	put_str(&p, "new");
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 0);
+	userauth(&p, "passwordX");
+	put_u8(&p, 1);
+	assert_int_equal(libssh_read_password_change(p.b, p.len, &np, &nlen), 0);
+	userauth(&p, "password");
+	for (size_t cut = 0; cut <= p.len; cut++)
+		assert_int_equal(libssh_read_password_change(p.b, cut, &np,
+		    &nlen), 0);
+}
+
 /* ---- finding the list, on fake sessions ---- */
 
 struct fake_iterator {
@@ -565,6 +648,10 @@ test_find_list_refusals(void **state)
 
 	fake_make(&f, 800);		/* libssh would not parse CHANNEL_OPEN */
 	fake_table[89] = NULL;
+	expect_refused(&f);
+
+	fake_make(&f, 800);		/* nor USERAUTH_REQUEST (a client build) */
+	fake_table[49] = NULL;
 	expect_refused(&f);
 
 	fake_make(&f, 800);		/* two candidates */
@@ -915,6 +1002,7 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_client_marks),
 		cmocka_unit_test(test_others_untouched),
+		cmocka_unit_test(test_password_change),
 		cmocka_unit_test(test_find_list),
 		cmocka_unit_test(test_find_list_refusals),
 		cmocka_unit_test(test_too_early),

@@ -83,6 +83,7 @@ DECODER(session_close)
 DECODER(stats)
 DECODER(auth_result)
 DECODER(kbdint_prompts)
+DECODER(passwd_changereq)
 DECODER(exit)
 DECODER(terminate)
 DECODER(fwd_open)
@@ -112,7 +113,9 @@ encode_sample(unsigned type)
 		ps_put_client_info(&a, &(struct ps_client_info){ "SSH-2.0-x" });
 		return decode_client_info;
 	case PS_AUTH_PASSWORD:
-		ps_put_auth_password(&a, &(struct ps_auth_password){ "alice", "pw" });
+		ps_put_auth_password(&a, &(struct ps_auth_password){ .user = "alice",
+		    .password = "old-pw", .change = true, .new_password = "new-pw",
+		    .can_change = true });
 		return decode_auth_password;
 	case PS_AUTH_PUBKEY:
 		ps_put_auth_pubkey(&a, &(struct ps_auth_pubkey){ "bob", blob,
@@ -149,6 +152,10 @@ encode_sample(unsigned type)
 		ps_put_kbdint_prompts(&a, &(struct ps_kbdint_prompts){ "n", "i", 2,
 		    { "Password: ", "Code: " }, 2 });
 		return decode_kbdint_prompts;
+	case PS_PASSWD_CHANGEREQ:
+		ps_put_passwd_changereq(&a, &(struct ps_passwd_changereq){
+		    "You are required to change your password immediately." });
+		return decode_passwd_changereq;
 	case PS_EXIT:
 		ps_put_exit(&a, &(struct ps_exit){ 4, false, 0, 15, true });
 		return decode_exit;
@@ -203,6 +210,8 @@ static void
 test_roundtrip(void **state)
 {
 	struct ps_auth_pubkey pk;
+	struct ps_auth_password pw;
+	struct ps_passwd_changereq cr;
 	struct ps_session_open so;
 	struct ps_kbdint_prompts kp;
 	struct ps_stats st;
@@ -221,6 +230,21 @@ test_roundtrip(void **state)
 	assert_memory_equal(pk.signed_data, signed_data, sizeof(signed_data));
 	assert_int_equal(pk.signature_len, sizeof(signature));
 	assert_memory_equal(pk.signature, signature, sizeof(signature));
+
+	encode_sample(PS_AUTH_PASSWORD);
+	transfer();
+	assert_int_equal(ps_get_auth_password(&b, &pw), 0);
+	assert_string_equal(pw.user, "alice");
+	assert_string_equal(pw.password, "old-pw");
+	assert_true(pw.change);
+	assert_string_equal(pw.new_password, "new-pw");
+	assert_true(pw.can_change);
+
+	encode_sample(PS_PASSWD_CHANGEREQ);
+	transfer();
+	assert_int_equal(ps_get_passwd_changereq(&b, &cr), 0);
+	assert_string_equal(cr.prompt,
+	    "You are required to change your password immediately.");
 
 	encode_sample(PS_SESSION_OPEN);
 	transfer();
@@ -379,7 +403,8 @@ test_bounds(void **state)
 	/* The encoder cuts a user name one byte past the valid length;
 	 * the decoder takes exactly that. */
 	memset(longuser, 'u', sizeof(longuser) - 1);
-	ps_put_auth_password(&a, &(struct ps_auth_password){ longuser, "x" });
+	ps_put_auth_password(&a, &(struct ps_auth_password){ .user = longuser,
+	    .password = "x" });
 	transfer();
 	assert_int_equal(ps_get_auth_password(&b, &pw), 0);
 	assert_int_equal(strlen(pw.user), PS_MAX_USER);
@@ -514,10 +539,12 @@ test_wipe_and_move(void **state)
 	struct ps_auth_password pw;
 
 	(void)state;
-	ps_put_auth_password(&a, &(struct ps_auth_password){ "alice", "hunter2" });
+	ps_put_auth_password(&a, &(struct ps_auth_password){ .user = "alice",
+	    .password = "hunter2", .change = true, .new_password = "hunter3" });
 	transfer();
 	ps_wipe(&a);
 	assert_null(memmem(a.buf, sizeof(a.buf), "hunter2", 7));
+	assert_null(memmem(a.buf, sizeof(a.buf), "hunter3", 7));
 	/* A received message moves whole (the monitor's pushback), and the
 	 * strings it was read into are wiped with it. */
 	assert_int_equal(ps_get_auth_password(&b, &pw), 0);
@@ -527,8 +554,10 @@ test_wipe_and_move(void **state)
 	assert_int_equal(ps_type(&c), PS_AUTH_PASSWORD);
 	assert_int_equal(ps_get_auth_password(&c, &pw), 0);
 	assert_string_equal(pw.password, "hunter2");
+	assert_string_equal(pw.new_password, "hunter3");
 	ps_wipe(&c);
 	assert_null(memmem(c.strings, sizeof(c.strings), "hunter2", 7));
+	assert_null(memmem(c.strings, sizeof(c.strings), "hunter3", 7));
 }
 
 /* ---- the table ---- */
@@ -537,7 +566,8 @@ static void
 test_table(void **state)
 {
 	const uint64_t answer_types = PS_ANSWER(AUTH_RESULT) |
-	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(SESSION_STARTED) |
+	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(PASSWD_CHANGEREQ) |
+	    PS_ANSWER(SESSION_STARTED) |
 	    PS_ANSWER(SIGNATURE) | PS_ANSWER(FWD_OPENED) |
 	    PS_ANSWER(FWD_LISTENING);
 #define REQUEST_BIT(type, ...) | 1ull << PS_##type
@@ -581,6 +611,11 @@ test_table(void **state)
 		assert_int_equal(ps_rules[t].states, 0);
 	assert_int_equal(ps_rules[PS_FWD_CONFIRMED].states, PS_POSTAUTH);
 	assert_int_equal(ps_rules[PS_SESSION_ARG].states, PS_POSTAUTH);
+	/* An expired password is changed before login, in a password
+	 * request's answer. */
+	assert_int_equal(ps_rules[PS_PASSWD_CHANGEREQ].states, 0);
+	assert_int_equal(ps_rules[PS_AUTH_PASSWORD].answers,
+	    PS_ANSWER(AUTH_RESULT) | PS_ANSWER(PASSWD_CHANGEREQ));
 }
 
 int

@@ -261,8 +261,9 @@ test_notices(void **state)
 		{ "AddressFamily inet", "AddressFamily: the listening socket" },
 		{ "UseDNS no", "UseDNS: sshand never looks client addresses up" },
 		{ "PidFile /run/sshd.pid", "PidFile: there is no daemon" },
-		{ "MaxStartups 10:30:100", "MaxStartups: connection limits are "
-		    "sshand.socket's" },
+		{ "PerSourcePenalties authfail:1m", "PerSourcePenalties: sshand's "
+		    "ban file penalises failed logins" },
+		{ "MaxStartups 10:30:100", NULL },	/* sshand's own */
 		{ "PermitTunnel no", "PermitTunnel: tun device forwarding is not "
 		    "implemented" },
 		{ "ChrootDirectory none", "ChrootDirectory: no session is chrooted" },
@@ -279,7 +280,7 @@ test_notices(void **state)
 		{ "IgnoreRhosts no", "IgnoreRhosts: sshand never reads .rhosts" },
 		{ "SyslogFacility AUTHPRIV", "SyslogFacility: sshand logs to the "
 		    "journal" },
-		{ "PermitUserRC yes", "PermitUserRC: sshand does not run ~/.ssh/rc" },
+		{ "PermitUserRC yes", NULL },
 		{ "SetEnv FOO=bar", "SetEnv: not implemented: set session "
 		    "variables with pam_env" },
 		{ "Protocol 2", "Protocol: SSH protocol 2 is the only one" },
