@@ -98,6 +98,8 @@ struct settings {
 	char *max_startups;			/* MaxStartups 10:30:100 */
 	char *per_source_max_startups;		/* PerSourceMaxStartups 8 */
 	char *per_source_net_block_size;	/* PerSourceNetBlockSize 32:128 */
+	bool print_motd;			/* PrintMotd yes: /etc/motd at a pty login */
+	bool print_lastlog;			/* PrintLastLog yes: "Last login: ..." */
 
 	/* Allowed inside Match User/Group/Address. */
 	enum permit_root permit_root_login;	/* no */

@@ -18,6 +18,7 @@
 #include "handler/guardian/state.h"
 #include "handler/monitor/auth.h"
 #include "handler/monitor/proctree.h"
+#include "handler/monitor/records.h"
 
 /* As the monitor: a hang-up, then SIGKILL for what is left after this. */
 #define KILL_GRACE_USEC 2000000
@@ -31,6 +32,7 @@ struct gsession {
 	uint64_t start;
 	const char *type;
 	const char *command;		/* NULL: none */
+	const char *tty;		/* "": no login record */
 	bool ours;			/* the leader is our child (unreaped) */
 	bool reaped;
 	int status;
@@ -78,9 +80,10 @@ take_state(struct guardian *g, struct guardian_state *st)
 			continue;
 		r->type[GUARDIAN_MAX_TYPE] = '\0';
 		r->command[GUARDIAN_MAX_COMMAND] = '\0';
+		r->tty[GUARDIAN_MAX_TTY] = '\0';
 		*s = (struct gsession){ .live = true, .pid = (pid_t)r->pid,
 		    .start = r->start, .type = r->type,
-		    .command = r->has_command ? r->command : NULL };
+		    .command = r->has_command ? r->command : NULL, .tty = r->tty };
 	}
 }
 
@@ -240,6 +243,13 @@ finish(struct guardian *g, const char *reason)
 		sf.duration_usec = (int64_t)(now_usec() - s->start);
 		sf.reason = reason;
 		audit_emit(AUDIT_SESSION_END, a, &sf);
+		/* Its line leaves who and w, and last sees the logout. */
+		if (s->tty[0] != '\0') {
+			int r = records_logout(s->tty, s->pid);
+
+			if (r < 0 && r != -ENOENT)
+				log_errno(LOG_WARNING, r, "cannot write the logout record");
+		}
 	}
 	if (g->logged_in && !g->pam_closed)
 		pam_close_detached(a->remote_addr, g->pam_user);

@@ -18,7 +18,8 @@
  * processes as the monitor would have (hang-up, then SIGKILL after a
  * grace, the whole tree), the network child, writes a session-end record
  * for each session still open and the disconnect record, each with the
- * reason ("monitor killed by signal 9"), closes the PAM session with a
+ * reason ("monitor killed by signal 9"), the logout records of the pty
+ * sessions (utmp, wtmp: monitor/records.h), closes the PAM session with a
  * fresh PAM handle, and exits.
  *
  * The wait is the front's (front/guard.c: libc only, forked before the
@@ -53,9 +54,10 @@ struct guardian_login {
 
 void guardian_tell_net(pid_t pid);
 void guardian_tell_login(const struct guardian_login *l);
-/* type: shell, exec, subsystem; command may be NULL; start: now_usec(). */
+/* type: shell, exec, subsystem; command may be NULL; tty: the pty of a
+ * session that has a login record, or ""; start: now_usec(). */
 void guardian_tell_session_start(uint32_t id, pid_t pid, const char *type,
-    const char *command, uint64_t start);
+    const char *command, const char *tty, uint64_t start);
 void guardian_tell_session_end(uint32_t id);
 void guardian_tell_pam_closed(void);
 /* The disconnect record is written: nothing is left to do for the

@@ -27,6 +27,8 @@
 #define GUARDIAN_SESSIONS	16
 #define GUARDIAN_MAX_NAME	256
 #define GUARDIAN_MAX_TYPE	16
+/* "/dev/pts/N": longer names are not ptys sshand opens. */
+#define GUARDIAN_MAX_TTY	31
 /* One byte more than a record shows, so that the record marks the cut
  * as the monitor's does. */
 #define GUARDIAN_MAX_COMMAND	(AUDIT_MAX_COMMAND + 1)
@@ -39,6 +41,7 @@ struct guardian_session {
 	uint64_t start;			/* now_usec() */
 	char type[GUARDIAN_MAX_TYPE + 1];
 	char command[GUARDIAN_MAX_COMMAND + 1];
+	char tty[GUARDIAN_MAX_TTY + 1];	/* a pty session's (login records), or "" */
 };
 
 struct guardian_state {

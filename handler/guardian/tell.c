@@ -56,7 +56,7 @@ guardian_tell_login(const struct guardian_login *l)
 
 void
 guardian_tell_session_start(uint32_t id, pid_t pid, const char *type,
-    const char *command, uint64_t start)
+    const char *command, const char *tty, uint64_t start)
 {
 	struct guardian_session *s = NULL;
 
@@ -76,6 +76,9 @@ guardian_tell_session_start(uint32_t id, pid_t pid, const char *type,
 	copy(s->type, type, GUARDIAN_MAX_TYPE);
 	s->has_command = command != NULL;
 	copy(s->command, command, GUARDIAN_MAX_COMMAND);
+	/* A cut name would name another line: none rather than that. */
+	copy(s->tty, tty != NULL && strlen(tty) <= GUARDIAN_MAX_TTY ? tty : "",
+	    GUARDIAN_MAX_TTY);
 	publish(&s->live, 1);
 }
 

@@ -320,6 +320,9 @@ user_for(struct monitor *m, const char *name, struct user_info *ret_u,
 		if (m->looked_up == NULL)
 			monitor_finish(m, EXIT_INTERNAL, "server-error");
 		m->looked_up_known = user_lookup(name, &m->looked_up_u) == 0;
+		/* As sshd: an unknown name is a failed login for lastb. */
+		if (!m->looked_up_known)
+			monitor_record_failed(m, name);
 	}
 	if (m->looked_up_known && user_info_copy(&m->looked_up_u, ret_u) < 0)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
@@ -392,6 +395,9 @@ judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
 	}
 	if (rc == 1)
 		pam_finish(pam);
+	/* sshd's btmp entry for a failed password or keyboard-interactive
+	 * (a refused change of an expired one included, as in sshd). */
+	monitor_record_failed(m, a->user);
 	if (a->proved) {
 		m->proved = true;
 		log_info("Failed %s for %s from %s port %u: %s%s", a->method,

@@ -52,6 +52,7 @@ typedef int (*kbdint_round_fn)(void *ud, const char *instruction, size_t n,
     const char *const *prompts, const bool *echo, char **answers);
 
 struct pam_ctx;
+struct pam_conv;
 
 /* What PAM made of an attempt. */
 struct pam_outcome {
@@ -80,6 +81,10 @@ int pam_auth_kbdint(const char *rhost, const char *user, bool allow_empty,
 int pam_account(const char *rhost, const char *user, struct pam_ctx **ret,
     const char **reason);
 int pam_session_open(struct pam_ctx *p);
+/* From now on the modules' messages go to conv (copied; its data must
+ * outlive p), not to the client: the session modules' (pam_motd,
+ * pam_mail) are shown by the first session (greeting.h).  0 or -EIO. */
+int pam_set_session_conv(struct pam_ctx *p, const struct pam_conv *conv);
 /* PAM's environment for the session (NULL-terminated, owned by p). */
 char **pam_session_env(struct pam_ctx *p);
 void pam_finish(struct pam_ctx *p);

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <security/pam_appl.h>
 
 #include "handler/front/log.h"
 #include "handler/guardian/guardian.h"
@@ -66,7 +67,10 @@ monitor_login(struct monitor *m)
 	int r;
 
 	phase("authed", m->h->start_usec);
-	if (pam_session_open(m->pam) < 0)
+	/* The session modules' messages (pam_motd, pam_mail) wait for the
+	 * first session, as sshd's loginmsg does (greeting.h). */
+	if (pam_set_session_conv(m->pam, &(struct pam_conv){ greeting_pam_conv,
+	    &m->pam_msgs }) < 0 || pam_session_open(m->pam) < 0)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	/* From here on someone must close it: if we die, the guardian. */
 	guardian_tell_login(&(struct guardian_login){ .audit_user = m->h->audit->user,

@@ -16,6 +16,7 @@
 #include "handler/front/handover.h"
 #include "handler/keys/keyholder.h"
 #include "handler/monitor/auth.h"
+#include "handler/monitor/greeting.h"
 #include "handler/privsep/wire.h"
 #include "policy/config.h"
 
@@ -30,6 +31,7 @@ struct psession {
 	char *command;
 	char *why;			/* it could not start: why, for its record */
 	uint64_t start;
+	char tty[64];			/* "/dev/pts/N" of a pty session, or "" */
 };
 
 /* An open keyboard-interactive round: the prompts PAM asked, and the
@@ -84,6 +86,7 @@ struct monitor {
 	struct authkey_opts keyopts;	/* of the key that logged in */
 	bool have_keyopts;
 	struct pam_ctx *pam;
+	struct pam_messages pam_msgs;	/* the session modules' (greeting.h) */
 	struct psession sess[MAX_SESSIONS];
 	struct forwarding *fwd;		/* forward.c's, once asked */
 	/* A long exec command's parts (SESSION_ARG), for channel arg_id. */
@@ -134,6 +137,12 @@ void monitor_count_abandoned(struct monitor *m);
 void monitor_login(struct monitor *m);
 /* May this login have a pty (PermitTTY, no-pty)? */
 bool monitor_pty_permitted(const struct monitor *m);
+
+/* logins.c: the login records (records.h) of this connection. */
+void monitor_record_login(struct monitor *m, const char *tty, pid_t pid);
+void monitor_record_logout(const char *tty, pid_t pid);
+/* A failed login of user (as the client named it), for lastb. */
+void monitor_record_failed(struct monitor *m, const char *user);
 
 /* session.c: reaps what ended (sessions, the network child). */
 void monitor_reap(struct monitor *m);

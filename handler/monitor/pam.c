@@ -372,6 +372,18 @@ pam_session_open(struct pam_ctx *p)
 	return 0;
 }
 
+int
+pam_set_session_conv(struct pam_ctx *p, const struct pam_conv *c)
+{
+	int rc = pam_set_item(p->h, PAM_CONV, c);
+
+	if (rc != PAM_SUCCESS) {
+		log_error("pam_set_item(PAM_CONV): %s", pam_strerror(p->h, rc));
+		return -EIO;
+	}
+	return 0;
+}
+
 char **
 pam_session_env(struct pam_ctx *p)
 {

@@ -258,6 +258,8 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	struct session_proc proc;
 	struct psession *slot = NULL;
 	struct env env;
+	char *greeting;
+	size_t greeting_len;
 	int err;
 
 	if (sess_find(m, false, r->id) != NULL || r->cols > 10000 || r->rows > 10000)
@@ -300,6 +302,17 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 		session_refused(m, r->id, "out of memory");
 		return;
 	}
+	/* Before this session's login record: it shows the last one. */
+	err = greeting_build(&(struct greeting_request){ .user = &m->user,
+	    .pty = r->pty, .command = command, .pam = &m->pam_msgs,
+	    .print_lastlog = m->us->print_lastlog, .print_motd = m->us->print_motd,
+	    .motd = "/etc/motd" }, &greeting, &greeting_len);
+	if (err < 0) {
+		env_free(&env);
+		log_errno(LOG_ERR, err, "login message");
+		session_refused(m, r->id, "out of memory");
+		return;
+	}
 	sp.user = &m->user;
 	sp.command = command;
 	sp.sandbox.allow_keyrings = m->us->sandbox_allow_keyrings;
@@ -318,10 +331,13 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	    m->us->force_command == NULL &&
 	    !(m->have_keyopts && m->keyopts.no_user_rc);
 	sp.system_rc = "/etc/sshand/sshrc";
+	sp.greeting = greeting;
+	sp.greeting_len = greeting_len;
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
 	err = session_start(&sp, &proc);
 	env_free(&env);
+	free(greeting);
 	phase("session-started", m->h->start_usec);
 	if (err < 0) {
 		log_errno(LOG_ERR, err, "cannot start a session");
@@ -338,9 +354,15 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 		log_error("session of %s could not start: %s", m->user.name, proc.why);
 		slot->why = strdup(proc.why);
 	}
-	/* Before anything else: the guardian records its end if we cannot. */
+	if (r->pty)
+		snprintf(slot->tty, sizeof(slot->tty), "%s", proc.tty);
+	/* Before anything else: the guardian records its end if we cannot,
+	 * the logout of its login record included. */
 	guardian_tell_session_start(slot->id, slot->pid, slot->type, slot->command,
-	    slot->start);
+	    slot->tty, slot->start);
+	/* Only pty sessions are logins for who, w and last, as in sshd. */
+	if (r->pty)
+		monitor_record_login(m, slot->tty, slot->pid);
 
 	struct ps_session_started ok = { .id = r->id, .ok = true, .pty = r->pty,
 	    .n_fds = (size_t)proc.nfds };
@@ -437,6 +459,10 @@ session_ended(struct monitor *m, struct psession *s, int status)
 	f.duration_usec = (int64_t)(now_usec() - s->start);
 	f.reason = s->why ? s->why : ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	/* Before the guardian forgets it: if we die in between, the logout
+	 * is written twice rather than never. */
+	if (s->tty[0] != '\0')
+		monitor_record_logout(s->tty, s->pid);
 	guardian_tell_session_end(s->id);
 	/* With KillUserProcesses, the session's other processes
 	 * (background jobs) go with it; without, they are the user's to
@@ -463,6 +489,10 @@ session_left_running(struct monitor *m, struct psession *s)
 	f.duration_usec = (int64_t)(now_usec() - s->start);
 	f.reason = ending_reason;
 	audit_emit(AUDIT_SESSION_END, m->h->audit, &f);
+	/* Its pty is gone with the connection: the login has ended, as
+	 * sshd records it at the pty's release, whatever still runs. */
+	if (s->tty[0] != '\0')
+		monitor_record_logout(s->tty, s->pid);
 	guardian_tell_session_end(s->id);
 	if (s->master >= 0)
 		close(s->master);

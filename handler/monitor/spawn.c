@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+#include "handler/monitor/greeting.h"
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
 
@@ -288,6 +289,10 @@ start_pty(const struct session_spec *sp, struct session_proc *ret)
 	r = ptymodes_apply(slave, sp->modes, sp->nmodes);
 	if (r < 0)
 		log_errno(LOG_INFO, r, "terminal modes of the pty request not applied");
+	/* Through the line discipline, with the client's modes, as sshd's
+	 * child writes it to the pty. */
+	if (sp->greeting != NULL)
+		greeting_write(slave, sp->greeting, sp->greeting_len);
 	/* Neither end may reach the shell through exec: the child has them
 	 * as 0, 1, 2 only. */
 	fcntl(master, F_SETFD, FD_CLOEXEC);
@@ -318,6 +323,8 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 		e = -errno;
 		goto fail;
 	}
+	if (sp->greeting != NULL)
+		greeting_write(out[1], sp->greeting, sp->greeting_len);
 	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid,
 	    ret->why, sizeof(ret->why));
 	if (e < 0)

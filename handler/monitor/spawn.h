@@ -28,6 +28,9 @@ struct session_spec {
 	 * user's ~/.ssh/rc when allowed and present, else the system's. */
 	bool user_rc;
 	const char *system_rc;		/* /etc/sshand/sshrc */
+	/* Shown before the session's process starts (greeting.h), or NULL. */
+	const char *greeting;
+	size_t greeting_len;
 	pid_t monitor;			/* the parent */
 };
 

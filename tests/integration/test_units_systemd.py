@@ -276,6 +276,39 @@ def test_background_job_outlives_its_instance(unit):
     assert harness.wait_for(lambda: "sshand@" not in instances(), 10), instances()
 
 
+def test_login_records_through_unit(unit):
+    """Issue 17, under the shipped unit (ProtectSystem=strict, its
+    ReadWritePaths, its capabilities): a pty login is in utmp while it
+    runs and in wtmp after, the next one shows the last, and a wrong
+    password reaches btmp.  The records are the run's own
+    (tests/integration/run)."""
+    mgr, srv = unit
+    for p in ("/run/utmp", "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog"):
+        with open(p, "r+b") as f:
+            f.truncate(0)
+    for n in (1, 2):
+        c = harness.PtyClient(srv.ssh_argv("alice", None, flags=["-tt"]),
+                              env=harness.client_env({"TERM": "vt220"}))
+        try:
+            m = c.expect(rb"(?s)(.*?)PROMPT> ", 20)
+            shown = m.group(1).decode("utf-8", "replace")
+            assert ("Last login: " in shown) == (n == 2), (shown, where(mgr, srv))
+            c.send("echo __$((6*7))__ $(who | grep -c '^alice ')\r")
+            assert c.expect(rb"__42__ (\d+)").group(1) == b"1", where(mgr, srv)
+            c.send("exit\r")
+            assert c.wait(15) == 0
+        finally:
+            c.close()
+        assert harness.wait_for(lambda: "alice" not in harness.run(["who"]).stdout, 10)
+    # last says "still running" for a logout of the second it runs in.
+    time.sleep(1.1)
+    last = harness.run(["last", "-w", "alice"]).stdout
+    assert len(re.findall(r"^alice\s+pts/\d+\s+127\.0\.0\.1\s.* - ", last, re.M)) == 2, last
+    assert srv.ssh_password("alice", pw="wrong-password").returncode == 255
+    lastb = harness.run(["lastb", "-w"]).stdout
+    assert re.search(r"^alice\s+ssh:notty\s+127\.0\.0\.1\s", lastb, re.M), lastb
+
+
 def test_refused_login_is_no_unit_failure(unit):
     mgr, srv = unit
     r = srv.ssh("alice", "true", key="stranger1")

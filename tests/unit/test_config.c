@@ -210,6 +210,8 @@ test_defaults(void **state)
 	assert_int_equal(s->ban_ipv6_prefix, 64);
 	assert_int_equal(s->ban_max_entries, 65536);
 	assert_int_equal(s->ban_exempt.n, 0);
+	assert_true(s->print_motd);
+	assert_true(s->print_lastlog);
 	assert_int_equal(s->permit_root_login, PERMIT_ROOT_NO);
 	assert_true(s->pubkey_authentication);
 	assert_true(s->password_authentication);
@@ -267,6 +269,8 @@ static const char every_keyword[] =
     "BanMaxEntries 1024\n"
     "BanExempt 10.0.0.0/8 192.168.0.0/16,::1\n"
     "BanExempt 2001:db8::/32\n"
+    "PrintMotd no\n"
+    "PrintLastLog no\n"
     "PermitRootLogin prohibit-password\n"
     "PubkeyAuthentication no\n"
     "PasswordAuthentication no\n"
@@ -329,6 +333,8 @@ test_every_keyword(void **state)
 	assert_int_equal(s->ban_max_entries, 1024);
 	assert_list(&s->ban_exempt, 4, "10.0.0.0/8", "192.168.0.0/16", "::1",
 	    "2001:db8::/32");
+	assert_false(s->print_motd);
+	assert_false(s->print_lastlog);
 	assert_int_equal(s->permit_root_login, PERMIT_ROOT_PROHIBIT_PASSWORD);
 	assert_false(s->pubkey_authentication);
 	assert_false(s->password_authentication);
@@ -666,6 +672,9 @@ static const struct {
 	{ "Match User a\n LogLevel DEBUG\n", "2: \"LogLevel\" is not allowed inside Match" },
 	{ "Match User a\n PrivsepUser x\n", "2: \"PrivsepUser\" is not allowed inside Match" },
 	{ "Match User a\n Ciphers aes128-ctr\n", "2: \"Ciphers\" is not allowed inside Match" },
+	/* As in sshd, where both are global only. */
+	{ "Match User a\n PrintMotd no\n", "2: \"PrintMotd\" is not allowed inside Match" },
+	{ "Match All\n PrintLastLog no\n", "2: \"PrintLastLog\" is not allowed inside Match" },
 	/* relative paths */
 	{ "HostKey etc/key\n", "1: \"HostKey\" needs an absolute path, not \"etc/key\"" },
 	{ "BanFile bans\n", "1: \"BanFile\" needs an absolute path, not \"bans\"" },
@@ -1439,6 +1448,8 @@ test_dump(void **state)
 	assert_dump_has(d, "banfile /var/lib/sshand/bans");
 	assert_dump_has(d, "banfindtime 600");
 	assert_dump_has(d, "bantimemax 604800");
+	assert_dump_has(d, "printmotd yes");
+	assert_dump_has(d, "printlastlog yes");
 	assert_dump_has(d, "permitrootlogin no");
 	assert_dump_has(d, "passwordauthentication yes");
 	assert_dump_has(d, "maxauthtries 6");
@@ -1563,6 +1574,8 @@ static const char documented_defaults_fmt[] =
     "maxstartups 10:30:100\n"
     "persourcemaxstartups 8\n"
     "persourcenetblocksize 32:128\n"
+    "printmotd yes\n"
+    "printlastlog yes\n"
     "permitrootlogin no\n"
     "pubkeyauthentication yes\n"
     "pubkeyacceptedalgorithms %s\n"

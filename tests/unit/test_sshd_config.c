@@ -231,9 +231,6 @@ test_every_openssh_keyword_known(void **state)
 	    sizeof(openssh9_keywords[0]); i++) {
 		const char *k = openssh9_keywords[i];
 
-		/* Being added with the motd and lastlog work, elsewhere. */
-		if (strcmp(k, "printmotd") == 0 || strcmp(k, "printlastlog") == 0)
-			continue;
 		if (strcmp(k, "match") == 0 || strcmp(k, "include") == 0)
 			continue;	/* the parser's own */
 		if (keyword_lookup(k) == NULL && sshd_keyword_lookup(k) == NULL)
