@@ -76,6 +76,27 @@ config_dump_str(FILE *f, const char *name, const struct settings *s,
 	return dump_word(f, name, v != NULL ? v : unset_word(kw));
 }
 
+/* Algorithm lists as they take effect: the default is spelt out, as
+ * sshd -T spells out its own, so that what is offered can be read off. */
+int
+config_dump_algos(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	return dump_word(f, name, algo_effective(config_algo_kind(kw),
+	    *(char *const *)kw_cfield(s, kw)));
+}
+
+/* sshd -T's "rekeylimit BYTES SECONDS", 0 for default and none. */
+int
+config_dump_rekey(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	const struct rekey_limit *r = kw_cfield(s, kw);
+
+	fprintf(f, "%s %llu %u\n", name, (unsigned long long)r->bytes, r->seconds);
+	return 0;
+}
+
 /* Repeatable keywords: a line each, none for an empty list. */
 int
 config_dump_each(FILE *f, const char *name, const struct settings *s,
@@ -138,6 +159,9 @@ settings_dump(const struct settings *s, FILE *f)
 		if (r < 0)
 			return r;
 	}
+	/* sshd's keywords whose value sshand fixes, as sshd -T prints them
+	 * (usepam yes...), for whoever reads the dump for them. */
+	sshd_keywords_dump(f);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "policy/config.h"
 #include "policy/config-table.h"
@@ -19,6 +20,8 @@
 #define CRIT_MAX	16		/* criteria on one Match line */
 #define PATTERN_MAX	1024		/* one Match pattern list */
 #define KEYWORD_MAX	64
+#define INCLUDE_DEPTH_MAX 16		/* nested Include (sshd's limit) */
+#define INCLUDE_FILES_MAX 1024		/* files read by one load, in all */
 
 enum crit_type { CRIT_ALL, CRIT_USER, CRIT_GROUP, CRIT_ADDRESS };
 
@@ -39,18 +42,41 @@ struct config {
 	struct block defaults;		/* the table's defaults, parsed */
 	struct block *blocks;		/* [0] is the global section */
 	size_t n_blocks, cap_blocks;
-	/* The line of each HostKey of the global section, in its order, so
-	 * that a key that cannot be loaded is reported at its line. */
-	unsigned host_key_lines[LIST_MAX];
+	/* "file:line" of each HostKey of the global section, in its
+	 * order, so that a key that cannot be loaded is reported where it
+	 * is named. */
+	struct strlist host_key_where;
 	struct strlist notices;		/* config_notice() */
 };
 
+/* What the files of one load share: the Include chain (its files'
+ * device and inode, outermost first) and the bounds on all of them. */
+struct include_state {
+	const char *dir;		/* where a relative Include looks */
+	unsigned depth;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} chain[INCLUDE_DEPTH_MAX + 1];
+	unsigned files;
+	unsigned long lines;
+};
+
+/* One file being read.  An Include reads its files with a parser of
+ * their own that shares cfg and inc. */
 struct parser {
 	const char *path;
 	unsigned line;
 	char *err;
 	size_t errlen;
 	struct config *cfg;
+	struct include_state *inc;
+	/* The block this file's lines go to (0: the global section), and
+	 * the Match block the file was included from (0: none), whose
+	 * criteria every Match of the file adds to its own: sshd applies an
+	 * included file's Match blocks only where its Include applies. */
+	size_t cur;
+	size_t outer;
 };
 
 /* "path:line: message" into the parser's buffer; returns -EINVAL. */
@@ -72,6 +98,10 @@ bool config_has_ctrl(const char *s);
 /* A config without a file: the defaults block read, an empty global
  * section (config.c). */
 int config_new(struct config **ret, char *err, size_t errlen);
+/* config_load with the directory a relative Include names a file in
+ * (config_load: SSHAND_CONFIG_DIR). */
+int config_load_dir(const char *path, const char *include_dir,
+    struct config **ret, char *err, size_t errlen);
 
 /* Lists (config-resolve.c); -E2BIG past LIST_MAX entries. */
 int config_strlist_add(struct strlist *l, const char *v);

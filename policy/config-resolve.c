@@ -216,6 +216,7 @@ config_free(struct config *cfg)
 		block_clear(&cfg->blocks[i]);
 	free(cfg->blocks);
 	config_strlist_clear(&cfg->notices);
+	config_strlist_clear(&cfg->host_key_where);
 	free(cfg);
 }
 
@@ -285,6 +286,42 @@ take(const struct block **from, const struct block *b)
 			from[k] = b;
 }
 
+/* sshd's AllowUsers, DenyUsers, AllowGroups and DenyGroups take the
+ * lines of every matching Match block, in order, and those replace the
+ * global ones (sshd appends each line it reads to the list, and copies
+ * a Match's list over the global one when it has one). */
+static int
+accumulate(const struct config *cfg, const struct match_ctx *ctx,
+    struct settings *s)
+{
+	for (size_t k = 0; k < KW__COUNT; k++) {
+		const struct keyword *kw = keyword_by_id((enum kw_id)k);
+		struct strlist l = { NULL, 0 };
+		int r = 0;
+
+		if (!kw_ops_of(kw->type)->accumulate)
+			continue;
+		for (size_t i = 1; i < cfg->n_blocks && r == 0; i++) {
+			const struct strlist *from = kw_cfield(&cfg->blocks[i].s, kw);
+
+			if (cfg->blocks[i].set[k] == 0 ||
+			    !block_matches(&cfg->blocks[i], ctx))
+				continue;
+			for (size_t j = 0; j < from->n && r == 0; j++)
+				r = config_strlist_add(&l, from->v[j]);
+		}
+		if (r < 0) {
+			config_strlist_clear(&l);
+			return r;
+		}
+		if (l.n > 0) {
+			config_strlist_clear(kw_field(s, kw));
+			*(struct strlist *)kw_field(s, kw) = l;
+		}
+	}
+	return 0;
+}
+
 int
 config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret)
@@ -317,6 +354,11 @@ config_resolve(const struct config *cfg, const struct match_ctx *ctx,
 			settings_free(s);
 			return r;
 		}
+	}
+	r = accumulate(cfg, ctx, s);
+	if (r < 0) {
+		settings_free(s);
+		return r;
 	}
 	/* SubsystemSandboxProfile has no default of its own: not set, it is
 	 * the SandboxProfile that applies to this connection. */

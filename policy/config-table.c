@@ -19,7 +19,11 @@ static const struct {
 	enum kw_id id;
 } aliases[] = {
 	{ "ChallengeResponseAuthentication", KW_KbdInteractiveAuthentication },
+	{ "SKeyAuthentication", KW_KbdInteractiveAuthentication },
 	{ "PubkeyAcceptedKeyTypes", KW_PubkeyAcceptedAlgorithms },
+	{ "DSAAuthentication", KW_PubkeyAuthentication },
+	{ "HostDSAKey", KW_HostKey },
+	{ "KeepAlive", KW_TCPKeepAlive },
 };
 
 const struct keyword *

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "policy/algorithms.h"
 #include "policy/config.h"
 
 enum kw_type {
@@ -33,6 +34,10 @@ enum kw_type {
 	T_GATEWAY,	/* no|yes|clientspecified -> enum gateway_ports */
 	T_PERMITOPEN,	/* host:port ..., any (empty) or none; first line wins */
 	T_PERMITLISTEN,	/* [host:]port ..., as T_PERMITOPEN */
+	T_REKEY,	/* size [time] -> struct rekey_limit */
+	T_COMPRESSION,	/* yes|delayed|no -> bool */
+	T_USERPATTERNS,	/* repeatable, several user[@hosts] patterns */
+	T_GROUPPATTERNS, /* repeatable, several group patterns */
 	T_STARTUPS,	/* MaxStartups: n or start:rate:full, stored verbatim */
 	T_PERSOURCE,	/* none or a number, stored verbatim */
 	T_NETBLOCK,	/* v4bits[:v6bits], stored verbatim */
@@ -119,6 +124,10 @@ struct kw_ops {
 	 * spelling (never one config_resolve() gives). */
 	kw_dump_fn *dump;
 	bool raw;		/* the parser cuts the line itself */
+	/* A list that, as sshd's AllowUsers and the like, takes every
+	 * matching Match block's lines, not only the first block's, and
+	 * replaces the global lines with them (config_resolve). */
+	bool accumulate;
 	bool multi;		/* takes several arguments */
 	size_t size;		/* of a scalar field */
 	/* The word that reads as NULL and that -T prints for it ("none",
@@ -141,6 +150,27 @@ kw_clear_fn config_clear_str, config_clear_list, config_clear_subsystems;
 /* Printing by type (config-dump.c). */
 kw_dump_fn config_dump_flag, config_dump_uint, config_dump_named,
     config_dump_profile, config_dump_str, config_dump_each,
-    config_dump_joined, config_dump_subsystems;
+    config_dump_joined, config_dump_subsystems, config_dump_algos,
+    config_dump_rekey;
+
+/* The kind of list an algorithm keyword holds (config-values.c). */
+enum algo_kind config_algo_kind(const struct keyword *kw);
+
+/* sshd_config keywords that sshand has no setting for (config-sshd.c):
+ * each is accepted with a notice saying why it does not apply and what
+ * to do instead, or refused where ignoring it would weaken security or
+ * where it is not implemented; those whose value sshand fixes are
+ * printed by -T as what sshand does. */
+struct sshd_keyword;
+const struct sshd_keyword *sshd_keyword_lookup(const char *name);
+/* A line of one: validated, a notice added or the line refused
+ * (-EINVAL, message in p).  in_match: inside a Match block. */
+int sshd_keyword_parse(struct parser *p, const struct sshd_keyword *k,
+    bool in_match, char *rest);
+/* "keyword value" lines, as sshd -T prints them, of what sshand does. */
+void sshd_keywords_dump(FILE *f);
+/* A notice "path:line: text" of the parser's current line. */
+__attribute__((format(printf, 2, 3)))
+int config_notice_add(struct parser *p, const char *fmt, ...);
 
 #endif

@@ -5,12 +5,14 @@
  * Every message names the value as written (shortened, see config_shown)
  * and the keyword, so that an operator can find the line. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "policy/access.h"
 #include "policy/algorithms.h"
 #include "policy/config-internal.h"
 #include "policy/forward.h"
@@ -27,11 +29,13 @@ _Static_assert(sizeof(enum permit_root) == sizeof(int) &&
 /* So are the forwarding masks, which the named values' code handles. */
 _Static_assert(sizeof(unsigned) == sizeof(int), "masks are int-sized");
 
+/* -T prints the first spelling of a value: sshd -T's "without-password",
+ * whatever the file says. */
 static const struct kw_name permit_root_names[] = {
 	{ "no", PERMIT_ROOT_NO },
 	{ "yes", PERMIT_ROOT_YES },
-	{ "prohibit-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
 	{ "without-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
+	{ "prohibit-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
 	{ "forced-commands-only", PERMIT_ROOT_FORCED_COMMANDS_ONLY },
 	{ NULL, 0 },
 };
@@ -65,6 +69,11 @@ static const struct kw_name gateway_ports_names[] = {
 	{ "clientspecified", GATEWAY_CLIENTSPECIFIED },
 	{ NULL, 0 },
 };
+
+/* RekeyLimit's bounds: far past any sensible value, and what libssh
+ * takes (seconds, kept in milliseconds in a uint32_t). */
+#define REKEY_BYTES_MAX (1ull << 50)
+#define REKEY_SECONDS_MAX (UINT32_MAX / 1000)
 
 /* ---------------------------------------------------------------- */
 /* Checks */
@@ -288,6 +297,15 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 		return config_fail(p, "value \"%s\" for \"%s\" out of range "
 		    "(%u..%u)", config_shown(a, vbuf), kw->name, kw->min,
 		    kw->max);
+	/* More sessions than a connection can have: a limit that cannot be
+	 * reached, so the most there can be, and said. */
+	if (kw->id == KW_MaxSessions && u > SSHAND_MAX_SESSIONS) {
+		if ((r = config_notice_add(p, "MaxSessions %u: sshand serves at "
+		    "most %d sessions per connection; %d apply", u,
+		    SSHAND_MAX_SESSIONS, SSHAND_MAX_SESSIONS)) < 0)
+			return r;
+		u = SSHAND_MAX_SESSIONS;
+	}
 	/* A hard limit the kernel cannot give: every session would fail to
 	 * start; refused here, where -t and the start-up see it. */
 	if (kw->id == KW_MaxOpenFiles && u > nr_open())
@@ -295,6 +313,104 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 		    "kernel's limit (fs.nr_open %u): no session could start",
 		    config_shown(a, vbuf), kw->name, nr_open());
 	return store(s, kw, first, &u);
+}
+
+/* sshd's "RekeyLimit size [time]": size in bytes with an optional K, M or
+ * G (powers of 1024), at least 16, or "default"; time in sshd's format,
+ * or "none". */
+static int
+parse_rekey(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	struct rekey_limit v = { 0, 0 };
+	const char *a = argv[0], *end;
+	char vbuf[72];
+	uint64_t n = 0, mult = 1;
+
+	if (argc > 2)
+		return config_fail(p, "unexpected extra argument \"%s\" for \"%s\"",
+		    config_shown(argv[2], vbuf), kw->name);
+	if (strcmp(a, "default") != 0) {
+		end = a;
+		if (decimal_prefix(&end, REKEY_BYTES_MAX, &n) < 0)
+			return config_fail(p, "bad size \"%s\" for \"%s\"",
+			    config_shown(a, vbuf), kw->name);
+		switch (*end) {
+		case '\0': break;
+		case 'K': case 'k': mult = 1ull << 10; end++; break;
+		case 'M': case 'm': mult = 1ull << 20; end++; break;
+		case 'G': case 'g': mult = 1ull << 30; end++; break;
+		default: end = "?"; break;
+		}
+		if (*end != '\0' || n > REKEY_BYTES_MAX / mult)
+			return config_fail(p, "bad size \"%s\" for \"%s\"",
+			    config_shown(a, vbuf), kw->name);
+		v.bytes = n * mult;
+		/* sshd's floor: a few blocks would rekey without end. */
+		if (v.bytes != 0 && v.bytes < 16)
+			return config_fail(p, "\"%s\" size %s too small (16 bytes "
+			    "at least)", kw->name, config_shown(a, vbuf));
+	}
+	if (argc == 2 && strcmp(argv[1], "none") != 0 &&
+	    (parse_time(argv[1], &v.seconds) < 0 || v.seconds > REKEY_SECONDS_MAX))
+		return config_fail(p, "bad time \"%s\" for \"%s\" (up to %u s, "
+		    "or none)", config_shown(argv[1], vbuf), kw->name,
+		    REKEY_SECONDS_MAX);
+	return store(s, kw, first, &v);
+}
+
+/* sshd's Compression: yes and delayed are the same (after login). */
+static int
+parse_compression(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	bool v = strcasecmp(argv[0], "no") != 0;
+	char vbuf[72];
+
+	(void)argc;
+	if (strcasecmp(argv[0], "yes") != 0 && strcasecmp(argv[0], "delayed") != 0 &&
+	    strcasecmp(argv[0], "no") != 0)
+		return config_fail(p, "bad value \"%s\" for \"%s\" (yes, delayed "
+		    "or no)", config_shown(argv[0], vbuf), kw->name);
+	return store(s, kw, first, &v);
+}
+
+/* AllowUsers, DenyUsers: each argument a pattern (policy/access.h);
+ * every line adds, as in sshd. */
+static int
+parse_user_patterns(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	const char *why;
+	char vbuf[72];
+	int r = 0;
+
+	(void)first;
+	for (size_t i = 0; i < argc && r == 0; i++) {
+		if (!access_user_pattern_ok(argv[i], &why))
+			return config_fail(p, "bad pattern \"%s\" for \"%s\": %s",
+			    config_shown(argv[i], vbuf), kw->name, why);
+		r = config_strlist_add(kw_field(s, kw), argv[i]);
+	}
+	return r;
+}
+
+/* AllowGroups, DenyGroups: each argument one group glob. */
+static int
+parse_group_patterns(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	char vbuf[72];
+	int r = 0;
+
+	(void)first;
+	for (size_t i = 0; i < argc && r == 0; i++) {
+		if (strlen(argv[i]) > 256 || config_has_ctrl(argv[i]))
+			return config_fail(p, "bad pattern \"%s\" for \"%s\"",
+			    config_shown(argv[i], vbuf), kw->name);
+		r = config_strlist_add(kw_field(s, kw), argv[i]);
+	}
+	return r;
 }
 
 /* The enumerations and the forwarding masks: a name of the type's table. */
@@ -344,8 +460,8 @@ parse_string(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store_str(s, kw, first, a);
 }
 
-static enum algo_kind
-algo_kind_of(const struct keyword *kw)
+enum algo_kind
+config_algo_kind(const struct keyword *kw)
 {
 	switch (kw->id) {
 	case KW_KexAlgorithms: return ALGO_KEX;
@@ -373,21 +489,15 @@ parse_algos(struct parser *p, const struct keyword *kw, struct settings *s,
 		return store_str(s, kw, first, NULL);
 	if ((r = check(p, kw, a)) < 0)
 		return r;
-	r = algo_list_expand(algo_kind_of(kw), a, out, sizeof(out), dropped,
+	r = algo_list_expand(config_algo_kind(kw), a, out, sizeof(out), dropped,
 	    sizeof(dropped), why, sizeof(why));
 	if (r == -E2BIG)
 		return config_fail(p, "algorithm list for \"%s\" too long", kw->name);
 	if (r < 0)
 		return config_fail(p, "%s", why);
-	if (dropped[0] != '\0' && p->cfg != NULL) {
-		char note[ALGO_LIST_MAX + 512];
-
-		snprintf(note, sizeof(note), "%s:%u: %s: not supported by this "
-		    "server (libssh 0.10), left out: %s", p->path, p->line,
-		    kw->name, dropped);
-		if ((r = config_strlist_add(&p->cfg->notices, note)) < 0)
-			return r;
-	}
+	if (dropped[0] != '\0' && (r = config_notice_add(p, "%s: not supported "
+	    "by this server (libssh 0.10), left out: %s", kw->name, dropped)) < 0)
+		return r;
 	return store_str(s, kw, first, out);
 }
 
@@ -417,9 +527,14 @@ parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
 	(void)first, (void)argc;
 	if (r == 0)
 		r = config_strlist_add(l, argv[0]);
-	/* HostKey is global only: s is the defaults' or the global section's. */
-	if (r == 0 && p->cfg != NULL && s == &p->cfg->blocks[0].s)
-		p->cfg->host_key_lines[l->n - 1] = p->line;
+	/* HostKey is global only: s is the defaults' or the global
+	 * section's; the latter's keys are told where they are named. */
+	if (r == 0 && p->cfg != NULL && s == &p->cfg->blocks[0].s) {
+		char where[PATH_MAX + 16];
+
+		snprintf(where, sizeof(where), "%s:%u", p->path, p->line);
+		r = config_strlist_add(&p->cfg->host_key_where, where);
+	}
 	return r;
 }
 
@@ -593,7 +708,7 @@ static const struct kw_ops types[T__COUNT] = {
 	    .names = log_level_names },
 	[T_PROFILE] = { SCALAR(parse_profile, config_dump_profile, int) },
 	[T_ALGOS] = { .parse = parse_algos, .copy = config_copy_str,
-	    .clear = config_clear_str, .dump = config_dump_str,
+	    .clear = config_clear_str, .dump = config_dump_algos,
 	    .valid = algos_ok, .unset = "default", .bad = "algorithm list" },
 	[T_ABSPATH] = { STRING(abs_path_ok), .needs = "an absolute path" },
 	[T_BANNER] = { STRING(abs_path_ok), .unset = "none",
@@ -623,6 +738,13 @@ static const struct kw_ops types[T__COUNT] = {
 	    .multi = true, .unset = "any" },
 	[T_PERMITLISTEN] = { LIST(parse_permits, config_dump_joined),
 	    .multi = true, .unset = "any" },
+	[T_REKEY] = { SCALAR(parse_rekey, config_dump_rekey,
+	    struct rekey_limit), .multi = true },
+	[T_COMPRESSION] = { SCALAR(parse_compression, config_dump_flag, bool) },
+	[T_USERPATTERNS] = { LIST(parse_user_patterns, config_dump_each),
+	    .multi = true, .accumulate = true },
+	[T_GROUPPATTERNS] = { LIST(parse_group_patterns, config_dump_each),
+	    .multi = true, .accumulate = true },
 	[T_STARTUPS] = { STRING(startups_ok),
 	    .needs = "a number or start:rate:full (start <= full, rate <= 100)" },
 	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },

@@ -8,6 +8,8 @@
  * at the first connection that happens to reach it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +34,24 @@ config_fail(struct parser *p, const char *fmt, ...)
 	if (p->err != NULL && p->errlen > 0)
 		snprintf(p->err, p->errlen, "%s:%u: %s", p->path, p->line, msg);
 	return -EINVAL;
+}
+
+int
+config_notice_add(struct parser *p, const char *fmt, ...)
+{
+	char msg[ALGO_LIST_MAX + 512], note[sizeof(msg) + PATH_MAX + 16];
+	va_list ap;
+	int r;
+
+	if (p->cfg == NULL)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(note, sizeof(note), "%s:%u: %s", p->path, p->line, msg);
+	r = config_strlist_add(&p->cfg->notices, note);
+	/* Past LIST_MAX of them, the first ones have said enough. */
+	return r == -E2BIG ? 0 : r;
 }
 
 const char *
@@ -197,16 +217,14 @@ parse_keyword(struct parser *p, struct block *b, const struct keyword *kw,
 /* ---------------------------------------------------------------- */
 /* Match lines */
 
+/* A new Match block at the end, of line, with the criteria of block like (0:
+ * none yet); its index in *ret. */
 static int
-parse_match(struct parser *p, char *rest)
+block_new(struct parser *p, unsigned line, size_t like, size_t *ret)
 {
 	struct config *cfg = p->cfg;
 	struct block *nb, *b;
-	char *cursor = rest, *name, *val;
-	char vbuf[72];
-	const char *why = NULL;
-	bool all = false;
-	int r;
+	size_t n;
 
 	if (cfg->n_blocks > BLOCKS_MAX)
 		return config_fail(p, "too many Match blocks (more than %d)", BLOCKS_MAX);
@@ -221,7 +239,66 @@ parse_match(struct parser *p, char *rest)
 	}
 	b = &cfg->blocks[cfg->n_blocks++];
 	memset(b, 0, sizeof(*b));
-	b->line = p->line;
+	b->line = line;
+	n = like != 0 ? cfg->blocks[like].n_crit : 0;
+	if (n > 0) {
+		b->crit = calloc(n, sizeof(*b->crit));
+		if (b->crit == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			const struct criterion *c = &cfg->blocks[like].crit[i];
+
+			b->crit[i].type = c->type;
+			if (c->list != NULL && (b->crit[i].list = strdup(c->list)) == NULL)
+				return -ENOMEM;
+			b->n_crit++;
+		}
+	}
+	*ret = cfg->n_blocks - 1;
+	return 0;
+}
+
+/* The block a keyword line goes to.  After an Include whose file opened
+ * Match blocks of its own, the lines that follow still belong to the
+ * block the Include sat in: they go to a continuation of it, placed after
+ * the included blocks, so that the blocks keep the order of the lines
+ * (first match wins) as sshd reads them. */
+static int
+current_block(struct parser *p, struct block **ret)
+{
+	size_t idx;
+	int r;
+
+	if (p->cur != 0 && p->cur != p->cfg->n_blocks - 1) {
+		r = block_new(p, p->cfg->blocks[p->cur].line, p->cur, &idx);
+		if (r < 0)
+			return r;
+		p->cur = idx;
+	}
+	*ret = &p->cfg->blocks[p->cur];
+	return 0;
+}
+
+static int
+parse_match(struct parser *p, char *rest)
+{
+	struct config *cfg = p->cfg;
+	struct block *b;
+	char *cursor = rest, *name, *val;
+	char vbuf[72];
+	const char *why = NULL;
+	bool all = false;
+	size_t idx, n_outer;
+	int r;
+
+	/* In a file included from a Match block, a Match applies only
+	 * where that block does: it starts with the block's criteria. */
+	r = block_new(p, p->line, p->outer, &idx);
+	if (r < 0)
+		return r;
+	p->cur = idx;
+	b = &cfg->blocks[idx];
+	n_outer = b->n_crit;
 
 	for (;;) {
 		struct criterion *nc;
@@ -235,7 +312,7 @@ parse_match(struct parser *p, char *rest)
 		if (all)
 			return config_fail(p, "\"All\" must be the only Match criterion");
 		if (strcasecmp(name, "All") == 0) {
-			if (b->n_crit > 0)
+			if (b->n_crit > n_outer)
 				return config_fail(p, "\"All\" must be the only Match "
 				    "criterion");
 			t = CRIT_ALL;
@@ -280,9 +357,129 @@ parse_match(struct parser *p, char *rest)
 			return -ENOMEM;
 		b->n_crit++;
 	}
-	if (b->n_crit == 0)
+	if (b->n_crit == n_outer)
 		return config_fail(p, "Match needs a criterion (User, Group, Address "
 		    "or All)");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Include */
+
+static int open_file(const char *path, FILE **ret);
+static int parse_file(struct parser *p, FILE *f);
+
+/* One file an Include names, read by a parser of its own: its lines go
+ * where the Include's line would have gone, its Match blocks apply only
+ * where the Include does, and after it the including file goes on in
+ * the block it was in (sshd's rules).  A file already being read is a
+ * loop, refused at the Include that closes it. */
+static int
+include_file(struct parser *p, const char *file)
+{
+	struct include_state *inc = p->inc;
+	struct parser sub;
+	struct stat st;
+	char vbuf[72];
+	FILE *f = NULL;
+	int r;
+
+	if (inc->files >= INCLUDE_FILES_MAX)
+		return config_fail(p, "too many included files (more than %d)",
+		    INCLUDE_FILES_MAX);
+	if (inc->depth >= INCLUDE_DEPTH_MAX)
+		return config_fail(p, "Include nested too deeply (more than %d "
+		    "levels)", INCLUDE_DEPTH_MAX);
+	r = open_file(file, &f);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return config_fail(p, "Include: %s: %s", config_shown(file, vbuf),
+		    strerror(-r));
+	if (fstat(fileno(f), &st) < 0) {
+		r = -errno;
+		fclose(f);
+		return config_fail(p, "Include: %s: %s", config_shown(file, vbuf),
+		    strerror(-r));
+	}
+	for (unsigned i = 0; i <= inc->depth; i++)
+		if (inc->chain[i].dev == st.st_dev && inc->chain[i].ino == st.st_ino) {
+			fclose(f);
+			return config_fail(p, "Include loop: %s is already being "
+			    "read", config_shown(file, vbuf));
+		}
+	inc->depth++;
+	inc->chain[inc->depth].dev = st.st_dev;
+	inc->chain[inc->depth].ino = st.st_ino;
+	inc->files++;
+	sub = *p;
+	sub.path = file;
+	sub.line = 0;
+	sub.outer = p->cur;
+	r = parse_file(&sub, f);
+	inc->depth--;
+	fclose(f);
+	return r;
+}
+
+/* The files a pattern names, in glob(3)'s order (sorted); none is not an
+ * error, as with sshd (an empty conf.d). */
+static int
+include_pattern(struct parser *p, const char *pattern)
+{
+	char vbuf[72];
+	glob_t g;
+	int r;
+
+	r = glob(pattern, 0, NULL, &g);
+	if (r == GLOB_NOMATCH)
+		return 0;
+	if (r == GLOB_NOSPACE)
+		return -ENOMEM;
+	if (r != 0) {
+		globfree(&g);
+		return config_fail(p, "Include \"%s\": cannot read the directory",
+		    config_shown(pattern, vbuf));
+	}
+	r = 0;
+	if (g.gl_pathc > INCLUDE_FILES_MAX)
+		r = config_fail(p, "Include \"%s\" names more than %d files",
+		    config_shown(pattern, vbuf), INCLUDE_FILES_MAX);
+	for (size_t i = 0; i < g.gl_pathc && r == 0; i++)
+		r = include_file(p, g.gl_pathv[i]);
+	globfree(&g);
+	return r;
+}
+
+/* Include PATTERN...: glob patterns, relative ones in the include
+ * directory (/etc/sshand, as sshd's are in /etc/ssh). */
+static int
+parse_include(struct parser *p, char *rest)
+{
+	char pattern[PATH_MAX], vbuf[72], *arg;
+	const char *why = NULL;
+	int r, n = 0;
+
+	while ((r = config_next_arg(&rest, &arg, &why)) > 0) {
+		n++;
+		if (*arg == '\0' || config_has_ctrl(arg))
+			return config_fail(p, "bad path \"%s\" for \"Include\"",
+			    config_shown(arg, vbuf));
+		/* sshd does not expand it either (a file named "~..."). */
+		if (*arg == '~')
+			return config_fail(p, "\"~\" is not expanded by Include: "
+			    "write the full path");
+		if ((size_t)snprintf(pattern, sizeof(pattern), "%s%s%s",
+		    *arg == '/' ? "" : p->inc->dir, *arg == '/' ? "" : "/",
+		    arg) >= sizeof(pattern))
+			return config_fail(p, "path too long for \"Include\"");
+		if ((r = include_pattern(p, pattern)) < 0)
+			return r;
+	}
+	if (r < 0)
+		return config_fail(p, "%s", why);
+	if (n == 0)
+		return config_fail(p, "missing argument for \"Include\"");
 	return 0;
 }
 
@@ -294,8 +491,10 @@ parse_line(struct parser *p, char *line)
 {
 	char kwbuf[KEYWORD_MAX + 1], vbuf[72];
 	const struct keyword *kw;
+	struct block *b;
 	char *s = line, *start;
 	size_t n;
+	int r;
 
 	while (is_blank(*s))
 		s++;
@@ -321,10 +520,19 @@ parse_line(struct parser *p, char *line)
 
 	if (strcasecmp(kwbuf, "Match") == 0)
 		return parse_match(p, s);
+	if (strcasecmp(kwbuf, "Include") == 0)
+		return parse_include(p, s);
 	kw = keyword_lookup(kwbuf);
-	if (kw == NULL)
+	if (kw == NULL) {
+		const struct sshd_keyword *k = sshd_keyword_lookup(kwbuf);
+
+		if (k != NULL)
+			return sshd_keyword_parse(p, k, p->cur != 0, s);
 		return config_fail(p, "unknown keyword \"%s\"", config_shown(kwbuf, vbuf));
-	return parse_keyword(p, &p->cfg->blocks[p->cfg->n_blocks - 1], kw, s);
+	}
+	if ((r = current_block(p, &b)) < 0)
+		return r;
+	return parse_keyword(p, b, kw, s);
 }
 
 /* Reads one line into buf (LINE_MAX_BYTES + 1).  Returns 1 with a line,
@@ -472,8 +680,9 @@ parse_file(struct parser *p, FILE *f)
 		if (r == 0)
 			break;
 		/* Counted after the read: a file of exactly the maximum
-		 * is fine, only a line past it is refused. */
-		if (p->line > FILE_MAX_LINES)
+		 * is fine, only a line past it is refused.  Included files
+		 * count with the file that includes them. */
+		if (++p->inc->lines > FILE_MAX_LINES)
 			r = config_fail(p, "too many lines (more than %d)",
 			    FILE_MAX_LINES);
 		else if (r == -E2BIG)
@@ -494,34 +703,43 @@ parse_file(struct parser *p, FILE *f)
 	return r;
 }
 
-unsigned
-config_host_key_line(const struct config *cfg, const char *path)
+const char *
+config_host_key_where(const struct config *cfg, const char *path)
 {
 	const struct strlist *l;
 
 	if (cfg == NULL || cfg->n_blocks == 0 || path == NULL)
-		return 0;
+		return NULL;
 	l = &cfg->blocks[0].s.host_keys;
-	for (size_t i = 0; i < l->n && i < LIST_MAX; i++)
+	for (size_t i = 0; i < l->n && i < cfg->host_key_where.n; i++)
 		if (strcmp(l->v[i], path) == 0)
-			return cfg->host_key_lines[i];
-	return 0;
+			return cfg->host_key_where.v[i];
+	return NULL;
 }
 
 int
-config_load(const char *path, struct config **ret, char *err, size_t errlen)
+config_load_dir(const char *path, const char *include_dir,
+    struct config **ret, char *err, size_t errlen)
 {
-	struct parser p = { .path = path, .err = err, .errlen = errlen };
+	struct include_state inc = { .dir = include_dir };
+	struct parser p = { .path = path, .err = err, .errlen = errlen,
+	    .inc = &inc };
+	struct stat st;
 	FILE *f = NULL;
 	int r;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (path == NULL || ret == NULL)
+	if (path == NULL || include_dir == NULL || ret == NULL)
 		return -EINVAL;
 	r = open_file(path, &f);
-	if (r == 0)
+	if (r == 0 && fstat(fileno(f), &st) < 0)
+		r = -errno;
+	if (r == 0) {
+		inc.chain[0].dev = st.st_dev;
+		inc.chain[0].ino = st.st_ino;
 		r = config_new(&p.cfg, err, errlen);
+	}
 	if (r == 0)
 		r = parse_file(&p, f);
 	if (r == 0)
@@ -537,4 +755,10 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	}
 	*ret = p.cfg;
 	return 0;
+}
+
+int
+config_load(const char *path, struct config **ret, char *err, size_t errlen)
+{
+	return config_load_dir(path, SSHAND_CONFIG_DIR, ret, err, errlen);
 }

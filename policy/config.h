@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "policy/ban.h"
@@ -15,6 +16,11 @@
 #include "sandbox/sandbox.h"
 
 #define SSHAND_CONFIG_PATH "/etc/sshand/sshand.conf"
+/* Where Include looks for a relative path (sshd: /etc/ssh). */
+#define SSHAND_CONFIG_DIR "/etc/sshand"
+/* Sessions one connection may have open at once: MaxSessions is capped
+ * here (the monitor's and the network child's tables are this size). */
+#define SSHAND_MAX_SESSIONS 10
 
 enum permit_root {
 	PERMIT_ROOT_NO,
@@ -48,6 +54,13 @@ struct strlist {
 	size_t n;
 };
 
+/* RekeyLimit: bytes (0: libssh's default, by cipher block size) and
+ * seconds (0: none). */
+struct rekey_limit {
+	uint64_t bytes;
+	unsigned seconds;
+};
+
 struct subsystem {
 	char *name;
 	char *command;		/* rest of the line, run with the user's shell -c */
@@ -63,7 +76,9 @@ struct settings {
 	char *ciphers;
 	char *macs;
 	char *hostkey_algorithms;
-	unsigned rekey_limit;			/* RekeyLimit, bytes; 0 = libssh default */
+	struct rekey_limit rekey_limit;		/* RekeyLimit default none */
+	bool compression;			/* Compression yes (delayed): zlib@openssh.com offered */
+	bool tcp_keepalive;			/* TCPKeepAlive yes: SO_KEEPALIVE on the connection */
 	unsigned login_grace_time;		/* LoginGraceTime, s, 0 = none; 60 */
 	enum log_level log_level;		/* LogLevel INFO */
 	char *privsep_user;			/* PrivsepUser sshand */
@@ -114,6 +129,18 @@ struct settings {
 	struct strlist permit_open;
 	struct strlist permit_listen;
 	unsigned max_auth_tries;		/* 6 */
+	/* sshd's allowed_user(), in its order (policy/access.h): user
+	 * patterns, with @host for an address pattern list; group
+	 * patterns.  Lines accumulate, and the matching Match blocks'
+	 * lines, if any, replace the global ones, as in sshd. */
+	struct strlist deny_users;		/* DenyUsers */
+	struct strlist allow_users;		/* AllowUsers */
+	struct strlist deny_groups;		/* DenyGroups */
+	struct strlist allow_groups;		/* AllowGroups */
+	unsigned max_sessions;			/* MaxSessions 10 (0..SSHAND_MAX_SESSIONS) */
+	unsigned client_alive_interval;		/* ClientAliveInterval 0 (s; 0 = off) */
+	unsigned client_alive_count_max;	/* ClientAliveCountMax 3 (0 = never end) */
+	unsigned required_rsa_size;		/* RequiredRSASize 1024 (bits) */
 	char *banner;				/* path or NULL ("none") */
 	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */
 	struct subsystem *subsystems;		/* Subsystem name command, repeatable */
@@ -151,13 +178,14 @@ struct config;
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* The line of the global section's HostKey that names path (its first),
- * or 0 when no line does (the built-in defaults apply). */
-unsigned config_host_key_line(const struct config *cfg, const char *path);
+/* "file:line" of the global section's HostKey that names path (its
+ * first), or NULL when no line does (the built-in defaults apply). */
+const char *config_host_key_where(const struct config *cfg, const char *path);
 
-/* The notices of loading (names dropped from algorithm lists because
- * this server does not implement them), "path:line: text", in order;
- * NULL past the last. */
+/* The notices of loading, "path:line: text", in order; NULL past the
+ * last: names dropped from algorithm lists because this server does not
+ * implement them, and sshd_config keywords that do not apply to sshand
+ * (config-sshd.c says why each, and what to do instead). */
 const char *config_notice(const struct config *cfg, size_t i);
 
 /* Every PubkeyAcceptedAlgorithms name that some connection may be given:

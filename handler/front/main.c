@@ -564,7 +564,7 @@ main(int argc, char **argv)
 	const char *spec = NULL;
 	struct config *cfg;
 	struct settings *global;
-	int opt, r, one = 1;
+	int opt, r, one = 1, keepalive;
 
 	h.start_usec = now_usec();
 	/* Nothing of ours (passwords in flight) in core files, nor open to
@@ -619,6 +619,10 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	h.cfg = cfg;
 	h.global = global;
+	/* TCPKeepAlive, as sshd sets it on each connection: the file has
+	 * the last word over the socket unit's KeepAlive=. */
+	keepalive = global->tcp_keepalive;
+	setsockopt(h.sock, SOL_SOCKET, SO_KEEPALIVE, &keepalive, sizeof(keepalive));
 	h.log_prio = h.debug ? LOG_DEBUG :
 	    global->log_level >= LOGLEVEL_DEBUG1 ? LOG_DEBUG :
 	    global->log_level >= LOGLEVEL_INFO ? LOG_INFO : LOG_ERR;

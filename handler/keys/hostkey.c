@@ -576,6 +576,25 @@ alg_digest(const struct hostkey *k, const char *alg, bool *ok)
 	return NULL;
 }
 
+int
+hostkey_rsa_bits(const struct hostkey *k)
+{
+	struct wire_reader r = wire_reader(k->blob, k->blob_len);
+	BIGNUM *e, *n;
+	int bits = 0;
+
+	if (k->kind != HOSTKEY_RSA)
+		return 0;
+	(void)wire_get_string(&r, 64, &(size_t){ 0 });	/* "ssh-rsa" */
+	e = get_mpint(&r);
+	n = get_mpint(&r);
+	if (e != NULL && n != NULL)
+		bits = BN_num_bits(n);
+	BN_free(e);
+	BN_free(n);
+	return bits;
+}
+
 bool
 hostkey_alg_known(const char *alg)
 {

@@ -43,6 +43,10 @@ int hostkey_load(const char *path, struct hostkey *ret, char *err, size_t errlen
 int hostkey_check(struct hostkey *k, char *err, size_t errlen);
 void hostkey_free(struct hostkey *k);
 
+/* The modulus' bits of an RSA key (RequiredRSASize), 0 for another kind
+ * (or an RSA blob that cannot be read, which loading refused). */
+int hostkey_rsa_bits(const struct hostkey *k);
+
 /* Is alg an SSH signature algorithm some host key here could sign with? */
 bool hostkey_alg_known(const char *alg);
 

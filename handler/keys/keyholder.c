@@ -36,16 +36,26 @@ load_keys(const struct handover *h, struct hostkey keys[HOSTKEY_KINDS])
 	for (size_t i = 0; i < paths->n; i++) {
 		struct hostkey k;
 		char err[4352];
+		int bits;
 
 		if (hostkey_load(paths->v[i], &k, err, sizeof(err)) < 0) {
-			unsigned line = config_host_key_line(h->cfg, paths->v[i]);
+			const char *where = config_host_key_where(h->cfg, paths->v[i]);
 
-			if (line != 0)
-				log_warning("%s:%u: HostKey %s: %s; skipped",
-				    h->config_path, line, paths->v[i], err);
+			if (where != NULL)
+				log_warning("%s: HostKey %s: %s; skipped",
+				    where, paths->v[i], err);
 			else
 				log_warning("HostKey %s (a built-in default): %s; "
 				    "skipped", paths->v[i], err);
+			continue;
+		}
+		/* sshd's RequiredRSASize holds for host keys too. */
+		bits = hostkey_rsa_bits(&k);
+		if (bits > 0 && bits < (int)h->global->required_rsa_size) {
+			log_warning("HostKey %s: RSA key of %d bits, RequiredRSASize "
+			    "is %u; skipped", paths->v[i], bits,
+			    h->global->required_rsa_size);
+			hostkey_free(&k);
 			continue;
 		}
 		if (keys[k.kind].type != NULL) {

@@ -26,7 +26,8 @@
 static void
 reply_auth(struct monitor *m, enum ps_auth result, uint32_t flags)
 {
-	ps_put_auth_result(m->out, &(struct ps_auth_result){ result, flags });
+	ps_put_auth_result(m->out, &(struct ps_auth_result){ .result = result,
+	    .flags = flags });
 	monitor_send(m);
 }
 
@@ -309,7 +310,10 @@ static bool
 user_for(struct monitor *m, const char *name, struct user_info *ret_u,
     struct settings **ret_s)
 {
+	bool fresh = false;
+
 	if (m->looked_up == NULL || strcmp(m->looked_up, name) != 0) {
+		fresh = true;
 		free(m->looked_up);
 		user_info_free(&m->looked_up_u);
 		m->looked_up = strdup(name);
@@ -325,6 +329,12 @@ user_for(struct monitor *m, const char *name, struct user_info *ret_u,
 	m->tried = true;
 	audit_conn_set_user(m->h->audit, name, strlen(name));
 	*ret_s = resolve(m, name, m->looked_up_known ? ret_u : NULL);
+	/* AllowUsers and the like, judged once per name (user.c) as sshd
+	 * judges once per connection; a refused user goes on as one whose
+	 * every attempt fails, exactly as with a wrong password. */
+	if (m->looked_up_known && fresh)
+		m->looked_up_u.denied = ret_u->denied = user_denied(*ret_s, ret_u,
+		    m->h->audit->remote_addr);
 	return m->looked_up_known;
 }
 
@@ -351,7 +361,7 @@ refusal(const struct settings *s, const struct user_info *u, bool method_enabled
 		return "method-disabled";
 	if (!root_allowed(s, u, false, false))
 		return "root-login-refused";
-	return u->locked ? "account-locked" : NULL;
+	return u->denied;
 }
 
 /* A password or keyboard-interactive attempt. */
@@ -512,11 +522,11 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	struct user_info u = { 0 };
 	struct authkey_opts opts = { 0 };
 	struct settings *s;
-	const char *unsupported = NULL;
+	const char *unsupported = NULL, *denied;
 	char why[256] = "";
 	uint64_t start = now_usec();
 	bool known;
-	int found = 0;
+	int found = 0, rsa_bits;
 
 	/* The probe has no signature; a child that sends one with it does
 	 * not follow the protocol. */
@@ -526,6 +536,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	phase(r->is_signed ? "pubkey-signed" : "pubkey-probe", m->h->start_usec);
 	known = user_for(m, r->user, &u, &s);
 	pubkey_fingerprint(r->blob, r->blob_len, m->fingerprint, sizeof(m->fingerprint));
+	rsa_bits = sigcheck_rsa_bits(r->blob, r->blob_len);
 	/* A key whose signatures the monitor cannot check (a certificate, a
 	 * security key) is refused at the probe already. */
 	if (sigcheck_key_supported(r->blob, r->blob_len, &unsupported) < 0)
@@ -539,7 +550,11 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		snprintf(why, sizeof(why), "%s key: no algorithm of "
 		    "PubkeyAcceptedAlgorithms signs with it",
 		    sigcheck_key_label(r->blob, r->blob_len));
-	else if (known && s->pubkey_authentication && !u.locked)
+	/* A key smaller than the user's RequiredRSASize, as sshd refuses it. */
+	else if (known && rsa_bits > 0 && rsa_bits < (int)s->required_rsa_size)
+		snprintf(why, sizeof(why), "RSA key of %d bits: RequiredRSASize is "
+		    "%u", rsa_bits, s->required_rsa_size);
+	else if (known && s->pubkey_authentication && u.denied == NULL)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
 		    m->h->audit->remote_addr, &opts, why, sizeof(why));
 	phase("pubkey-checked", m->h->start_usec);
@@ -574,10 +589,11 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	if (why[0])
 		log_info("publickey for %s%s refused: %s", known ? "" : "invalid user ",
 		    r->user, why);
+	denied = u.denied;
 	user_info_free(&u);
-	auth_failed(m, "publickey", !known ? "unknown-user" : unsupported ?
-	    "key-type-unsupported" : s->pubkey_authentication ? "key-refused" :
-	    "method-disabled", s, false, start, true, NULL);
+	auth_failed(m, "publickey", !known ? "unknown-user" : denied ? denied :
+	    unsupported ? "key-type-unsupported" : s->pubkey_authentication ?
+	    "key-refused" : "method-disabled", s, false, start, true, NULL);
 	settings_free(s);
 }
 

@@ -22,7 +22,12 @@ struct user_info {
 	size_t ngroups;
 	char *group_names[MAX_GROUPS];
 	size_t n_group_names;
-	bool locked;			/* shadow password starts with '!' */
+	/* Why AllowUsers, DenyUsers, AllowGroups or DenyGroups refuse the
+	 * user (the audit reason), NULL if they do not: set once the
+	 * user's settings are known (user_denied).  A '!' or '*' in the
+	 * shadow password is not a refusal: as sshd with UsePAM yes, a
+	 * key may log in, and PAM's account stage (expiry) decides. */
+	const char *denied;
 };
 
 /* Looks up name exactly (case-sensitive, even if NSS is not).  -ENOENT for
@@ -35,6 +40,10 @@ int user_info_copy(const struct user_info *src, struct user_info *dst);
 size_t user_group_names(const char *user, char **out, size_t max);
 /* Names the client may send: bounded, printable, no '/' or ':'. */
 bool user_name_valid(const char *name);
+/* sshd's allowed_user() for u under s from addr: NULL, or the reason
+ * (policy/access.h) after logging the refusal as sshd logs it. */
+const char *user_denied(const struct settings *s, const struct user_info *u,
+    const char *addr);
 
 /* PAM (service "sshand").  A conversation round for keyboard-interactive:
  * show prompts, return answers (fresh strings) or -1 to abort.  n may be

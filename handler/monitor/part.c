@@ -9,6 +9,7 @@
  * front/main.c.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,21 +148,27 @@ test_config(const char *path)
 		fprintf(stderr, "sshand: %s\n", config_notice(cfg, i));
 	for (size_t i = 0; i < s->host_keys.n; i++) {
 		const char *key = s->host_keys.v[i];
-		unsigned line = config_host_key_line(cfg, key);
+		const char *where = config_host_key_where(cfg, key);
 		char why[4352];
 		struct hostkey k;
-		int r = hostkey_load(key, &k, why, sizeof(why));
+		int bits, r = hostkey_load(key, &k, why, sizeof(why));
 
 		if (r == 0) {
 			r = hostkey_check(&k, why, sizeof(why));
+			bits = hostkey_rsa_bits(&k);
+			if (r == 0 && bits > 0 && bits < (int)s->required_rsa_size) {
+				snprintf(why, sizeof(why), "RSA key of %d bits, "
+				    "RequiredRSASize is %u", bits, s->required_rsa_size);
+				r = -EKEYREJECTED;
+			}
 			hostkey_free(&k);
 		}
 		if (r == 0)
 			continue;
 		/* At the line that names it; a built-in default has none. */
-		if (line != 0)
-			fprintf(stderr, "sshand: %s:%u: HostKey %s cannot be loaded: %s\n",
-			    path, line, key, why);
+		if (where != NULL)
+			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded: %s\n",
+			    where, key, why);
 		else
 			fprintf(stderr, "sshand: %s: HostKey %s cannot be loaded (a "
 			    "built-in default: no HostKey line): %s\n", path, key, why);

@@ -233,6 +233,20 @@ answer_session_open(struct monitor *m, const struct ps_session_open *r)
 	free(arg);
 }
 
+/* MaxSessions is capped at what the tables hold. */
+_Static_assert(MAX_SESSIONS >= SSHAND_MAX_SESSIONS &&
+    PS_MAX_SESSIONS == SSHAND_MAX_SESSIONS, "MaxSessions fits the tables");
+
+static unsigned
+sessions_live(const struct monitor *m)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		n += m->sess[i].live;
+	return n;
+}
+
 static void
 start_session(struct monitor *m, const struct ps_session_open *r, const char *arg)
 {
@@ -253,6 +267,9 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	for (int i = 0; i < MAX_SESSIONS && slot == NULL; i++)
 		if (!m->sess[i].live)
 			slot = &m->sess[i];
+	/* MaxSessions, whatever the network child let through. */
+	if (sessions_live(m) >= m->us->max_sessions)
+		slot = NULL;
 	if (r->kind == PS_KIND_EXEC)
 		command = arg;
 	else if (r->kind == PS_KIND_SUBSYSTEM) {

@@ -406,6 +406,28 @@ in_list(const char *list, const uint8_t *name, size_t len)
 }
 
 int
+sigcheck_rsa_bits(const uint8_t *blob, size_t len)
+{
+	struct wire_reader r;
+	const struct keytype *kt;
+	const uint8_t *name, *np;
+	size_t n = 0, elen = 0, nlen = 0;
+	int bits;
+
+	kt = blob_type(blob, len, &r, &name, &n);
+	if (kt == NULL || kt->kind != K_RSA)
+		return 0;
+	if (get_positive(&r, &elen) == NULL ||
+	    (np = get_positive(&r, &nlen)) == NULL || nlen > RSA_MAX_BITS / 8)
+		return -EINVAL;
+	/* Minimal: the first byte is not 0, so it holds the top bit. */
+	bits = (int)(nlen - 1) * 8;
+	for (unsigned b = np[0]; b != 0; b >>= 1)
+		bits++;
+	return bits;
+}
+
+int
 sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted)
 {
 	const struct keytype *kt;

@@ -36,6 +36,10 @@ struct sigcheck_request {
  * for the probe, which names no signature algorithm the monitor sees. */
 int sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted);
 
+/* The modulus' bits of an RSA key (for RequiredRSASize), 0 for another
+ * type, -EINVAL for a malformed RSA blob. */
+int sigcheck_rsa_bits(const uint8_t *blob, size_t len);
+
 /* Can the monitor check signatures of this key's type?  0, or
  * -EOPNOTSUPP for certificates, security keys (sk-*) and other types, or
  * -EBADMSG for a blob without a type; *ret_why says which. */

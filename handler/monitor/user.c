@@ -1,14 +1,16 @@
-/* Looking up the user a client names. */
+/* Looking up the user a client names, and whether AllowUsers, DenyUsers,
+ * AllowGroups and DenyGroups let them in. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <shadow.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler/front/log.h"
 #include "handler/monitor/auth.h"
 #include "handler/privsep/protocol.h"
+#include "policy/access.h"
 
 bool
 user_name_valid(const char *name)
@@ -21,6 +23,20 @@ user_name_valid(const char *name)
 		if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == ':')
 			return false;
 	return true;
+}
+
+const char *
+user_denied(const struct settings *s, const struct user_info *u,
+    const char *addr)
+{
+	enum access_verdict v = access_check(s, u->name,
+	    (const char *const *)u->group_names, u->n_group_names, addr);
+
+	if (v == ACCESS_OK)
+		return NULL;
+	log_info("User %s from %s not allowed because %s", u->name, addr,
+	    access_why(v));
+	return access_reason(v);
 }
 
 static int
@@ -50,7 +66,6 @@ user_lookup(const char *name, struct user_info *ret)
 {
 	struct user_info u = { 0 };
 	struct passwd *pw;
-	struct spwd *sp;
 	int r;
 
 	if (!user_name_valid(name))
@@ -69,9 +84,6 @@ user_lookup(const char *name, struct user_info *ret)
 		user_info_free(&u);
 		return -ENOMEM;
 	}
-	sp = getspnam(name);
-	if (sp != NULL && sp->sp_pwdp != NULL && sp->sp_pwdp[0] == '!')
-		u.locked = true;
 	r = fill_groups(&u);
 	if (r < 0) {
 		user_info_free(&u);

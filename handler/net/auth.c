@@ -20,6 +20,9 @@ auth_result(struct net *n, const struct ps_auth_result *r)
 		return SSH_AUTH_DENIED;
 	}
 	n->pty_ok = (r->flags & PS_FLAG_PTY) != 0;
+	n->max_sessions = r->max_sessions;
+	n->alive_interval = r->alive_interval;
+	n->alive_count_max = r->alive_count_max;
 	return r->result == PS_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 

@@ -282,14 +282,24 @@ static const struct ssh_channel_callbacks_struct channel_callbacks = {
 	.channel_subsystem_request_function = on_subsystem,
 };
 
+_Static_assert(MAX_CHANNELS >= PS_MAX_SESSIONS, "MaxSessions fits the table");
+
 ssh_channel
 on_channel_open(ssh_session s, void *ud)
 {
 	struct net *n = ud;
 	struct nchan *c;
 
-	if (!n->authenticated || n->done || n->nchans >= MAX_CHANNELS)
+	/* MaxSessions, as sshd: a session channel beyond it is refused at
+	 * its open (0 refuses them all; forwarding has channels of its
+	 * own). */
+	if (!n->authenticated || n->done || n->nchans >= MAX_CHANNELS ||
+	    n->nchans >= n->max_sessions) {
+		if (n->authenticated && !n->done)
+			log_info("session channel refused: MaxSessions %u reached",
+			    n->max_sessions);
 		return NULL;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;

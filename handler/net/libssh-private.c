@@ -408,6 +408,16 @@ libssh_send_passwd_changereq(ssh_message msg, const char *prompt)
 	return rc == SSH_OK ? 0 : -EIO;
 }
 
+/* Replies to our global requests, for ClientAliveInterval: one process
+ * serves one session, so a count of its own does. */
+static uint64_t global_replies;
+
+uint64_t
+libssh_global_replies(void)
+{
+	return global_replies;
+}
+
 static int
 hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 {
@@ -415,6 +425,12 @@ hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 	size_t len = ssh_buffer_get_len(packet);
 
 	(void)s, (void)user;
+	/* Success or failure alike: the client answered (OpenSSH answers
+	 * keepalive@openssh.com with a failure). */
+	if (type == SSH2_MSG_REQUEST_SUCCESS || type == SSH2_MSG_REQUEST_FAILURE) {
+		global_replies++;
+		return SSH_PACKET_NOT_USED;
+	}
 	if (data == NULL)
 		return SSH_PACKET_NOT_USED;
 	switch (type) {
@@ -443,6 +459,8 @@ hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 static ssh_packet_callback const hook_table[HOOK_COUNT] = {
 	[SSH2_MSG_USERAUTH_REQUEST - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_GLOBAL_REQUEST - HOOK_FIRST] = hook_packet,
+	[SSH2_MSG_REQUEST_SUCCESS - HOOK_FIRST] = hook_packet,
+	[SSH2_MSG_REQUEST_FAILURE - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_CHANNEL_OPEN - HOOK_FIRST] = hook_packet,
 	[SSH2_MSG_CHANNEL_REQUEST - HOOK_FIRST] = hook_packet,
 };
@@ -523,6 +541,8 @@ find_packet_callbacks(ssh_session s, struct mirror_list **ret_list,
 	/* libssh parses the types we pass on. */
 	if (found->callbacks[SSH2_MSG_USERAUTH_REQUEST - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_GLOBAL_REQUEST - 1] == NULL ||
+	    found->callbacks[SSH2_MSG_REQUEST_SUCCESS - 1] == NULL ||
+	    found->callbacks[SSH2_MSG_REQUEST_FAILURE - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_CHANNEL_OPEN - 1] == NULL ||
 	    found->callbacks[SSH2_MSG_CHANNEL_REQUEST - 1] == NULL)
 		return -ENOTSUP;

@@ -72,6 +72,11 @@ int libssh_pty_request(ssh_message msg, struct pty_req *ret);
  * exchanged keys, or a layout that does not pass every check. */
 int libssh_install_request_hook(ssh_session s);
 
+/* How many replies (success or failure) to global requests the hook has
+ * seen pass: libssh 0.10 keeps whether our keepalive@openssh.com was
+ * answered to itself (ssh_send_keepalive discards it). */
+uint64_t libssh_global_replies(void);
+
 /* True if an env request's name is the hook's agent request. */
 bool libssh_is_agent_mark(const char *env_name);
 /* The socket path of a hook-made direct-tcpip destination or

@@ -205,6 +205,67 @@ lock_down(struct net *n)
 	return 0;
 }
 
+/* ClientAliveInterval: the milliseconds until the next check, or -1. */
+static int
+alive_timeout(const struct net *n)
+{
+	uint64_t now, due;
+
+	if (!n->authenticated || n->alive_interval == 0 || n->alive_heard == 0)
+		return -1;
+	now = now_usec();
+	due = n->alive_heard + (uint64_t)n->alive_interval * 1000000;
+	return now >= due ? 0 : (int)((due - now + 999) / 1000);
+}
+
+/* sshd's client_alive_check(), after each round of the event loop
+ * (in_before: the bytes read from the client before it).  Anything from
+ * the client restarts the interval; a reply to a keepalive, and only
+ * that, clears the count of those unanswered; past ClientAliveCountMax
+ * of them (0: never) the connection ends.  Where the request hook is
+ * missing (another libssh), any byte from the client counts as the
+ * reply. */
+static void
+alive_check(struct net *n, uint64_t in_before)
+{
+	const struct audit_conn *c = n->h->audit;
+	uint64_t now, replies;
+
+	if (!n->authenticated || n->alive_interval == 0 || n->done)
+		return;
+	now = now_usec();
+	replies = n->hook ? libssh_global_replies() : n->sock_counter.in_bytes;
+	if (n->alive_heard == 0) {
+		n->alive_heard = now;
+		n->alive_replies = replies;
+		return;
+	}
+	if (replies != n->alive_replies) {
+		n->alive_replies = replies;
+		n->alive_missed = 0;
+	}
+	if (n->sock_counter.in_bytes != in_before) {
+		n->alive_heard = now;
+		return;
+	}
+	if (now < n->alive_heard + (uint64_t)n->alive_interval * 1000000)
+		return;
+	n->alive_heard = now;
+	if (n->alive_count_max > 0 && ++n->alive_missed > n->alive_count_max) {
+		log_info("Timeout, client not responding from %s port %u",
+		    c->remote_addr, c->remote_port);
+		net_fail(n, EXIT_OK, "client-alive-timeout");
+		return;
+	}
+	/* keepalive@openssh.com with want-reply.  libssh sends a global
+	 * request only when none is pending, and learns a reply only when
+	 * asked again: the first call takes an answered request's state
+	 * (and returns), the second sends; while one is unanswered, neither
+	 * sends, and the count above goes on. */
+	ssh_send_keepalive(n->s);
+	ssh_send_keepalive(n->s);
+}
+
 /* Until the connection ends: libssh's callbacks, the monitor's notices,
  * the relay. */
 static void
@@ -241,7 +302,7 @@ serve(struct net *n)
 		if (read_now - read_before < QUICKACK_BELOW)
 			quickack(n->h->sock);
 		read_before = read_now;
-		r = ssh_event_dopoll(n->ev, -1);
+		r = ssh_event_dopoll(n->ev, alive_timeout(n));
 		if (n->authenticated && !nonblocking) {
 			/* From here on the event loop flushes; a client that
 			 * stops reading only fills its own window. */
@@ -250,6 +311,7 @@ serve(struct net *n)
 			phase("auth", n->start_usec);
 		}
 		relay_round(n);
+		alive_check(n, read_now);
 		if (r == SSH_ERROR || !ssh_is_connected(n->s) ||
 		    (ssh_get_status(n->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
 			net_fail(n, n->authenticated ? EXIT_OK : EXIT_NOAUTH,
@@ -281,10 +343,23 @@ net_main(struct handover *h, int mon_fd)
 		goto report;
 	}
 	ssh_set_counters(n.s, &n.sock_counter, &n.raw_counter);
-	if (h->global->rekey_limit > 0) {
-		uint64_t limit = h->global->rekey_limit;
+	if (h->global->rekey_limit.bytes > 0) {
+		uint64_t limit = h->global->rekey_limit.bytes;
 
 		ssh_options_set(n.s, SSH_OPTIONS_REKEY_DATA, &limit);
+	}
+	if (h->global->rekey_limit.seconds > 0) {
+		uint32_t secs = h->global->rekey_limit.seconds;
+
+		ssh_options_set(n.s, SSH_OPTIONS_REKEY_TIME, &secs);
+	}
+	/* The key exchange offers what the session says (server_set_kex
+	 * runs later): libssh offers zlib@openssh.com unless told "none". */
+	if (!h->global->compression &&
+	    ssh_options_set(n.s, SSH_OPTIONS_COMPRESSION, "none") < 0) {
+		log_error("Compression no: refused by libssh: %s", ssh_get_error(n.s));
+		net_fail(&n, EXIT_INTERNAL, "server-error");
+		goto report;
 	}
 	net_auth_setup(&n);
 	if (lock_down(&n) < 0) {

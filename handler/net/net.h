@@ -96,6 +96,13 @@ struct net {
 	struct ssh_counter_struct sock_counter, raw_counter;
 	bool authenticated;
 	bool pty_ok;
+	/* The user's MaxSessions, ClientAliveInterval (s) and
+	 * ClientAliveCountMax, from the monitor's AUTH_RESULT. */
+	unsigned max_sessions;
+	unsigned alive_interval, alive_count_max;
+	unsigned alive_missed;		/* keepalives unanswered in a row */
+	uint64_t alive_heard;		/* when the client last sent, usec */
+	uint64_t alive_replies;		/* libssh_global_replies() then */
 	bool kbd_active;
 	bool hook;			/* libssh's request hook is in place */
 	bool done;

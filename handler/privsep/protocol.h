@@ -226,5 +226,6 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT };
 #define PS_MAX_HOSTKEYS 3		/* libssh serves one Ed25519, ECDSA, RSA key */
 #define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
 #define PS_MAX_HOST 1025		/* a host name (NI_MAXHOST), or a socket path */
+#define PS_MAX_SESSIONS 10		/* MaxSessions: SSHAND_MAX_SESSIONS */
 
 #endif

@@ -21,12 +21,41 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sshandctl [-f CONFIG] [--json] COMMAND [ARGS...]\n"
-	    "  -f CONFIG   configuration file (default " SSHAND_CONFIG_PATH ")\n"
+	    "  -f CONFIG   configuration file (default " SSHAND_CONFIG_PATH "),\n"
+	    "              before or after COMMAND\n"
 	    "  --json      machine-readable output\n"
 	    "  --ban-file PATH  the ban file (bans only; default from CONFIG)\n"
 	    "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].what);
+}
+
+/* -f CONFIG after the subcommand too ("sshandctl fingerprints -f FILE"),
+ * as administrators type it: taken out of args[from..argc), which are
+ * compacted; the rest is the subcommand's.  After "--" nothing is an
+ * option.  Returns the new count, or -1 for a -f without its file. */
+static int
+take_config_option(struct ctl_opts *o, int argc, char **args, int from)
+{
+	int n = from;
+
+	for (int j = from; j < argc; j++) {
+		if (strcmp(args[j], "--") == 0) {
+			while (++j < argc)
+				args[n++] = args[j];
+			break;
+		}
+		if (strcmp(args[j], "-f") == 0) {
+			if (j + 1 >= argc || args[j + 1][0] == '\0')
+				return -1;
+			o->config_path = args[++j];
+		} else if (strncmp(args[j], "-f", 2) == 0)
+			o->config_path = args[j] + 2;
+		else
+			args[n++] = args[j];
+	}
+	args[n] = NULL;
+	return n;
 }
 
 int
@@ -65,6 +94,11 @@ main(int argc, char **argv)
 			break;
 	}
 	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	argc = take_config_option(&o, argc, argv, i + 1);
+	if (argc < 0) {
 		usage(stderr);
 		return 2;
 	}

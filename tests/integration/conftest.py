@@ -39,6 +39,8 @@ def homes(keys):
         "expired": "expired_ed25519",
         "locked": None,
         "noshell": None,
+        "keyonly": "keyonly_ed25519",
+        "keystar": "keyonly_ed25519",
     }
     for user, key in defaults.items():
         harness.reset_home(user, authorized=[keys.pub(key)] if key else None)

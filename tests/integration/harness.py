@@ -33,6 +33,8 @@ USERS = {
     "locked": (5004, 5004, "/home/locked"),
     "expired": (5005, 5005, "/home/expired"),
     "noshell": (5006, 5006, "/home/noshell"),
+    "keyonly": (5007, 5007, "/home/keyonly"),
+    "keystar": (5008, 5008, "/home/keystar"),
 }
 PRIVSEP_UID = 5900
 TEST_UIDS = {u[0] for u in USERS.values()} | {PRIVSEP_UID}
@@ -101,6 +103,7 @@ class Keys:
         "bob_ed25519": ("ed25519", []),
         "carol_ed25519": ("ed25519", []),
         "expired_ed25519": ("ed25519", []),
+        "keyonly_ed25519": ("ed25519", []),
         "stranger1": ("ed25519", []),
         "stranger2": ("ed25519", []),
         "stranger3": ("ed25519", []),

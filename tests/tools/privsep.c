@@ -237,7 +237,7 @@ encode_sample(unsigned type)
 		ps_put_signed(&out, &(struct ps_signed){ blob, sizeof(blob), blob, 32 });
 		break;
 	case PS_AUTH_RESULT:
-		ps_put_auth_result(&out, &(struct ps_auth_result){ PS_AUTH_OK, 0 });
+		ps_put_auth_result(&out, &(struct ps_auth_result){ .result = PS_AUTH_OK });
 		break;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&out, &(struct ps_kbdint_prompts){ "", "", 1,

@@ -149,10 +149,14 @@ assert_list(const struct strlist *l, size_t n, ...)
 	va_end(ap);
 }
 
+static int documented_defaults_make(void);
+
 static int
 setup(void **state)
 {
 	(void)state;
+	if (documented_defaults_make() < 0)
+		return -1;
 	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
@@ -546,7 +550,8 @@ static const struct {
 } bad_configs[] = {
 	/* unknown keyword */
 	{ "PermitTTY yes\nFrobnicate yes\n", "2: unknown keyword \"Frobnicate\"" },
-	{ "UsePAM yes\n", "1: unknown keyword \"UsePAM\"" },
+	/* FreeBSD's sshd has it; OpenSSH does not. */
+	{ "UseBlacklist yes\n", "1: unknown keyword \"UseBlacklist\"" },
 	{ "=yes\n", "1: missing keyword" },
 	/* yes/no */
 	{ "PermitTTY maybe\n", "1: bad yes/no value \"maybe\" for \"PermitTTY\"" },
@@ -1428,7 +1433,14 @@ test_dump(void **state)
 	s = resolve_global("", &cfg);
 	d = dump(s);
 	assert_dump_has(d, "hostkey /etc/sshand/ssh_host_ed25519_key");
-	assert_dump_has(d, "kexalgorithms default");
+	{
+		char line[ALGO_LIST_MAX + 32];
+
+		/* The default spelt out, as sshd -T spells out its own. */
+		snprintf(line, sizeof(line), "kexalgorithms %s",
+		    algo_default(ALGO_KEX));
+		assert_dump_has(d, line);
+	}
 	assert_dump_has(d, "logingracetime 60");
 	assert_dump_has(d, "loglevel INFO");
 	assert_dump_has(d, "privsepuser sshand");
@@ -1479,7 +1491,8 @@ test_dump(void **state)
 	assert_dump_has(d, "logingracetime 120");
 	assert_dump_has(d, "loglevel VERBOSE");
 	assert_dump_has(d, "banexempt 192.168.0.0/16");
-	assert_dump_has(d, "permitrootlogin prohibit-password");
+	/* sshd -T's spelling of prohibit-password. */
+	assert_dump_has(d, "permitrootlogin without-password");
 	assert_dump_has(d, "pubkeyauthentication no");
 	assert_dump_has(d, "authorizedkeysfile .ssh/authorized_keys /etc/keys/%u "
 	    "%h/.ssh/ak2 /k/100%%");
@@ -1530,16 +1543,21 @@ test_dump(void **state)
 
 /* Every keyword's default, as man/sshand.conf.5 and README.md document
  * it, in -T's order: the whole dump of an empty file, which is also what
- * config_defaults() gives. */
-static const char documented_defaults[] =
+ * config_defaults() gives.  The algorithm lists are spelt out, as sshd -T
+ * spells out its own (policy/algorithms.c is their one source); the
+ * sshd_config keywords sshand has no setting for follow, with what sshand
+ * does. */
+static const char documented_defaults_fmt[] =
     "hostkey /etc/sshand/ssh_host_ed25519_key\n"
     "hostkey /etc/sshand/ssh_host_ecdsa_key\n"
     "hostkey /etc/sshand/ssh_host_rsa_key\n"
-    "kexalgorithms default\n"
-    "ciphers default\n"
-    "macs default\n"
-    "hostkeyalgorithms default\n"
-    "rekeylimit 0\n"
+    "kexalgorithms %s\n"
+    "ciphers %s\n"
+    "macs %s\n"
+    "hostkeyalgorithms %s\n"
+    "rekeylimit 0 0\n"
+    "compression yes\n"
+    "tcpkeepalive yes\n"
     "logingracetime 60\n"
     "loglevel INFO\n"
     "privsepuser sshand\n"
@@ -1560,7 +1578,7 @@ static const char documented_defaults[] =
     "printlastlog yes\n"
     "permitrootlogin no\n"
     "pubkeyauthentication yes\n"
-    "pubkeyacceptedalgorithms default\n"
+    "pubkeyacceptedalgorithms %s\n"
     "passwordauthentication yes\n"
     "kbdinteractiveauthentication yes\n"
     "permitemptypasswords no\n"
@@ -1578,6 +1596,10 @@ static const char documented_defaults[] =
     "permitopen any\n"
     "permitlisten any\n"
     "maxauthtries 6\n"
+    "maxsessions 10\n"
+    "clientaliveinterval 0\n"
+    "clientalivecountmax 3\n"
+    "requiredrsasize 1024\n"
     "banner none\n"
     "authorizedkeysfile .ssh/authorized_keys\n"
     "forcecommand none\n"
@@ -1588,7 +1610,45 @@ static const char documented_defaults[] =
     "maxopenfiles 0\n"
     "allowcoredumps no\n"
     "killuserprocesses no\n"
-    "permituserrc yes\n";
+    "permituserrc yes\n"
+    "usepam yes\n"
+    "pamservicename sshand\n"
+    "hostkeyagent none\n"
+    "hostbasedauthentication no\n"
+    "hostbasedusesnamefrompacketonly no\n"
+    "pubkeyauthoptions none\n"
+    "kerberosauthentication no\n"
+    "gssapiauthentication no\n"
+    "gssapikeyexchange no\n"
+    "ignorerhosts yes\n"
+    "usedns no\n"
+    "permittunnel no\n"
+    "chrootdirectory none\n"
+    "revokedkeys none\n"
+    "trustedusercakeys none\n"
+    "authorizedprincipalsfile none\n"
+    "authorizedkeyscommand none\n"
+    "authorizedprincipalscommand none\n"
+    "versionaddendum none\n"
+    "authenticationmethods any\n"
+    "fingerprinthash SHA256\n"
+    "exposeauthinfo no\n"
+    "channeltimeout none\n"
+    "unusedconnectiontimeout none\n"
+    "refuseconnection no\n";
+
+static char documented_defaults[16384];
+
+static int
+documented_defaults_make(void)
+{
+	int n = snprintf(documented_defaults, sizeof(documented_defaults),
+	    documented_defaults_fmt, algo_default(ALGO_KEX),
+	    algo_default(ALGO_CIPHER), algo_default(ALGO_MAC),
+	    algo_default(ALGO_HOSTKEY), algo_default(ALGO_PUBKEY));
+
+	return n > 0 && (size_t)n < sizeof(documented_defaults) ? 0 : -1;
+}
 
 static void
 test_dump_defaults(void **state)

@@ -353,6 +353,28 @@ test_accepted_algorithms(void **state)
 	    fx[F_ED25519].blob_len, "rsa-sha2-512"), -EOPNOTSUPP);
 }
 
+/* RequiredRSASize: the modulus' bits, read off the blob. */
+static void
+test_rsa_bits(void **state)
+{
+	uint8_t cut[PS_MAX_BLOB];
+
+	(void)state;
+	assert_int_equal(sigcheck_rsa_bits(fx[F_RSA256].blob,
+	    fx[F_RSA256].blob_len), 2048);
+	assert_int_equal(sigcheck_rsa_bits(fx[F_RSA_SMALL].blob,
+	    fx[F_RSA_SMALL].blob_len), 768);
+	assert_int_equal(sigcheck_rsa_bits(fx[F_ED25519].blob,
+	    fx[F_ED25519].blob_len), 0);
+	assert_int_equal(sigcheck_rsa_bits(fx[F_P256].blob,
+	    fx[F_P256].blob_len), 0);
+	/* Cut inside the modulus: malformed, not a smaller key. */
+	memcpy(cut, fx[F_RSA256].blob, fx[F_RSA256].blob_len);
+	assert_int_equal(sigcheck_rsa_bits(cut, fx[F_RSA256].blob_len - 1),
+	    -EINVAL);
+	assert_int_equal(sigcheck_rsa_bits(cut, 0), 0);
+}
+
 /* Each field of the signed data changed, validly signed: refused for it. */
 static void
 test_other_request_refused(void **state)
@@ -705,6 +727,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_accepted_algorithms),
+		cmocka_unit_test(test_rsa_bits),
 		cmocka_unit_test(test_other_request_refused),
 		cmocka_unit_test(test_other_blob_refused),
 		cmocka_unit_test(test_algorithm_must_suit_key),
