@@ -119,21 +119,39 @@ input_pipe(const char *input)
 	return p[0];
 }
 
-/* Runs prog on stdin in (closed after; -1: ours) and waits for it. */
+struct rc_exec {
+	const char *prog;
+	const char *const *argv;
+	char *const *env;
+	int in;
+};
+
+static int
+rc_exec_main(void *arg)
+{
+	const struct rc_exec *r = arg;
+
+	if (r->in >= 0)
+		dup2(r->in, 0);
+	execve(r->prog, (char *const *)r->argv, r->env);
+	_exit(127);
+}
+
+/* Runs prog on stdin in (closed after; -1: ours) and waits for it.  This
+ * process shares the monitor's memory already; its child only swaps
+ * stdin and execs, on a stack of its own, as spawn() starts us: clone(),
+ * not vfork(), whose sanitizer interceptor keeps its state in the thread
+ * this process borrowed from the monitor (an ASan build lost the
+ * session). */
 static void
 run_waited(const char *prog, const char *const argv[], char *const env[], int in)
 {
+	static _Alignas(16) char stack[64 * 1024];
+	struct rc_exec r = { prog, argv, env, in };
 	int st;
-	/* vfork: this process shares the monitor's memory already; its
-	 * child only swaps stdin and execs. */
-	pid_t pid = vfork();
+	pid_t pid = clone(rc_exec_main, stack + sizeof(stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &r);
 
-	if (pid == 0) {
-		if (in >= 0)
-			dup2(in, 0);
-		execve(prog, (char *const *)argv, env);
-		_exit(127);
-	}
 	if (in >= 0)
 		close(in);
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
