@@ -163,7 +163,9 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_PTY)
 		return on_pty_message(n, msg);
 	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN ||
-	    ssh_message_type(msg) == SSH_REQUEST_GLOBAL)
+	    ssh_message_type(msg) == SSH_REQUEST_GLOBAL ||
+	    (ssh_message_type(msg) == SSH_REQUEST_CHANNEL &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_X11))
 		return on_forward_message(n, msg);
 	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
 	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD) {
