@@ -18,6 +18,18 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+
+/* The children below run on static stacks in our memory (clone with
+ * CLONE_VM) and end by exec or _exit, never unwinding: under ASan their
+ * frames' scope poisoning stays in the shadow of the stack, and the next
+ * child on the same stack would be reported for using it.  Each child
+ * gets its stack clean. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define STACK_CLEAN(s) ASAN_UNPOISON_MEMORY_REGION((s), sizeof(s))
+#else
+#define STACK_CLEAN(s) ((void)0)
+#endif
 #include "handler/monitor/greeting.h"
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
@@ -149,7 +161,10 @@ run_waited(const char *prog, const char *const argv[], char *const env[], int in
 	static _Alignas(16) char stack[64 * 1024];
 	struct rc_exec r = { prog, argv, env, in };
 	int st;
-	pid_t pid = clone(rc_exec_main, stack + sizeof(stack),
+	pid_t pid;
+
+	STACK_CLEAN(stack);
+	pid = clone(rc_exec_main, stack + sizeof(stack),
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &r);
 
 	if (in >= 0)
@@ -291,6 +306,7 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	/* No copy of the monitor's page tables, and no copy-on-write faults
 	 * in the monitor afterwards: the parent waits until the child has
 	 * exec'ed (or exited). */
+	STACK_CLEAN(stack);
 	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	int e = errno;
 
