@@ -7,7 +7,8 @@ build=(gcc make pkg-config libssh-dev libcap-ng-dev
        libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
-      putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs)
+      putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
+      libpam-oath oathtool)
 bench=(hyperfine iproute2)
 
 want=("${build[@]}")
