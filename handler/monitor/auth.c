@@ -357,10 +357,25 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 	struct am_progress next = m->am;
 	int64_t until;
 
-	/* AuthenticationMethods: the methods before it were checked to
-	 * allow this one, so only "done" or "more" can come back. */
-	if (am_done(&next, am_method_bit(method)) == 0) {
+	/* AuthenticationMethods: every method is checked against the lists
+	 * before it runs, so "not allowed" cannot come back here; were it to,
+	 * the attempt fails rather than log the user in. */
+	switch (am_done(&next, am_method_bit(method))) {
+	case 1:
+		break;
+	case 0:
 		auth_partial(m, u, s, method, pam, note, &next);
+		return;
+	default:
+		log_error("%s for %s succeeded but AuthenticationMethods does not "
+		    "allow it now", method, u->name);
+		pam_finish(pam);
+		auth_failed(m, method, "method-not-allowed", s, false, now_usec(),
+		    true, NULL);
+		authkey_opts_clear(&m->keyopts);
+		m->have_keyopts = false;
+		user_info_free(u);
+		settings_free(s);
 		return;
 	}
 	if (pam == NULL) {
