@@ -69,8 +69,8 @@ def run(argv):
                           env=client_env())
 
 
-def test_key_then_password(server):
-    s = server("AuthenticationMethods publickey,password\n")
+def test_key_then_password(server, sshand_build):
+    s = server("AuthenticationMethods publickey,password\n", build=sshand_build)
     # The key alone: partial success, then the client has no password
     # to give in BatchMode.
     r = s.ssh("alice", "true")
@@ -132,7 +132,7 @@ def test_sshd_config_refusals(server, tmp_path):
 # ---- a one-time password as the second factor --------------------------------
 
 @pytest.fixture
-def oath(server, request):
+def oath(server, request, sshand_build):
     """A server whose PAM stack asks pam_oath for a time-based code
     (TOTP, RFC 6238) instead of the password: the stack is bind-mounted
     over /etc/pam.d/sshand in the server's own mount namespace."""
@@ -155,7 +155,7 @@ def oath(server, request):
     script = 'mount --bind "$0" /etc/pam.d/sshand && exec "$@"'
     s = server("Match User bob\n"
                "\tAuthenticationMethods publickey,keyboard-interactive\n",
-               wrap=["unshare", "-m", "--propagation", "private",
+               build=sshand_build, wrap=["unshare", "-m", "--propagation", "private",
                      "sh", "-ec", script, stack])
     return s
 
