@@ -197,3 +197,68 @@ def test_key_then_otp(oath):
     assert ("keyboard-interactive", "failure") in got
     assert got.count(("keyboard-interactive", "success")) == 1
     assert ("publickey", "success") in attempts(s, "alice")
+
+
+# ---- what the OpenSSH client never does: paramiko -----------------------------
+
+def paramiko_transport(s):
+    import paramiko
+    import socket
+    sock = socket.create_connection((HOST, s.port), timeout=15)
+    t = paramiko.Transport(sock)
+    t.start_client(timeout=15)
+    return t
+
+
+def refused(fn, *args):
+    import paramiko
+    try:
+        fn(*args)
+    except paramiko.AuthenticationException:
+        return True
+    return False
+
+
+def test_user_change_and_key_reuse(server, keys):
+    """A partial success counts for its user only: a change of name
+    starts again (for both names).  A key counts once: publickey,publickey
+    needs a second key."""
+    import paramiko
+    harness.write_authorized_keys("alice", [keys.pub("alice_ed25519"),
+                                            keys.pub("alice_rsa")])
+    s = server("AuthenticationMethods publickey,password publickey,publickey\n")
+    ed = paramiko.Ed25519Key(filename=keys.client("alice_ed25519"))
+    rsa = paramiko.RSAKey(filename=keys.client("alice_rsa"))
+
+    t = paramiko_transport(s)
+    try:
+        rest = t.auth_publickey("alice", ed)
+        assert sorted(rest) == ["password", "publickey"], rest
+        assert not t.is_authenticated()
+        # bob's password, as if the key had been his: not a method that
+        # may come first.
+        assert refused(t.auth_password, "bob", password("bob"))
+        # Back to alice: her key's success was forgotten at the change.
+        assert refused(t.auth_password, "alice", password("alice"))
+        assert not t.is_authenticated()
+    finally:
+        t.close()
+
+    t = paramiko_transport(s)
+    try:
+        assert sorted(t.auth_publickey("alice", ed)) == ["password", "publickey"]
+        # The same key again does not complete publickey,publickey.
+        assert refused(t.auth_publickey, "alice", ed)
+        assert not t.is_authenticated()
+        # A second key does.
+        assert t.auth_publickey("alice", rsa) == []
+        assert t.is_authenticated()
+    finally:
+        t.close()
+    s.wait_idle()
+    reasons = [r.get("SSHAND_REASON") for r in audit(s)
+               if r.get("SSHAND_EVENT") == "auth-attempt"
+               and r.get("SSHAND_AUTH_RESULT") == "failure"]
+    assert "key-reused" in reasons
+    assert "method-not-allowed" in reasons
+    assert "user name changed from alice to bob" in s.log()
