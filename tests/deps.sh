@@ -8,7 +8,7 @@ build=(gcc make pkg-config libssh-dev libcap-ng-dev
 runtime=(openssh-client util-linux systemd openssl procps)
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
       putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
-      xauth xvfb x11-utils)
+      xauth xvfb x11-utils libpam-oath oathtool)
 bench=(hyperfine iproute2)
 
 want=("${build[@]}")

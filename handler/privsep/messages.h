@@ -130,13 +130,17 @@
 
 /* ---- answers and notices of the monitor ---- */
 /* After login, the user's limits the network child keeps: MaxSessions,
- * ClientAliveInterval (s) and ClientAliveCountMax. */
+ * ClientAliveInterval (s) and ClientAliveCountMax.  Before it, methods:
+ * those the client may try next (policy/authmethods.h's AM_* bits; 0:
+ * leave the offer as it is), which a refusal and a partial success list
+ * (AuthenticationMethods). */
 #define PS_FIELDS_auth_result(F)					\
-	F(MAX, result, PS_AUTH_DISCONNECT, 1)	/* enum ps_auth */	\
+	F(MAX, result, PS_AUTH_PARTIAL, 1)	/* enum ps_auth */	\
 	F(U32, flags, 0, 1)			/* PS_FLAG_* */		\
 	F(MAX, max_sessions, PS_MAX_SESSIONS, 1)			\
 	F(U32, alive_interval, 0, 1)					\
-	F(U32, alive_count_max, 0, 1)
+	F(U32, alive_count_max, 0, 1)					\
+	F(MAX, methods, 7, 1)
 /* The password is right but must be changed: what PAM said of it, for
  * the client to show before it asks for the new one. */
 #define PS_FIELDS_passwd_changereq(F)					\

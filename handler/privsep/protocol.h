@@ -176,6 +176,10 @@ enum ps_auth {
 	PS_AUTH_DENIED = 0,
 	PS_AUTH_OK = 1,		/* authenticated (for a key probe: acceptable) */
 	PS_AUTH_DISCONNECT = 2,	/* denied, and the connection must end */
+	/* The method succeeded, but AuthenticationMethods asks for more:
+	 * the client is told partial success, with the methods that may
+	 * continue (methods). */
+	PS_AUTH_PARTIAL = 3,
 };
 #define PS_FLAG_PTY 1u		/* after login: pty requests are permitted */
 
