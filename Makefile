@@ -191,7 +191,11 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(TEST_LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
 		$(filter %.a,$^) $(LIBS)
-.SECONDARY: $(call obj,$(FUZZ_SRC))
+# The binary seeds' writer (make fuzz-seeds).
+$(BUILD)/fuzz/mkseeds: $(BUILD)/tests/fuzz/mkseeds.o $(TEST_LIBS_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+.SECONDARY: $(call obj,$(FUZZ_SRC) tests/fuzz/mkseeds.c)
 
 unit-bins: $(UNIT_BIN)
 test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BUILD)/tests/probe) \
@@ -222,6 +226,12 @@ fuzz:
 fuzz-smoke:
 	$(MAKE) BUILD=$(FUZZ_BUILD) FUZZ=1 fuzz-bins
 	tests/fuzz/run --smoke $(FUZZ_BUILD)
+# Rewrites the binary seeds (privsep messages, ban files) after a format
+# change; the others are written by hand (README, "Fuzzing").
+fuzz-seeds:
+	$(MAKE) BUILD=$(FUZZ_BUILD) FUZZ=1 $(FUZZ_BUILD)/fuzz/mkseeds
+	rm -rf tests/fuzz/corpus/privsep tests/fuzz/corpus/banfile
+	$(FUZZ_BUILD)/fuzz/mkseeds tests/fuzz/corpus
 
 run: deps all
 	@tests/demo/run $(BUILD)
@@ -259,5 +269,5 @@ clean:
 FORCE:
 
 .PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins FORCE \
-	fuzz fuzz-bins fuzz-smoke
+	fuzz fuzz-bins fuzz-smoke fuzz-seeds
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
