@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { SEAL_HEADER = 1, SEAL_SLOTS = 2, FIT_SIZE = 4 };
 
-static char path[4096];
+static char dir[4096], path[4096];
 static const char *const exempt[] = { "198.51.100.0/24" };
 /* 16 entries: 4 buckets, an 8 KiB file (the seeds' geometry). */
 static const struct ban_params params = {
@@ -47,16 +47,23 @@ static const struct ban_params params = {
 };
 
 static void
+cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	char dir[4096];
 
 	snprintf(dir, sizeof(dir), "%s/sshand-fuzz-ban.XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/bans", dir);
+	atexit(cleanup);
 }
 
 /* The low 32 bits of SipHash (file key) of (index, copy with check 0):
