@@ -191,6 +191,13 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(TEST_LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
 		$(filter %.a,$^) $(LIBS)
+# FUZZ_LIBSSH=DIR: fuzz_preauth against a libssh built for libFuzzer
+# (tests/fuzz/build-libssh), so that its coverage guides the fuzzer; in
+# a FUZZ_BUILD of its own, as nothing here notices the switch.
+ifneq ($(FUZZ_LIBSSH),)
+$(BUILD)/tests/fuzz/fuzz_preauth.o: EXTRA_CFLAGS += -I$(FUZZ_LIBSSH)/include
+$(BUILD)/fuzz/fuzz_preauth: LIBS := -L$(FUZZ_LIBSSH)/lib -Wl,-rpath,$(FUZZ_LIBSSH)/lib $(LIBS)
+endif
 # The binary seeds' writer (make fuzz-seeds).
 $(BUILD)/fuzz/mkseeds: $(BUILD)/tests/fuzz/mkseeds.o $(TEST_LIBS_A)
 	@mkdir -p $(@D)
