@@ -219,6 +219,7 @@ test: deps
 	$(MAKE) test-bins
 	$(MAKE) BUILD=build-asan SAN=1 test-bins
 	tests/run-unit $(BUILD) build-asan
+	$(MAKE) fuzz-smoke
 	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
 	$(MAKE) bench-smoke
 
