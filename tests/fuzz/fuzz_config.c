@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	resolve(cfg, NULL);
 	for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++)
 		resolve(cfg, &ctxs[i]);
-	(void)config_host_key_line(cfg, "/etc/sshand/ssh_host_ed25519_key");
+	(void)config_host_key_where(cfg, "/etc/sshand/ssh_host_ed25519_key");
 	(void)config_pubkey_algorithms_any(cfg, buf, sizeof(buf));
 	for (size_t i = 0; config_notice(cfg, i) != NULL; i++)
 		;
