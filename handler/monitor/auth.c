@@ -556,7 +556,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		    "%u", rsa_bits, s->required_rsa_size);
 	else if (known && s->pubkey_authentication && u.denied == NULL)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
-		    m->h->audit->remote_addr, &opts, why, sizeof(why));
+		    m->h->audit, &opts, why, sizeof(why));
 	phase("pubkey-checked", m->h->start_usec);
 	if (found == 1 && !root_allowed(s, &u, true, opts.command != NULL)) {
 		found = 0;
@@ -583,7 +583,8 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	if (found == 1) {
 		m->keyopts = opts;
 		m->have_keyopts = true;
-		auth_succeeded(m, &u, s, "publickey", NULL, NULL);
+		auth_succeeded(m, &u, s, "publickey", NULL, opts.from_command ?
+		    "authorized-keys-command" : NULL);
 		return;
 	}
 	if (why[0])
