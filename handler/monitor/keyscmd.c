@@ -205,8 +205,11 @@ keyscmd_run(char *const *argv, const struct user_info *runas, int timeout_ms,
 	}
 	/* Nothing it started outlives it: the group is signalled before
 	 * its leader is reaped, while its id cannot be another's.  As the
-	 * user it runs as: the monitor holds no CAP_KILL. */
+	 * user it runs as: the monitor holds no CAP_KILL.  The leader by
+	 * its pid too, in case it never got as far as its own group (its
+	 * real uid is then still root's, as ours is). */
 	(void)proctree_kill_as(-pid, SIGKILL, runas->uid, runas->gid);
+	(void)proctree_kill_as(pid, SIGKILL, runas->uid, runas->gid);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
