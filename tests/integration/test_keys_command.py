@@ -116,12 +116,12 @@ def fingerprint(keys, name):
     return r.stdout.split()[1]
 
 
-def test_key_from_command(server, keys, lookup):
+def test_key_from_command(server, keys, lookup, sshand_build):
     """alice's key comes from the command alone (her authorized_keys is
     empty); the run is nobody's, with the tokens expanded; the probe and
     the signed request share one run; the audit record says where the key
     came from."""
-    s = server(CONF)
+    s = server(CONF, build=sshand_build)
     r = ok(s.ssh("alice", "id -un"))
     assert r.stdout == "alice\n"
     blob = keys.pub("alice_ed25519").split()[1]
@@ -165,13 +165,13 @@ def test_no_arguments_gives_the_user_name(server, keys, lookup):
     assert calls() == ["nobody alice"]
 
 
-def test_hanging_command_is_cut(server, keys, lookup):
+def test_hanging_command_is_cut(server, keys, lookup, sshand_build):
     """A lookup that never answers is killed at the time limit (10 s),
     with what it started, and the client goes on to its password; the
     command is not run again for the rest of the connection."""
     write(os.path.join(BIN, "lookup"), "#!/bin/sh\necho \"$*\" >> %s\n"
           "sleep 1000 & sleep 1000\n" % ARGS, 0o755)
-    s = server(CONF)
+    s = server(CONF, build=sshand_build)
     argv = ["sshpass", "-p", harness.password("alice")] + s.ssh_common() + [
         "-o", "PreferredAuthentications=publickey,password",
         "-o", "IdentitiesOnly=yes", "-i", keys.client("alice_ed25519"),
@@ -196,10 +196,10 @@ def test_hanging_command_is_cut(server, keys, lookup):
     assert not run(["pgrep", "-u", "nobody", "-f", "sleep 1000"]).stdout
 
 
-def test_unsafe_command_refused(server, keys, lookup):
+def test_unsafe_command_refused(server, keys, lookup, sshand_build):
     """A program others may change is never run: sshd's rule, logged."""
     os.chmod(os.path.join(BIN, "lookup"), 0o775)
-    s = server(CONF)
+    s = server(CONF, build=sshand_build)
     r = s.ssh("alice", "true")
     assert r.returncode == 255 and "Permission denied" in r.stderr
     assert calls() == []
