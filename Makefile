@@ -26,9 +26,16 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAG
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh -lcap-ng -lcrypto) -lpam $(SAN_LIBS)
 SECCOMP_LIBS = $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 
+# The fuzzing build (`make fuzz`, tests/fuzz/) is a sanitizer build by
+# clang, every object instrumented for libFuzzer's coverage.
+ifeq ($(FUZZ),1)
+CC  := clang
+SAN := 1
+FUZZ_CFLAGS := -fsanitize=fuzzer-no-link
+endif
 # The sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1`.
 ifeq ($(SAN),1)
-ALL_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS  += -O1 -fsanitize=address,undefined $(FUZZ_CFLAGS) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=address,undefined
 # GCC 12 ASan intercepts crypt(); libcrypt must be loaded from the start,
 # not later by pam_unix, or the interceptor calls a NULL pointer.
@@ -191,6 +198,29 @@ $(BUILD)/tests/%-tool: $(BUILD)/tests/tools/%.o $(TEST_LIBS_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%-tool,$(wildcard tests/tools/*.c))
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with FUZZ=1 into their
+# own tree; each links the archives of what it parses.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(TEST_LIBS_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
+		$(filter %.a,$^) $(LIBS)
+# FUZZ_LIBSSH=DIR: fuzz_preauth against a libssh built for libFuzzer
+# (tests/fuzz/build-libssh), so that its coverage guides the fuzzer; in
+# a FUZZ_BUILD of its own, as nothing here notices the switch.
+ifneq ($(FUZZ_LIBSSH),)
+$(BUILD)/tests/fuzz/fuzz_preauth.o: EXTRA_CFLAGS += -I$(FUZZ_LIBSSH)/include
+$(BUILD)/fuzz/fuzz_preauth: LIBS := -L$(FUZZ_LIBSSH)/lib -Wl,-rpath,$(FUZZ_LIBSSH)/lib $(LIBS)
+endif
+# The binary seeds' writer (make fuzz-seeds).
+$(BUILD)/fuzz/mkseeds: $(BUILD)/tests/fuzz/mkseeds.o $(TEST_LIBS_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+.SECONDARY: $(call obj,$(FUZZ_SRC) tests/fuzz/mkseeds.c)
+
 unit-bins: $(UNIT_BIN)
 test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BUILD)/tests/probe) \
 	$(BUILD)/tests/fakeverify.so
@@ -206,8 +236,27 @@ test: deps
 	$(MAKE) test-bins
 	$(MAKE) BUILD=build-asan SAN=1 test-bins
 	tests/run-unit $(BUILD) build-asan
+	$(MAKE) fuzz-smoke
 	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
 	$(MAKE) bench-smoke
+
+# Each fuzzing target for FUZZ_SECONDS on a copy of its seeds
+# (tests/fuzz/corpus/); a crash fails.  fuzz-smoke, in make test: a few
+# seconds of each.
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	@tests/deps.sh fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) FUZZ=1 fuzz-bins
+	tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz-smoke:
+	$(MAKE) BUILD=$(FUZZ_BUILD) FUZZ=1 fuzz-bins
+	tests/fuzz/run --smoke $(FUZZ_BUILD)
+# Rewrites the binary seeds (privsep messages, ban files) after a format
+# change; the others are written by hand (README, "Fuzzing").
+fuzz-seeds:
+	$(MAKE) BUILD=$(FUZZ_BUILD) FUZZ=1 $(FUZZ_BUILD)/fuzz/mkseeds
+	rm -rf tests/fuzz/corpus/privsep tests/fuzz/corpus/banfile
+	$(FUZZ_BUILD)/fuzz/mkseeds tests/fuzz/corpus
 
 run: deps all
 	@tests/demo/run $(BUILD)
@@ -241,9 +290,10 @@ install: all $(BUILD)/install/sshand
 	fi
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 FORCE:
 
-.PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins FORCE
+.PHONY: all deps test run bench bench-smoke install clean unit-bins test-bins FORCE \
+	fuzz fuzz-bins fuzz-smoke fuzz-seeds
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,7 @@ def make_fixture(sshand_needed):
 class Server:
     ciphers = (CHACHA, AESGCM)
     inetd = True
+    forwards = True  # serves ssh -L (direct-tcpip)
 
     def __init__(self, name, port, args):
         self.name = name
@@ -285,9 +287,10 @@ def setup_dropbear(port):
         d + "/hostkey"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     exe = root + "/usr/sbin/dropbear"
     # -W: Dropbear's default receive window is 24 KiB, which would make the
-    # delayed-link upload take minutes; give it OpenSSH's 2 MiB.
+    # delayed-link upload take minutes; give it OpenSSH's 2 MiB.  No -j:
+    # its local forwarding (the client's -L) is measured beside the others.
     s = Server("dropbear", port, [exe, "-i", "-r", d + "/hostkey", "-s",
-                                  "-j", "-k", "-m", "-W", "2097152"] +
+                                  "-k", "-m", "-W", "2097152"] +
                (["-E"] if ARGS.debug else []))
     s.exe = os.path.realpath(exe)
     s.version = subprocess.run([exe, "-V"], capture_output=True,
@@ -305,6 +308,7 @@ def setup_tinysshd(port):
                                   "-x", "sftp=/usr/lib/openssh/sftp-server",
                                   d + "/keydir"])
     s.ciphers = (CHACHA,)
+    s.forwards = False  # tinysshd has no port forwarding at all
     s.exe = os.path.realpath(exe)
     s.version = "tinysshd " + ARGS.tinysshd_version
     return s
@@ -621,6 +625,51 @@ class Bench:
                      name, cpug[name], failed=bad[name])
         return rate
 
+    # 9: forwarding
+    def sink_alone(self, size, n):
+        """The sink and source with no ssh between: what the forwarding
+        rates below must stay far under for the sink not to be what they
+        measure."""
+        port = start_sink()
+        for d in ("up", "down"):
+            vals, bad = [], 0
+            for _ in range(n):
+                dt, moved, err = sink_transfer(port, size, d)
+                if err:
+                    log(f"FAILED sink alone {d}: {err}")
+                    self.failures.append(f"sink alone {d}: {err}")
+                    bad += 1
+                    continue
+                vals.append(moved / MIB / dt)
+            self.put("forward_sink_MBps", d, "sink", vals, failed=bad)
+
+    def forward(self, size, n, cipher, direction):
+        """size bytes through ssh -N -L to the sink (up) or from the
+        source (down), one connection per transfer, like section 3."""
+        key = f"{direction} {cipher.split('@')[0]}"
+        live = [s for s in self.live(cipher) if s.forwards]
+        port = start_sink()
+        rate = {s.name: [] for s in live}
+        cpug = {s.name: [] for s in live}
+        bad = {s.name: 0 for s in live}
+        for _ in range(n):
+            for s in live:
+                dt, moved, err = tunnel_transfer(s, size, cipher, direction,
+                                                 port)
+                recs = s.collect(1, 10)
+                if err:
+                    self.fail(s, f"ssh -L {key}: {err}")
+                    bad[s.name] += 1
+                    continue
+                rate[s.name].append(moved / MIB / dt)
+                for rec in recs:
+                    cpug[s.name].append(rec["cpu_us"] / 1e6 / (size / GIB))
+        for name in rate:
+            self.put("forward_MBps", key, name, rate[name],
+                     {"bytes": size}, failed=bad[name])
+            self.put("forward_server_cpu_s_per_GiB", key, name, cpug[name],
+                     failed=bad[name])
+
     # 4: memory
     def memory(self, n):
         vals = {s.name: ([], []) for s in self.live()}
@@ -904,6 +953,124 @@ def transfer(s, size, cipher, direction, port=None):
     return t1 - t0, size - base, None
 
 
+SINK_PORT = 22300
+
+
+def start_sink():
+    """bench-sink on 127.0.0.1:SINK_PORT, once; it lives in the bench's
+    network namespace, where every server's forwarding reaches it."""
+    if not any(p.args[0] == ARGS.sink for p in AUX_PROCS):
+        AUX_PROCS.append(subprocess.Popen([ARGS.sink, str(SINK_PORT)]))
+        if not wait_listening(SINK_PORT, 5):
+            raise RuntimeError("bench-sink is not listening")
+    return SINK_PORT
+
+
+def wait_listening(port, timeout, proc=None):
+    """True once something listens on 127.0.0.1:port (read from
+    /proc/net/tcp: connecting to ask would itself open a forwarded
+    channel); False on timeout or when proc exits first."""
+    want = "0100007F:%04X" % port
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open("/proc/net/tcp") as f:
+            for line in f:
+                x = line.split()
+                if x[1] == want and x[3] == "0A":
+                    return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+    return False
+
+
+def sink_transfer(port, size, direction, timeout=60):
+    """size bytes to bench-sink (up) or from it (down) through
+    127.0.0.1:port, the sink itself or a tunnel's entrance.  Up: the clock
+    starts when the sink's "R" has come back (the tunnel is open end to
+    end) and stops at the sink's byte count, which must be size.  Down: from
+    the first byte to EOF.  Returns (seconds, bytes moved in them, error or
+    None), as transfer() does."""
+    chunk = MIB
+    try:
+        with socket.create_connection(("127.0.0.1", port),
+                                      timeout=timeout) as so:
+            if direction == "up":
+                so.sendall(b"up\n")
+                if so.recv(1) != b"R":
+                    return 0, 0, "the sink never answered"
+                view = memoryview(bytearray(chunk))
+                t0 = time.perf_counter()
+                left = size
+                while left:
+                    left -= so.send(view[:min(chunk, left)])
+                so.shutdown(socket.SHUT_WR)
+                got = b""
+                while True:
+                    r = so.recv(64)
+                    if not r:
+                        break
+                    got += r
+                t1 = time.perf_counter()
+                if got.strip() != str(size).encode():
+                    return 0, 0, "the sink read %s of %d bytes" % (
+                        got.strip().decode(errors="replace") or "nothing",
+                        size)
+                return t1 - t0, size, None
+            so.sendall(b"down %d\n" % size)
+            buf = bytearray(chunk)
+            moved = base = 0
+            t0 = None
+            while True:
+                n = so.recv_into(buf)
+                if n == 0:
+                    break
+                moved += n
+                if t0 is None:
+                    t0 = time.perf_counter()
+                    base = n
+            t1 = time.perf_counter()
+            if moved != size or t0 is None:
+                return 0, 0, f"moved {moved} of {size} bytes"
+            return t1 - t0, size - base, None
+    except OSError as e:
+        return 0, 0, f"{type(e).__name__}: {e}"
+
+
+def tunnel_transfer(s, size, cipher, direction, sink_port):
+    """ssh -N -L to the sink through server s, then sink_transfer() through
+    it.  The tunnel's entrance is s.port + 1000 (free: the debug instances
+    are at +1, the delay relays at +100)."""
+    lport = s.port + 1000
+    argv = ["/usr/bin/ssh", "-F", WORK + "/client/config", "-c", cipher,
+            "-p", str(s.port), "-N", "-o", "ExitOnForwardFailure=yes",
+            "-L", f"127.0.0.1:{lport}:127.0.0.1:{sink_port}", "127.0.0.1"]
+    err_path = WORK + "/client/forward.err"
+    with open(err_path, "w+b") as errf:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            # The client listens only once it has logged in.
+            if not wait_listening(lport, 20, p):
+                res = (0, 0, "ssh -L never listened")
+            else:
+                res = sink_transfer(lport, size, direction,
+                                    timeout=max(60.0, size / (4 * MIB)))
+        finally:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if res[2]:
+            errf.seek(0)
+            tail = errf.read().decode(errors="replace").strip()
+            if tail:
+                res = (0, 0, res[2] + "; ssh: " + tail[-300:])
+    return res
+
+
 def q(a):
     return "'" + a.replace("'", "'\\''") + "'"
 
@@ -1018,11 +1185,12 @@ def setup_link(servers, base):
             [ARGS.delayline, "127.0.0.1", str(s.port + base), "127.0.0.1",
              str(s.port), str(LINK_DELAY_MS)]))
     time.sleep(0.2)
-    LINK_PROCS.extend(procs)
+    AUX_PROCS.extend(procs)
     return "relay", lambda s: s.port + base
 
 
-LINK_PROCS = []
+# The bench's own helpers (delay relays, the sink): ended with the servers.
+AUX_PROCS = []
 
 
 def cleanup(servers):
@@ -1031,10 +1199,10 @@ def cleanup(servers):
         dbg = getattr(s, "debug_instance", None)
         if dbg is not None:
             dbg.stop()
-    for p in LINK_PROCS:
+    for p in AUX_PROCS:
         p.terminate()
         p.wait()
-    LINK_PROCS.clear()
+    AUX_PROCS.clear()
 
 
 # ---------------------------------------------------------------- report
@@ -1065,7 +1233,7 @@ def add_ratios(res):
 NO_RATIOS = ("meta", "sshand_phases_ms", "sshand_phases_cumulative_ms",
              "sshand_cpu_by_step_ms",
              "sshand_cpu_by_process_ms",
-             "ban_file_ns", "openssl_speed_MBps")
+             "ban_file_ns", "openssl_speed_MBps", "forward_sink_MBps")
 
 TITLES = [
     ("latency_ms", "1. ssh true latency, ms (median [p25–p75])", "%.1f"),
@@ -1082,6 +1250,10 @@ TITLES = [
     ("sftp_MBps", "7. sftp, MiB/s", "%.0f"),
     ("link_MBps", "8. delayed link (50 ms RTT), MiB/s", "%.1f"),
     ("link_server_cpu_s_per_GiB", "8. delayed link server CPU per GiB, s",
+     "%.2f"),
+    ("forward_MBps", "9. through ssh -L to a local TCP sink (up) or source "
+     "(down), MiB/s", "%.0f"),
+    ("forward_server_cpu_s_per_GiB", "9. ssh -L server CPU per GiB, s",
      "%.2f"),
 ]
 
@@ -1127,6 +1299,15 @@ def banfile_table(res):
     return out
 
 
+def sink_table(res):
+    sk = res.get("forward_sink_MBps")
+    if not sk:
+        return []
+    return ["", "9b. the sink and source alone (direct loopback, no ssh), "
+            "MiB/s: " + ", ".join("%s %s" % (d, fmt(per.get("sink"), "%.0f"))
+                                  for d, per in sk.items())]
+
+
 def speed_table(res):
     sp = res.get("openssl_speed_MBps")
     if not sp:
@@ -1138,7 +1319,8 @@ def speed_table(res):
 # Printed after the section they belong to (after its last table).
 EXTRA_TABLES = {"cpu_ms_per_conn": phases_table,
                 "throughput_server_cpu_s_per_GiB": speed_table,
-                "banned": banfile_table}
+                "banned": banfile_table,
+                "forward_server_cpu_s_per_GiB": sink_table}
 
 
 def table(res, names):
@@ -1173,8 +1355,8 @@ def table(res, names):
     g = res.get("goals")
     if g:
         out.append("")
-        out.append("Goals for sshand (issue 8); ratios are to OpenSSH in "
-                   "this run")
+        out.append("Goals for sshand (issue 8; ssh -L: issue 16); ratios are "
+                   "to OpenSSH in this run")
         out.append("  %-46s %-28s %-24s %s" % ("", "measured", "goal",
                                                "verdict"))
         for row in g:
@@ -1248,6 +1430,10 @@ def goals(res):
             "≤ 1/10 of a normal conn", "met" if r <= 0.1 else "NOT met")
     else:
         row(goal, "n/a", "≤ 1/10 of a normal conn", "n/a")
+    # Issue 16: 1 GiB through ssh -L at >= 1.0x OpenSSH's rate.
+    for key in res.get("forward_MBps", {}):
+        ratio(f"through ssh -L {key}", "forward_MBps", key, 1.0, True,
+              "MiB/s")
     return rows
 
 
@@ -1266,6 +1452,7 @@ def main():
     ap.add_argument("--wrap", required=True)
     ap.add_argument("--nodelay", required=True)
     ap.add_argument("--delayline", required=True)
+    ap.add_argument("--sink", required=True)
     ap.add_argument("--peers", required=True)
     ap.add_argument("--tinysshd-version", default="?")
     ap.add_argument("--sshd", default="/usr/sbin/sshd")
@@ -1390,6 +1577,12 @@ def main():
     steps.append(("ban file lookup and update cost",
                   lambda: b.banfile(banfile_sizes, banfile_n)))
     steps.append((f"sftp {sftp_size // MIB} MiB", sftp_step))
+    steps.append(("forwarding: the sink alone, direct loopback",
+                  lambda: b.sink_alone(big, it)))
+    for cipher in (CHACHA, AESGCM):
+        for d in ("up", "down"):
+            steps.append((f"forwarding ssh -L {d} {cipher} {big // MIB} MiB",
+                          lambda c=cipher, d=d: b.forward(big, it, c, d)))
     for d in ("up", "down"):
         steps.append((f"delayed link {d} {link_size // MIB} MiB",
                       lambda d=d: link_step(d)))
@@ -1422,7 +1615,8 @@ def main():
                                  text=True).stderr.strip(),
         "servers": status,
         "link": method + f" {LINK_DELAY_MS} ms each way",
-        "sizes": {"throughput": big, "sftp": sftp_size, "link": link_size},
+        "sizes": {"throughput": big, "sftp": sftp_size, "link": link_size,
+                  "forward": big},
         "failures": b.failures,
         "duration_s": round(time.monotonic() - t_start, 1),
     }

@@ -216,6 +216,10 @@ copy_valid(const struct ban_geom *g, uint64_t idx, const struct ban_copy *c)
 		return false;
 	if (c->pad[0] || c->pad[1])
 		return false;
+	/* Times are time()'s, or 0: none before 1970.  The arithmetic on
+	 * them (now - last_failure...) relies on it not to overflow. */
+	if (c->window_start < 0 || c->last_failure < 0 || c->banned_until < 0)
+		return false;
 	switch (c->family) {
 	case 0:
 		return c->prefix == 0 && c->failures == 0 && c->total == 0 &&

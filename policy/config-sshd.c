@@ -181,10 +181,6 @@ static const struct sshd_keyword table[] = {
 	/* Debian's. */
 	{ "DebianBanner", G, "yes|no", NULL, NULL, VERSION, NULL },
 	{ "PermitBlacklistedKeys", G, NULL, NULL, NULL, DEPRECATED, NULL },
-	{ "AuthenticationMethods", M, NULL, "any", "any",
-	    "one authentication method logs a user in",
-	    NOT_YET ": a login would need one method only, not all those "
-	    "listed; remove the line, or write AuthenticationMethods any" },
 	{ "StreamLocalBindMask", M, NULL, NULL, NULL, STREAMLOCAL, NULL },
 	{ "StreamLocalBindUnlink", M, "yes|no", NULL, NULL, STREAMLOCAL, NULL },
 	{ "FingerprintHash", G, "md5|sha256", NULL, "SHA256",

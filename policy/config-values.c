@@ -14,6 +14,7 @@
 
 #include "policy/access.h"
 #include "policy/algorithms.h"
+#include "policy/authmethods.h"
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/keyscmd.h"
@@ -695,6 +696,47 @@ parse_permits(struct parser *p, const struct keyword *kw, struct settings *s,
 	return r;
 }
 
+/* AuthenticationMethods: "any" alone, or lists of methods; as sshd,
+ * the first line wins. */
+static int
+parse_auth_methods(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
+	char vbuf[72], canon[AM_MAX_CANON];
+	const char *why;
+	size_t i;
+	int r = 0;
+
+	if (argc > AM_MAX_LISTS)
+		return config_fail(p, "too many lists for \"%s\" (at most %d)",
+		    kw->name, AM_MAX_LISTS);
+	for (i = 0; i < argc && r == 0; i++) {
+		if (strcmp(argv[i], "any") == 0) {
+			if (argc > 1) {
+				config_strlist_clear(&tmp);
+				return config_fail(p, "\"any\" must be alone on "
+				    "a \"%s\" line", kw->name);
+			}
+			continue;
+		}
+		if (am_list_canon(argv[i], canon, sizeof(canon), &why) < 0) {
+			config_strlist_clear(&tmp);
+			return config_fail(p, "bad list \"%s\" for \"%s\": %s",
+			    config_shown(argv[i], vbuf), kw->name, why);
+		}
+		r = config_strlist_add(&tmp, canon);
+	}
+	if (r == 0 && first) {
+		struct strlist old = *field;
+
+		*field = tmp;
+		tmp = old;
+	}
+	config_strlist_clear(&tmp);
+	return r;
+}
+
 /* Raw: a name, then the command as the rest of the line. */
 static int
 parse_subsystem(struct parser *p, const struct keyword *kw,
@@ -795,6 +837,8 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },
 	[T_NETBLOCK] = { STRING(netblock_ok),
 	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
+	[T_AUTHMETHODS] = { LIST(parse_auth_methods, config_dump_joined),
+	    .multi = true, .unset = "any" },
 };
 
 const struct kw_ops *

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/authmethods.h"
 #include "policy/config-internal.h"
 #include "policy/match.h"
 
@@ -658,6 +659,16 @@ check_global(struct parser *p)
 		p->line = bt > btm ? bt : btm;
 		r = config_fail(p, "BanTimeMax (%u s) is shorter than BanTime "
 		    "(%u s)", s->ban_time_max, s->ban_time);
+	}
+	/* As sshd refuses to start: no list of the global lines can be
+	 * completed with the methods enabled globally.  A list that a Match
+	 * block's settings disable is skipped at login, as sshd skips it. */
+	if (r == 0 && am_start(&(struct am_progress){ 0 },
+	    &s->authentication_methods, am_enabled(s)) == 0) {
+		p->line = g->set[KW_AuthenticationMethods];
+		r = config_fail(p, "AuthenticationMethods cannot be satisfied "
+		    "by enabled authentication methods (each list names a "
+		    "method that is disabled)");
 	}
 	settings_free(s);
 	return r;

@@ -129,6 +129,9 @@ struct settings {
 	struct strlist permit_open;
 	struct strlist permit_listen;
 	unsigned max_auth_tries;		/* 6 */
+	/* AuthenticationMethods: each entry one list, methods comma-separated
+	 * (policy/authmethods.h); empty: any. */
+	struct strlist authentication_methods;
 	/* sshd's allowed_user(), in its order (policy/access.h): user
 	 * patterns, with @host for an address pattern list; group
 	 * patterns.  Lines accumulate, and the matching Match blocks'

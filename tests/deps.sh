@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only when missing.
-# Usage: tests/deps.sh build|test|run|bench
+# Usage: tests/deps.sh build|test|fuzz|run|bench
 set -euo pipefail
 
 build=(gcc make pkg-config libssh-dev libcap-ng-dev
        libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
-      putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs)
+      putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
+      xauth xvfb x11-utils libpam-oath oathtool)
 bench=(hyperfine iproute2)
+# libFuzzer (make fuzz, and its smoke in make test): clang, and the
+# compiler-rt archives with libclang_rt.fuzzer (not a dependency of clang,
+# only recommended).
+fuzz=(clang libclang-rt-dev)
 
 want=("${build[@]}")
 case "${1:-build}" in
 build) ;;
 run) want+=("${runtime[@]}" openssh-sftp-server) ;;
-test) want+=("${runtime[@]}" "${test[@]}") ;;
-bench) want+=("${runtime[@]}" "${test[@]}" "${bench[@]}") ;;
-*) echo "usage: $0 build|test|run|bench" >&2; exit 2 ;;
+test) want+=("${runtime[@]}" "${test[@]}" "${fuzz[@]}") ;;
+fuzz) want+=("${fuzz[@]}") ;;
+bench) want+=("${runtime[@]}" "${test[@]}" "${fuzz[@]}" "${bench[@]}") ;;
+*) echo "usage: $0 build|test|fuzz|run|bench" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -285,6 +285,15 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 				snprintf(tail, sizeof(tail), " (%s)", reason);
 			snprintf(m, ml, "Accepted %s for %s from %s%s", method,
 			    who, from, tail);
+		} else if (f->auth_result &&
+		    strcmp(f->auth_result, "partial") == 0) {
+			/* AuthenticationMethods: right, and more to come
+			 * (sshd's word). */
+			if (f->key_fingerprint)
+				snprintf(tail, sizeof(tail), ": %s",
+				    s.fingerprint);
+			snprintf(m, ml, "Partial %s for %s from %s%s", method,
+			    who, from, tail);
 		} else if (reason && strcmp(reason, "unknown-user") == 0) {
 			snprintf(m, ml, "Failed %s for invalid user %s from %s",
 			    method, who, from);
@@ -373,7 +382,8 @@ build(struct audit_record *r, enum audit_event ev, const struct audit_conn *c,
 	int pri = events[ev].priority;
 
 	if (ev == AUDIT_AUTH_ATTEMPT && !(f->auth_result &&
-	    strcmp(f->auth_result, "success") == 0))
+	    (strcmp(f->auth_result, "success") == 0 ||
+	    strcmp(f->auth_result, "partial") == 0)))
 		pri = LOG_WARNING;
 	snprintf(prio, 4, "%d", pri);
 

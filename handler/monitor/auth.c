@@ -23,12 +23,67 @@
  * long, whatever the reason. */
 #define FAIL_FLOOR_USEC 250000
 
+_Static_assert(AM_ALL == 7, "AUTH_RESULT's methods field holds AM_* bits");
+
+/* methods: those the client may go on with (0: the offer stays). */
+static void
+reply_auth_methods(struct monitor *m, enum ps_auth result, uint32_t flags,
+    unsigned methods)
+{
+	ps_put_auth_result(m->out, &(struct ps_auth_result){ .result = result,
+	    .flags = flags, .methods = methods });
+	monitor_send(m);
+}
+
 static void
 reply_auth(struct monitor *m, enum ps_auth result, uint32_t flags)
 {
-	ps_put_auth_result(m->out, &(struct ps_auth_result){ .result = result,
-	    .flags = flags });
-	monitor_send(m);
+	reply_auth_methods(m, result, flags, 0);
+}
+
+/* The login's progress under AuthenticationMethods, started again for a
+ * new name: one user's partial success never counts for another (sshd
+ * ends the connection at a change of name; starting again is as safe). */
+static void
+am_track(struct monitor *m, const char *name, const struct settings *s)
+{
+	if (m->am_user != NULL && strcmp(m->am_user, name) == 0)
+		return;
+	if (m->am_partial) {
+		log_info("user name changed from %s to %s: the methods that "
+		    "succeeded for the first count no more", m->am_user, name);
+		/* The options of a key that succeeded belong to its user. */
+		authkey_opts_clear(&m->keyopts);
+		m->have_keyopts = false;
+	}
+	free(m->am_user);
+	m->am_user = strdup(name);
+	if (m->am_user == NULL)
+		monitor_finish(m, EXIT_INTERNAL, "server-error");
+	m->am_partial = false;
+	m->am_n_keys = 0;
+	if (am_start(&m->am, &s->authentication_methods, am_enabled(s)) == 0)
+		log_info("AuthenticationMethods: no list left for %s after "
+		    "eliminating disabled methods: no login can succeed", name);
+}
+
+/* May the method be tried now (AuthenticationMethods)? */
+static bool
+am_allows(const struct monitor *m, const struct settings *s, unsigned method)
+{
+	return (am_next(&m->am, am_enabled(s)) & method) != 0;
+}
+
+/* What a refusal tells the client it may go on with: under
+ * AuthenticationMethods, the methods that begin its lists now. */
+static unsigned
+am_offer(const struct monitor *m, const struct settings *s)
+{
+	/* Without lists the offer stays the global one, unless the global
+	 * lists narrowed it and this user has none (Match ... any). */
+	if (m->am.any && m->h->global->authentication_methods.n == 0)
+		return 0;
+	return am_next(&m->am, am_enabled(s));
 }
 
 static void
@@ -189,14 +244,14 @@ root_allowed(const struct settings *s, const struct user_info *u, bool key,
 /* banned_until: the attempt ended the connection, unanswered, because
  * the source is banned (-1: it did not). */
 static int
-audit_attempt(struct monitor *m, const char *method, bool ok, const char *reason,
-    int64_t banned_until)
+audit_attempt(struct monitor *m, const char *method, const char *result,
+    const char *reason, int64_t banned_until)
 {
 	struct audit_fields f = AUDIT_FIELDS_INIT;
 
 	f.ban_until = banned_until;
 	f.auth_method = method;
-	f.auth_result = ok ? "success" : "failure";
+	f.auth_result = result;
 	f.reason = reason;
 	if (strcmp(method, "publickey") == 0 && m->fingerprint[0])
 		f.key_fingerprint = m->fingerprint;
@@ -231,7 +286,7 @@ auth_failed(struct monitor *m, const char *method, const char *reason,
 	}
 	/* The attempt's record says whether it was answered: one that meets
 	 * a ban carries SSHAND_BAN_UNTIL and ends the connection. */
-	audit_attempt(m, method, false, reason, banned ? until : -1);
+	audit_attempt(m, method, "failure", reason, banned ? until : -1);
 	if (counts_for_ban)
 		ensure_elapsed(start, FAIL_FLOOR_USEC);
 	if (banned)
@@ -245,7 +300,50 @@ auth_failed(struct monitor *m, const char *method, const char *reason,
 	if (reply && changereq != NULL)
 		reply_changereq(m, changereq);
 	else if (reply)
-		reply_auth(m, PS_AUTH_DENIED, 0);
+		reply_auth_methods(m, PS_AUTH_DENIED, 0, am_offer(m, s));
+}
+
+/* A method succeeded but AuthenticationMethods asks for more (next: the
+ * progress with it): no login yet, and neither PAM's account stage (it
+ * runs at the last method, as in sshd) nor a failure.  The client is
+ * told partial success and the methods that may follow.  A PAM handle of
+ * this method is closed: the next method runs its own. */
+static void
+auth_partial(struct monitor *m, struct user_info *u, struct settings *s,
+    const char *method, struct pam_ctx *pam, const char *note,
+    const struct am_progress *next)
+{
+	const struct audit_conn *c = m->h->audit;
+	const bool key = strcmp(method, "publickey") == 0;
+	int64_t until;
+
+	pam_finish(pam);
+	if (source_banned(m, &until)) {
+		audit_attempt(m, method, "failure", "banned", until);
+		user_info_free(u);
+		settings_free(s);
+		end_banned(m, until);
+	}
+	m->am = *next;
+	m->am_partial = true;
+	if (key && m->am_n_keys < AM_MAX_STEPS)
+		snprintf(m->am_keys[m->am_n_keys++], sizeof(m->am_keys[0]), "%s",
+		    m->fingerprint);
+	/* As sshd logs it. */
+	log_info("Partial %s for %s from %s port %u%s%s", method, u->name,
+	    c->remote_addr, c->remote_port, key ? " " : "", key ? m->fingerprint : "");
+	if (audit_attempt(m, method, "partial", note, -1) < 0 &&
+	    m->h->global->audit_required) {
+		log_error("login of %s refused: AuditRequired yes and the audit trail "
+		    "cannot be written", u->name);
+		user_info_free(u);
+		settings_free(s);
+		reply_auth(m, PS_AUTH_DISCONNECT, 0);
+		monitor_finish(m, EXIT_INTERNAL, "audit-unavailable");
+	}
+	reply_auth_methods(m, PS_AUTH_PARTIAL, 0, am_next(&m->am, am_enabled(s)));
+	user_info_free(u);
+	settings_free(s);
 }
 
 /* The user is who they claim: u, s and pam pass to the monitor.  For key
@@ -256,8 +354,30 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
     const char *method, struct pam_ctx *pam, const char *note)
 {
 	const char *reason = NULL;
+	struct am_progress next = m->am;
 	int64_t until;
 
+	/* AuthenticationMethods: every method is checked against the lists
+	 * before it runs, so "not allowed" cannot come back here; were it to,
+	 * the attempt fails rather than log the user in. */
+	switch (am_done(&next, am_method_bit(method))) {
+	case 1:
+		break;
+	case 0:
+		auth_partial(m, u, s, method, pam, note, &next);
+		return;
+	default:
+		log_error("%s for %s succeeded but AuthenticationMethods does not "
+		    "allow it now", method, u->name);
+		pam_finish(pam);
+		auth_failed(m, method, "method-not-allowed", s, false, now_usec(),
+		    true, NULL);
+		authkey_opts_clear(&m->keyopts);
+		m->have_keyopts = false;
+		user_info_free(u);
+		settings_free(s);
+		return;
+	}
 	if (pam == NULL) {
 		int r = pam_account(m->h->audit->remote_addr, u->name, &pam, &reason);
 
@@ -278,7 +398,7 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 	 * was judged: a ban holds against the right password too, and the
 	 * attempt is recorded as refused for it. */
 	if (source_banned(m, &until)) {
-		audit_attempt(m, method, false, "banned", until);
+		audit_attempt(m, method, "failure", "banned", until);
 		pam_finish(pam);
 		user_info_free(u);
 		settings_free(s);
@@ -287,7 +407,8 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 	/* AuditRequired: no login that the trail does not hold.  The
 	 * record of the success is the test; the connection then ends, as
 	 * no later record could be written either. */
-	if (audit_attempt(m, method, true, note, -1) < 0 && m->h->global->audit_required) {
+	if (audit_attempt(m, method, "success", note, -1) < 0 &&
+	    m->h->global->audit_required) {
 		log_error("login of %s refused: AuditRequired yes and the audit trail "
 		    "cannot be written", u->name);
 		pam_finish(pam);
@@ -329,6 +450,7 @@ user_for(struct monitor *m, const char *name, struct user_info *ret_u,
 	m->tried = true;
 	audit_conn_set_user(m->h->audit, name, strlen(name));
 	*ret_s = resolve(m, name, m->looked_up_known ? ret_u : NULL);
+	am_track(m, name, *ret_s);
 	/* AllowUsers and the like, judged once per name (user.c) as sshd
 	 * judges once per connection; a refused user goes on as one whose
 	 * every attempt fails, exactly as with a wrong password. */
@@ -355,10 +477,15 @@ answer_stats(struct monitor *m, const struct ps_stats *r)
 /* Why the policy refuses a known user this method, PAM aside; NULL if it
  * does not. */
 static const char *
-refusal(const struct settings *s, const struct user_info *u, bool method_enabled)
+refusal(const struct monitor *m, const struct settings *s,
+    const struct user_info *u, bool method_enabled, unsigned method)
 {
 	if (!method_enabled)
 		return "method-disabled";
+	/* AuthenticationMethods: not among the methods that may come now
+	 * (a second factor before the first, say). */
+	if (!am_allows(m, s, method))
+		return "method-not-allowed";
 	if (!root_allowed(s, u, false, false))
 		return "root-login-refused";
 	return u->denied;
@@ -425,7 +552,7 @@ ask_new_password(struct monitor *m, struct attempt *a, struct pam_outcome *out)
 	m->proved = true;
 	log_info("Expired password for %s from %s port %u: new password asked for",
 	    a->user, c->remote_addr, c->remote_port);
-	audit_attempt(m, a->method, false, "password-expired", -1);
+	audit_attempt(m, a->method, "failure", "password-expired", -1);
 	reply_changereq(m, out->message[0] ? out->message :
 	    "Password change required.");
 	user_info_free(&a->u);
@@ -447,9 +574,10 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	ban_gate(m);
 	a.known = user_for(m, r->user, &a.u, &a.s);
 	if (a.known)
-		refused = refusal(a.s, &a.u, a.s->password_authentication &&
+		refused = refusal(m, a.s, &a.u, a.s->password_authentication &&
 		    (a.s->permit_empty_passwords || pwlen > 0) &&
-		    pwlen <= PS_MAX_PASSWORD_LEN);	/* a cut one is never right */
+		    pwlen <= PS_MAX_PASSWORD_LEN,	/* a cut one is never right */
+		    AM_PASSWORD);
 	/* PAM's word decides for this user (it may still be refused). */
 	decides = a.known && refused == NULL;
 	/* A new password reaches PAM only then, and never an empty one or
@@ -516,13 +644,34 @@ signature_valid(struct monitor *m, const struct ps_auth_pubkey *r,
 	return false;
 }
 
+/* Did this key already succeed in this login (publickey,publickey)?
+ * As sshd, a key counts once. */
+static bool
+am_key_used(const struct monitor *m)
+{
+	for (unsigned i = 0; i < m->am_n_keys; i++)
+		if (strcmp(m->am_keys[i], m->fingerprint) == 0)
+			return true;
+	return false;
+}
+
+/* Does the key's line restrict the session (from= and expiry-time= were
+ * checked when it matched)? */
+static bool
+opts_restrict(const struct authkey_opts *o)
+{
+	return o->no_pty || o->no_port_forwarding || o->no_agent_forwarding ||
+	    o->no_x11_forwarding || o->no_user_rc || o->command != NULL ||
+	    o->n_environment > 0 || o->n_permitopen > 0 || o->n_permitlisten > 0;
+}
+
 void
 answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 {
 	struct user_info u = { 0 };
 	struct authkey_opts opts = { 0 };
 	struct settings *s;
-	const char *unsupported = NULL, *denied;
+	const char *unsupported = NULL, *denied, *am_why = NULL;
 	char why[256] = "";
 	uint64_t start = now_usec();
 	bool known;
@@ -554,7 +703,15 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	else if (known && rsa_bits > 0 && rsa_bits < (int)s->required_rsa_size)
 		snprintf(why, sizeof(why), "RSA key of %d bits: RequiredRSASize is "
 		    "%u", rsa_bits, s->required_rsa_size);
-	else if (known && s->pubkey_authentication && u.denied == NULL)
+	/* AuthenticationMethods: not a key now, or this key again. */
+	else if (known && s->pubkey_authentication &&
+	    !am_allows(m, s, AM_PUBLICKEY)) {
+		am_why = "method-not-allowed";
+		snprintf(why, sizeof(why), "not allowed now by AuthenticationMethods");
+	} else if (known && s->pubkey_authentication && am_key_used(m)) {
+		am_why = "key-reused";
+		snprintf(why, sizeof(why), "this key already succeeded in this login");
+	} else if (known && s->pubkey_authentication && u.denied == NULL)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
 		    m->h->audit, &opts, why, sizeof(why));
 	phase("pubkey-checked", m->h->start_usec);
@@ -580,7 +737,22 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		settings_free(s);
 		return;
 	}
+	/* A second key of publickey,publickey: sshd merges the two keys'
+	 * options; sshand does not, and refuses rather than drop the first
+	 * key's restrictions or the second's. */
+	if (found == 1 && m->have_keyopts && (opts_restrict(&m->keyopts) ||
+	    opts_restrict(&opts))) {
+		log_info("publickey for %s refused: both keys of this login carry "
+		    "authorized_keys options, which sshand does not merge", r->user);
+		authkey_opts_clear(&opts);
+		user_info_free(&u);
+		auth_failed(m, "publickey", "key-options-conflict", s, false, start,
+		    true, NULL);
+		settings_free(s);
+		return;
+	}
 	if (found == 1) {
+		authkey_opts_clear(&m->keyopts);
 		m->keyopts = opts;
 		m->have_keyopts = true;
 		auth_succeeded(m, &u, s, "publickey", NULL, opts.from_command ?
@@ -593,7 +765,8 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 	denied = u.denied;
 	user_info_free(&u);
 	auth_failed(m, "publickey", !known ? "unknown-user" : denied ? denied :
-	    unsupported ? "key-type-unsupported" : s->pubkey_authentication ?
+	    unsupported ? "key-type-unsupported" : am_why ? am_why :
+	    s->pubkey_authentication ?
 	    "key-refused" : "method-disabled", s, false, start, true, NULL);
 	settings_free(s);
 }
@@ -703,7 +876,8 @@ answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
 	ban_gate(m);
 	a.known = user_for(m, a.user, &a.u, &a.s);
 	if (a.known)
-		refused = refusal(a.s, &a.u, a.s->kbd_interactive_authentication);
+		refused = refusal(m, a.s, &a.u, a.s->kbd_interactive_authentication,
+		    AM_KBDINT);
 	/* Refused users (method disabled by a Match block, root, locked) go
 	 * through the same conversation as everyone, as a placeholder user,
 	 * so prompts and timing tell nothing.  An expired password is

@@ -3,7 +3,12 @@
  * forwarded channel opened or refused and one when it closes, and the
  * forwarder (forwarder.c), which opens the sockets as the user.  The
  * monitor itself never connects, binds or listens for the user: it only
- * passes the forwarder's descriptors on to the network child. */
+ * passes the forwarder's descriptors on to the network child.
+ *
+ * X11 as sshd does it: an x11-req on a session channel has the forwarder
+ * listen on the first free display (port 6000 + N from X11DisplayOffset
+ * on), and the session gets DISPLAY and, for its rc file or else xauth,
+ * the client's cookie (spawn.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -13,12 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "handler/front/log.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/forward.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
+#include "handler/monitor/spawn.h"
 #include "policy/forward.h"
 
 #define MAX_FWD_LISTENERS 64
@@ -28,6 +35,9 @@
  * connection. */
 #define FORWARDER_WAIT_MS 15000
 #define FWD_ID_MONITOR 0x80000000u
+/* sshd's MAX_DISPLAYS: displays are numbered below it. */
+#define X11_MAX_DISPLAYS 1000
+#define X11_PORT_BASE 6000
 
 struct fwd_listener {
 	bool live;
@@ -36,6 +46,17 @@ struct fwd_listener {
 	char *host;			/* as the client asked */
 	uint32_t port;			/* as asked (0: any) */
 	uint32_t bound;			/* the port bound */
+	bool single;			/* X11 single-connection */
+};
+
+/* An x11-req granted: the session channel's display. */
+struct fwd_x11 {
+	bool live;
+	uint32_t chan;			/* the session channel */
+	uint32_t listener;		/* its listener's id */
+	char *proto, *cookie;		/* the client's, for xauth */
+	char *display;			/* DISPLAY */
+	char *auth_display;		/* the name xauth is given */
 };
 
 struct fwd_chan {
@@ -54,6 +75,7 @@ struct forwarding {
 	struct fwd_listener l[MAX_FWD_LISTENERS];
 	struct fwd_chan *open[MAX_FWD_OPEN];
 	char *agent_sock;
+	struct fwd_x11 x11[MAX_SESSIONS];
 };
 
 static struct ps_msg fin, fout;
@@ -132,6 +154,27 @@ chan_del(struct fwd_chan **slot)
 	*slot = NULL;
 }
 
+static struct fwd_x11 *
+x11_by_chan(const struct forwarding *fw, uint32_t chan)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (fw->x11[i].live && fw->x11[i].chan == chan)
+			return (struct fwd_x11 *)&fw->x11[i];
+	return NULL;
+}
+
+static void
+x11_free(struct fwd_x11 *x)
+{
+	if (x->cookie != NULL)
+		explicit_bzero(x->cookie, strlen(x->cookie));
+	free(x->cookie);
+	free(x->proto);
+	free(x->display);
+	free(x->auth_display);
+	*x = (struct fwd_x11){ 0 };
+}
+
 /* ---- policy ---- */
 
 static struct strlist
@@ -151,6 +194,16 @@ refusal(struct monitor *m, enum ps_fwd_kind kind, unsigned dir, const char *host
 
 	if (s->disable_forwarding)
 		return "DisableForwarding";
+	if (kind == PS_FWD_X11) {
+		if (!s->x11_forwarding)
+			return "X11Forwarding";
+		if (k != NULL && k->no_x11_forwarding)
+			return "no-x11-forwarding";
+		/* The display's listener is an inet socket of the user's. */
+		if (s->sandbox_profile == SANDBOX_STRICT)
+			return "SandboxProfile strict";
+		return NULL;
+	}
 	if (kind == PS_FWD_AGENT) {
 		if (!s->allow_agent_forwarding)
 			return "AllowAgentForwarding";
@@ -271,9 +324,11 @@ forwarder_call(struct monitor *m, unsigned want)
 		}
 		if (ps_type(&fin) == want)
 			return 0;
-		if (ps_type(&fin) == PS_FWDR_INCOMING)
+		if (ps_type(&fin) == PS_FWDR_INCOMING) {
 			handle_incoming(m);
-		else {
+			if (fw->fd < 0)
+				return -1;
+		} else {
 			ps_clear_fds(&fin);
 			forwarder_lost(m, "broke the protocol");
 			return -1;
@@ -288,6 +343,23 @@ listener_by_id(struct forwarding *fw, uint32_t id)
 		if (fw->l[i].live && fw->l[i].id == id)
 			return &fw->l[i];
 	return NULL;
+}
+
+/* The forwarder closes the listener (UNLISTEN has no answer). */
+static void
+listener_close(struct monitor *m, struct fwd_listener *l)
+{
+	struct forwarding *fw = m->fwd;
+
+	if (fw->fd >= 0) {
+		ps_put_fwdr_unlisten(&fout, &(struct ps_fwdr_unlisten){ l->id });
+		if (ps_send(fw->fd, &fout) < 0)
+			forwarder_lost(m, "gone");
+		ps_wipe(&fout);
+	}
+	free(l->host);
+	l->host = NULL;
+	l->live = false;
 }
 
 /* A connection one of the user's listeners took: to the network child,
@@ -313,11 +385,14 @@ handle_incoming(struct monitor *m)
 		return;
 	}
 	kind = l->kind == PS_FWD_AGENT ? "auth-agent" :
-	    l->kind == PS_FWD_UNIX ? "forwarded-streamlocal" : "forwarded-tcpip";
+	    l->kind == PS_FWD_UNIX ? "forwarded-streamlocal" :
+	    l->kind == PS_FWD_X11 ? "x11" : "forwarded-tcpip";
 	id = FWD_ID_MONITOR | fw->next_id++;
-	origin = l->kind == PS_FWD_TCP ? endpoint(q.orig_host, q.orig_port, false) :
-	    strdup("");
+	origin = l->kind == PS_FWD_TCP || l->kind == PS_FWD_X11 ?
+	    endpoint(q.orig_host, q.orig_port, false) : strdup("");
+	/* An X11 listener's host is the display it serves. */
 	dest = l->kind == PS_FWD_AGENT ? strdup(fw->agent_sock ? fw->agent_sock : "") :
+	    l->kind == PS_FWD_X11 ? strdup(l->host) :
 	    endpoint(l->host, l->bound, l->kind == PS_FWD_UNIX);
 	if (origin == NULL || dest == NULL || chan_add(fw, id, kind, origin, dest) == NULL) {
 		close(q.fds[0]);
@@ -329,6 +404,9 @@ handle_incoming(struct monitor *m)
 	    .fds = { q.fds[0] } });
 	monitor_send(m);
 	close(q.fds[0]);
+	/* single-connection: sshd too stops listening after the first. */
+	if (l->single)
+		listener_close(m, l);
 }
 
 int
@@ -380,6 +458,9 @@ monitor_forward_end(struct monitor *m)
 		close(fw->fd);
 		fw->fd = -1;
 	}
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (fw->x11[i].live)
+			x11_free(&fw->x11[i]);
 	for (int i = 0; i < MAX_FWD_OPEN; i++)
 		if (fw->open[i] != NULL) {
 			struct fwd_chan *c = fw->open[i];
@@ -590,17 +671,10 @@ answer_fwd_unlisten(struct monitor *m, const struct ps_fwd_unlisten *r)
 		struct fwd_listener *l = &fw->l[i];
 
 		if (!l->live || l->kind != r->kind || l->kind == PS_FWD_AGENT ||
-		    strcmp(l->host, r->host) != 0 ||
+		    l->kind == PS_FWD_X11 || strcmp(l->host, r->host) != 0 ||
 		    (r->port != l->port && r->port != l->bound))
 			continue;
-		if (fw->fd >= 0) {
-			ps_put_fwdr_unlisten(&fout, &(struct ps_fwdr_unlisten){ l->id });
-			if (ps_send(fw->fd, &fout) < 0)
-				forwarder_lost(m, "gone");
-			ps_wipe(&fout);
-		}
-		free(l->host);
-		l->live = false;
+		listener_close(m, l);
 		listening(m, true, 0, NULL);
 		return;
 	}
@@ -646,4 +720,182 @@ answer_fwd_confirmed(struct monitor *m, const struct ps_fwd_confirmed *r)
 	(*slot)->confirmed = true;
 	audit_fwd(m, AUDIT_FORWARD_OPEN, r->id, (*slot)->kind, (*slot)->origin,
 	    (*slot)->dest, NULL);
+}
+
+/* ---- X11 ---- */
+
+/* sshd's xauth_valid_string: what may reach xauth's command lines. */
+static bool
+x11_data_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] >= 'a' && v[i] <= 'z') && !(v[i] >= 'A' && v[i] <= 'Z') &&
+		    !(v[i] >= '0' && v[i] <= '9') && strchr(".:/-_", v[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* DISPLAY, and the name xauth gets, for display n (sshd's
+ * session_setup_x11fwd): with X11UseLocalhost, "localhost:N.S" and
+ * "unix:N.S" (Xlib looks a loopback display's cookie up under the local
+ * host); otherwise the host name for both. */
+static int
+x11_names(struct monitor *m, struct fwd_x11 *x, unsigned n, uint32_t screen)
+{
+	char host[PS_MAX_HOST];
+
+	if (m->us->x11_use_localhost) {
+		if (asprintf(&x->display, "localhost:%u.%u", n, screen) < 0) {
+			x->display = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&x->auth_display, "unix:%u.%u", n, screen) < 0) {
+			x->auth_display = NULL;
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) < 0)
+		return -errno;
+	host[sizeof(host) - 1] = '\0';
+	if (!x11_data_ok(host, sizeof(host)))
+		return -EINVAL;
+	if (asprintf(&x->display, "%s:%u.%u", host, n, screen) < 0) {
+		x->display = NULL;
+		return -ENOMEM;
+	}
+	x->auth_display = strdup(x->display);
+	return x->auth_display != NULL ? 0 : -ENOMEM;
+}
+
+void
+answer_x11_req(struct monitor *m, const struct ps_x11_req *r)
+{
+	const char *why = refusal(m, PS_FWD_X11, FWD_REMOTE, "", 0);
+	struct forwarding *fw = fwd_state(m);
+	struct fwd_listener *l = NULL;
+	struct fwd_x11 *x = NULL;
+	struct ps_fwdr_listening a;
+	char reason[PS_MAX_STR];
+	struct stat st;
+	unsigned first = m->us->x11_display_offset, n;
+
+	if (r->id & FWD_ID_MONITOR)
+		monitor_violation(m, "x11-req on channel %#x", r->id);
+	if (fw == NULL) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (why != NULL)
+		goto refuse;
+	if (!x11_data_ok(r->proto, PS_MAX_X11_PROTO) ||
+	    !x11_data_ok(r->cookie, PS_MAX_X11_COOKIE)) {
+		why = "bad-x11-data";
+		goto refuse;
+	}
+	/* sshd: no xauth, no X11 forwarding. */
+	if (stat(XAUTH_PATH, &st) < 0) {
+		why = "no-xauth";
+		goto refuse;
+	}
+	if (x11_by_chan(fw, r->id) != NULL) {
+		why = "repeated";
+		goto refuse;
+	}
+	if (first >= X11_MAX_DISPLAYS) {
+		why = "X11DisplayOffset";
+		goto refuse;
+	}
+	for (int i = 0; i < MAX_SESSIONS && x == NULL; i++)
+		if (!fw->x11[i].live)
+			x = &fw->x11[i];
+	for (int i = 0; i < MAX_FWD_LISTENERS && l == NULL; i++)
+		if (!fw->l[i].live)
+			l = &fw->l[i];
+	if (x == NULL || l == NULL) {
+		why = "too-many-listeners";
+		goto refuse;
+	}
+	if (!forwarder_ready(m)) {
+		why = "server-error";
+		goto refuse;
+	}
+	*l = (struct fwd_listener){ .id = fw->next_listener++, .kind = PS_FWD_X11,
+	    .single = r->single };
+	ps_put_fwdr_listen(&fout, &(struct ps_fwdr_listen){ l->id, PS_FWD_X11,
+	    m->us->x11_use_localhost ? "localhost" : "", first });
+	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
+	    ps_get_fwdr_listening(&fin, &a) < 0 || a.listener != l->id) {
+		ps_wipe(&fin);
+		why = "server-error";
+		goto refuse;
+	}
+	if (a.err != 0 || a.port < X11_PORT_BASE + first ||
+	    a.port >= X11_PORT_BASE + X11_MAX_DISPLAYS) {
+		snprintf(reason, sizeof(reason), "listen-failed: %s",
+		    a.err ? strerror((int)a.err) : "bad answer");
+		ps_wipe(&fin);
+		if (a.err == 0)
+			listener_close(m, l);
+		why = reason;
+		goto refuse;
+	}
+	ps_wipe(&fin);
+	n = a.port - X11_PORT_BASE;
+	*x = (struct fwd_x11){ .live = true, .chan = r->id, .listener = l->id,
+	    .proto = strdup(r->proto), .cookie = strdup(r->cookie) };
+	if (x11_names(m, x, n, r->screen) < 0 || x->proto == NULL ||
+	    x->cookie == NULL || (l->host = strdup(x->display)) == NULL) {
+		x11_free(x);
+		listener_close(m, l);
+		why = "server-error";
+		goto refuse;
+	}
+	l->bound = a.port;
+	l->live = true;
+	audit_fwd(m, AUDIT_FORWARD_OPEN, -1, "x11-req", "", x->display, NULL);
+	listening(m, true, n, NULL);
+	return;
+refuse:
+	audit_fwd(m, AUDIT_FORWARD_REFUSED, -1, "x11-req", "", "", why);
+	listening(m, false, 0, why);
+}
+
+const char *
+monitor_x11_display(const struct monitor *m, uint32_t chan)
+{
+	return m->fwd != NULL && x11_by_chan(m->fwd, chan) != NULL ?
+	    x11_by_chan(m->fwd, chan)->display : NULL;
+}
+
+bool
+monitor_x11_auth(const struct monitor *m, uint32_t chan, const char **ret_proto,
+    const char **ret_cookie, const char **ret_display)
+{
+	const struct fwd_x11 *x = m->fwd != NULL ? x11_by_chan(m->fwd, chan) : NULL;
+
+	if (x == NULL)
+		return false;
+	*ret_proto = x->proto;
+	*ret_cookie = x->cookie;
+	*ret_display = x->auth_display;
+	return true;
+}
+
+void
+monitor_x11_session_end(struct monitor *m, uint32_t chan)
+{
+	struct fwd_x11 *x = m->fwd != NULL ? x11_by_chan(m->fwd, chan) : NULL;
+	struct fwd_listener *l;
+
+	if (x == NULL)
+		return;
+	l = listener_by_id(m->fwd, x->listener);
+	if (l != NULL)
+		listener_close(m, l);
+	x11_free(x);
 }

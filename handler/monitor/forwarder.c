@@ -8,7 +8,8 @@
  * memory through it) at the first forwarding request, and asks:
  *
  *	CONNECT	  -> CONNECTED, with the connected socket
- *	LISTEN	  -> LISTENING (the port bound; the agent socket's path)
+ *	LISTEN	  -> LISTENING (the port bound; the agent socket's path;
+ *		     an X11 display's port)
  *	UNLISTEN
  *
  * and the forwarder tells INCOMING, with the accepted socket, whenever a
@@ -36,6 +37,9 @@
 #define MAX_LISTENERS 64
 #define MAX_LISTEN_FDS 4		/* a name's addresses */
 #define CONNECT_TIMEOUT_MS 10000
+/* X11 displays, as sshd numbers them: port 6000 + N, N below 1000. */
+#define X11_PORT_BASE 6000
+#define X11_MAX_DISPLAYS 1000
 
 struct listener {
 	bool live;
@@ -270,6 +274,78 @@ listen_agent(struct listener *l)
 	return e;
 }
 
+/* Every address of a display's port, bound: 0, -EADDRINUSE when the port
+ * is taken (the next display is tried), or another -errno. */
+static int
+bind_display(struct listener *l, const struct addrinfo *res, bool localhost)
+{
+	int one = 1;
+
+	for (const struct addrinfo *ai = res; ai != NULL && l->nfds < MAX_LISTEN_FDS;
+	    ai = ai->ai_next) {
+		int s, e;
+
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (s < 0) {
+			/* A family this host does not have. */
+			if (errno == EAFNOSUPPORT || errno == EINVAL)
+				continue;
+			return -errno;
+		}
+		if (ai->ai_family == AF_INET6)
+			setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (localhost)
+			setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0) {
+			e = errno;
+			close(s);
+			/* ::1 on a host whose loopback has only 127.0.0.1:
+			 * sshd would fail every display there. */
+			if (e == EADDRNOTAVAIL)
+				continue;
+			return -EADDRINUSE;
+		}
+		l->fds[l->nfds++] = s;
+	}
+	return l->nfds > 0 ? 0 : -EADDRNOTAVAIL;
+}
+
+/* The first free X11 display from first on, as sshd's
+ * x11_create_display_inet finds it: port 6000 + N on both loopbacks
+ * (localhost) or every address, IPv4 and IPv6; a display one of whose
+ * addresses is taken is passed over.  The port, or -errno. */
+static int
+listen_x11(struct listener *l, bool localhost, unsigned first)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV | (localhost ? 0 : AI_PASSIVE) }, *res;
+	int e = -EADDRINUSE;
+
+	for (unsigned n = first; n < X11_MAX_DISPLAYS; n++) {
+		char ps[16];
+
+		snprintf(ps, sizeof(ps), "%u", X11_PORT_BASE + n);
+		if (getaddrinfo(NULL, ps, &hints, &res) != 0)
+			return -EADDRNOTAVAIL;
+		e = bind_display(l, res, localhost);
+		freeaddrinfo(res);
+		for (size_t i = 0; e == 0 && i < l->nfds; i++)
+			if (listen(l->fds[i], 128) < 0)
+				e = -errno;
+		if (e == 0)
+			return (int)(X11_PORT_BASE + n);
+		for (size_t i = 0; i < l->nfds; i++)
+			close(l->fds[i]);
+		l->nfds = 0;
+		if (e != -EADDRINUSE)
+			return e;
+	}
+	return e;
+}
+
 static void
 do_listen(int ctl, const struct ps_fwdr_listen *q)
 {
@@ -283,6 +359,8 @@ do_listen(int ctl, const struct ps_fwdr_listen *q)
 		e = listen_tcp(l, q->host[0] ? q->host : NULL, q->port);
 	else if (q->kind == PS_FWD_UNIX)
 		e = listen_unix(l, q->host);
+	else if (q->kind == PS_FWD_X11)
+		e = listen_x11(l, strcmp(q->host, "localhost") == 0, q->port);
 	else
 		e = listen_agent(l);
 	if (e < 0) {
@@ -290,7 +368,8 @@ do_listen(int ctl, const struct ps_fwdr_listen *q)
 		if (l != NULL)
 			listener_free(l);
 	} else {
-		r.port = q->kind == PS_FWD_TCP ? (uint32_t)e : 0;
+		r.port = q->kind == PS_FWD_TCP || q->kind == PS_FWD_X11 ?
+		    (uint32_t)e : 0;
 		r.path = l->path;
 	}
 	ps_put_fwdr_listening(&out, &r);

@@ -306,6 +306,8 @@ monitor_main(struct handover *h, int net_fd, pid_t net_pid)
 	keyscmd_forget();
 	free(m->looked_up);
 	m->looked_up = NULL;
+	free(m->am_user);
+	m->am_user = NULL;
 	user_info_free(&m->looked_up_u);
 	phase("session-ready", h->start_usec);
 	postauth_loop(m, sfd);

@@ -18,6 +18,7 @@
 #include "handler/monitor/auth.h"
 #include "handler/monitor/greeting.h"
 #include "handler/privsep/wire.h"
+#include "policy/authmethods.h"
 #include "policy/config.h"
 
 #define MAX_SESSIONS 10
@@ -77,6 +78,14 @@ struct monitor {
 	bool looked_up_known;
 	struct user_info looked_up_u;
 	char fingerprint[128];		/* of the last public key asked about */
+	/* AuthenticationMethods: the login's progress through the lists of
+	 * am_user's settings (a change of name starts it again), and the
+	 * keys that already succeeded in it (as sshd, a key counts once). */
+	char *am_user;
+	struct am_progress am;
+	bool am_partial;		/* a method succeeded, more are needed */
+	char am_keys[AM_MAX_STEPS][128];
+	unsigned am_n_keys;
 
 	/* after authentication */
 	bool authed;

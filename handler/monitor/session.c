@@ -152,6 +152,8 @@ build_env(struct monitor *m, const struct ps_session_open *r, const char *orig,
 	env_set(&e, "SSH_CLIENT", buf);
 	if (monitor_agent_socket(m) != NULL)
 		env_set(&e, "SSH_AUTH_SOCK", monitor_agent_socket(m));
+	if (monitor_x11_display(m, r->id) != NULL)
+		env_set(&e, "DISPLAY", monitor_x11_display(m, r->id));
 	if (orig != NULL)
 		env_set(&e, "SSH_ORIGINAL_COMMAND", orig);
 	if (e.err < 0) {
@@ -333,6 +335,8 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	sp.system_rc = "/etc/sshand/sshrc";
 	sp.greeting = greeting;
 	sp.greeting_len = greeting_len;
+	(void)monitor_x11_auth(m, r->id, &sp.x11_proto, &sp.x11_cookie,
+	    &sp.x11_display);
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
 	err = session_start(&sp, &proc);

@@ -18,6 +18,18 @@
 #include <sys/wait.h>
 
 #include "handler/front/log.h"
+
+/* The children below run on static stacks in our memory (clone with
+ * CLONE_VM) and end by exec or _exit, never unwinding: under ASan their
+ * frames' scope poisoning stays in the shadow of the stack, and the next
+ * child on the same stack would be reported for using it.  Each child
+ * gets its stack clean. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define STACK_CLEAN(s) ASAN_UNPOISON_MEMORY_REGION((s), sizeof(s))
+#else
+#define STACK_CLEAN(s) ((void)0)
+#endif
 #include "handler/monitor/greeting.h"
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
@@ -68,6 +80,9 @@ struct spawn {
 	 * why, and the exec's errno. */
 	const char *why;
 	int exec_errno;
+	/* X11: what the rc, or else xauth, reads on its stdin; "" without */
+	char rc_input[2048];
+	char xauth_input[4096];
 };
 
 static void
@@ -89,37 +104,102 @@ fail(struct spawn *x, const char *what)
 	_exit(126);
 }
 
+/* Its stdin: a pipe already holding input (it fits: a few KiB against
+ * the pipe's 64), so that writing it needs no second process and cannot
+ * meet a reader that is gone (SIGPIPE would end the session here). */
+static int
+input_pipe(const char *input)
+{
+	size_t n = strlen(input), off = 0;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	while (off < n) {
+		ssize_t w = write(p[1], input + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(p[0]);
+			p[0] = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	close(p[1]);
+	return p[0];
+}
+
+struct rc_exec {
+	const char *prog;
+	const char *const *argv;
+	char *const *env;
+	int in;
+};
+
+static int
+rc_exec_main(void *arg)
+{
+	const struct rc_exec *r = arg;
+
+	if (r->in >= 0)
+		dup2(r->in, 0);
+	execve(r->prog, (char *const *)r->argv, r->env);
+	_exit(127);
+}
+
+/* Runs prog on stdin in (closed after; -1: ours) and waits for it.  This
+ * process shares the monitor's memory already; its child only swaps
+ * stdin and execs, on a stack of its own, as spawn() starts us: clone(),
+ * not vfork(), whose sanitizer interceptor keeps its state in the thread
+ * this process borrowed from the monitor (an ASan build lost the
+ * session). */
+static void
+run_waited(const char *prog, const char *const argv[], char *const env[], int in)
+{
+	static _Alignas(16) char stack[64 * 1024];
+	struct rc_exec r = { prog, argv, env, in };
+	int st;
+	pid_t pid;
+
+	STACK_CLEAN(stack);
+	pid = clone(rc_exec_main, stack + sizeof(stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &r);
+
+	if (in >= 0)
+		close(in);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* ~/.ssh/rc or the system's sshrc, as sshd runs them: with /bin/sh, on
  * the session's stdout and stderr, before the session's program, as the
- * user and under the session's profile; waited for, whatever it does. */
+ * user and under the session's profile; waited for, whatever it does.
+ * With X11 forwarding, as sshd's do_rc_files: the rc that runs reads
+ * "PROTO COOKIE" on its stdin; where none runs, "xauth -q -" gets the
+ * cookie for the display. */
 static void
 run_rc(const struct spawn *x)
 {
-	const char *path = NULL;
-	const char *argv[3] = { "sh", NULL, NULL };
-	int st;
-	pid_t pid;
+	const char *path = NULL, *prog = "/bin/sh", *input = x->rc_input;
+	const char *argv[4] = { "sh", NULL, NULL, NULL };
+	int in;
 
 	if (x->user_rc[0] && access(x->user_rc, F_OK) == 0)
 		path = x->user_rc;
 	else if (x->sp->system_rc && access(x->sp->system_rc, F_OK) == 0)
 		path = x->sp->system_rc;
-	if (path == NULL)
+	if (path != NULL)
+		argv[1] = path;
+	else if (x->xauth_input[0] != '\0') {
+		prog = XAUTH_PATH;
+		argv[0] = "xauth", argv[1] = "-q", argv[2] = "-";
+		input = x->xauth_input;
+	} else
 		return;
-	argv[1] = path;
-	/* vfork: this process shares the monitor's memory already; its
-	 * child only swaps stdin and execs. */
-	pid = vfork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, 0);
-		execve("/bin/sh", (char *const *)argv, x->env);
-		_exit(127);
-	}
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	in = input[0] != '\0' ? input_pipe(input) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	run_waited(prog, argv, x->env, in);
 }
 
 /* Runs as root with the monitor's capabilities until the drop, then as
@@ -211,10 +291,22 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	if (sp->user_rc && (size_t)snprintf(x.user_rc, sizeof(x.user_rc), "%s/.ssh/rc",
 	    sp->user->dir) >= sizeof(x.user_rc))
 		x.user_rc[0] = '\0';
+	/* sshd's do_rc_files lines; the monitor checked each string
+	 * (xauth_valid_string), and their bounds fit these buffers. */
+	if (sp->x11_proto != NULL &&
+	    ((size_t)snprintf(x.rc_input, sizeof(x.rc_input), "%s %s\n",
+	    sp->x11_proto, sp->x11_cookie) >= sizeof(x.rc_input) ||
+	    (size_t)snprintf(x.xauth_input, sizeof(x.xauth_input),
+	    "remove %s\nadd %s %s %s\n", sp->x11_display, sp->x11_display,
+	    sp->x11_proto, sp->x11_cookie) >= sizeof(x.xauth_input))) {
+		log_info("%s", "X11 cookie too long for xauth: not passed on");
+		x.rc_input[0] = x.xauth_input[0] = '\0';
+	}
 	memcpy(x.fds, fds, sizeof(x.fds));
 	/* No copy of the monitor's page tables, and no copy-on-write faults
 	 * in the monitor afterwards: the parent waits until the child has
 	 * exec'ed (or exited). */
+	STACK_CLEAN(stack);
 	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	int e = errno;
 
@@ -223,6 +315,8 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 		free(x.env[x.env_own]);
 		free(x.env);
 	}
+	explicit_bzero(x.rc_input, sizeof(x.rc_input));
+	explicit_bzero(x.xauth_input, sizeof(x.xauth_input));
 	if (pid < 0)
 		return -e;
 	/* The child has exec'ed or ended (CLONE_VFORK): if it could not

@@ -11,6 +11,9 @@
 #include "handler/monitor/auth.h"
 #include "sandbox/sandbox.h"
 
+/* sshd's XAuthLocation, as Debian builds it. */
+#define XAUTH_PATH "/usr/bin/xauth"
+
 struct session_spec {
 	const struct user_info *user;
 	const char *command;		/* NULL: login shell */
@@ -31,6 +34,11 @@ struct session_spec {
 	/* Shown before the session's process starts (greeting.h), or NULL. */
 	const char *greeting;
 	size_t greeting_len;
+	/* X11 forwarding (the channel's x11-req), or NULL: the rc that runs
+	 * reads "PROTO COOKIE" on its stdin; where none runs, xauth is told
+	 * to replace x11_display's entry with the cookie. */
+	const char *x11_proto, *x11_cookie;
+	const char *x11_display;	/* as xauth names it: "unix:10.0" */
 	pid_t monitor;			/* the parent */
 };
 

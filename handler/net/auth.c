@@ -7,10 +7,22 @@
 #include "handler/front/log.h"
 #include "handler/net/libssh-private.h"
 #include "handler/net/net.h"
+#include "policy/authmethods.h"
 #include "policy/util/base64.h"
 
+/* AM_* bits as libssh's methods. */
+static int
+libssh_methods(unsigned am)
+{
+	return (am & AM_PUBLICKEY ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
+	    (am & AM_PASSWORD ? SSH_AUTH_METHOD_PASSWORD : 0) |
+	    (am & AM_KBDINT ? SSH_AUTH_METHOD_INTERACTIVE : 0);
+}
+
 /* What a result means to libssh; a refusal that ends the connection
- * also ends it here. */
+ * also ends it here.  The methods the monitor says may continue become
+ * the list libssh sends with a refusal or a partial success
+ * (ssh_auth_reply_default reads it). */
 static int
 auth_result(struct net *n, const struct ps_auth_result *r)
 {
@@ -19,6 +31,10 @@ auth_result(struct net *n, const struct ps_auth_result *r)
 		net_fail(n, EXIT_NOAUTH, "max-auth-tries");
 		return SSH_AUTH_DENIED;
 	}
+	if (r->methods != 0)
+		ssh_set_auth_methods(n->s, libssh_methods(r->methods));
+	if (r->result == PS_AUTH_PARTIAL)
+		return SSH_AUTH_PARTIAL;
 	n->pty_ok = (r->flags & PS_FLAG_PTY) != 0;
 	n->max_sessions = r->max_sessions;
 	n->alive_interval = r->alive_interval;
@@ -69,7 +85,12 @@ on_password_message(struct net *n, ssh_message msg)
 			net_fail(n, EXIT_PROTOCOL, "protocol-error");
 		return 0;
 	}
-	if (auth_result(n, &reply.result) != SSH_AUTH_SUCCESS)
+	r = auth_result(n, &reply.result);
+	if (r == SSH_AUTH_PARTIAL) {
+		ssh_message_auth_reply_success(msg, 1);
+		return 0;
+	}
+	if (r != SSH_AUTH_SUCCESS)
 		return 1;
 	n->authenticated = true;
 	ssh_message_auth_reply_success(msg, 0);
@@ -142,11 +163,17 @@ kbdint_reply(struct net *n, ssh_message msg, const struct kbdint_reply *r)
 		return;
 	}
 	n->kbd_active = false;
-	if (auth_result(n, &r->result) == SSH_AUTH_SUCCESS) {
+	switch (auth_result(n, &r->result)) {
+	case SSH_AUTH_SUCCESS:
 		n->authenticated = true;
 		ssh_message_auth_reply_success(msg, 0);
-	} else
+		break;
+	case SSH_AUTH_PARTIAL:
+		ssh_message_auth_reply_success(msg, 1);
+		break;
+	default:
 		ssh_message_reply_default(msg);
+	}
 }
 
 /* 0.10 has no keyboard-interactive server callback: its messages (and the
@@ -163,7 +190,9 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_PTY)
 		return on_pty_message(n, msg);
 	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN ||
-	    ssh_message_type(msg) == SSH_REQUEST_GLOBAL)
+	    ssh_message_type(msg) == SSH_REQUEST_GLOBAL ||
+	    (ssh_message_type(msg) == SSH_REQUEST_CHANNEL &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_X11))
 		return on_forward_message(n, msg);
 	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
 	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD) {
@@ -204,6 +233,8 @@ void
 net_auth_setup(struct net *n)
 {
 	const struct settings *g = n->h->global;
+	unsigned enabled = am_enabled(g), offer = enabled;
+	struct am_progress p;
 
 	n->scb = (struct ssh_server_callbacks_struct){
 		.userdata = n,
@@ -213,8 +244,10 @@ net_auth_setup(struct net *n)
 	ssh_callbacks_init(&n->scb);
 	ssh_set_server_callbacks(n->s, &n->scb);
 	ssh_set_message_callback(n->s, on_message, n);
-	ssh_set_auth_methods(n->s,
-	    (g->password_authentication ? SSH_AUTH_METHOD_PASSWORD : 0) |
-	    (g->pubkey_authentication ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
-	    (g->kbd_interactive_authentication ? SSH_AUTH_METHOD_INTERACTIVE : 0));
+	/* Global AuthenticationMethods: first the methods that begin a list
+	 * (the monitor widens the offer for a user whose Match block has
+	 * none).  A user's own lists narrow it at the first refusal. */
+	if (am_start(&p, &g->authentication_methods, enabled) > 0)
+		offer = am_next(&p, enabled);
+	ssh_set_auth_methods(n->s, libssh_methods(offer));
 }

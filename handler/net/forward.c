@@ -10,7 +10,9 @@
  *    listen; each connection it accepts comes back as FWD_ACCEPTED, for
  *    which we open a forwarded-tcpip channel to the client;
  *  - auth-agent-req: a listener for the session's SSH_AUTH_SOCK, whose
- *    connections become auth-agent channels.
+ *    connections become auth-agent channels;
+ *  - x11-req: a listener on the display's port (6000 + N, for the
+ *    session's DISPLAY), whose connections become x11 channels.
  * libssh 0.10 knows neither the streamlocal extensions nor
  * auth-agent-req; libssh-private.h's request hook rewrites them into
  * requests it knows, marked. */
@@ -196,11 +198,47 @@ global_request(struct net *n, ssh_message msg)
 	return 0;
 }
 
+/* x11-req on a session channel, before its shell or command.  It comes
+ * through the message callback: libssh's channel callback for it cannot
+ * say no (libssh answers success whenever it is set).  The monitor
+ * decides, has the forwarder listen, and puts DISPLAY in the session's
+ * environment; sshd too allows one per session. */
+static int
+x11_request(struct net *n, ssh_message msg)
+{
+	ssh_channel ch = ssh_message_channel_request_channel(msg);
+	const char *proto = ssh_message_channel_request_x11_auth_protocol(msg);
+	const char *cookie = ssh_message_channel_request_x11_auth_cookie(msg);
+	int screen = ssh_message_channel_request_x11_screen_number(msg);
+	struct ps_fwd_listening r;
+	struct nchan *c;
+
+	for (c = n->chans; c != NULL && (c->fwd || c->ch != ch); c = c->next)
+		;
+	if (c == NULL || c->started || c->failed || c->x11_asked || screen < 0)
+		return 1;
+	c->x11_asked = true;
+	if (ask_x11_req(n, &(struct ps_x11_req){ .id = c->id,
+	    .single = ssh_message_channel_request_x11_single_connection(msg) != 0,
+	    .proto = proto ? proto : "", .cookie = cookie ? cookie : "",
+	    .screen = (uint32_t)screen }) < 0 || read_fwd_listening(n, &r) < 0)
+		return 1;
+	if (!r.ok) {
+		log_info("X11 forwarding refused: %s", r.error);
+		return 1;
+	}
+	ssh_message_channel_request_reply_success(msg);
+	return 0;
+}
+
 int
 on_forward_message(struct net *n, ssh_message msg)
 {
 	if (n->done || !n->authenticated)
 		return 1;
+	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_REQUEST_X11)
+		return x11_request(n, msg);
 	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN &&
 	    ssh_message_subtype(msg) == SSH_CHANNEL_DIRECT_TCPIP)
 		return direct_open(n, msg);
@@ -285,6 +323,8 @@ fwd_try_open(struct nchan *c)
 	else if (c->fwd_kind == PS_FWD_TCP)
 		rc = ssh_channel_open_reverse_forward(c->ch, c->fwd_host,
 		    (int)c->fwd_port, c->fwd_orig, (int)c->fwd_orig_port);
+	else if (c->fwd_kind == PS_FWD_X11)
+		rc = ssh_channel_open_x11(c->ch, c->fwd_orig, (int)c->fwd_orig_port);
 	else
 		rc = SSH_ERROR;	/* forwarded-streamlocal: libssh 0.10 cannot */
 	if (rc == SSH_AGAIN)

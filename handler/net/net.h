@@ -46,6 +46,7 @@ struct nchan {
 	size_t nmodes;
 	char *env[PS_MAX_ENV];
 	size_t nenv;
+	bool x11_asked;			/* x11-req: one per session */
 
 	bool started, failed;
 	bool pty;
@@ -179,8 +180,8 @@ int on_pty_message(struct net *n, ssh_message msg);
 struct nchan *chan_by_id(struct net *n, uint32_t id);
 void chan_free(struct nchan *c);
 
-/* forward.c: direct-tcpip opens and global requests (from the message
- * callback: 0 handled, 1 refuse); auth-agent-req; the monitor's
+/* forward.c: direct-tcpip opens, global requests and x11-req (from the
+ * message callback: 0 handled, 1 refuse); auth-agent-req; the monitor's
  * FWD_ACCEPTED; opening channels to the client, and ending them. */
 int on_forward_message(struct net *n, ssh_message msg);
 int fwd_agent_request(struct nchan *c);

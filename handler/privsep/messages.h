@@ -118,16 +118,29 @@
 /* The client accepted a channel we opened for FWD_ACCEPTED. */
 #define PS_FIELDS_fwd_confirmed(F)					\
 	F(U32, id, 0, 1)
+/* x11-req on a session channel, before its shell or command: answered
+ * with FWD_LISTENING (port: the display number).  The protocol and cookie
+ * are cut one byte past what the monitor accepts (see protocol.h). */
+#define PS_FIELDS_x11_req(F)						\
+	F(U32, id, 0, 1)			/* the session channel */ \
+	F(BOOL, single, 1, 1)			/* single-connection */	\
+	F(CUT, proto, PS_MAX_X11_PROTO + 1, 1)				\
+	F(CUT, cookie, PS_MAX_X11_COOKIE + 1, 1)	/* hex */	\
+	F(U32, screen, 0, 1)
 
 /* ---- answers and notices of the monitor ---- */
 /* After login, the user's limits the network child keeps: MaxSessions,
- * ClientAliveInterval (s) and ClientAliveCountMax. */
+ * ClientAliveInterval (s) and ClientAliveCountMax.  Before it, methods:
+ * those the client may try next (policy/authmethods.h's AM_* bits; 0:
+ * leave the offer as it is), which a refusal and a partial success list
+ * (AuthenticationMethods). */
 #define PS_FIELDS_auth_result(F)					\
-	F(MAX, result, PS_AUTH_DISCONNECT, 1)	/* enum ps_auth */	\
+	F(MAX, result, PS_AUTH_PARTIAL, 1)	/* enum ps_auth */	\
 	F(U32, flags, 0, 1)			/* PS_FLAG_* */		\
 	F(MAX, max_sessions, PS_MAX_SESSIONS, 1)			\
 	F(U32, alive_interval, 0, 1)					\
-	F(U32, alive_count_max, 0, 1)
+	F(U32, alive_count_max, 0, 1)					\
+	F(MAX, methods, 7, 1)
 /* The password is right but must be changed: what PAM said of it, for
  * the client to show before it asks for the new one. */
 #define PS_FIELDS_passwd_changereq(F)					\
@@ -167,11 +180,11 @@
 	F(U32, port, 0, 1)			/* the port bound */	\
 	F(CUT, error, PS_MAX_STR, 1)
 /* A connection to one of the user's listeners: open a forwarded-tcpip,
- * forwarded-streamlocal or auth-agent channel for it.  host/port: the
- * listener's, as the client asked for it. */
+ * forwarded-streamlocal, auth-agent or x11 channel for it.  host/port:
+ * the listener's, as the client asked for it (for x11: DISPLAY). */
 #define PS_FIELDS_fwd_accepted(F)					\
 	F(U32, id, 0, 1)			/* the monitor's; high bit set */ \
-	F(MAX, kind, PS_FWD_AGENT, 1)					\
+	F(MAX, kind, PS_FWD_X11, 1)					\
 	F(CUT, host, PS_MAX_HOST, 1)					\
 	F(U32, port, 0, 1)						\
 	F(CUT, orig_host, PS_MAX_HOST, 1)				\
@@ -189,9 +202,11 @@
 	F(U32, err, 0, 1)			/* errno, or 0 */	\
 	F(CUT, error, PS_MAX_STR, 1)		/* resolver's words */	\
 	F(FDS, fds, 0, 1)
+/* For PS_FWD_X11, host is "localhost" or "" and port the first display
+ * number to try; LISTENING's port is then the TCP port, 6000 + N. */
 #define PS_FIELDS_fwdr_listen(F)					\
 	F(U32, listener, 0, 1)						\
-	F(MAX, kind, PS_FWD_AGENT, 1)					\
+	F(MAX, kind, PS_FWD_X11, 1)					\
 	F(STR, host, PS_MAX_HOST, 1)		/* "": every address */	\
 	F(U32, port, 0, 1)
 #define PS_FIELDS_fwdr_listening(F)					\

@@ -57,6 +57,7 @@ enum ps_type {
 	PS_SESSION_ARG = 34,	/* likewise */
 	/* An expired password: the monitor's other answer to AUTH_PASSWORD. */
 	PS_PASSWD_CHANGEREQ = 35,
+	PS_X11_REQ = 36,	/* a request of the network child */
 	PS_TYPE_MAX
 };
 
@@ -115,7 +116,8 @@ X(FWD_LISTEN,	fwd_listen,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_UNLISTEN,	fwd_unlisten,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_CLOSE,	fwd_close,	PS_POSTAUTH,		0,	0)	\
 X(FWD_CONFIRMED, fwd_confirmed,	PS_POSTAUTH,		0,	0)	\
-X(SESSION_ARG,	session_arg,	PS_POSTAUTH,		0,	0)
+X(SESSION_ARG,	session_arg,	PS_POSTAUTH,		0,	0)	\
+X(X11_REQ,	x11_req,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING))
 
 /* What the monitor sends: answers (named in the table above) and notices
  * (EXIT: a session ended; TERMINATE: end the connection), which may come
@@ -174,6 +176,10 @@ enum ps_auth {
 	PS_AUTH_DENIED = 0,
 	PS_AUTH_OK = 1,		/* authenticated (for a key probe: acceptable) */
 	PS_AUTH_DISCONNECT = 2,	/* denied, and the connection must end */
+	/* The method succeeded, but AuthenticationMethods asks for more:
+	 * the client is told partial success, with the methods that may
+	 * continue (methods). */
+	PS_AUTH_PARTIAL = 3,
 };
 #define PS_FLAG_PTY 1u		/* after login: pty requests are permitted */
 
@@ -181,8 +187,9 @@ enum ps_auth {
 enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
 
 /* What is forwarded: a TCP port (direct-tcpip, tcpip-forward), a Unix
- * socket (OpenSSH's streamlocal extensions), the client's agent. */
-enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT };
+ * socket (OpenSSH's streamlocal extensions), the client's agent, an X11
+ * display (x11-req; the forwarder's listener on 6000 + N). */
+enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT, PS_FWD_X11 };
 
 /* Bounds on fields.  The child cuts a user name, password or answer one
  * byte past what the monitor accepts as valid, so that the monitor
@@ -227,5 +234,7 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT };
 #define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
 #define PS_MAX_HOST 1025		/* a host name (NI_MAXHOST), or a socket path */
 #define PS_MAX_SESSIONS 10		/* MaxSessions: SSHAND_MAX_SESSIONS */
+#define PS_MAX_X11_PROTO 64		/* "MIT-MAGIC-COOKIE-1" */
+#define PS_MAX_X11_COOKIE 1024		/* in hex; OpenSSH's are 32 digits */
 
 #endif

@@ -164,7 +164,7 @@ def test_hardened_config(tmp_path):
                  "clientalivecountmax 2", "rekeylimit 536870912 3600",
                  "disableforwarding yes", "passwordauthentication no",
                  "usedns no", "maxstartups 10:30:60", "permituserrc no",
-                 "printlastlog yes"):
+                 "printlastlog yes", "authenticationmethods publickey"):
         assert line in dump, line
     backup = (tmp_path / "backup.out").read_text().splitlines()
     assert "forcecommand /usr/local/bin/backup-receive" in backup

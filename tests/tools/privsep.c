@@ -211,6 +211,11 @@ encode_sample(unsigned type)
 	case PS_FWD_CONFIRMED:
 		ps_put_fwd_confirmed(&out, &(struct ps_fwd_confirmed){ 0x80000007u });
 		break;
+	/* Refused by the default X11Forwarding no, before any forwarder. */
+	case PS_X11_REQ:
+		ps_put_x11_req(&out, &(struct ps_x11_req){ 1, false,
+		    "MIT-MAGIC-COOKIE-1", "00112233445566778899aabbccddeeff", 0 });
+		break;
 	case PS_FWD_OPENED:
 		ps_put_fwd_opened(&out, &(struct ps_fwd_opened){ .id = 1, .ok = false,
 		    .error = "x" });

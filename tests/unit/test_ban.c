@@ -761,6 +761,49 @@ test_torn_write(void **state)
 	ban_close(b);
 }
 
+/* A sealed copy with a time no writer produces (before 1970, as a
+ * damaged writer or a hand-edited file might leave): refused like a torn
+ * copy, never used in the time arithmetic, where it overflowed (found by
+ * tests/fuzz/fuzz_banfile.c; this test runs under UBSan too). */
+static void
+test_impossible_times(void **state)
+{
+	static const int64_t bad[] = { -1, INT64_MIN, INT64_MIN + T0 };
+	struct ban_store *b = open_default();
+
+	(void)state;
+	for (size_t k = 0; k < 3 * sizeof(bad) / sizeof(bad[0]); k++) {
+		struct ban_geom g;
+		struct ban_slot s;
+		struct ban_slot_state st;
+		struct ban_copy c;
+		struct ban_entry e;
+		uint64_t idx;
+		int64_t *field[] = { &e.window_start, &e.last_failure,
+		    &e.banned_until };
+
+		assert_true(ban_purge(b, T0, true) >= 0);
+		assert_int_equal(record(b, "192.0.2.34", BAN_FAIL_UNIT, T0, NULL), 0);
+		idx = find_slot("192.0.2.34", &g, &s);
+		ban_slot_resolve(&g, idx, &s, &st);
+		assert_true(st.newest >= 0);
+		e = st.e;
+		e.bans = 1;
+		*field[k % 3] = bad[k / 3];
+		ban_copy_encode(&g, idx, &e, st.seq + 1, &c);
+		write_at(&c, sizeof(c), (off_t)(BAN_HEADER_SIZE +
+		    idx * BAN_SLOT_SIZE + (uint64_t)(1 - st.newest) * BAN_COPY_SIZE));
+		/* The previous copy stands. */
+		assert_int_equal(lookup(b, "192.0.2.34", &e), 0);
+		assert_int_equal(e.bans, 0);
+		assert_int_equal(e.failures, BAN_FAIL_UNIT);
+		assert_int_equal(ban_verify(b), -EBADMSG);
+		/* Purging weighs every entry's times. */
+		assert_true(ban_purge(b, T0 + 86400, false) >= 0);
+	}
+	ban_close(b);
+}
+
 enum damage { TRUNCATE, TRUNCATE_EMPTY, MAGIC, VERSION, HEADER_BYTE, GROW };
 
 static void
@@ -1040,6 +1083,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_impossible_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),

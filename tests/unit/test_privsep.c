@@ -97,6 +97,7 @@ DECODER(fwdr_connect)
 DECODER(fwdr_listen)
 DECODER(fwdr_listening)
 DECODER(fwdr_unlisten)
+DECODER(x11_req)
 
 static const struct ps_session_open sample_open = {
 	.id = 7, .kind = PS_KIND_EXEC, .arg = "echo hi", .pty = true,
@@ -145,8 +146,8 @@ encode_sample(unsigned type)
 		ps_put_stats(&a, &(struct ps_stats){ 1ull << 40, 5, "client-closed" });
 		return decode_stats;
 	case PS_AUTH_RESULT:
-		ps_put_auth_result(&a, &(struct ps_auth_result){ PS_AUTH_OK,
-		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3 });
+		ps_put_auth_result(&a, &(struct ps_auth_result){ PS_AUTH_PARTIAL,
+		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3, 7 });
 		return decode_auth_result;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&a, &(struct ps_kbdint_prompts){ "n", "i", 2,
@@ -199,6 +200,10 @@ encode_sample(unsigned type)
 	case PS_FWDR_UNLISTEN:
 		ps_put_fwdr_unlisten(&a, &(struct ps_fwdr_unlisten){ 2 });
 		return decode_fwdr_unlisten;
+	case PS_X11_REQ:
+		ps_put_x11_req(&a, &(struct ps_x11_req){ 0, false,
+		    "MIT-MAGIC-COOKIE-1", "0123456789abcdef0123456789abcdef", 0 });
+		return decode_x11_req;
 	default:
 		/* SESSION_STARTED and the forwarding messages that carry a
 		 * socket: see test_session_started_fds. */
@@ -280,6 +285,25 @@ test_roundtrip(void **state)
 		assert_true(fc.opened);
 		assert_true(fc.bytes_in == 1ull << 33);
 		assert_string_equal(fc.reason, "closed");
+	}
+
+	{
+		/* x11-req's protocol and cookie are cut one byte past what
+		 * the monitor accepts, so that it refuses them as too long
+		 * rather than taking a cut cookie for the client's. */
+		char big[PS_MAX_X11_COOKIE + 100];
+		struct ps_x11_req xr;
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		ps_put_x11_req(&a, &(struct ps_x11_req){ 3, true, big, big, 1 });
+		transfer();
+		assert_int_equal(ps_get_x11_req(&b, &xr), 0);
+		assert_int_equal(xr.id, 3);
+		assert_true(xr.single);
+		assert_int_equal(strlen(xr.proto), PS_MAX_X11_PROTO + 1);
+		assert_int_equal(strlen(xr.cookie), PS_MAX_X11_COOKIE + 1);
+		assert_int_equal(xr.screen, 1);
 	}
 
 	encode_sample(PS_KBDINT_PROMPTS);
@@ -616,6 +640,8 @@ test_table(void **state)
 	assert_int_equal(ps_rules[PS_PASSWD_CHANGEREQ].states, 0);
 	assert_int_equal(ps_rules[PS_AUTH_PASSWORD].answers,
 	    PS_ANSWER(AUTH_RESULT) | PS_ANSWER(PASSWD_CHANGEREQ));
+	assert_int_equal(ps_rules[PS_X11_REQ].states, PS_POSTAUTH);
+	assert_int_equal(ps_rules[PS_X11_REQ].answers, PS_ANSWER(FWD_LISTENING));
 }
 
 int

@@ -264,8 +264,9 @@ test_notices(void **state)
 		{ "PermitTunnel no", "PermitTunnel: tun device forwarding is not "
 		    "implemented" },
 		{ "ChrootDirectory none", "ChrootDirectory: no session is chrooted" },
-		{ "AuthenticationMethods any", "AuthenticationMethods: one "
-		    "authentication method logs a user in" },
+		{ "AuthenticationMethods any", NULL },	/* sshand's own */
+		{ "AuthenticationMethods publickey,password "
+		    "publickey,keyboard-interactive", NULL },
 		/* sshand's own: none. */
 		{ "AuthorizedKeysCommand none", NULL },
 		{ "AuthorizedKeysCommandUser nobody", NULL },
@@ -338,14 +339,30 @@ test_refusals(void **state)
 		    "2: ChrootDirectory %h: not implemented yet: the session would "
 		    "run outside the chroot; remove the line, or write "
 		    "ChrootDirectory none" },
-		{ "AuthenticationMethods publickey,password\n",
-		    "1: AuthenticationMethods publickey,password: not implemented "
-		    "yet: a login would need one method only, not all those listed; "
-		    "remove the line, or write AuthenticationMethods any" },
 		{ "AuthenticationMethods any publickey\n",
-		    "1: AuthenticationMethods any: not implemented yet: a login "
-		    "would need one method only, not all those listed; remove the "
-		    "line, or write AuthenticationMethods any" },
+		    "1: \"any\" must be alone on a \"AuthenticationMethods\" "
+		    "line" },
+		{ "AuthenticationMethods publickey,passwd\n",
+		    "1: bad list \"publickey,passwd\" for \"AuthenticationMethods\": "
+		    "unknown authentication method" },
+		{ "AuthenticationMethods publickey,,password\n",
+		    "1: bad list \"publickey,,password\" for "
+		    "\"AuthenticationMethods\": empty method in a list" },
+		{ "AuthenticationMethods publickey,keyboard-interactive:bsdauth\n",
+		    "1: bad list \"publickey,keyboard-interactive:bsdauth\" for "
+		    "\"AuthenticationMethods\": submethods are not supported "
+		    "(sshand's keyboard-interactive is always PAM)" },
+		{ "AuthenticationMethods hostbased,publickey\n",
+		    "1: bad list \"hostbased,publickey\" for "
+		    "\"AuthenticationMethods\": this method is not implemented in "
+		    "sshand" },
+		/* sshd: "cannot be satisfied by enabled authentication
+		 * methods"; one list that can be is enough. */
+		{ "PasswordAuthentication no\nAuthenticationMethods "
+		    "publickey,password password\n",
+		    "2: AuthenticationMethods cannot be satisfied by enabled "
+		    "authentication methods (each list names a method that is "
+		    "disabled)" },
 		{ "TrustedUserCAKeys /etc/ssh/ca.pub\n", "1: TrustedUserCAKeys "
 		    "/etc/ssh/ca.pub: user certificates are not implemented yet" },
 		{ "AuthorizedPrincipalsFile %h/.ssh/principals\n",
@@ -400,7 +417,8 @@ test_match_scope(void **state)
 	n = notices(cfg);
 	assert_non_null(strstr(n, "sshand.conf:2: PermitTunnel:"));
 	assert_non_null(strstr(n, "sshand.conf:3: ChrootDirectory:"));
-	assert_non_null(strstr(n, "sshand.conf:4: AuthenticationMethods:"));
+	/* sshand's own keyword now: no notice. */
+	assert_null(strstr(n, "AuthenticationMethods"));
 	free(n);
 	config_free(cfg);
 }
