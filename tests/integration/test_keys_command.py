@@ -231,3 +231,22 @@ def test_command_without_user_is_a_config_error(tmp_path):
     assert r.returncode == 1
     assert "%s:1: AuthorizedKeysCommand \"keys %%u\": the command must be an " \
         "absolute path" % conf in r.stderr, r.stderr
+
+
+def test_key_from_command_as_a_first_factor(server, keys, lookup):
+    """Under AuthenticationMethods publickey,password the command's key
+    is the first factor: the partial record says where it came from, and
+    the password completes the login."""
+    s = server(CONF + "AuthenticationMethods publickey,password\n")
+    argv = ["sshpass", "-p", harness.password("alice")] + s.ssh_common() + [
+        "-o", "PreferredAuthentications=publickey,password",
+        "-o", "IdentitiesOnly=yes", "-i", keys.client("alice_ed25519"),
+        "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1",
+        "alice@%s" % HOST, "--", "id -un"]
+    r = ok(subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env=client_env()))
+    assert r.stdout == "alice\n"
+    a = attempts(s)
+    assert ("alice", "publickey", "partial", "authorized-keys-command") in a, a
+    assert a[-1] == ("alice", "password", "success", None), a
+    assert len(calls()) == 1
