@@ -36,6 +36,7 @@ struct block {
 	size_t n_crit;
 	struct settings s;		/* only the fields named in set[] */
 	unsigned set[KW__COUNT];	/* line that set each keyword, 0 = unset */
+	unsigned set_in[KW__COUNT];	/* and its file, an index of files[] */
 };
 
 struct config {
@@ -47,6 +48,10 @@ struct config {
 	 * is named. */
 	struct strlist host_key_where;
 	struct strlist notices;		/* config_notice() */
+	/* Every file read, the main one first: a check made once all are
+	 * read names the line it refuses in the file it is in. */
+	char **files;
+	size_t n_files;
 };
 
 /* What the files of one load share: the Include chain (its files'
@@ -77,6 +82,7 @@ struct parser {
 	 * included file's Match blocks only where its Include applies. */
 	size_t cur;
 	size_t outer;
+	unsigned file;			/* path's index in cfg->files */
 };
 
 /* "path:line: message" into the parser's buffer; returns -EINVAL. */

@@ -217,6 +217,9 @@ config_free(struct config *cfg)
 	free(cfg->blocks);
 	config_strlist_clear(&cfg->notices);
 	config_strlist_clear(&cfg->host_key_where);
+	for (i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
 	free(cfg);
 }
 

@@ -172,11 +172,6 @@ static const struct sshd_keyword table[] = {
 	{ "IPQoS", M, NULL, NULL, NULL,
 	    "sshand leaves the IP type of service as sshand.socket sets it "
 	    "(IPTOS=)", NULL },
-	{ "AuthorizedKeysCommand", M, NULL, "none", "none",
-	    "keys come from AuthorizedKeysFile only",
-	    NOT_YET ": the keys it supplies would not be consulted" },
-	{ "AuthorizedKeysCommandUser", M, NULL, NULL, NULL,
-	    "used only by AuthorizedKeysCommand, which is " NOT_YET, NULL },
 	{ "AuthorizedPrincipalsCommand", M, NULL, "none", "none",
 	    "no principals command is run", "user certificates are " NOT_YET },
 	{ "AuthorizedPrincipalsCommandUser", M, NULL, NULL, NULL,

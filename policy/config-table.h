@@ -29,6 +29,8 @@ enum kw_type {
 	T_ACCEPTENV,	/* repeatable, several patterns */
 	T_BANEXEMPT,	/* repeatable, several CIDRs */
 	T_AKFILES,	/* several paths on one line, none = empty */
+	T_KEYSCMD,	/* rest of the line (policy/keyscmd.h), none (NULL) */
+	T_CMDUSER,	/* a user name other than root, none (NULL) */
 	T_SUBSYSTEM,	/* repeatable: name command... */
 	T_FWDMASK,	/* yes|all|no|local|remote -> unsigned FWD_* mask */
 	T_GATEWAY,	/* no|yes|clientspecified -> enum gateway_ports */

@@ -17,6 +17,7 @@
 #include "policy/authmethods.h"
 #include "policy/config-internal.h"
 #include "policy/forward.h"
+#include "policy/keyscmd.h"
 #include "policy/match.h"
 #include "policy/startups.h"
 #include "policy/util/decimal.h"
@@ -136,6 +137,16 @@ static bool
 user_name_ok(const char *s)
 {
 	return strlen(s) <= 32 && only_chars(s, "._-") && s[0] != '-';
+}
+
+/* The user AuthorizedKeysCommand runs as: a command that prints keys
+ * needs no privilege, and one run as root would hand whoever can make it
+ * misbehave (its input is the client's key) the whole host.  A uid 0
+ * under another name is refused when the command would run. */
+static bool
+command_user_ok(const char *s)
+{
+	return user_name_ok(s) && strcmp(s, "root") != 0;
 }
 
 static bool
@@ -517,6 +528,35 @@ parse_force_command(struct parser *p, const struct keyword *kw,
 	return store_str(s, kw, first, unless_unset(kw, a));
 }
 
+/* Raw: the rest of the line, checked as the monitor will split and
+ * expand it (policy/keyscmd.h), so that a line that loads also runs. */
+static int
+parse_keys_command(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	const char *a = config_rest_of_line(argv[0]), *why = NULL;
+	char *av[KEYSCMD_MAX_ARGS + 2], *buf, vbuf[72];
+	int r;
+
+	(void)argc;
+	if (*a == '\0')
+		return config_fail(p, "missing argument for \"%s\"", kw->name);
+	if (strlen(a) >= 4096 || config_has_ctrl(a))
+		return config_fail(p, "bad command for \"%s\"", kw->name);
+	if ((a = unless_unset(kw, a)) == NULL)
+		return store_str(s, kw, first, NULL);
+	if ((buf = malloc(KEYSCMD_MAX_EXPANDED)) == NULL)
+		return -ENOMEM;
+	r = keyscmd_argv(a, NULL, av, buf, KEYSCMD_MAX_EXPANDED, &why);
+	free(buf);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return config_fail(p, "%s \"%s\": %s", kw->name,
+		    config_shown(a, vbuf), why != NULL ? why : "too long");
+	return store_str(s, kw, first, a);
+}
+
 /* Repeatable: every occurrence adds. */
 static int
 parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
@@ -769,6 +809,11 @@ static const struct kw_ops types[T__COUNT] = {
 	    .multi = true },
 	[T_AKFILES] = { LIST(parse_keys_files, config_dump_joined),
 	    .multi = true, .unset = "none" },
+	[T_KEYSCMD] = { .parse = parse_keys_command, .copy = config_copy_str,
+	    .clear = config_clear_str, .dump = config_dump_str, .raw = true,
+	    .unset = "none" },
+	[T_CMDUSER] = { STRING(command_user_ok), .unset = "none",
+	    .needs = "a user name other than root, or none" },
 	[T_SUBSYSTEM] = { .parse = parse_subsystem,
 	    .copy = config_copy_subsystems, .clear = config_clear_subsystems,
 	    .dump = config_dump_subsystems, .raw = true },

@@ -210,8 +210,10 @@ parse_keyword(struct parser *p, struct block *b, const struct keyword *kw,
 		    kw->name, LIST_MAX);
 	if (r < 0)
 		return r;
-	if (first)
+	if (first) {
 		b->set[kw->id] = p->line;
+		b->set_in[kw->id] = p->file;
+	}
 	return 0;
 }
 
@@ -370,6 +372,24 @@ parse_match(struct parser *p, char *rest)
 static int open_file(const char *path, FILE **ret);
 static int parse_file(struct parser *p, FILE *f);
 
+/* Records the file p reads (p->path), its index in p->file. */
+static int
+file_add(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	char **nf, *c;
+
+	nf = reallocarray(cfg->files, cfg->n_files + 1, sizeof(*nf));
+	if (nf == NULL)
+		return -ENOMEM;
+	cfg->files = nf;
+	if ((c = strdup(p->path)) == NULL)
+		return -ENOMEM;
+	cfg->files[cfg->n_files] = c;
+	p->file = (unsigned)cfg->n_files++;
+	return 0;
+}
+
 /* One file an Include names, read by a parser of its own: its lines go
  * where the Include's line would have gone, its Match blocks apply only
  * where the Include does, and after it the including file goes on in
@@ -417,7 +437,9 @@ include_file(struct parser *p, const char *file)
 	sub.path = file;
 	sub.line = 0;
 	sub.outer = p->cur;
-	r = parse_file(&sub, f);
+	r = file_add(&sub);
+	if (r == 0)
+		r = parse_file(&sub, f);
 	inc->depth--;
 	fclose(f);
 	return r;
@@ -652,6 +674,57 @@ check_global(struct parser *p)
 	return r;
 }
 
+/* Fails at the line of block b that set keyword id, in its file. */
+__attribute__((format(printf, 4, 5)))
+static int
+fail_at(struct parser *p, const struct block *b, enum kw_id id,
+    const char *fmt, ...)
+{
+	struct parser at = *p;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (b->set_in[id] < p->cfg->n_files)
+		at.path = p->cfg->files[b->set_in[id]];
+	at.line = b->set[id];
+	return config_fail(&at, "%s", msg);
+}
+
+/* AuthorizedKeysCommand needs AuthorizedKeysCommandUser, as in sshd,
+ * which would otherwise not know whom to run it as.  Checked for the
+ * global section and for each Match block with the global values under
+ * it; a refusal names the line that leaves the command without a user. */
+static int
+check_keys_command(struct parser *p)
+{
+	const struct block *g = &p->cfg->blocks[0];
+
+	for (size_t i = 0; i < p->cfg->n_blocks; i++) {
+		const struct block *b = &p->cfg->blocks[i];
+		const struct block *bc = b->set[KW_AuthorizedKeysCommand] ? b : g;
+		const struct block *bu = b->set[KW_AuthorizedKeysCommandUser] ? b : g;
+
+		if (bc->set[KW_AuthorizedKeysCommand] == 0 ||
+		    bc->s.authorized_keys_command == NULL ||
+		    (bu->set[KW_AuthorizedKeysCommandUser] != 0 &&
+		    bu->s.authorized_keys_command_user != NULL))
+			continue;
+		if (bc == b)
+			return fail_at(p, b, KW_AuthorizedKeysCommand,
+			    "AuthorizedKeysCommand needs "
+			    "AuthorizedKeysCommandUser (the user it runs as)%s",
+			    i > 0 ? " in this Match block or the global section" :
+			    "");
+		return fail_at(p, b, KW_AuthorizedKeysCommandUser,
+		    "AuthorizedKeysCommandUser none leaves AuthorizedKeysCommand "
+		    "without a user to run as");
+	}
+	return 0;
+}
+
 /* Opens path for reading; a FIFO or socket could block the handler
  * forever, so only regular files and character devices. */
 static int
@@ -752,9 +825,13 @@ config_load_dir(const char *path, const char *include_dir,
 		r = config_new(&p.cfg, err, errlen);
 	}
 	if (r == 0)
+		r = file_add(&p);
+	if (r == 0)
 		r = parse_file(&p, f);
 	if (r == 0)
 		r = check_global(&p);
+	if (r == 0)
+		r = check_keys_command(&p);
 	if (f != NULL)
 		fclose(f);
 	if (r < 0) {

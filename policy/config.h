@@ -146,6 +146,11 @@ struct settings {
 	unsigned required_rsa_size;		/* RequiredRSASize 1024 (bits) */
 	char *banner;				/* path or NULL ("none") */
 	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */
+	/* AuthorizedKeysCommand (policy/keyscmd.h) or NULL, and the user
+	 * it runs as, or NULL ("none"; the load refuses a command without
+	 * one). */
+	char *authorized_keys_command;
+	char *authorized_keys_command_user;
 	struct subsystem *subsystems;		/* Subsystem name command, repeatable */
 	size_t n_subsystems;
 	struct strlist accept_env;		/* AcceptEnv patterns, repeatable */

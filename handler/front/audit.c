@@ -273,8 +273,12 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		break;
 	case AUDIT_AUTH_ATTEMPT:
 		if (f->auth_result && strcmp(f->auth_result, "success") == 0) {
-			/* A note on a success: password-changed. */
-			if (f->key_fingerprint)
+			/* A note on a success: password-changed, or
+			 * authorized-keys-command (where the key was). */
+			if (f->key_fingerprint && reason)
+				snprintf(tail, sizeof(tail), ": %s (%s)",
+				    s.fingerprint, reason);
+			else if (f->key_fingerprint)
 				snprintf(tail, sizeof(tail), ": %s",
 				    s.fingerprint);
 			else if (reason)

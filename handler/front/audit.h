@@ -49,7 +49,9 @@ struct audit_fields {
 	const char *auth_result;	/* success, failure */
 	const char *reason;		/* unknown-user, bad-password, ... ; disconnect
 					 * reason; on a successful login,
-					 * password-changed */
+					 * password-changed, or
+					 * authorized-keys-command (the key
+					 * came from its output) */
 	const char *key_fingerprint;	/* SHA256:... */
 	const char *session_type;	/* shell, exec, subsystem */
 	const char *command;		/* raw */

@@ -713,7 +713,7 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		snprintf(why, sizeof(why), "this key already succeeded in this login");
 	} else if (known && s->pubkey_authentication && u.denied == NULL)
 		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
-		    m->h->audit->remote_addr, &opts, why, sizeof(why));
+		    m->h->audit, &opts, why, sizeof(why));
 	phase("pubkey-checked", m->h->start_usec);
 	if (found == 1 && !root_allowed(s, &u, true, opts.command != NULL)) {
 		found = 0;
@@ -755,7 +755,8 @@ answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
 		authkey_opts_clear(&m->keyopts);
 		m->keyopts = opts;
 		m->have_keyopts = true;
-		auth_succeeded(m, &u, s, "publickey", NULL, NULL);
+		auth_succeeded(m, &u, s, "publickey", NULL, opts.from_command ?
+		    "authorized-keys-command" : NULL);
 		return;
 	}
 	if (why[0])

@@ -97,11 +97,14 @@ int pam_close_detached(const char *rhost, const char *user);
 
 #define PAM_NOUSER "NOUSER"
 
-/* Is this key in one of u's authorized_keys files?  1 yes (*ret filled),
- * 0 no (why filled), negative errno on failure. */
+/* Is this key in one of u's authorized_keys files, or else among the
+ * keys AuthorizedKeysCommand prints (keyscmd.h)?  1 yes (*ret filled),
+ * 0 no (why filled), negative errno on failure.  conn: the client's
+ * address (from=) and the connection's ends (%C). */
+struct audit_conn;
 int pubkey_authorized(const struct user_info *u, const struct settings *s,
-    const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
-    char *why, size_t whylen);
+    const uint8_t *blob, size_t len, const struct audit_conn *conn,
+    struct authkey_opts *ret, char *why, size_t whylen);
 /* "SHA256:..." of a key blob, as ssh-keygen -l prints it. */
 void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
 

@@ -36,6 +36,7 @@ struct authkey_opts {
 	char *permitlisten[AUTHKEYS_MAX_PERMITS];
 	size_t n_permitlisten;
 	unsigned line;		/* line number of the matching entry */
+	bool from_command;	/* in AuthorizedKeysCommand's output, not a file */
 };
 
 struct authkey_query {

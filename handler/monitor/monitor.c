@@ -28,6 +28,7 @@
 #include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
 #include "handler/monitor/forward.h"
+#include "handler/monitor/keyscmd.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
 #include "handler/privsep/messages.h"
@@ -302,6 +303,7 @@ monitor_main(struct handover *h, int net_fd, pid_t net_pid)
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	}
 	preauth_loop(m);
+	keyscmd_forget();
 	free(m->looked_up);
 	m->looked_up = NULL;
 	free(m->am_user);

@@ -13,7 +13,9 @@
 #include "handler/monitor/auth.h"
 #include "handler/front/handover.h"
 #include "handler/front/log.h"
+#include "handler/monitor/keyscmd.h"
 #include "handler/monitor/sha256.h"
+#include "handler/monitor/sigcheck.h"
 #include "policy/util/base64.h"
 
 /* "SHA256:" and the unpadded base64 of the blob's digest, as ssh-keygen
@@ -76,13 +78,35 @@ restore:
 	return r;
 }
 
+/* AuthorizedKeysCommand's word on the key, if there is one. */
+static int
+from_command(const struct user_info *u, const struct settings *s,
+    const struct authkey_query *q, const struct audit_conn *conn,
+    struct authkey_opts *ret, char *why, size_t whylen)
+{
+	char w[256] = "";
+	int r;
+
+	if (s->authorized_keys_command == NULL)
+		return 0;
+	r = keyscmd_authorized(u, s, q, conn, ret, w, sizeof(w));
+	if (r == 1)
+		log_info("key %s of %s found by AuthorizedKeysCommand, line %u",
+		    sigcheck_key_label(q->blob, q->blob_len), u->name, ret->line);
+	else if (r == 0 && w[0])
+		snprintf(why, whylen, "%s", w);
+	else if (r < 0)
+		log_errno(LOG_ERR, r, "AuthorizedKeysCommand for %s", u->name);
+	return r == 1 ? 1 : 0;
+}
+
 int
 pubkey_authorized(const struct user_info *u, const struct settings *s,
-    const uint8_t *blob, size_t len, const char *addr, struct authkey_opts *ret,
-    char *why, size_t whylen)
+    const uint8_t *blob, size_t len, const struct audit_conn *conn,
+    struct authkey_opts *ret, char *why, size_t whylen)
 {
-	struct authkey_query q = { .blob = blob, .blob_len = len, .addr = addr,
-	    .now = time(NULL) };
+	struct authkey_query q = { .blob = blob, .blob_len = len,
+	    .addr = conn->remote_addr, .now = time(NULL) };
 	char path[4096];
 
 	snprintf(why, whylen, "key not in any authorized_keys file");
@@ -105,5 +129,6 @@ pubkey_authorized(const struct user_info *u, const struct settings *s,
 		else if (r < 0 && r != -ENOENT)
 			log_info("%s: %s", path, strerror(-r));
 	}
-	return 0;
+	/* As sshd: the command only when no file has the key. */
+	return from_command(u, s, &q, conn, ret, why, whylen);
 }

@@ -292,6 +292,8 @@ static const char every_keyword[] =
     "MaxAuthTries 3\n"
     "Banner /etc/issue.net\n"
     "AuthorizedKeysFile .ssh/authorized_keys /etc/keys/%u %h/.ssh/ak2 /k/100%%\n"
+    "AuthorizedKeysCommand /usr/lib/keys \"%u x\" %f  %%\n"
+    "AuthorizedKeysCommandUser keys_lookup\n"
     "Subsystem sftp /usr/lib/openssh/sftp-server -f AUTHPRIV -l INFO\n"
     "Subsystem hello echo hello world\n"
     "AcceptEnv LANG LC_*\n"
@@ -360,6 +362,10 @@ test_every_keyword(void **state)
 	assert_string_equal(s->banner, "/etc/issue.net");
 	assert_list(&s->authorized_keys_files, 4, ".ssh/authorized_keys",
 	    "/etc/keys/%u", "%h/.ssh/ak2", "/k/100%%");
+	/* The command line as written: split when it runs. */
+	assert_string_equal(s->authorized_keys_command,
+	    "/usr/lib/keys \"%u x\" %f  %%");
+	assert_string_equal(s->authorized_keys_command_user, "keys_lookup");
 	assert_int_equal(s->n_subsystems, 2);
 	assert_string_equal(s->subsystems[0].name, "sftp");
 	assert_string_equal(s->subsystems[0].command,
@@ -553,6 +559,38 @@ static const struct {
 	/* FreeBSD's sshd has it; OpenSSH does not. */
 	{ "UseBlacklist yes\n", "1: unknown keyword \"UseBlacklist\"" },
 	{ "=yes\n", "1: missing keyword" },
+	/* AuthorizedKeysCommand: as sshd runs it, and never without a
+	 * user to run it as; the refusal names the line that leaves it
+	 * without one. */
+	{ "AuthorizedKeysCommand keys %u\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"keys %u\": the command must be an "
+	    "absolute path" },
+	{ "AuthorizedKeysCommand /k %s\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"/k %s\": unknown token: "
+	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
+	    "%u" },
+	{ "AuthorizedKeysCommand /k 100%\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"/k 100%\": unknown token: "
+	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
+	    "%u" },
+	{ "AuthorizedKeysCommand /k 'x\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"/k 'x\": a quote is not closed" },
+	{ "AuthorizedKeysCommand\n",
+	    "1: missing argument for \"AuthorizedKeysCommand\"" },
+	{ "PermitTTY yes\nAuthorizedKeysCommand /k %u\n",
+	    "2: AuthorizedKeysCommand needs AuthorizedKeysCommandUser (the user "
+	    "it runs as)" },
+	{ "AuthorizedKeysCommand /k %u\nAuthorizedKeysCommandUser nobody\n"
+	    "Match User a\n\tAuthorizedKeysCommandUser none\n",
+	    "4: AuthorizedKeysCommandUser none leaves AuthorizedKeysCommand "
+	    "without a user to run as" },
+	{ "Match User a\n\tAuthorizedKeysCommand /k %u\n",
+	    "2: AuthorizedKeysCommand needs AuthorizedKeysCommandUser (the user "
+	    "it runs as) in this Match block or the global section" },
+	{ "AuthorizedKeysCommandUser root\n", "1: \"AuthorizedKeysCommandUser\" "
+	    "needs a user name other than root, or none, not \"root\"" },
+	{ "AuthorizedKeysCommandUser bad/name\n", "1: \"AuthorizedKeysCommandUser\" "
+	    "needs a user name other than root, or none, not \"bad/name\"" },
 	/* yes/no */
 	{ "PermitTTY maybe\n", "1: bad yes/no value \"maybe\" for \"PermitTTY\"" },
 	{ "StrictModes 1\n", "1: bad yes/no value \"1\" for \"StrictModes\"" },
@@ -1603,6 +1641,8 @@ static const char documented_defaults_fmt[] =
     "requiredrsasize 1024\n"
     "banner none\n"
     "authorizedkeysfile .ssh/authorized_keys\n"
+    "authorizedkeyscommand none\n"
+    "authorizedkeyscommanduser none\n"
     "forcecommand none\n"
     "sandboxprofile login\n"
     "subsystemsandboxprofile login\n"
@@ -1628,7 +1668,6 @@ static const char documented_defaults_fmt[] =
     "revokedkeys none\n"
     "trustedusercakeys none\n"
     "authorizedprincipalsfile none\n"
-    "authorizedkeyscommand none\n"
     "authorizedprincipalscommand none\n"
     "versionaddendum none\n"
     "fingerprinthash SHA256\n"

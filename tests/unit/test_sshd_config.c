@@ -267,10 +267,9 @@ test_notices(void **state)
 		{ "AuthenticationMethods any", NULL },	/* sshand's own */
 		{ "AuthenticationMethods publickey,password "
 		    "publickey,keyboard-interactive", NULL },
-		{ "AuthorizedKeysCommand none", "AuthorizedKeysCommand: keys come "
-		    "from AuthorizedKeysFile only" },
-		{ "AuthorizedKeysCommandUser nobody", "AuthorizedKeysCommandUser: "
-		    "used only by AuthorizedKeysCommand" },
+		/* sshand's own: none. */
+		{ "AuthorizedKeysCommand none", NULL },
+		{ "AuthorizedKeysCommandUser nobody", NULL },
 		{ "TrustedUserCAKeys none", "TrustedUserCAKeys: " },
 		{ "RevokedKeys none", "RevokedKeys: no key is revoked" },
 		{ "HostbasedAuthentication yes", "HostbasedAuthentication: "
@@ -370,8 +369,8 @@ test_refusals(void **state)
 		    "1: AuthorizedPrincipalsFile %h/.ssh/principals: user "
 		    "certificates are not implemented yet" },
 		{ "AuthorizedKeysCommand /usr/bin/keys %u\n",
-		    "1: AuthorizedKeysCommand /usr/bin/keys: not implemented yet: "
-		    "the keys it supplies would not be consulted" },
+		    "1: AuthorizedKeysCommand needs AuthorizedKeysCommandUser (the "
+		    "user it runs as)" },
 		{ "RevokedKeys /etc/ssh/revoked\n", "1: RevokedKeys "
 		    "/etc/ssh/revoked: not implemented yet: revoked keys would still "
 		    "log in" },
@@ -421,6 +420,68 @@ test_match_scope(void **state)
 	/* sshand's own keyword now: no notice. */
 	assert_null(strstr(n, "AuthenticationMethods"));
 	free(n);
+	config_free(cfg);
+}
+
+/* AuthorizedKeysCommand and its user: sshd's keywords, global and in
+ * Match, as -T prints them; a command left without a user is refused at
+ * its line, in the file it is in. */
+static void
+test_keys_command(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+	char want[PATH_MAX + 256], *d;
+	const char *inc;
+
+	(void)state;
+	cfg = load("AuthorizedKeysCommandUser nobody\n"
+	    "Match User alice\n\tAuthorizedKeysCommand /usr/lib/keys %u %f\n"
+	    "Match User bob\n\tAuthorizedKeysCommand /k\n"
+	    "\tAuthorizedKeysCommandUser keys\n"
+	    "Match User carol\n\tAuthorizedKeysCommandUser none\n");
+	s = resolve(cfg, "alice", NULL, NULL);
+	assert_string_equal(s->authorized_keys_command, "/usr/lib/keys %u %f");
+	assert_string_equal(s->authorized_keys_command_user, "nobody");
+	d = dump(s);
+	assert_true(has_line(d, "authorizedkeyscommand /usr/lib/keys %u %f"));
+	assert_true(has_line(d, "authorizedkeyscommanduser nobody"));
+	free(d);
+	settings_free(s);
+	s = resolve(cfg, "bob", NULL, NULL);
+	assert_string_equal(s->authorized_keys_command, "/k");
+	assert_string_equal(s->authorized_keys_command_user, "keys");
+	settings_free(s);
+	/* No command: a user alone is harmless, and none unsets it. */
+	s = resolve(cfg, "carol", NULL, NULL);
+	assert_null(s->authorized_keys_command);
+	assert_null(s->authorized_keys_command_user);
+	d = dump(s);
+	assert_true(has_line(d, "authorizedkeyscommand none"));
+	assert_true(has_line(d, "authorizedkeyscommanduser none"));
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+
+	/* The command in an included file, the user nowhere: that file's
+	 * line. */
+	inc = put("akc/keys.conf", "# keys\nAuthorizedKeysCommand /k %u\n");
+	snprintf(want, sizeof(want), "%s:2: AuthorizedKeysCommand needs "
+	    "AuthorizedKeysCommandUser (the user it runs as)", inc);
+	load_err("PermitTTY yes\nInclude akc/keys.conf\n", want);
+	/* The user given after the Include: fine. */
+	cfg = load("Include akc/keys.conf\nAuthorizedKeysCommandUser nobody\n");
+	config_free(cfg);
+	/* A Match block naming none, under a global command. */
+	load_err("AuthorizedKeysCommand /k\nAuthorizedKeysCommandUser n\n"
+	    "Match Address 10.0.0.0/8\n\tAuthorizedKeysCommandUser none\n",
+	    "4: AuthorizedKeysCommandUser none leaves AuthorizedKeysCommand "
+	    "without a user to run as");
+	/* Nothing of sshd's table says "not implemented" any more. */
+	cfg = load("AuthorizedKeysCommand none\nAuthorizedKeysCommandUser nobody\n");
+	d = notices(cfg);
+	assert_string_equal(d, "");
+	free(d);
 	config_free(cfg);
 }
 
@@ -971,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_notices),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_match_scope),
+		cmocka_unit_test(test_keys_command),
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_include_glob_in_order),
 		cmocka_unit_test(test_include_errors),
