@@ -522,7 +522,11 @@ answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 		why = "bad-destination";
 		goto refuse;
 	}
-	if (chan_slot(fwd_state(m), r->id) != NULL)
+	if (fwd_state(m) == NULL) {
+		why = "server-error";
+		goto refuse;
+	}
+	if (chan_slot(m->fwd, r->id) != NULL)
 		monitor_violation(m, "forwarded channel %u opened twice", r->id);
 	if (!forwarder_ready(m)) {
 		why = "server-error";
