@@ -37,7 +37,7 @@ def xserver(tmp_path):
     """An X server on the client's side (Xvfb, Unix socket only, cookie
     authentication): the client environment that reaches it."""
     if XVFB is None:
-        pytest.skip("Xvfb missing (tests/deps.sh test installs xvfb)")
+        pytest.fail("Xvfb missing (tests/deps.sh test installs xvfb)")
     n = _free_display()
     auth = str(tmp_path / "Xauthority")
     cookie = secrets.token_hex(16)
