@@ -127,7 +127,16 @@ def test_terminal_modes_and_job_control(srv, shell_client):
     c.expect(r"Stopped", 10)
     out = sh.run("jobs; kill %1; wait")
     assert "sleep 100" in out, out
+    # The killed job is reaped before the shell's next prompt, but bash
+    # learns of it asynchronously: under load its first "exit" may still
+    # answer "There are stopped jobs.", and, as documented, a second one
+    # leaves.  Neither case is sshand's doing.
     c.send("exit\r")
+    try:
+        c.expect("There are stopped jobs", 3)
+        c.send("exit\r")
+    except AssertionError:
+        pass
     assert c.wait(15) == 0
 
 
