@@ -73,11 +73,14 @@ def _can_connect(port, host=HOST):
 
 
 def audit(s):
+    """The audit records written so far.  A record is one write of a
+    whole line, but a reader may meet the last one half written: only
+    complete lines count."""
     recs = []
     try:
         with open(s.audit_log) as f:
             for line in f:
-                if line.strip():
+                if line.endswith("\n") and line.strip():
                     recs.append(json.loads(line))
     except FileNotFoundError:
         pass

@@ -18,7 +18,8 @@ from harness import HOST
 def audit(s):
     try:
         with open(s.audit_log) as f:
-            return [json.loads(l) for l in f if l.strip()]
+            # Only complete lines: the last may be half written.
+            return [json.loads(l) for l in f if l.endswith("\n") and l.strip()]
     except FileNotFoundError:
         return []
 
