@@ -3,12 +3,8 @@
  * forwarded channel opened or refused and one when it closes, and the
  * forwarder (forwarder.c), which opens the sockets as the user.  The
  * monitor itself never connects, binds or listens for the user: it only
- * passes the forwarder's descriptors on to the network child.
- *
- * X11 as sshd does it: an x11-req on a session channel has the forwarder
- * listen on the first free display (port 6000 + N from X11DisplayOffset
- * on), and the session gets DISPLAY and, for its rc file or else xauth,
- * the client's cookie (spawn.c). */
+ * passes the forwarder's descriptors on to the network child.  The policy
+ * is forward-policy.c's, X11 is x11.c's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -27,60 +23,12 @@
 #include "handler/monitor/proctree.h"
 #include "handler/monitor/spawn.h"
 #include "policy/forward.h"
+#include "handler/monitor/forward-internal.h"
 
-#define MAX_FWD_LISTENERS 64
-#define MAX_FWD_OPEN 512
-/* Bounds the monitor's wait for the forwarder's answer: its connect gives
- * up after 10 s; a forwarder the user stopped does not hang the
- * connection. */
-#define FORWARDER_WAIT_MS 15000
-#define FWD_ID_MONITOR 0x80000000u
-/* sshd's MAX_DISPLAYS: displays are numbered below it. */
-#define X11_MAX_DISPLAYS 1000
-#define X11_PORT_BASE 6000
+struct ps_msg fwd_in, fwd_out;
 
-struct fwd_listener {
-	bool live;
-	uint32_t id;
-	enum ps_fwd_kind kind;
-	char *host;			/* as the client asked */
-	uint32_t port;			/* as asked (0: any) */
-	uint32_t bound;			/* the port bound */
-	bool single;			/* X11 single-connection */
-};
 
-/* An x11-req granted: the session channel's display. */
-struct fwd_x11 {
-	bool live;
-	uint32_t chan;			/* the session channel */
-	uint32_t listener;		/* its listener's id */
-	char *proto, *cookie;		/* the client's, for xauth */
-	char *display;			/* DISPLAY */
-	char *auth_display;		/* the name xauth is given */
-};
-
-struct fwd_chan {
-	uint32_t id;
-	const char *kind;
-	char *origin, *dest;
-	uint64_t start;
-	bool confirmed;			/* the client accepted it (ours) */
-};
-
-struct forwarding {
-	pid_t pid;
-	int fd;				/* -1: not started, or gone */
-	bool failed;
-	uint32_t next_listener, next_id;
-	struct fwd_listener l[MAX_FWD_LISTENERS];
-	struct fwd_chan *open[MAX_FWD_OPEN];
-	char *agent_sock;
-	struct fwd_x11 x11[MAX_SESSIONS];
-};
-
-static struct ps_msg fin, fout;
-
-static struct forwarding *
+struct forwarding *
 fwd_state(struct monitor *m)
 {
 	if (m->fwd == NULL) {
@@ -91,8 +39,8 @@ fwd_state(struct monitor *m)
 	return m->fwd;
 }
 
-static char *
-endpoint(const char *host, uint32_t port, bool unix_path)
+char *
+fwd_endpoint(const char *host, uint32_t port, bool unix_path)
 {
 	char *s;
 
@@ -103,7 +51,7 @@ endpoint(const char *host, uint32_t port, bool unix_path)
 	return s;
 }
 
-static void
+void
 audit_fwd(struct monitor *m, enum audit_event ev, int64_t id, const char *kind,
     const char *origin, const char *dest, const char *reason)
 {
@@ -153,101 +101,6 @@ chan_del(struct fwd_chan **slot)
 	free(*slot);
 	*slot = NULL;
 }
-
-static struct fwd_x11 *
-x11_by_chan(const struct forwarding *fw, uint32_t chan)
-{
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (fw->x11[i].live && fw->x11[i].chan == chan)
-			return (struct fwd_x11 *)&fw->x11[i];
-	return NULL;
-}
-
-static void
-x11_free(struct fwd_x11 *x)
-{
-	if (x->cookie != NULL)
-		explicit_bzero(x->cookie, strlen(x->cookie));
-	free(x->cookie);
-	free(x->proto);
-	free(x->display);
-	free(x->auth_display);
-	*x = (struct fwd_x11){ 0 };
-}
-
-/* ---- policy ---- */
-
-static struct strlist
-key_list(char *const *v, size_t n)
-{
-	return (struct strlist){ (char **)v, n };
-}
-
-/* Why a forward of this kind, in this direction, to or on host:port is
- * refused, or NULL when it is allowed. */
-static const char *
-refusal(struct monitor *m, enum ps_fwd_kind kind, unsigned dir, const char *host,
-    uint32_t port)
-{
-	const struct settings *s = m->us;
-	const struct authkey_opts *k = m->have_keyopts ? &m->keyopts : NULL;
-
-	if (s->disable_forwarding)
-		return "DisableForwarding";
-	if (kind == PS_FWD_X11) {
-		if (!s->x11_forwarding)
-			return "X11Forwarding";
-		if (k != NULL && k->no_x11_forwarding)
-			return "no-x11-forwarding";
-		/* The display's listener is an inet socket of the user's. */
-		if (s->sandbox_profile == SANDBOX_STRICT)
-			return "SandboxProfile strict";
-		return NULL;
-	}
-	if (kind == PS_FWD_AGENT) {
-		if (!s->allow_agent_forwarding)
-			return "AllowAgentForwarding";
-		if (k != NULL && k->no_agent_forwarding)
-			return "no-agent-forwarding";
-		return NULL;
-	}
-	if (k != NULL && k->no_port_forwarding)
-		return "no-port-forwarding";
-	if (kind == PS_FWD_UNIX) {
-		if (!(s->allow_streamlocal_forwarding & dir))
-			return "AllowStreamLocalForwarding";
-		return NULL;
-	}
-	if (!(s->allow_tcp_forwarding & dir))
-		return "AllowTcpForwarding";
-	/* The forwarder runs under the user's profile: strict has no inet
-	 * sockets (sshand.conf(5), SandboxProfile). */
-	if (s->sandbox_profile == SANDBOX_STRICT)
-		return "SandboxProfile strict";
-	if (dir == FWD_LOCAL) {
-		struct strlist kl = k ? key_list(k->permitopen, k->n_permitopen) :
-		    (struct strlist){ 0 };
-
-		if (!fwd_open_permitted(&s->permit_open, host, port))
-			return "PermitOpen";
-		if (kl.n > 0 && !fwd_open_permitted(&kl, host, port))
-			return "permitopen";
-	} else {
-		struct strlist kl = k ? key_list(k->permitlisten, k->n_permitlisten) :
-		    (struct strlist){ 0 };
-
-		if (port != 0 && port < 1024 && m->user.uid != 0)
-			return "privileged-port";
-		if (port > 65535)
-			return "bad-port";
-		if (!fwd_listen_permitted(&s->permit_listen, host, port))
-			return "PermitListen";
-		if (kl.n > 0 && !fwd_listen_permitted(&kl, host, port))
-			return "permitlisten";
-	}
-	return NULL;
-}
-
 /* ---- the forwarder ---- */
 
 static void
@@ -262,7 +115,7 @@ forwarder_lost(struct monitor *m, const char *why)
 	proctree_kill_as(fw->pid, SIGKILL, m->user.uid, m->user.gid);
 }
 
-static bool
+bool
 forwarder_ready(struct monitor *m)
 {
 	struct forwarding *fw = fwd_state(m);
@@ -290,17 +143,17 @@ forwarder_ready(struct monitor *m)
 
 static void handle_incoming(struct monitor *m);
 
-/* Sends fout and waits for the answer of type want; connections accepted
- * meanwhile are passed on.  0 with the answer in fin, or -1 (the
+/* Sends fwd_out and waits for the answer of type want; connections accepted
+ * meanwhile are passed on.  0 with the answer in fwd_in, or -1 (the
  * forwarder is gone: forwarding ends for this connection). */
-static int
+int
 forwarder_call(struct monitor *m, unsigned want)
 {
 	struct forwarding *fw = m->fwd;
 	uint64_t deadline = now_usec() + FORWARDER_WAIT_MS * 1000ull;
-	int r = ps_send(fw->fd, &fout);
+	int r = ps_send(fw->fd, &fwd_out);
 
-	ps_wipe(&fout);
+	ps_wipe(&fwd_out);
 	if (r < 0) {
 		forwarder_lost(m, "gone");
 		return -1;
@@ -318,25 +171,25 @@ forwarder_call(struct monitor *m, unsigned want)
 			continue;
 		if (r == 0)
 			continue;
-		if (ps_recv(fw->fd, &fin, 0) < 0) {
+		if (ps_recv(fw->fd, &fwd_in, 0) < 0) {
 			forwarder_lost(m, "gone");
 			return -1;
 		}
-		if (ps_type(&fin) == want)
+		if (ps_type(&fwd_in) == want)
 			return 0;
-		if (ps_type(&fin) == PS_FWDR_INCOMING) {
+		if (ps_type(&fwd_in) == PS_FWDR_INCOMING) {
 			handle_incoming(m);
 			if (fw->fd < 0)
 				return -1;
 		} else {
-			ps_clear_fds(&fin);
+			ps_clear_fds(&fwd_in);
 			forwarder_lost(m, "broke the protocol");
 			return -1;
 		}
 	}
 }
 
-static struct fwd_listener *
+struct fwd_listener *
 listener_by_id(struct forwarding *fw, uint32_t id)
 {
 	for (int i = 0; i < MAX_FWD_LISTENERS; i++)
@@ -346,16 +199,16 @@ listener_by_id(struct forwarding *fw, uint32_t id)
 }
 
 /* The forwarder closes the listener (UNLISTEN has no answer). */
-static void
+void
 listener_close(struct monitor *m, struct fwd_listener *l)
 {
 	struct forwarding *fw = m->fwd;
 
 	if (fw->fd >= 0) {
-		ps_put_fwdr_unlisten(&fout, &(struct ps_fwdr_unlisten){ l->id });
-		if (ps_send(fw->fd, &fout) < 0)
+		ps_put_fwdr_unlisten(&fwd_out, &(struct ps_fwdr_unlisten){ l->id });
+		if (ps_send(fw->fd, &fwd_out) < 0)
 			forwarder_lost(m, "gone");
-		ps_wipe(&fout);
+		ps_wipe(&fwd_out);
 	}
 	free(l->host);
 	l->host = NULL;
@@ -363,7 +216,7 @@ listener_close(struct monitor *m, struct fwd_listener *l)
 }
 
 /* A connection one of the user's listeners took: to the network child,
- * which opens its channel to the client.  fin holds INCOMING. */
+ * which opens its channel to the client.  fwd_in holds INCOMING. */
 static void
 handle_incoming(struct monitor *m)
 {
@@ -374,7 +227,7 @@ handle_incoming(struct monitor *m)
 	char *origin, *dest;
 	uint32_t id;
 
-	if (ps_get_fwdr_incoming(&fin, &q) < 0 || q.n_fds != 1) {
+	if (ps_get_fwdr_incoming(&fwd_in, &q) < 0 || q.n_fds != 1) {
 		for (size_t i = 0; i < q.n_fds; i++)
 			close(q.fds[i]);
 		return;
@@ -389,11 +242,11 @@ handle_incoming(struct monitor *m)
 	    l->kind == PS_FWD_X11 ? "x11" : "forwarded-tcpip";
 	id = FWD_ID_MONITOR | fw->next_id++;
 	origin = l->kind == PS_FWD_TCP || l->kind == PS_FWD_X11 ?
-	    endpoint(q.orig_host, q.orig_port, false) : strdup("");
+	    fwd_endpoint(q.orig_host, q.orig_port, false) : strdup("");
 	/* An X11 listener's host is the display it serves. */
 	dest = l->kind == PS_FWD_AGENT ? strdup(fw->agent_sock ? fw->agent_sock : "") :
 	    l->kind == PS_FWD_X11 ? strdup(l->host) :
-	    endpoint(l->host, l->bound, l->kind == PS_FWD_UNIX);
+	    fwd_endpoint(l->host, l->bound, l->kind == PS_FWD_UNIX);
 	if (origin == NULL || dest == NULL || chan_add(fw, id, kind, origin, dest) == NULL) {
 		close(q.fds[0]);
 		return;
@@ -421,7 +274,7 @@ monitor_forwarder_input(struct monitor *m)
 	struct forwarding *fw = m->fwd;
 
 	while (fw->fd >= 0) {
-		int r = ps_recv(fw->fd, &fin, MSG_DONTWAIT);
+		int r = ps_recv(fw->fd, &fwd_in, MSG_DONTWAIT);
 
 		if (r == -EAGAIN)
 			return;
@@ -429,13 +282,13 @@ monitor_forwarder_input(struct monitor *m)
 			forwarder_lost(m, "gone");
 			return;
 		}
-		if (ps_type(&fin) != PS_FWDR_INCOMING) {
-			ps_clear_fds(&fin);
+		if (ps_type(&fwd_in) != PS_FWDR_INCOMING) {
+			ps_clear_fds(&fwd_in);
 			forwarder_lost(m, "broke the protocol");
 			return;
 		}
 		handle_incoming(m);
-		ps_wipe(&fin);
+		ps_wipe(&fwd_in);
 	}
 }
 
@@ -503,9 +356,9 @@ answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 {
 	bool is_unix = r->kind == PS_FWD_UNIX;
 	const char *kind = is_unix ? "direct-streamlocal" : "direct-tcpip";
-	char *origin = endpoint(r->orig_host, r->orig_port, false);
-	char *dest = endpoint(r->host, r->port, is_unix);
-	const char *why = refusal(m, (enum ps_fwd_kind)r->kind, FWD_LOCAL, r->host,
+	char *origin = fwd_endpoint(r->orig_host, r->orig_port, false);
+	char *dest = fwd_endpoint(r->host, r->port, is_unix);
+	const char *why = fwd_refusal(m, (enum ps_fwd_kind)r->kind, FWD_LOCAL, r->host,
 	    r->port);
 	struct ps_fwdr_connected c;
 	char reason[PS_MAX_STR];
@@ -532,28 +385,28 @@ answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 		why = "server-error";
 		goto refuse;
 	}
-	ps_put_fwdr_connect(&fout, &(struct ps_fwdr_connect){ r->id, r->kind,
+	ps_put_fwdr_connect(&fwd_out, &(struct ps_fwdr_connect){ r->id, r->kind,
 	    r->host, r->port });
 	if (forwarder_call(m, PS_FWDR_CONNECTED) < 0) {
 		why = "server-error";
 		goto refuse;
 	}
-	if (ps_get_fwdr_connected(&fin, &c) < 0 || c.id != r->id ||
+	if (ps_get_fwdr_connected(&fwd_in, &c) < 0 || c.id != r->id ||
 	    c.n_fds != (c.err == 0 ? 1u : 0u)) {
 		for (size_t i = 0; i < c.n_fds; i++)
 			close(c.fds[i]);
-		ps_wipe(&fin);
+		ps_wipe(&fwd_in);
 		forwarder_lost(m, "broke the protocol");
 		why = "server-error";
 		goto refuse;
 	}
 	if (c.err != 0) {
 		snprintf(reason, sizeof(reason), "connect-failed: %s", c.error);
-		ps_wipe(&fin);
+		ps_wipe(&fwd_in);
 		why = reason;
 		goto refuse;
 	}
-	ps_wipe(&fin);
+	ps_wipe(&fwd_in);
 	if (chan_add(m->fwd, r->id, kind, origin, dest) == NULL) {
 		close(c.fds[0]);
 		opened(m, r->id, "too many forwarded channels", -1);
@@ -570,8 +423,8 @@ refuse:
 	free(dest);
 }
 
-static void
-listening(struct monitor *m, bool ok, uint32_t port, const char *error)
+void
+fwd_listening(struct monitor *m, bool ok, uint32_t port, const char *error)
 {
 	ps_put_fwd_listening(m->out, &(struct ps_fwd_listening){ ok, port,
 	    error ? error : "" });
@@ -584,12 +437,12 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 	enum ps_fwd_kind k = (enum ps_fwd_kind)r->kind;
 	const char *kind = k == PS_FWD_AGENT ? "auth-agent-req" :
 	    k == PS_FWD_UNIX ? "streamlocal-forward" : "tcpip-forward";
-	const char *why = refusal(m, k, FWD_REMOTE, r->host, r->port);
+	const char *why = fwd_refusal(m, k, FWD_REMOTE, r->host, r->port);
 	const char *bind = NULL;
 	struct forwarding *fw = fwd_state(m);
 	struct fwd_listener *l = NULL;
 	struct ps_fwdr_listening a;
-	char *dest = endpoint(r->host, r->port, k != PS_FWD_TCP);
+	char *dest = fwd_endpoint(r->host, r->port, k != PS_FWD_TCP);
 	char reason[PS_MAX_STR];
 
 	if (dest == NULL || fw == NULL) {
@@ -626,11 +479,11 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 		why = "server-error";
 		goto refuse;
 	}
-	ps_put_fwdr_listen(&fout, &(struct ps_fwdr_listen){ l->id, k,
+	ps_put_fwdr_listen(&fwd_out, &(struct ps_fwdr_listen){ l->id, k,
 	    bind ? bind : "", r->port });
 	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
-	    ps_get_fwdr_listening(&fin, &a) < 0 || a.listener != l->id) {
-		ps_wipe(&fin);
+	    ps_get_fwdr_listening(&fwd_in, &a) < 0 || a.listener != l->id) {
+		ps_wipe(&fwd_in);
 		free(l->host);
 		why = "server-error";
 		goto refuse;
@@ -640,7 +493,7 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 	    (k == PS_FWD_AGENT && a.path[0] != '/')) {
 		snprintf(reason, sizeof(reason), "listen-failed: %s",
 		    a.err ? strerror((int)a.err) : "bad answer");
-		ps_wipe(&fin);
+		ps_wipe(&fwd_in);
 		free(l->host);
 		why = reason;
 		goto refuse;
@@ -653,17 +506,17 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 		dest = strdup(a.path);
 	} else if (r->port == 0) {
 		free(dest);
-		dest = endpoint(r->host, a.port, false);
+		dest = fwd_endpoint(r->host, a.port, false);
 	}
-	ps_wipe(&fin);
+	ps_wipe(&fwd_in);
 	audit_fwd(m, AUDIT_FORWARD_OPEN, -1, kind, "", dest ? dest : "", NULL);
 	free(dest);
-	listening(m, true, l->bound, NULL);
+	fwd_listening(m, true, l->bound, NULL);
 	return;
 refuse:
 	audit_fwd(m, AUDIT_FORWARD_REFUSED, -1, kind, "", dest ? dest : "", why);
 	free(dest);
-	listening(m, false, 0, why);
+	fwd_listening(m, false, 0, why);
 }
 
 void
@@ -679,10 +532,10 @@ answer_fwd_unlisten(struct monitor *m, const struct ps_fwd_unlisten *r)
 		    (r->port != l->port && r->port != l->bound))
 			continue;
 		listener_close(m, l);
-		listening(m, true, 0, NULL);
+		fwd_listening(m, true, 0, NULL);
 		return;
 	}
-	listening(m, false, 0, "no such forwarding");
+	fwd_listening(m, false, 0, "no such forwarding");
 }
 
 void
@@ -724,182 +577,4 @@ answer_fwd_confirmed(struct monitor *m, const struct ps_fwd_confirmed *r)
 	(*slot)->confirmed = true;
 	audit_fwd(m, AUDIT_FORWARD_OPEN, r->id, (*slot)->kind, (*slot)->origin,
 	    (*slot)->dest, NULL);
-}
-
-/* ---- X11 ---- */
-
-/* sshd's xauth_valid_string: what may reach xauth's command lines. */
-static bool
-x11_data_ok(const char *v, size_t max)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] >= 'a' && v[i] <= 'z') && !(v[i] >= 'A' && v[i] <= 'Z') &&
-		    !(v[i] >= '0' && v[i] <= '9') && strchr(".:/-_", v[i]) == NULL)
-			return false;
-	return true;
-}
-
-/* DISPLAY, and the name xauth gets, for display n (sshd's
- * session_setup_x11fwd): with X11UseLocalhost, "localhost:N.S" and
- * "unix:N.S" (Xlib looks a loopback display's cookie up under the local
- * host); otherwise the host name for both. */
-static int
-x11_names(struct monitor *m, struct fwd_x11 *x, unsigned n, uint32_t screen)
-{
-	char host[PS_MAX_HOST];
-
-	if (m->us->x11_use_localhost) {
-		if (asprintf(&x->display, "localhost:%u.%u", n, screen) < 0) {
-			x->display = NULL;
-			return -ENOMEM;
-		}
-		if (asprintf(&x->auth_display, "unix:%u.%u", n, screen) < 0) {
-			x->auth_display = NULL;
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	if (gethostname(host, sizeof(host)) < 0)
-		return -errno;
-	host[sizeof(host) - 1] = '\0';
-	if (!x11_data_ok(host, sizeof(host)))
-		return -EINVAL;
-	if (asprintf(&x->display, "%s:%u.%u", host, n, screen) < 0) {
-		x->display = NULL;
-		return -ENOMEM;
-	}
-	x->auth_display = strdup(x->display);
-	return x->auth_display != NULL ? 0 : -ENOMEM;
-}
-
-void
-answer_x11_req(struct monitor *m, const struct ps_x11_req *r)
-{
-	const char *why = refusal(m, PS_FWD_X11, FWD_REMOTE, "", 0);
-	struct forwarding *fw = fwd_state(m);
-	struct fwd_listener *l = NULL;
-	struct fwd_x11 *x = NULL;
-	struct ps_fwdr_listening a;
-	char reason[PS_MAX_STR];
-	struct stat st;
-	unsigned first = m->us->x11_display_offset, n;
-
-	if (r->id & FWD_ID_MONITOR)
-		monitor_violation(m, "x11-req on channel %#x", r->id);
-	if (fw == NULL) {
-		why = "server-error";
-		goto refuse;
-	}
-	if (why != NULL)
-		goto refuse;
-	if (!x11_data_ok(r->proto, PS_MAX_X11_PROTO) ||
-	    !x11_data_ok(r->cookie, PS_MAX_X11_COOKIE)) {
-		why = "bad-x11-data";
-		goto refuse;
-	}
-	/* sshd: no xauth, no X11 forwarding. */
-	if (stat(XAUTH_PATH, &st) < 0) {
-		why = "no-xauth";
-		goto refuse;
-	}
-	if (x11_by_chan(fw, r->id) != NULL) {
-		why = "repeated";
-		goto refuse;
-	}
-	if (first >= X11_MAX_DISPLAYS) {
-		why = "X11DisplayOffset";
-		goto refuse;
-	}
-	for (int i = 0; i < MAX_SESSIONS && x == NULL; i++)
-		if (!fw->x11[i].live)
-			x = &fw->x11[i];
-	for (int i = 0; i < MAX_FWD_LISTENERS && l == NULL; i++)
-		if (!fw->l[i].live)
-			l = &fw->l[i];
-	if (x == NULL || l == NULL) {
-		why = "too-many-listeners";
-		goto refuse;
-	}
-	if (!forwarder_ready(m)) {
-		why = "server-error";
-		goto refuse;
-	}
-	*l = (struct fwd_listener){ .id = fw->next_listener++, .kind = PS_FWD_X11,
-	    .single = r->single };
-	ps_put_fwdr_listen(&fout, &(struct ps_fwdr_listen){ l->id, PS_FWD_X11,
-	    m->us->x11_use_localhost ? "localhost" : "", first });
-	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
-	    ps_get_fwdr_listening(&fin, &a) < 0 || a.listener != l->id) {
-		ps_wipe(&fin);
-		why = "server-error";
-		goto refuse;
-	}
-	if (a.err != 0 || a.port < X11_PORT_BASE + first ||
-	    a.port >= X11_PORT_BASE + X11_MAX_DISPLAYS) {
-		snprintf(reason, sizeof(reason), "listen-failed: %s",
-		    a.err ? strerror((int)a.err) : "bad answer");
-		ps_wipe(&fin);
-		if (a.err == 0)
-			listener_close(m, l);
-		why = reason;
-		goto refuse;
-	}
-	ps_wipe(&fin);
-	n = a.port - X11_PORT_BASE;
-	*x = (struct fwd_x11){ .live = true, .chan = r->id, .listener = l->id,
-	    .proto = strdup(r->proto), .cookie = strdup(r->cookie) };
-	if (x11_names(m, x, n, r->screen) < 0 || x->proto == NULL ||
-	    x->cookie == NULL || (l->host = strdup(x->display)) == NULL) {
-		x11_free(x);
-		listener_close(m, l);
-		why = "server-error";
-		goto refuse;
-	}
-	l->bound = a.port;
-	l->live = true;
-	audit_fwd(m, AUDIT_FORWARD_OPEN, -1, "x11-req", "", x->display, NULL);
-	listening(m, true, n, NULL);
-	return;
-refuse:
-	audit_fwd(m, AUDIT_FORWARD_REFUSED, -1, "x11-req", "", "", why);
-	listening(m, false, 0, why);
-}
-
-const char *
-monitor_x11_display(const struct monitor *m, uint32_t chan)
-{
-	return m->fwd != NULL && x11_by_chan(m->fwd, chan) != NULL ?
-	    x11_by_chan(m->fwd, chan)->display : NULL;
-}
-
-bool
-monitor_x11_auth(const struct monitor *m, uint32_t chan, const char **ret_proto,
-    const char **ret_cookie, const char **ret_display)
-{
-	const struct fwd_x11 *x = m->fwd != NULL ? x11_by_chan(m->fwd, chan) : NULL;
-
-	if (x == NULL)
-		return false;
-	*ret_proto = x->proto;
-	*ret_cookie = x->cookie;
-	*ret_display = x->auth_display;
-	return true;
-}
-
-void
-monitor_x11_session_end(struct monitor *m, uint32_t chan)
-{
-	struct fwd_x11 *x = m->fwd != NULL ? x11_by_chan(m->fwd, chan) : NULL;
-	struct fwd_listener *l;
-
-	if (x == NULL)
-		return;
-	l = listener_by_id(m->fwd, x->listener);
-	if (l != NULL)
-		listener_close(m, l);
-	x11_free(x);
 }
