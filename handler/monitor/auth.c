@@ -1,7 +1,7 @@
 /* The monitor's answers before authentication: the client's version, a
- * password, a public key (the probe and the signed request), a
- * keyboard-interactive conversation through PAM, and the child's
- * statistics.  Every failure is audited and counted (MaxAuthTries, the ban
+ * password, and the child's statistics, and what every method shares:
+ * the attempt's accounting, success and failure (the public key is
+ * auth-pubkey.c's, keyboard-interactive auth-kbdint.c's).  Every failure is audited and counted (MaxAuthTries, the ban
  * file), and takes the same time whatever its reason, so that neither the
  * reply nor its timing tells an unknown user from a wrong password. */
 #define _GNU_SOURCE
@@ -14,14 +14,11 @@
 
 #include "handler/front/log.h"
 #include "handler/monitor/answers.h"
+#include "handler/monitor/auth-internal.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/sigcheck.h"
 #include "policy/algorithms.h"
 #include "policy/match.h"
-
-/* Every failed password or keyboard-interactive answer takes at least this
- * long, whatever the reason. */
-#define FAIL_FLOOR_USEC 250000
 
 _Static_assert(AM_ALL == 7, "AUTH_RESULT's methods field holds AM_* bits");
 
@@ -35,7 +32,7 @@ reply_auth_methods(struct monitor *m, enum ps_auth result, uint32_t flags,
 	monitor_send(m);
 }
 
-static void
+void
 reply_auth(struct monitor *m, enum ps_auth result, uint32_t flags)
 {
 	reply_auth_methods(m, result, flags, 0);
@@ -68,7 +65,7 @@ am_track(struct monitor *m, const char *name, const struct settings *s)
 }
 
 /* May the method be tried now (AuthenticationMethods)? */
-static bool
+bool
 am_allows(const struct monitor *m, const struct settings *s, unsigned method)
 {
 	return (am_next(&m->am, am_enabled(s)) & method) != 0;
@@ -142,7 +139,7 @@ source_banned(struct monitor *m, int64_t *until)
 }
 
 /* Before answering a request: a banned source is answered no more. */
-static void
+void
 ban_gate(struct monitor *m)
 {
 	int64_t until;
@@ -227,7 +224,7 @@ resolve(struct monitor *m, const char *name, const struct user_info *u)
 	return s;
 }
 
-static bool
+bool
 root_allowed(const struct settings *s, const struct user_info *u, bool key,
     bool forced_command)
 {
@@ -271,7 +268,7 @@ reply_changereq(struct monitor *m, const char *prompt)
 /* A failed attempt.  reply: the child waits for this attempt's answer (not
  * when the client abandoned a conversation for another request); it is a
  * refusal, or with changereq a request for a new password. */
-static void
+void
 auth_failed(struct monitor *m, const char *method, const char *reason,
     const struct settings *s, bool counts_for_ban, uint64_t start, bool reply,
     const char *changereq)
@@ -349,7 +346,7 @@ auth_partial(struct monitor *m, struct user_info *u, struct settings *s,
 /* The user is who they claim: u, s and pam pass to the monitor.  For key
  * logins PAM's account checks still run, as sshd runs them.  note: what
  * else happened, for the audit record (password-changed). */
-static void
+void
 auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
     const char *method, struct pam_ctx *pam, const char *note)
 {
@@ -427,7 +424,7 @@ auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 
 /* The user a request names: *ret_u filled when it exists, *ret_s its
  * settings either way.  Returns whether it exists. */
-static bool
+bool
 user_for(struct monitor *m, const char *name, struct user_info *ret_u,
     struct settings **ret_s)
 {
@@ -476,8 +473,8 @@ answer_stats(struct monitor *m, const struct ps_stats *r)
 
 /* Why the policy refuses a known user this method, PAM aside; NULL if it
  * does not. */
-static const char *
-refusal(const struct monitor *m, const struct settings *s,
+const char *
+auth_refusal(const struct monitor *m, const struct settings *s,
     const struct user_info *u, bool method_enabled, unsigned method)
 {
 	if (!method_enabled)
@@ -491,25 +488,9 @@ refusal(const struct monitor *m, const struct settings *s,
 	return u->denied;
 }
 
-/* A password or keyboard-interactive attempt. */
-struct attempt {
-	const char *method;
-	const char *user;		/* as the client named it */
-	bool known;
-	struct user_info u;
-	struct settings *s;
-	uint64_t start;
-	/* The password was right, and only its expiry kept the user out (a
-	 * change needed or refused): no guess, so the source is not counted
-	 * for it (sshand.conf(5), BanMaxFailures). */
-	bool proved;
-	bool changed;			/* logged in with a new password */
-	const char *changereq;		/* ask for a new password, saying this */
-};
-
 /* The attempt, once PAM has judged it (rc, pam): the login when PAM and
  * the policy agree (refused NULL), else the failure, with reason. */
-static void
+void
 judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
     const char *refused, const char *reason, bool reply)
 {
@@ -574,7 +555,7 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	ban_gate(m);
 	a.known = user_for(m, r->user, &a.u, &a.s);
 	if (a.known)
-		refused = refusal(m, a.s, &a.u, a.s->password_authentication &&
+		refused = auth_refusal(m, a.s, &a.u, a.s->password_authentication &&
 		    (a.s->permit_empty_passwords || pwlen > 0) &&
 		    pwlen <= PS_MAX_PASSWORD_LEN,	/* a cut one is never right */
 		    AM_PASSWORD);
@@ -616,160 +597,6 @@ answer_auth_password(struct monitor *m, const struct ps_auth_password *r)
 	    refused : out.reason ? out.reason : "bad-password", true);
 }
 
-/* A signed request's signature, checked here against the session id and
- * the request (sigcheck.c): the network child's word that libssh found it
- * valid is worth nothing.  A refusal is logged as sshd logs it. */
-static bool
-signature_valid(struct monitor *m, const struct ps_auth_pubkey *r,
-    const struct settings *s)
-{
-	const struct audit_conn *c = m->h->audit;
-	const char *why = NULL;
-	int rc;
-
-	rc = sigcheck_verify(&(struct sigcheck_request){
-	    .session_id = m->session_id, .session_id_len = m->session_id_len,
-	    .user = r->user, .blob = r->blob, .blob_len = r->blob_len,
-	    .signed_data = r->signed_data, .signed_data_len = r->signed_data_len,
-	    .signature = r->signature, .signature_len = r->signature_len,
-	    .accepted = algo_effective(ALGO_PUBKEY, s->pubkey_accepted_algorithms) },
-	    &why);
-	phase("pubkey-verified", m->h->start_usec);
-	if (rc == 0)
-		return true;
-	log_info("publickey signature for %s refused by the monitor: %s", r->user, why);
-	log_info("Failed publickey for %s from %s port %u ssh2: %s %s", r->user,
-	    c->remote_addr, c->remote_port, sigcheck_key_label(r->blob, r->blob_len),
-	    m->fingerprint);
-	return false;
-}
-
-/* Did this key already succeed in this login (publickey,publickey)?
- * As sshd, a key counts once. */
-static bool
-am_key_used(const struct monitor *m)
-{
-	for (unsigned i = 0; i < m->am_n_keys; i++)
-		if (strcmp(m->am_keys[i], m->fingerprint) == 0)
-			return true;
-	return false;
-}
-
-/* Does the key's line restrict the session (from= and expiry-time= were
- * checked when it matched)? */
-static bool
-opts_restrict(const struct authkey_opts *o)
-{
-	return o->no_pty || o->no_port_forwarding || o->no_agent_forwarding ||
-	    o->no_x11_forwarding || o->no_user_rc || o->command != NULL ||
-	    o->n_environment > 0 || o->n_permitopen > 0 || o->n_permitlisten > 0;
-}
-
-void
-answer_auth_pubkey(struct monitor *m, const struct ps_auth_pubkey *r)
-{
-	struct user_info u = { 0 };
-	struct authkey_opts opts = { 0 };
-	struct settings *s;
-	const char *unsupported = NULL, *denied, *am_why = NULL;
-	char why[256] = "";
-	uint64_t start = now_usec();
-	bool known;
-	int found = 0, rsa_bits;
-
-	/* The probe has no signature; a child that sends one with it does
-	 * not follow the protocol. */
-	if (!r->is_signed && (r->signed_data_len > 0 || r->signature_len > 0))
-		monitor_violation(m, "auth_pubkey probe carries a signature");
-	ban_gate(m);
-	phase(r->is_signed ? "pubkey-signed" : "pubkey-probe", m->h->start_usec);
-	known = user_for(m, r->user, &u, &s);
-	pubkey_fingerprint(r->blob, r->blob_len, m->fingerprint, sizeof(m->fingerprint));
-	rsa_bits = sigcheck_rsa_bits(r->blob, r->blob_len);
-	/* A key whose signatures the monitor cannot check (a certificate, a
-	 * security key) is refused at the probe already. */
-	if (sigcheck_key_supported(r->blob, r->blob_len, &unsupported) < 0)
-		snprintf(why, sizeof(why), "%s key: %s",
-		    sigcheck_key_label(r->blob, r->blob_len), unsupported);
-	/* Nor a key that no algorithm of the user's PubkeyAcceptedAlgorithms
-	 * signs with (an RSA key when ssh-rsa is all RSA allowed and it is
-	 * not): refused at the probe, as sshd refuses it. */
-	else if (known && sigcheck_key_accepted(r->blob, r->blob_len,
-	    algo_effective(ALGO_PUBKEY, s->pubkey_accepted_algorithms)) < 0)
-		snprintf(why, sizeof(why), "%s key: no algorithm of "
-		    "PubkeyAcceptedAlgorithms signs with it",
-		    sigcheck_key_label(r->blob, r->blob_len));
-	/* A key smaller than the user's RequiredRSASize, as sshd refuses it. */
-	else if (known && rsa_bits > 0 && rsa_bits < (int)s->required_rsa_size)
-		snprintf(why, sizeof(why), "RSA key of %d bits: RequiredRSASize is "
-		    "%u", rsa_bits, s->required_rsa_size);
-	/* AuthenticationMethods: not a key now, or this key again. */
-	else if (known && s->pubkey_authentication &&
-	    !am_allows(m, s, AM_PUBLICKEY)) {
-		am_why = "method-not-allowed";
-		snprintf(why, sizeof(why), "not allowed now by AuthenticationMethods");
-	} else if (known && s->pubkey_authentication && am_key_used(m)) {
-		am_why = "key-reused";
-		snprintf(why, sizeof(why), "this key already succeeded in this login");
-	} else if (known && s->pubkey_authentication && u.denied == NULL)
-		found = pubkey_authorized(&u, s, r->blob, r->blob_len,
-		    m->h->audit, &opts, why, sizeof(why));
-	phase("pubkey-checked", m->h->start_usec);
-	if (found == 1 && !root_allowed(s, &u, true, opts.command != NULL)) {
-		found = 0;
-		authkey_opts_clear(&opts);
-		snprintf(why, sizeof(why), "root login refused");
-	}
-	if (found == 1 && !r->is_signed) {
-		/* The probe: tell the client this key may be used. */
-		authkey_opts_clear(&opts);
-		user_info_free(&u);
-		settings_free(s);
-		reply_auth(m, PS_AUTH_OK, 0);
-		return;
-	}
-	if (found == 1 && !signature_valid(m, r, s)) {
-		authkey_opts_clear(&opts);
-		user_info_free(&u);
-		/* As a wrong password: counted, banned for, and as slow. */
-		auth_failed(m, "publickey", "bad-signature", s, true, start, true,
-		    NULL);
-		settings_free(s);
-		return;
-	}
-	/* A second key of publickey,publickey: sshd merges the two keys'
-	 * options; sshand does not, and refuses rather than drop the first
-	 * key's restrictions or the second's. */
-	if (found == 1 && m->have_keyopts && (opts_restrict(&m->keyopts) ||
-	    opts_restrict(&opts))) {
-		log_info("publickey for %s refused: both keys of this login carry "
-		    "authorized_keys options, which sshand does not merge", r->user);
-		authkey_opts_clear(&opts);
-		user_info_free(&u);
-		auth_failed(m, "publickey", "key-options-conflict", s, false, start,
-		    true, NULL);
-		settings_free(s);
-		return;
-	}
-	if (found == 1) {
-		authkey_opts_clear(&m->keyopts);
-		m->keyopts = opts;
-		m->have_keyopts = true;
-		auth_succeeded(m, &u, s, "publickey", NULL, opts.from_command ?
-		    "authorized-keys-command" : NULL);
-		return;
-	}
-	if (why[0])
-		log_info("publickey for %s%s refused: %s", known ? "" : "invalid user ",
-		    r->user, why);
-	denied = u.denied;
-	user_info_free(&u);
-	auth_failed(m, "publickey", !known ? "unknown-user" : denied ? denied :
-	    unsupported ? "key-type-unsupported" : am_why ? am_why :
-	    s->pubkey_authentication ?
-	    "key-refused" : "method-disabled", s, false, start, true, NULL);
-	settings_free(s);
-}
 
 void
 monitor_wait_preauth(struct monitor *m)
@@ -790,106 +617,4 @@ monitor_wait_preauth(struct monitor *m)
 		}
 		return;
 	}
-}
-
-static void
-free_answers(char **answers, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (answers[i] != NULL) {
-			explicit_bzero(answers[i], strlen(answers[i]));
-			free(answers[i]);
-		}
-		answers[i] = NULL;
-	}
-}
-
-/* One PAM conversation round through the network child: the prompts go
- * out, and the next request is either the answers or another request,
- * which abandons the conversation and is answered after it. */
-static int
-kbdint_round(void *ud, const char *instruction, size_t n, const char *const *prompts,
-    const bool *echo, char **answers)
-{
-	struct monitor *m = ud;
-	struct ps_kbdint_prompts q = { .name = "", .instruction = instruction,
-	    .n_prompts = (uint32_t)n };
-	struct kbdint_round round = { .n = n, .answers = answers };
-
-	if (n > PS_MAX_PROMPTS)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		q.prompts[i] = prompts[i];
-		q.echo |= (uint32_t)echo[i] << i;
-	}
-	ps_put_kbdint_prompts(m->out, &q);
-	monitor_send(m);
-	monitor_wait_preauth(m);
-	if (monitor_next(m, PS_KBDINT, 0) == -EPIPE)
-		monitor_finish(m, EXIT_NOAUTH, "client-closed");
-	if (ps_type(m->in) != PS_KBDINT_ANSWERS) {
-		ps_move(m->pushback, m->in);
-		m->have_pushback = true;
-		return -1;
-	}
-	m->round = &round;
-	monitor_answer(m);
-	m->round = NULL;
-	return round.answered ? 0 : -1;
-}
-
-void
-answer_kbdint_answers(struct monitor *m, const struct ps_kbdint_answers *r)
-{
-	struct kbdint_round *round = m->round;
-
-	/* The table allows answers only while a conversation is open. */
-	if (round == NULL)
-		monitor_violation(m, "kbdint_answers outside a conversation");
-	/* A count other than the prompts' abandons the conversation. */
-	if (r->n_answers != round->n)
-		return;
-	for (size_t i = 0; i < round->n; i++) {
-		round->answers[i] = strdup(r->answers[i]);
-		if (round->answers[i] == NULL) {
-			free_answers(round->answers, i);
-			return;
-		}
-	}
-	round->answered = true;
-}
-
-void
-answer_kbdint_start(struct monitor *m, const struct ps_kbdint_start *r)
-{
-	/* The conversation receives into the message r points into. */
-	char *user = strdup(r->user);
-	struct attempt a = { .method = "keyboard-interactive", .user = user,
-	    .start = now_usec() };
-	struct pam_ctx *pam = NULL;
-	struct pam_outcome out = { 0 };
-	const char *refused = NULL;
-	int rc;
-
-	if (user == NULL)
-		monitor_finish(m, EXIT_INTERNAL, "server-error");
-	ban_gate(m);
-	a.known = user_for(m, a.user, &a.u, &a.s);
-	if (a.known)
-		refused = refusal(m, a.s, &a.u, a.s->kbd_interactive_authentication,
-		    AM_KBDINT);
-	/* Refused users (method disabled by a Match block, root, locked) go
-	 * through the same conversation as everyone, as a placeholder user,
-	 * so prompts and timing tell nothing.  An expired password is
-	 * changed within the conversation (pam.c). */
-	rc = pam_auth_kbdint(m->h->audit->remote_addr, a.known && refused == NULL ?
-	    a.user : PAM_NOUSER, a.s->permit_empty_passwords, kbdint_round, m, &pam,
-	    &out);
-	a.proved = a.known && refused == NULL && out.proved;
-	a.changed = out.changed;
-	/* If the client abandoned the conversation for another request, it
-	 * waits for that request's answer, not for this one. */
-	judged(m, &a, rc, pam, refused, refused ? refused : out.reason ? out.reason :
-	    "bad-password", !m->have_pushback);
-	free(user);
 }
