@@ -117,4 +117,25 @@ int config_subsystem_add(struct settings *s, const char *name,
 /* Releases every value and zeroes s. */
 void config_settings_clear(struct settings *s);
 
+/* config-values.c: shared by the parsers of every type. */
+/* Only letters, digits and the characters of extra (not empty). */
+bool config_only_chars(const char *s, const char *extra);
+/* A value the type's check accepts, or the type's message at the line. */
+int config_check(struct parser *p, const struct keyword *kw, const char *a);
+/* The type's word for "unset", if it has one, stores NULL. */
+const char *config_unless_unset(const struct keyword *kw, const char *a);
+
+/* config-lists.c: the repeatable and list keywords' parsers. */
+#define CONFIG_LIST_PARSER(name) int name(struct parser *p, \
+    const struct keyword *kw, struct settings *s, bool first, char **argv, \
+    size_t argc);
+CONFIG_LIST_PARSER(parse_host_key)
+CONFIG_LIST_PARSER(parse_accept_env)
+CONFIG_LIST_PARSER(parse_ban_exempt)
+CONFIG_LIST_PARSER(parse_keys_files)
+CONFIG_LIST_PARSER(parse_permits)
+CONFIG_LIST_PARSER(parse_auth_methods)
+CONFIG_LIST_PARSER(parse_subsystem)
+#undef CONFIG_LIST_PARSER
+
 #endif

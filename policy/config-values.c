@@ -80,8 +80,8 @@ static const struct kw_name gateway_ports_names[] = {
 /* ---------------------------------------------------------------- */
 /* Checks */
 
-static bool
-only_chars(const char *s, const char *extra)
+bool
+config_only_chars(const char *s, const char *extra)
 {
 	if (*s == '\0')
 		return false;
@@ -101,25 +101,6 @@ abs_path_ok(const char *s)
 	return s[0] == '/' && !config_has_ctrl(s) && strlen(s) < 4096;
 }
 
-/* %h (home), %u (user) and %% only: anything else is a typo that would
- * otherwise make the handler read an unintended file. */
-static bool
-keys_path_ok(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || config_has_ctrl(s) || strlen(s) >= 4096)
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p != 'h' && *p != 'u' && *p != '%')
-			return false;
-	}
-	return true;
-}
-
 /* sshd's list syntax: one leading '+', '-' or '^', then names or
  * patterns separated by single commas. */
 static bool
@@ -127,7 +108,7 @@ algos_ok(const char *s)
 {
 	if (*s == '+' || *s == '-' || *s == '^')
 		s++;
-	return only_chars(s, "@._,-*?") && s[0] != ',' &&
+	return config_only_chars(s, "@._,-*?") && s[0] != ',' &&
 	    s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL &&
 	    strlen(s) < 4096;
 }
@@ -136,7 +117,7 @@ algos_ok(const char *s)
 static bool
 user_name_ok(const char *s)
 {
-	return strlen(s) <= 32 && only_chars(s, "._-") && s[0] != '-';
+	return strlen(s) <= 32 && config_only_chars(s, "._-") && s[0] != '-';
 }
 
 /* The user AuthorizedKeysCommand runs as: a command that prints keys
@@ -227,8 +208,8 @@ store_str(struct settings *s, const struct keyword *kw, bool first,
 }
 
 /* The type's word for "unset", if it has one, stores NULL. */
-static const char *
-unless_unset(const struct keyword *kw, const char *a)
+const char *
+config_unless_unset(const struct keyword *kw, const char *a)
 {
 	const char *unset = kw_ops_of(kw->type)->unset;
 
@@ -236,8 +217,8 @@ unless_unset(const struct keyword *kw, const char *a)
 }
 
 /* A value the type's check accepts, or the type's message. */
-static int
-check(struct parser *p, const struct keyword *kw, const char *a)
+int
+config_check(struct parser *p, const struct keyword *kw, const char *a)
 {
 	const struct kw_ops *t = kw_ops_of(kw->type);
 	char vbuf[72];
@@ -260,7 +241,7 @@ parse_flag(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
 {
 	bool v = strcasecmp(argv[0], "yes") == 0;
-	int r = check(p, kw, argv[0]);
+	int r = config_check(p, kw, argv[0]);
 
 	(void)argc;
 	return r < 0 ? r : store(s, kw, first, &v);
@@ -463,11 +444,11 @@ static int
 parse_string(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
 {
-	const char *a = unless_unset(kw, argv[0]);
+	const char *a = config_unless_unset(kw, argv[0]);
 	int r;
 
 	(void)argc;
-	if (a != NULL && (r = check(p, kw, a)) < 0)
+	if (a != NULL && (r = config_check(p, kw, a)) < 0)
 		return r;
 	return store_str(s, kw, first, a);
 }
@@ -492,14 +473,14 @@ static int
 parse_algos(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
 {
-	const char *a = unless_unset(kw, argv[0]);
+	const char *a = config_unless_unset(kw, argv[0]);
 	char out[ALGO_LIST_MAX], dropped[ALGO_LIST_MAX], why[256];
 	int r;
 
 	(void)argc;
 	if (a == NULL)
 		return store_str(s, kw, first, NULL);
-	if ((r = check(p, kw, a)) < 0)
+	if ((r = config_check(p, kw, a)) < 0)
 		return r;
 	r = algo_list_expand(config_algo_kind(kw), a, out, sizeof(out), dropped,
 	    sizeof(dropped), why, sizeof(why));
@@ -525,7 +506,7 @@ parse_force_command(struct parser *p, const struct keyword *kw,
 		return config_fail(p, "missing argument for \"%s\"", kw->name);
 	if (strlen(a) >= 4096 || config_has_ctrl(a))
 		return config_fail(p, "bad command for \"%s\"", kw->name);
-	return store_str(s, kw, first, unless_unset(kw, a));
+	return store_str(s, kw, first, config_unless_unset(kw, a));
 }
 
 /* Raw: the rest of the line, checked as the monitor will split and
@@ -543,7 +524,7 @@ parse_keys_command(struct parser *p, const struct keyword *kw,
 		return config_fail(p, "missing argument for \"%s\"", kw->name);
 	if (strlen(a) >= 4096 || config_has_ctrl(a))
 		return config_fail(p, "bad command for \"%s\"", kw->name);
-	if ((a = unless_unset(kw, a)) == NULL)
+	if ((a = config_unless_unset(kw, a)) == NULL)
 		return store_str(s, kw, first, NULL);
 	if ((buf = malloc(KEYSCMD_MAX_EXPANDED)) == NULL)
 		return -ENOMEM;
@@ -555,218 +536,6 @@ parse_keys_command(struct parser *p, const struct keyword *kw,
 		return config_fail(p, "%s \"%s\": %s", kw->name,
 		    config_shown(a, vbuf), why != NULL ? why : "too long");
 	return store_str(s, kw, first, a);
-}
-
-/* Repeatable: every occurrence adds. */
-static int
-parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
-    bool first, char **argv, size_t argc)
-{
-	struct strlist *l = kw_field(s, kw);
-	int r = check(p, kw, argv[0]);
-
-	(void)first, (void)argc;
-	if (r == 0)
-		r = config_strlist_add(l, argv[0]);
-	/* HostKey is global only: s is the defaults' or the global
-	 * section's; the latter's keys are told where they are named. */
-	if (r == 0 && p->cfg != NULL && s == &p->cfg->blocks[0].s) {
-		char where[PATH_MAX + 16];
-
-		snprintf(where, sizeof(where), "%s:%u", p->path, p->line);
-		r = config_strlist_add(&p->cfg->host_key_where, where);
-	}
-	return r;
-}
-
-static int
-parse_accept_env(struct parser *p, const struct keyword *kw,
-    struct settings *s, bool first, char **argv, size_t argc)
-{
-	char vbuf[72];
-	size_t i;
-	int r = 0;
-
-	(void)first;
-	for (i = 0; i < argc && r == 0; i++) {
-		if (strlen(argv[i]) > 256 || !only_chars(argv[i], "_*?"))
-			return config_fail(p, "bad environment pattern \"%s\"",
-			    config_shown(argv[i], vbuf));
-		r = config_strlist_add(kw_field(s, kw), argv[i]);
-	}
-	return r;
-}
-
-/* Commas too: "10.0.0.0/8,192.168.0.0/16" is how a CIDR list is written
- * elsewhere in this file. */
-static int
-parse_ban_exempt(struct parser *p, const struct keyword *kw,
-    struct settings *s, bool first, char **argv, size_t argc)
-{
-	char vbuf[72], *item, *next;
-	size_t i;
-	int r = 0;
-
-	(void)first;
-	for (i = 0; i < argc && r == 0; i++) {
-		for (item = argv[i]; item != NULL && r == 0; item = next) {
-			next = strchr(item, ',');
-			if (next != NULL)
-				*next++ = '\0';
-			if (cidr_parse(item, NULL, NULL) < 0)
-				return config_fail(p, "bad CIDR \"%s\" in %s",
-				    config_shown(item, vbuf), kw->name);
-			r = config_strlist_add(kw_field(s, kw), item);
-		}
-	}
-	return r;
-}
-
-/* Several on one line, replacing the list; "none": no file at all. */
-static int
-parse_keys_files(struct parser *p, const struct keyword *kw,
-    struct settings *s, bool first, char **argv, size_t argc)
-{
-	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
-	char vbuf[72];
-	size_t i;
-	int r = 0;
-
-	if (argc == 1 && unless_unset(kw, argv[0]) == NULL)
-		argc = 0;
-	for (i = 0; i < argc && r == 0; i++) {
-		if (!keys_path_ok(argv[i])) {
-			config_strlist_clear(&tmp);
-			return config_fail(p, "bad path \"%s\" for \"%s\" (only "
-			    "%%h, %%u and %%%% expand)",
-			    config_shown(argv[i], vbuf), kw->name);
-		}
-		r = config_strlist_add(&tmp, argv[i]);
-	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
-}
-
-/* PermitOpen, PermitListen: entries on one line, the first line wins
- * (sshd's rule), stored as fwd_permit_canon() writes them; "any" (the
- * empty list) or "none", alone. */
-static int
-parse_permits(struct parser *p, const struct keyword *kw, struct settings *s,
-    bool first, char **argv, size_t argc)
-{
-	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
-	unsigned flags = kw->type == T_PERMITLISTEN ? FWD_SPEC_LISTEN : 0;
-	char vbuf[72], entry[FWD_HOST_MAX + 16];
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < argc && r == 0; i++) {
-		if (strcmp(argv[i], "any") == 0 || strcmp(argv[i], "none") == 0) {
-			if (argc > 1) {
-				config_strlist_clear(&tmp);
-				return config_fail(p, "\"%s\" must be alone on a "
-				    "\"%s\" line", argv[i], kw->name);
-			}
-			if (strcmp(argv[i], "none") == 0)
-				r = config_strlist_add(&tmp, "none");
-			continue;
-		}
-		if (fwd_permit_canon(argv[i], flags, entry, sizeof(entry)) < 0) {
-			config_strlist_clear(&tmp);
-			return config_fail(p, "bad entry \"%s\" for \"%s\" (%s, "
-			    "port a number or *)", config_shown(argv[i], vbuf),
-			    kw->name, flags != 0 ? "[host:]port" :
-			    "host:port or [address]:port");
-		}
-		r = config_strlist_add(&tmp, entry);
-	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
-}
-
-/* AuthenticationMethods: "any" alone, or lists of methods; as sshd,
- * the first line wins. */
-static int
-parse_auth_methods(struct parser *p, const struct keyword *kw,
-    struct settings *s, bool first, char **argv, size_t argc)
-{
-	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
-	char vbuf[72], canon[AM_MAX_CANON];
-	const char *why;
-	size_t i;
-	int r = 0;
-
-	if (argc > AM_MAX_LISTS)
-		return config_fail(p, "too many lists for \"%s\" (at most %d)",
-		    kw->name, AM_MAX_LISTS);
-	for (i = 0; i < argc && r == 0; i++) {
-		if (strcmp(argv[i], "any") == 0) {
-			if (argc > 1) {
-				config_strlist_clear(&tmp);
-				return config_fail(p, "\"any\" must be alone on "
-				    "a \"%s\" line", kw->name);
-			}
-			continue;
-		}
-		if (am_list_canon(argv[i], canon, sizeof(canon), &why) < 0) {
-			config_strlist_clear(&tmp);
-			return config_fail(p, "bad list \"%s\" for \"%s\": %s",
-			    config_shown(argv[i], vbuf), kw->name, why);
-		}
-		r = config_strlist_add(&tmp, canon);
-	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
-}
-
-/* Raw: a name, then the command as the rest of the line. */
-static int
-parse_subsystem(struct parser *p, const struct keyword *kw,
-    struct settings *s, bool first, char **argv, size_t argc)
-{
-	char vbuf[72], *cursor = argv[0], *name = NULL, *cmd;
-	const char *why = NULL;
-	size_t i;
-	int r;
-
-	(void)first, (void)argc;
-	r = config_next_arg(&cursor, &name, &why);
-	if (r < 0)
-		return config_fail(p, "%s", why);
-	if (r == 0)
-		return config_fail(p, "missing argument for \"%s\"", kw->name);
-	cmd = config_rest_of_line(cursor);
-	if (*cmd == '\0')
-		return config_fail(p, "missing command for subsystem \"%s\"",
-		    config_shown(name, vbuf));
-	if (strlen(name) > 64 || !only_chars(name, "@._-"))
-		return config_fail(p, "bad subsystem name \"%s\"",
-		    config_shown(name, vbuf));
-	if (config_has_ctrl(cmd))
-		return config_fail(p, "bad command for subsystem \"%s\"", name);
-	for (i = 0; i < s->n_subsystems; i++)
-		if (strcmp(s->subsystems[i].name, name) == 0)
-			return config_fail(p, "subsystem \"%s\" already defined",
-			    name);
-	return config_subsystem_add(s, name, cmd);
 }
 
 /* ---------------------------------------------------------------- */
