@@ -93,13 +93,23 @@ int config_fail(struct parser *p, const char *fmt, ...);
  * message ends up in the journal and on operators' terminals. */
 const char *config_shown(const char *s, char buf[static 72]);
 
-/* The lexer (config.c).  config_next_arg cuts the next argument out of
+/* config.c: the file, for config-include.c. */
+int config_open_file(const char *path, FILE **ret);
+int config_parse_file(struct parser *p, FILE *f);
+/* Records the file p reads (p->path), its index in p->file. */
+int config_file_add(struct parser *p);
+/* config-include.c: an Include line. */
+int config_parse_include(struct parser *p, char *rest);
+
+/* The lexer (config-lex.c).  config_next_arg cuts the next argument out of
  * *pp in place: 1 and the argument, 0 at the end of the line, or -EINVAL
  * with the reason in *why. */
 int config_next_arg(char **pp, char **ret, const char **why);
 /* The raw rest of a line, trailing blanks trimmed. */
 char *config_rest_of_line(char *p);
 bool config_has_ctrl(const char *s);
+/* A blank between arguments: space or tab. */
+bool config_is_blank(char c);
 
 /* A config without a file: the defaults block read, an empty global
  * section (config.c). */

@@ -71,92 +71,6 @@ config_shown(const char *s, char buf[static 72])
 }
 
 /* ---------------------------------------------------------------- */
-/* The lexer */
-
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-bool
-config_has_ctrl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/*
- * Cuts the next argument out of *pp in place.  Arguments are separated by
- * blanks; "double quotes" keep blanks, with \" and \\ as the only escapes;
- * a '#' where an argument would start begins a comment.  Returns 1 and the
- * argument, 0 at the end of the line, or -EINVAL (message in *why).
- */
-int
-config_next_arg(char **pp, char **ret, const char **why)
-{
-	char *p = *pp, *start, *out;
-
-	while (is_blank(*p))
-		p++;
-	if (*p == '\0' || *p == '#') {
-		*pp = p;
-		return 0;
-	}
-	if (*p == '"') {
-		start = out = ++p;
-		for (;;) {
-			if (*p == '\0') {
-				*why = "unterminated quoted argument";
-				return -EINVAL;
-			}
-			if (*p == '"')
-				break;
-			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-				p++;
-			*out++ = *p++;
-		}
-		p++;
-		if (*p != '\0' && !is_blank(*p)) {
-			*why = "unexpected text after a quoted argument";
-			return -EINVAL;
-		}
-		*out = '\0';
-	} else {
-		start = p;
-		while (*p != '\0' && !is_blank(*p)) {
-			if (*p == '"') {
-				*why = "quote inside an unquoted argument";
-				return -EINVAL;
-			}
-			p++;
-		}
-	}
-	if (*p != '\0')
-		*p++ = '\0';
-	*pp = p;
-	*ret = start;
-	return 1;
-}
-
-/* The raw rest of a line (ForceCommand, Subsystem's command): trailing
- * blanks trimmed, otherwise passed to the shell exactly as written. */
-char *
-config_rest_of_line(char *p)
-{
-	size_t n;
-
-	while (is_blank(*p))
-		p++;
-	n = strlen(p);
-	while (n > 0 && is_blank(p[n - 1]))
-		p[--n] = '\0';
-	return p;
-}
-
-/* ---------------------------------------------------------------- */
 /* One keyword line */
 
 /* Cuts the arguments of a keyword line into argv. */
@@ -367,146 +281,6 @@ parse_match(struct parser *p, char *rest)
 }
 
 /* ---------------------------------------------------------------- */
-/* Include */
-
-static int open_file(const char *path, FILE **ret);
-static int parse_file(struct parser *p, FILE *f);
-
-/* Records the file p reads (p->path), its index in p->file. */
-static int
-file_add(struct parser *p)
-{
-	struct config *cfg = p->cfg;
-	char **nf, *c;
-
-	nf = reallocarray(cfg->files, cfg->n_files + 1, sizeof(*nf));
-	if (nf == NULL)
-		return -ENOMEM;
-	cfg->files = nf;
-	if ((c = strdup(p->path)) == NULL)
-		return -ENOMEM;
-	cfg->files[cfg->n_files] = c;
-	p->file = (unsigned)cfg->n_files++;
-	return 0;
-}
-
-/* One file an Include names, read by a parser of its own: its lines go
- * where the Include's line would have gone, its Match blocks apply only
- * where the Include does, and after it the including file goes on in
- * the block it was in (sshd's rules).  A file already being read is a
- * loop, refused at the Include that closes it. */
-static int
-include_file(struct parser *p, const char *file)
-{
-	struct include_state *inc = p->inc;
-	struct parser sub;
-	struct stat st;
-	char vbuf[72];
-	FILE *f = NULL;
-	int r;
-
-	if (inc->files >= INCLUDE_FILES_MAX)
-		return config_fail(p, "too many included files (more than %d)",
-		    INCLUDE_FILES_MAX);
-	if (inc->depth >= INCLUDE_DEPTH_MAX)
-		return config_fail(p, "Include nested too deeply (more than %d "
-		    "levels)", INCLUDE_DEPTH_MAX);
-	r = open_file(file, &f);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return config_fail(p, "Include: %s: %s", config_shown(file, vbuf),
-		    strerror(-r));
-	if (fstat(fileno(f), &st) < 0) {
-		r = -errno;
-		fclose(f);
-		return config_fail(p, "Include: %s: %s", config_shown(file, vbuf),
-		    strerror(-r));
-	}
-	for (unsigned i = 0; i <= inc->depth; i++)
-		if (inc->chain[i].dev == st.st_dev && inc->chain[i].ino == st.st_ino) {
-			fclose(f);
-			return config_fail(p, "Include loop: %s is already being "
-			    "read", config_shown(file, vbuf));
-		}
-	inc->depth++;
-	inc->chain[inc->depth].dev = st.st_dev;
-	inc->chain[inc->depth].ino = st.st_ino;
-	inc->files++;
-	sub = *p;
-	sub.path = file;
-	sub.line = 0;
-	sub.outer = p->cur;
-	r = file_add(&sub);
-	if (r == 0)
-		r = parse_file(&sub, f);
-	inc->depth--;
-	fclose(f);
-	return r;
-}
-
-/* The files a pattern names, in glob(3)'s order (sorted); none is not an
- * error, as with sshd (an empty conf.d). */
-static int
-include_pattern(struct parser *p, const char *pattern)
-{
-	char vbuf[72];
-	glob_t g;
-	int r;
-
-	r = glob(pattern, 0, NULL, &g);
-	if (r == GLOB_NOMATCH)
-		return 0;
-	if (r == GLOB_NOSPACE)
-		return -ENOMEM;
-	if (r != 0) {
-		globfree(&g);
-		return config_fail(p, "Include \"%s\": cannot read the directory",
-		    config_shown(pattern, vbuf));
-	}
-	r = 0;
-	if (g.gl_pathc > INCLUDE_FILES_MAX)
-		r = config_fail(p, "Include \"%s\" names more than %d files",
-		    config_shown(pattern, vbuf), INCLUDE_FILES_MAX);
-	for (size_t i = 0; i < g.gl_pathc && r == 0; i++)
-		r = include_file(p, g.gl_pathv[i]);
-	globfree(&g);
-	return r;
-}
-
-/* Include PATTERN...: glob patterns, relative ones in the include
- * directory (/etc/sshand, as sshd's are in /etc/ssh). */
-static int
-parse_include(struct parser *p, char *rest)
-{
-	char pattern[PATH_MAX], vbuf[72], *arg;
-	const char *why = NULL;
-	int r, n = 0;
-
-	while ((r = config_next_arg(&rest, &arg, &why)) > 0) {
-		n++;
-		if (*arg == '\0' || config_has_ctrl(arg))
-			return config_fail(p, "bad path \"%s\" for \"Include\"",
-			    config_shown(arg, vbuf));
-		/* sshd does not expand it either (a file named "~..."). */
-		if (*arg == '~')
-			return config_fail(p, "\"~\" is not expanded by Include: "
-			    "write the full path");
-		if ((size_t)snprintf(pattern, sizeof(pattern), "%s%s%s",
-		    *arg == '/' ? "" : p->inc->dir, *arg == '/' ? "" : "/",
-		    arg) >= sizeof(pattern))
-			return config_fail(p, "path too long for \"Include\"");
-		if ((r = include_pattern(p, pattern)) < 0)
-			return r;
-	}
-	if (r < 0)
-		return config_fail(p, "%s", why);
-	if (n == 0)
-		return config_fail(p, "missing argument for \"Include\"");
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
 /* The file */
 
 static int
@@ -519,12 +293,12 @@ parse_line(struct parser *p, char *line)
 	size_t n;
 	int r;
 
-	while (is_blank(*s))
+	while (config_is_blank(*s))
 		s++;
 	if (*s == '\0' || *s == '#')
 		return 0;
 	start = s;
-	while (*s != '\0' && !is_blank(*s) && *s != '=')
+	while (*s != '\0' && !config_is_blank(*s) && *s != '=')
 		s++;
 	n = (size_t)(s - start);
 	if (n == 0)
@@ -536,7 +310,7 @@ parse_line(struct parser *p, char *line)
 	memcpy(kwbuf, start, n);
 	kwbuf[n] = '\0';
 	/* sshd allows "Keyword=value" and "Keyword = value". */
-	while (is_blank(*s))
+	while (config_is_blank(*s))
 		s++;
 	if (*s == '=')
 		s++;
@@ -544,7 +318,7 @@ parse_line(struct parser *p, char *line)
 	if (strcasecmp(kwbuf, "Match") == 0)
 		return parse_match(p, s);
 	if (strcasecmp(kwbuf, "Include") == 0)
-		return parse_include(p, s);
+		return config_parse_include(p, s);
 	kw = keyword_lookup(kwbuf);
 	if (kw == NULL) {
 		const struct sshd_keyword *k = sshd_keyword_lookup(kwbuf);
@@ -727,8 +501,8 @@ check_keys_command(struct parser *p)
 
 /* Opens path for reading; a FIFO or socket could block the handler
  * forever, so only regular files and character devices. */
-static int
-open_file(const char *path, FILE **ret)
+int
+config_open_file(const char *path, FILE **ret)
 {
 	struct stat st;
 	int fd, r;
@@ -749,8 +523,8 @@ open_file(const char *path, FILE **ret)
 }
 
 /* Every line of f into p->cfg. */
-static int
-parse_file(struct parser *p, FILE *f)
+int
+config_parse_file(struct parser *p, FILE *f)
 {
 	char *buf;
 	int r;
@@ -816,7 +590,7 @@ config_load_dir(const char *path, const char *include_dir,
 		err[0] = '\0';
 	if (path == NULL || include_dir == NULL || ret == NULL)
 		return -EINVAL;
-	r = open_file(path, &f);
+	r = config_open_file(path, &f);
 	if (r == 0 && fstat(fileno(f), &st) < 0)
 		r = -errno;
 	if (r == 0) {
@@ -825,9 +599,9 @@ config_load_dir(const char *path, const char *include_dir,
 		r = config_new(&p.cfg, err, errlen);
 	}
 	if (r == 0)
-		r = file_add(&p);
+		r = config_file_add(&p);
 	if (r == 0)
-		r = parse_file(&p, f);
+		r = config_parse_file(&p, f);
 	if (r == 0)
 		r = check_global(&p);
 	if (r == 0)
