@@ -497,3 +497,43 @@ def test_forwarder_killed_by_the_user(server, echo):
     refused = fwd_records(s, "forward-refused")
     assert [r for r in refused if r["SSHAND_REASON"] == "server-error"], refused
     assert "forwarder: gone" in s.log()
+
+
+def test_forwarder_is_the_users_and_confined(srv, echo):
+    """The forwarder holds nothing of root's: the user's ids, no
+    capability in any set, no_new_privs, the user's seccomp profile, and
+    not dumpable (it is a fork of the monitor, whose memory the user must
+    not read through it: the user's own processes may not look into it)."""
+    from test_privsep import confinement_problems
+
+    def forwarder():
+        return [p for p in srv.tree()
+                if (harness.proc_status(p) or {}).get("Name") == "sshand" and
+                harness.proc_status(p)["Uid"].split()[0] == "5001"]
+
+    lport = free_port()
+    t = Tunnel(srv, ["-L", "%d:%s:%d" % (lport, HOST, echo)])
+    try:
+        assert wait_for(lambda: _can_connect(lport), 15), t.close()
+        assert wait_for(forwarder, 10), [harness.proc_status(p) for p in srv.tree()]
+        fwd = forwarder()
+        assert len(fwd) == 1, fwd
+        assert not confinement_problems(fwd[0], 5001), confinement_problems(fwd[0], 5001)
+        # As the user, with no capability: a dumpable process of one's
+        # own would show its cwd; this one must not.
+        as_user = ["setpriv", "--reuid", "5001", "--regid", "5001", "--clear-groups",
+                   "--inh-caps=-all", "--bounding-set=-all"]
+        r = harness.run(as_user + ["readlink", "-v", "/proc/%d/cwd" % fwd[0]])
+        assert r.returncode != 0 and "Permission denied" in r.stderr, (r.stdout, r.stderr)
+        # The control: the same look into an ordinary process of the
+        # user's works.
+        own = subprocess.Popen(as_user + ["sleep", "10"], cwd="/")
+        try:
+            assert wait_for(lambda: (harness.proc_status(own.pid) or {}).get("Name") == "sleep", 5)
+            r = harness.run(as_user + ["readlink", "-v", "/proc/%d/cwd" % own.pid])
+            assert (r.returncode, r.stdout) == (0, "/\n"), (r.stdout, r.stderr)
+        finally:
+            own.kill()
+            own.wait()
+    finally:
+        t.close()
