@@ -143,9 +143,11 @@ out:
 }
 
 /* Read every capability set back with the raw interfaces, which work
- * without /proc (the network child is chrooted), and with libcap-ng. */
+ * without /proc (the network child is chrooted).  any_bounding: the
+ * bounding set is left as it is (what a setuid program may gain), every
+ * other set must still be empty. */
 static int
-verify_no_capabilities(void)
+verify_no_capabilities(bool any_bounding)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -166,7 +168,7 @@ verify_no_capabilities(void)
 		r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (r < 0)
 			break;
-		if (r != 0)
+		if (r != 0 && !any_bounding)
 			return -ENOTRECOVERABLE;
 		r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
 		if (r != 0)
@@ -179,7 +181,8 @@ verify_no_capabilities(void)
 }
 
 static int
-verify_state(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+verify_state(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+    bool setuid_ok)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -194,18 +197,19 @@ verify_state(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 	r = verify_groups(groups, ngroups);
 	if (r < 0)
 		return r;
-	r = verify_no_capabilities();
+	r = verify_no_capabilities(setuid_ok);
 	if (r < 0)
 		return r;
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+	if (!setuid_ok && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return -ENOTRECOVERABLE;
 	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -ENOTRECOVERABLE;
 	return 0;
 }
 
-int
-sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+static int
+drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+    bool setuid_ok)
 {
 	uid_t old_uid[3];
 	gid_t old_gid[3];
@@ -225,7 +229,11 @@ sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 
 	if (setgroups(ngroups, groups) < 0)
 		return -errno;
-	r = drop_bounding_and_ambient(0);
+	/* With setuid programs allowed the bounding set is what they may
+	 * gain (sudo's root needs it whole), so it stays; ambient goes in
+	 * both cases. */
+	r = setuid_ok ? (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ?
+	    -errno : 0) : drop_bounding_and_ambient(0);
 	if (r < 0)
 		return r;
 	if (setresgid(gid, gid, gid) < 0)
@@ -238,14 +246,28 @@ sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 	r = check_cannot_regain(old_uid, old_gid, uid, gid, was_root);
 	if (r < 0)
 		return r;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (!setuid_ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	/* Not dumpable: no core file, and no ptrace attach or /proc/pid
 	 * access by other processes of the same uid (the user's other
-	 * sessions) to whatever this process still holds in memory. */
+	 * sessions) to whatever this process still holds in memory.  The
+	 * exec of the user's program makes it dumpable again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
-	return verify_state(uid, gid, groups, ngroups);
+	return verify_state(uid, gid, groups, ngroups, setuid_ok);
+}
+
+int
+sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	return drop_to_user(uid, gid, groups, ngroups, false);
+}
+
+int
+sandbox_drop_to_user_setuid_ok(uid_t uid, gid_t gid, const gid_t *groups,
+    size_t ngroups)
+{
+	return drop_to_user(uid, gid, groups, ngroups, true);
 }
 
 int
@@ -261,7 +283,7 @@ sandbox_drop_capabilities(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
-	r = verify_no_capabilities();
+	r = verify_no_capabilities(false);
 	if (r < 0)
 		return r;
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
@@ -270,8 +292,8 @@ sandbox_drop_capabilities(void)
 	return 0;
 }
 
-int
-sandbox_keep_capabilities(const unsigned *caps, size_t n)
+static int
+keep_capabilities(const unsigned *caps, size_t n, bool cut_bounding)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -294,7 +316,8 @@ sandbox_keep_capabilities(const unsigned *caps, size_t n)
 	want &= (uint64_t)data[1].permitted << 32 | data[0].permitted;
 	/* The bounding set first: shrinking it takes CAP_SETPCAP, which
 	 * may be among those dropped next. */
-	r = drop_bounding_and_ambient(want);
+	r = cut_bounding ? drop_bounding_and_ambient(want) :
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ? -errno : 0;
 	if (r < 0)
 		return r;
 	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
@@ -317,10 +340,22 @@ sandbox_keep_capabilities(const unsigned *caps, size_t n)
 		r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (r < 0)
 			break;
-		if (r != 0 && !(want & (UINT64_C(1) << cap)))
+		if (r != 0 && cut_bounding && !(want & (UINT64_C(1) << cap)))
 			return -ENOTRECOVERABLE;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) != 0)
 			return -ENOTRECOVERABLE;
 	}
 	return cap == 0 ? -ENOTRECOVERABLE : 0;
+}
+
+int
+sandbox_keep_capabilities(const unsigned *caps, size_t n)
+{
+	return keep_capabilities(caps, n, true);
+}
+
+int
+sandbox_limit_capabilities(const unsigned *caps, size_t n)
+{
+	return keep_capabilities(caps, n, false);
 }

@@ -9,8 +9,8 @@
 #include "sandbox/filters.h"
 #include "sandbox/sandbox.h"
 
-int
-sandbox_load_filter(enum sandbox_filter id)
+static int
+load_filter(enum sandbox_filter id, bool no_new_privs)
 {
 	struct sock_fprog prog;
 	long r;
@@ -19,9 +19,12 @@ sandbox_load_filter(enum sandbox_filter id)
 		return -EINVAL;
 	prog.len = (unsigned short)sandbox_bpf[id].len;
 	prog.filter = (struct sock_filter *)sandbox_bpf[id].insns;
-	/* Loading a filter unprivileged requires it, and a setuid binary
-	 * must never run under a filter it did not expect. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	/* Loading a filter unprivileged requires it.  Without it (setuid
+	 * programs allowed) the kernel wants CAP_SYS_ADMIN instead: a
+	 * setuid program then runs under a filter it did not expect, which
+	 * is why only a deny-list of calls no login needs is loaded so, by
+	 * root, for a session that asked for setuid programs. */
+	if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	/* Every thread, not only the caller: a forgotten helper thread
 	 * would otherwise stay unconfined.  A positive answer is the id of
@@ -34,19 +37,26 @@ sandbox_load_filter(enum sandbox_filter id)
 }
 
 int
+sandbox_load_filter(enum sandbox_filter id)
+{
+	return load_filter(id, true);
+}
+
+int
 sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o)
 {
 	bool keyrings = o != NULL && o->allow_keyrings;
+	bool nnp = o == NULL || !o->setuid_ok;
 
 	switch (p) {
 	case SANDBOX_NONE:
 		return 0;
 	case SANDBOX_LOGIN:
-		return sandbox_load_filter(keyrings ? SANDBOX_FILTER_LOGIN_KEYRINGS :
-		    SANDBOX_FILTER_LOGIN);
+		return load_filter(keyrings ? SANDBOX_FILTER_LOGIN_KEYRINGS :
+		    SANDBOX_FILTER_LOGIN, nnp);
 	case SANDBOX_STRICT:
-		return sandbox_load_filter(keyrings ? SANDBOX_FILTER_STRICT_KEYRINGS :
-		    SANDBOX_FILTER_STRICT);
+		return load_filter(keyrings ? SANDBOX_FILTER_STRICT_KEYRINGS :
+		    SANDBOX_FILTER_STRICT, nnp);
 	default:
 		return -EINVAL;
 	}

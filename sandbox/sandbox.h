@@ -18,6 +18,10 @@ enum sandbox_profile {
 
 struct sandbox_opts {
 	bool allow_keyrings;	/* re-allow add_key/request_key/keyctl */
+	/* No no_new_privs: setuid and file-capability programs (sudo,
+	 * passwd, ping) gain what they carry.  The filter is then loaded
+	 * with CAP_SYS_ADMIN, as root, before the drop. */
+	bool setuid_ok;
 };
 
 /* "none", "login", "strict", in any case; -EINVAL for anything else. */
@@ -36,6 +40,13 @@ const char *sandbox_profile_name(enum sandbox_profile p);
  * caller must exit, never continue.  Works without /proc (chrooted). */
 int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
 
+/* The same for a session whose policy allows setuid programs
+ * (NoNewPrivileges no): no no_new_privs, and the bounding set left as it
+ * is, since it is what a setuid-root program (sudo) gets; every other set
+ * is emptied and read back as above. */
+int sandbox_drop_to_user_setuid_ok(uid_t uid, gid_t gid, const gid_t *groups,
+    size_t ngroups);
+
 /* A root process that stays root keeps only the capabilities listed
  * (numbers from linux/capability.h) of those it still has: effective and
  * permitted are exactly those, inheritable and ambient empty, and the
@@ -46,8 +57,13 @@ int sandbox_drop_to_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
  * must not go on. */
 int sandbox_keep_capabilities(const unsigned *caps, size_t n);
 
+/* The same with the bounding set left as it is: for a root process that
+ * will start sessions whose setuid programs need it whole. */
+int sandbox_limit_capabilities(const unsigned *caps, size_t n);
+
 /* Load a session profile's seccomp filter on the calling thread (and so on
- * everything it starts).  Sets no_new_privs first.  SANDBOX_NONE loads
+ * everything it starts).  Sets no_new_privs first, unless o->setuid_ok
+ * (then the caller needs CAP_SYS_ADMIN).  SANDBOX_NONE loads
  * nothing.  Denied calls fail with EPERM (EAFNOSUPPORT for socket families,
  * ENOSYS for clone3); other ABIs are killed. */
 int sandbox_apply_profile(enum sandbox_profile p, const struct sandbox_opts *o);
