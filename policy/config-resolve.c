@@ -367,8 +367,41 @@ config_resolve(const struct config *cfg, const struct match_ctx *ctx,
 	 * the SandboxProfile that applies to this connection. */
 	if (from[KW_SubsystemSandboxProfile] == NULL)
 		s->subsystem_sandbox_profile = s->sandbox_profile;
+	/* Neither has NoNewPrivileges: strict implies it. */
+	if (from[KW_NoNewPrivileges] == NULL)
+		s->no_new_privileges = s->sandbox_profile == SANDBOX_STRICT;
 	*ret = s;
 	return 0;
+}
+
+bool
+config_may_grant_privileges(const struct config *cfg)
+{
+	const struct block *g;
+	bool global_yes;
+	size_t i;
+
+	if (cfg == NULL || cfg->n_blocks == 0)
+		return true;
+	g = &cfg->blocks[0];
+	global_yes = g->set[KW_NoNewPrivileges] && g->s.no_new_privileges;
+	if (g->set[KW_NoNewPrivileges] && !global_yes)
+		return true;
+	/* Not set globally: the profile decides, the global one for a
+	 * connection that no Match block changes. */
+	if (!global_yes && (!g->set[KW_SandboxProfile] ||
+	    g->s.sandbox_profile != SANDBOX_STRICT))
+		return true;
+	for (i = 1; i < cfg->n_blocks; i++) {
+		const struct block *b = &cfg->blocks[i];
+
+		if (b->set[KW_NoNewPrivileges] && !b->s.no_new_privileges)
+			return true;
+		if (!global_yes && !b->set[KW_NoNewPrivileges] &&
+		    b->set[KW_SandboxProfile] && b->s.sandbox_profile != SANDBOX_STRICT)
+			return true;
+	}
+	return false;
 }
 
 int

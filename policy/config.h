@@ -160,6 +160,11 @@ struct settings {
 	 * the resolved SandboxProfile, so it is always the one that applies. */
 	enum sandbox_profile subsystem_sandbox_profile;
 	bool sandbox_allow_keyrings;		/* SandboxAllowKeyrings no */
+	/* NoNewPrivileges (systemd's name): no setuid or file-capability
+	 * program gains anything in the session.  When not set,
+	 * config_resolve() makes it yes under SandboxProfile strict, no
+	 * under login and none. */
+	bool no_new_privileges;
 	unsigned max_session_procs;		/* MaxSessionProcs 0 = unlimited (RLIMIT_NPROC) */
 	unsigned max_open_files;		/* MaxOpenFiles 0 = leave as is (RLIMIT_NOFILE) */
 	bool allow_core_dumps;			/* AllowCoreDumps no (RLIMIT_CORE 0) */
@@ -209,6 +214,13 @@ int config_pubkey_algorithms_any(const struct config *cfg, char *buf,
 int config_resolve(const struct config *cfg, const struct match_ctx *ctx,
     struct settings **ret);
 void settings_free(struct settings *s);
+
+/* False only when no connection can resolve to NoNewPrivileges no: then
+ * no session will ever run a setuid program with its privilege, and the
+ * processes serving a connection may give up for good what those would
+ * need (the bounding set; handler/monitor/monitor.c).  Conservative: a
+ * Match block that might not match still counts. */
+bool config_may_grant_privileges(const struct config *cfg);
 
 /* Every keyword at its built-in default: the settings an empty file
  * resolves to (for tools that go on without a file). */

@@ -1647,6 +1647,7 @@ static const char documented_defaults_fmt[] =
     "sandboxprofile login\n"
     "subsystemsandboxprofile login\n"
     "sandboxallowkeyrings no\n"
+    "nonewprivileges no\n"
     "maxsessionprocs 0\n"
     "maxopenfiles 0\n"
     "allowcoredumps no\n"
