@@ -276,6 +276,8 @@ install: all $(BUILD)/install/sshand
 	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service
 	install -D -m 0644 $(BUILD)/sshand@.service $(DESTDIR)$(UNITDIR)/sshand@.service
+	# A drop-in for hosts where no session needs setuid programs (README).
+	install -D -m 0644 units/hardening.conf $(DESTDIR)$(PREFIX)/share/sshand/hardening.conf
 	install -D -m 0644 units/pam.sshand $(DESTDIR)$(SYSCONFDIR)/pam.d/sshand
 	test -e $(DESTDIR)$(SYSCONFDIR)/sshand/sshand.conf || \
 		install -D -m 0644 units/sshand.conf $(DESTDIR)$(SYSCONFDIR)/sshand/sshand.conf

@@ -14,9 +14,34 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include "handler/front/guard.h"
 #include "handler/front/log.h"
 #include "handler/guardian/state.h"
+#include "sandbox/sandbox.h"
+
+/* The guardian never starts a session, so it gives up for good what its
+ * rescue does not use, bounding set included, and sets no_new_privs: the
+ * unit no longer does either (it would forbid sudo in the sessions that
+ * policy allows it).  What the rescue (guardian/guardian.c) does as root:
+ * end the sessions' processes and the network child as their own uids
+ * (setresuid/setresgid, proctree.h), close the PAM session (libpam's audit
+ * record), write the last records. */
+static void
+confine(void)
+{
+	static const unsigned keep[] = { CAP_SETGID, CAP_SETUID, CAP_AUDIT_WRITE };
+	int r;
+
+	r = sandbox_keep_capabilities(keep, sizeof(keep) / sizeof(keep[0]));
+	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		r = -errno;
+	/* It only waits, and is there to finish for a dead monitor: it goes
+	 * on, and says so. */
+	if (r < 0)
+		log_errno(LOG_ERR, r, "cannot limit the guardian's capabilities");
+}
 
 /* The monitor's end: its wait status.  Signals meant to end the connection
  * (SIGTERM from `systemctl stop`, or anyone's) are passed on to it; it
@@ -68,6 +93,7 @@ guard_wait(struct handover *h, pid_t monitor, int *ret_status)
 		close(h->startups_fd);
 		h->startups_fd = -1;
 	}
+	confine();
 	*ret_status = wait_monitor(monitor);
 	return h->guardian == NULL ||
 	    __atomic_load_n(&h->guardian->done, __ATOMIC_ACQUIRE) == 1;

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <security/pam_appl.h>
 
 #include "handler/front/log.h"
@@ -27,44 +26,10 @@ monitor_pty_permitted(const struct monitor *m)
 	return m->us->permit_tty && !(m->have_keyopts && m->keyopts.no_pty);
 }
 
-/* What the monitor still does as root after login, and what for.  Every
- * other capability goes, from the bounding set too, so that a PAM module's
- * helper (pam_exec) run at session close gets no more than this back.
- * Not CAP_CHOWN: the monitor opens ptys with the user's file system ids
- * (spawn.c).  Not CAP_KILL: it signals the user's processes and the
- * network child as their own uid (proctree.h), and if it dies, the
- * guardian ends them (guardian.h), not a death signal sent with its
- * rights.  Neither is granted by the shipped unit.  No seccomp filter: the
- * sessions are clone()d from the monitor and would inherit it, and a
- * session gets its profile and nothing else (SandboxProfile none: no
- * filter at all).  Found by trying: without any one of the first three,
- * sessions fail in the suite; the test hosts cannot show the other two
- * (their root has no CAP_SYS_RESOURCE to keep, and their kernel lets the
- * audit record pass without CAP_AUDIT_WRITE), kept for the reasons
- * given. */
-static const unsigned monitor_caps[] = {
-	/* A session's process drops to the user before it execs (spawn.c):
-	 * setgroups, setresgid, setresuid; and the monitor takes the user's
-	 * (or the network child's) ids for a moment to signal them, or the
-	 * user's file system ids to open a pty. */
-	CAP_SETGID, CAP_SETUID,
-	/* A session's process empties its bounding set (PR_CAPBSET_DROP). */
-	CAP_SETPCAP,
-	/* A session's process sets its limits while still root: MaxOpenFiles
-	 * may raise the hard limit it inherited.  (Where root lacks it, as
-	 * under the shipped unit, there is none to keep, and raising fails
-	 * as it did when the monitor was the user.) */
-	CAP_SYS_RESOURCE,
-	/* libpam's audit record of the session close: as root, libpam fails
-	 * the PAM call if the kernel refuses it. */
-	CAP_AUDIT_WRITE,
-};
-
 void
 monitor_login(struct monitor *m)
 {
 	const bool key = strcmp(m->method, "publickey") == 0;
-	int r;
 
 	phase("authed", m->h->start_usec);
 	/* The session modules' messages (pam_motd, pam_mail) wait for the
@@ -95,12 +60,7 @@ monitor_login(struct monitor *m)
 		log_errno(LOG_ERR, -errno, "PR_SET_CHILD_SUBREAPER");
 		monitor_finish(m, EXIT_INTERNAL, "server-error");
 	}
-	r = sandbox_keep_capabilities(monitor_caps,
-	    sizeof(monitor_caps) / sizeof(monitor_caps[0]));
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "cannot limit the monitor's capabilities");
-		monitor_finish(m, EXIT_INTERNAL, "server-error");
-	}
+	monitor_confine_login(m);
 	phase("bound", m->h->start_usec);
 	log_info("Accepted %s for %s from %s port %u%s%s", m->method, m->user.name,
 	    m->h->audit->remote_addr, m->h->audit->remote_port, key ? " " : "",

@@ -293,6 +293,8 @@ monitor_main(struct handover *h, int net_fd, pid_t net_pid)
 	m->keys.fd = -1;
 	close(h->sock);
 	monitor_start_keyholder(m);
+	/* The key holder and the network child are on their own now. */
+	monitor_confine_preauth(m);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

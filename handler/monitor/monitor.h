@@ -144,6 +144,13 @@ void monitor_count_abandoned(struct monitor *m);
 /* login.c: the user is authenticated: open the PAM session and keep only
  * the capabilities the monitor still needs (it stays root). */
 void monitor_login(struct monitor *m);
+/* privileges.c: the monitor's own capabilities before login (from the
+ * start) and after it (the user's policy known); each ends the
+ * connection if the kernel does not do as asked. */
+void monitor_confine_preauth(struct monitor *m);
+void monitor_confine_login(struct monitor *m);
+/* The user's sessions may run setuid programs (NoNewPrivileges no). */
+bool monitor_session_setuid_ok(const struct monitor *m);
 /* May this login have a pty (PermitTTY, no-pty)? */
 bool monitor_pty_permitted(const struct monitor *m);
 

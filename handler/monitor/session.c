@@ -318,6 +318,7 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	sp.user = &m->user;
 	sp.command = command;
 	sp.sandbox.allow_keyrings = m->us->sandbox_allow_keyrings;
+	sp.sandbox.setuid_ok = monitor_session_setuid_ok(m);
 	sp.limits.max_procs = m->us->max_session_procs;
 	sp.limits.max_files = m->us->max_open_files;
 	sp.limits.core_dumps = m->us->allow_core_dumps;

@@ -202,6 +202,20 @@ run_rc(const struct spawn *x)
 	run_waited(prog, argv, x->env, in);
 }
 
+/* The session's profile, and the subsystem's stacked on it if it
+ * differs. */
+static void
+apply_profiles(struct spawn *x)
+{
+	const struct session_spec *sp = x->sp;
+
+	if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
+		fail(x, "cannot load the sandbox profile");
+	if (sp->subsystem_profile != sp->profile &&
+	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
+		fail(x, "cannot load the subsystem's sandbox profile");
+}
+
 /* Runs as root with the monitor's capabilities until the drop, then as
  * the user: everything that needs root comes first. */
 static int
@@ -230,7 +244,15 @@ child_main(void *arg)
 	/* As root: policy may raise a hard limit (MaxOpenFiles). */
 	if (sandbox_set_limits(&sp->limits) < 0)
 		fail(x, "cannot set the session's limits");
-	if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
+	/* Setuid programs allowed (NoNewPrivileges no): without no_new_privs
+	 * only CAP_SYS_ADMIN may load a filter, so the profile comes first,
+	 * as root; the drop's calls are all ones it lets through. */
+	if (sp->sandbox.setuid_ok) {
+		apply_profiles(x);
+		if (sandbox_drop_to_user_setuid_ok(u->uid, u->gid, u->groups,
+		    u->ngroups) < 0)
+			fail(x, "cannot drop privileges");
+	} else if (sandbox_drop_to_user(u->uid, u->gid, u->groups, u->ngroups) < 0)
 		fail(x, "cannot drop privileges");
 	/* No PR_SET_PDEATHSIG: the kernel would send it with the monitor's
 	 * rights, which reach no other uid (no CAP_KILL).  If the monitor
@@ -242,11 +264,8 @@ child_main(void *arg)
 	 * owner, root-squashed NFS) is not entered by root on its behalf. */
 	if (chdir(u->dir) < 0 && chdir("/") < 0)
 		fail(x, "cannot enter the home directory or /");
-	if (sandbox_apply_profile(sp->profile, &sp->sandbox) < 0)
-		fail(x, "cannot load the sandbox profile");
-	if (sp->subsystem_profile != sp->profile &&
-	    sandbox_apply_profile(sp->subsystem_profile, &sp->sandbox) < 0)
-		fail(x, "cannot load the subsystem's sandbox profile");
+	if (!sp->sandbox.setuid_ok)
+		apply_profiles(x);
 	closefrom(3);
 	run_rc(x);
 	execve(x->shell, (char *const *)x->argv, x->env);

@@ -292,10 +292,15 @@ def user_procs_left(uids=TEST_UIDS):
     return found
 
 
-# What the monitor keeps after login (handler/monitor/login.c), by the
-# numbers of linux/capability.h.
+# What the monitor keeps after login (handler/monitor/privileges.c), by
+# the numbers of linux/capability.h; sys_admin only for a user whose
+# sessions may run setuid programs under a seccomp profile, which the
+# kernel then loads only with it.
 MONITOR_CAPS = {"setgid": 6, "setuid": 7, "setpcap": 8, "sys_resource": 24,
                 "audit_write": 29}
+CAP_SYS_ADMIN = 21
+# What the guardian keeps from the start (handler/front/guard.c).
+GUARDIAN_CAPS = {"setgid": 6, "setuid": 7, "audit_write": 29}
 
 
 def own_bounding_set():
@@ -317,14 +322,46 @@ def dumpable(pid):
     return False
 
 
-def root_monitor_problems(pid):
+def root_monitor_problems(pid, setuid_ok=True, filtered=True):
     """What is wrong with a process that should be the monitor after login:
-    root, exactly MONITOR_CAPS (bounding set too), no seccomp filter (the
-    sessions would inherit it), not dumpable."""
+    root, exactly MONITOR_CAPS, no seccomp filter (the sessions would
+    inherit it), not dumpable.  setuid_ok: the user's sessions may run
+    setuid programs (NoNewPrivileges no, the default but under strict):
+    then the bounding set stays whole, for them, and with a profile that
+    loads a filter (filtered) CAP_SYS_ADMIN stays too; otherwise the
+    bounding set is cut to MONITOR_CAPS and no_new_privs is set."""
     st = proc_status(pid)
     assert st, "process %d vanished" % pid
     out = []
-    want = sum(1 << b for b in MONITOR_CAPS.values()) & own_bounding_set()
+    caps = sum(1 << b for b in MONITOR_CAPS.values())
+    if setuid_ok and filtered:
+        caps |= 1 << CAP_SYS_ADMIN
+    want = caps & own_bounding_set()
+    bnd = own_bounding_set() if setuid_ok else want
+    if st["Uid"].split() != ["0"] * 4:
+        out.append("Uid %s" % st["Uid"])
+    for k, w in (("CapEff", want), ("CapPrm", want), ("CapBnd", bnd)):
+        if int(st[k], 16) != w:
+            out.append("%s %s, want %x" % (k, st[k], w))
+    for k in ("CapInh", "CapAmb"):
+        if int(st[k], 16) != 0:
+            out.append("%s %s" % (k, st[k]))
+    if st.get("NoNewPrivs") != ("0" if setuid_ok else "1"):
+        out.append("NoNewPrivs %s" % st.get("NoNewPrivs"))
+    if st.get("Seccomp") != "0":
+        out.append("Seccomp %s" % st.get("Seccomp"))
+    if dumpable(pid):
+        out.append("dumpable")
+    return ["pid %d (%s): %s" % (pid, st.get("Name"), p) for p in out]
+
+
+def guardian_problems(pid):
+    """The guardian: root with GUARDIAN_CAPS only, bounding set included,
+    no_new_privs (it never starts a session)."""
+    st = proc_status(pid)
+    assert st, "process %d vanished" % pid
+    want = sum(1 << b for b in GUARDIAN_CAPS.values()) & own_bounding_set()
+    out = []
     if st["Uid"].split() != ["0"] * 4:
         out.append("Uid %s" % st["Uid"])
     for k in ("CapEff", "CapPrm", "CapBnd"):
@@ -333,11 +370,9 @@ def root_monitor_problems(pid):
     for k in ("CapInh", "CapAmb"):
         if int(st[k], 16) != 0:
             out.append("%s %s" % (k, st[k]))
-    if st.get("Seccomp") != "0":
-        out.append("Seccomp %s" % st.get("Seccomp"))
-    if dumpable(pid):
-        out.append("dumpable")
-    return ["pid %d (%s): %s" % (pid, st.get("Name"), p) for p in out]
+    if st.get("NoNewPrivs") != "1":
+        out.append("NoNewPrivs %s" % st.get("NoNewPrivs"))
+    return ["guardian %d: %s" % (pid, p) for p in out]
 
 
 def rss_kib(pids):

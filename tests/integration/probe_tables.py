@@ -8,11 +8,9 @@ sshand (e.g. a kernel without module support answers ENOSYS where Debian's
 answers EPERM).  Values for calls a profile denies are exact: they are what
 tests/unit/test_sandbox.c proves for the filter itself.
 
-Only the session profile is described.  If the service unit adds its own
-seccomp filter (SystemCallFilter=, SystemCallArchitectures=native) the
-"none" column allows for it; a unit filter whose action is to kill (no
-SystemCallErrorNumber=) would turn some EPERM answers into "killed:SIGSYS"
-and is not allowed for here.
+Only the session profile is described: the shipped unit adds no seccomp
+filter (units/sshand@.service); its hardening.conf drop-in does, and a
+test under it says what it stacks.
 
 Usage:
     from probe_tables import compare
@@ -188,16 +186,35 @@ _STRICT_DENIED.update({
     "socketpair_inet": "EAFNOSUPPORT",
 })
 
-_STATUS_CONFINED = dict({cap: ZERO_CAPS for cap in CAPS},
-                        NoNewPrivs="1", Seccomp="2")
-# "none" loads no session filter, but the unit may have loaded its own.
-_STATUS_NONE = dict({cap: ZERO_CAPS for cap in CAPS},
-                    NoNewPrivs="1", Seccomp=("0", "2"))
+def _own_bounding_set():
+    """The bounding set sshand inherits from whoever runs the tests: what
+    a session keeps when its policy allows setuid programs."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapBnd:"):
+                return line.split()[1]
+    return ZERO_CAPS
+
+
+def status_expect(profile, nnp=None):
+    """The status lines of a session under profile.  nnp: its
+    NoNewPrivileges, by default the profile's (yes for strict only).
+    With no_new_privs the bounding set is empty; without it, it is what
+    setuid programs gain (sudo: the whole set), every other set empty."""
+    if nnp is None:
+        nnp = profile == "strict"
+    st = {cap: ZERO_CAPS for cap in CAPS}
+    if not nnp:
+        st["CapBnd"] = _own_bounding_set()
+    st["NoNewPrivs"] = "1" if nnp else "0"
+    st["Seccomp"] = "0" if profile == "none" else "2"
+    return st
+
 
 EXPECT = {
-    "login": dict(_STATUS_CONFINED, **dict(_UNPRIV, **_LOGIN_DENIED)),
-    "strict": dict(_STATUS_CONFINED, **dict(_UNPRIV, **_STRICT_DENIED)),
-    "none": dict(_STATUS_NONE, **_UNPRIV),
+    "login": dict(status_expect("login"), **dict(_UNPRIV, **_LOGIN_DENIED)),
+    "strict": dict(status_expect("strict"), **dict(_UNPRIV, **_STRICT_DENIED)),
+    "none": dict(status_expect("none"), **_UNPRIV),
 }
 
 # Names printed as "status" lines (the rest are "call" lines).
@@ -223,14 +240,15 @@ def _ok(value, want):
     return value in want if isinstance(want, tuple) else value == want
 
 
-def compare(profile, output_text, uid=None, gid=None, groups=None):
+def compare(profile, output_text, uid=None, gid=None, groups=None, nnp=None):
     """Lists every difference between the probe's output and EXPECT.
 
     uid/gid/groups, when given, are checked against the Uid/Gid lines
     (all four ids) and the Groups line (as a set; "-" is no groups).
+    nnp: the session's NoNewPrivileges when the policy sets it.
     Returns a list of human-readable mismatches, empty when all is well.
     """
-    want = EXPECT[profile]
+    want = dict(EXPECT[profile], **status_expect(profile, nnp))
     status, calls = parse(output_text)
     out = []
     for name, expected in want.items():

@@ -358,8 +358,9 @@ def test_accept_env(server):
 
 def test_user_environment_after_drop(server):
     """The session runs as the user for good: ids, groups, no capabilities,
-    no_new_privs, not dumpable (from the session's own /proc view)."""
-    s = server()
+    no_new_privs (with NoNewPrivileges yes), not dumpable (from the
+    session's own /proc view)."""
+    s = server("NoNewPrivileges yes\n")
     r = ok(s.ssh("carol", "cat /proc/self/status; id -G", key="carol_ed25519"))
     st = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
     assert st["Uid"].split() == ["5003"] * 4

@@ -126,8 +126,10 @@ def gone(pids, timeout):
     return wait_for(lambda: not any(alive(p) for p in pids), timeout)
 
 
-def confinement_problems(pid, uid, root_dir=None):
-    """What is wrong with a process that should be fully unprivileged."""
+def confinement_problems(pid, uid, root_dir=None, nnp=True):
+    """What is wrong with a process that should be fully unprivileged.
+    nnp false: a session whose policy allows setuid programs (issue 17),
+    with no_new_privs unset and the bounding set they gain from."""
     st = harness.proc_status(pid)
     assert st, "process %d vanished" % pid
     out = []
@@ -137,9 +139,10 @@ def confinement_problems(pid, uid, root_dir=None):
         if got != want:
             out.append("%s %s, expected %s" % (k, got, want))
     for k in CAPS:
-        if int(st[k], 16) != 0:
+        want = 0 if nnp or k != "CapBnd" else harness.own_bounding_set()
+        if int(st[k], 16) != want:
             out.append("%s %s" % (k, st[k]))
-    if st.get("NoNewPrivs") != "1":
+    if st.get("NoNewPrivs") != ("1" if nnp else "0"):
         out.append("NoNewPrivs %s" % st.get("NoNewPrivs"))
     if st.get("Seccomp") != "2":
         out.append("Seccomp %s" % st.get("Seccomp"))
@@ -495,8 +498,12 @@ def test_kerberos_loaded_when_the_stand_in_cannot_be(server, tmp_path, stub):
 
 # ---- after login ------------------------------------------------------------
 
-def test_no_privilege_left_after_login(server):
-    s = server()
+@pytest.mark.parametrize("nnp", [False, True], ids=["setuid-ok", "no-new-privileges"])
+def test_no_privilege_left_after_login(server, nnp):
+    # The default (login: setuid programs work) and NoNewPrivileges yes,
+    # which gives every process of the connection no_new_privs and cuts
+    # the bounding sets, as the unit's hardening.conf does.
+    s = server("NoNewPrivileges yes\n" if nnp else "")
     p, mon, net, sess = session_client(s)
     try:
         guardian = GUARDIAN_OF[mon]
@@ -504,11 +511,12 @@ def test_no_privilege_left_after_login(server):
         # capabilities it still needs and no seccomp filter (the sessions
         # have their own).
         assert uid_of(guardian) == 0 and children(guardian) == [mon]
-        problems = harness.root_monitor_problems(mon)
+        problems = harness.guardian_problems(guardian)
+        problems += harness.root_monitor_problems(mon, setuid_ok=not nnp)
         problems += confinement_problems(net, PRIVSEP_UID,
                                          root_dir=os.path.join(WORK, "empty"))
         for pid in sess:
-            problems += confinement_problems(pid, ALICE_UID)
+            problems += confinement_problems(pid, ALICE_UID, nnp=nnp)
         # Every process of the connection, whatever its place in the tree:
         # the key holder keeps uid 0 and nothing else of root.
         for pid in s.tree():
@@ -516,7 +524,7 @@ def test_no_privilege_left_after_login(server):
             if harness.is_keyholder(st):
                 problems += harness.keyholder_problems(st)
             elif pid not in [guardian, mon, net] + sess:
-                problems += confinement_problems(pid, ALICE_UID)
+                problems += confinement_problems(pid, ALICE_UID, nnp=nnp)
         assert not problems, problems
     finally:
         p.kill()

@@ -1,6 +1,9 @@
 """The shipped units, checked by systemd itself without starting anything:
-`systemd-analyze verify` accepts them, and `systemd-analyze security`
-rates sshand@.service at 3.0 or better (Debian 12's ssh.service: 9.6)."""
+`systemd-analyze verify` accepts them; `systemd-analyze security` rates
+sshand@.service as Debian 12's ssh.service (9.6: it confines nothing an
+administrator's session may use, issue 17) and, with the shipped
+hardening.conf drop-in for hosts where no session needs setuid programs,
+3.0 or better."""
 
 import os
 import re
@@ -13,6 +16,21 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 UNITS = os.path.join(REPO, "units")
 BUILD = os.path.abspath(os.environ.get("SSHAND_BUILD") or os.path.join(REPO, "build"))
 MAX_EXPOSURE = 3.0
+# Debian 12's ssh.service, as systemd-analyze rates it.
+SSH_SERVICE_EXPOSURE = 9.6
+# What sshand@.service must never set: each applies to every process of
+# the connection, an administrator's session included, and forbids what
+# SandboxProfile none gives (OpenSSH's sessions) or what login allows
+# (setuid programs), or hides an administrator's mounts from the host.
+SESSION_BREAKERS = (
+    "NoNewPrivileges", "CapabilityBoundingSet", "SystemCallFilter",
+    "SystemCallArchitectures", "RestrictSUIDSGID", "RestrictNamespaces",
+    "RestrictAddressFamilies", "ProtectSystem", "ProtectHome", "PrivateDevices",
+    "PrivateMounts", "PrivateTmp", "ProtectProc", "ProtectKernelTunables",
+    "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups",
+    "ProtectClock", "ProtectHostname", "LockPersonality", "RestrictRealtime",
+    "ReadOnlyPaths", "InaccessiblePaths", "DynamicUser", "User",
+)
 
 
 def _read(name):
@@ -50,6 +68,11 @@ def unitdir(tmp_path_factory):
     svc = _read("sshand@.service")
     assert "@SBINDIR@" in svc, "ExecStart= must use @SBINDIR@ (make install substitutes it)"
     (d / "sshand@.service").write_text(svc.replace("@SBINDIR@", BUILD))
+    # The unit with the drop-in, as one file: what systemd merges.
+    hd = d / "hardened"
+    hd.mkdir()
+    (hd / "sshand@.service").write_text(svc.replace("@SBINDIR@", BUILD) + "\n" +
+                                        _read("hardening.conf"))
     return d
 
 
@@ -66,14 +89,38 @@ def test_verify_accepts_both_units(unitdir):
     assert r.stderr.strip() == "", r.stderr
 
 
-def test_security_exposure_at_most_3(unitdir):
-    r = _analyze("security", "--offline=true", "./sshand@.service", cwd=unitdir)
+def _exposure(cwd):
+    r = _analyze("security", "--offline=true", "./sshand@.service", cwd=cwd)
     out = r.stdout + r.stderr
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d)", out)
     assert m, "no overall exposure in systemd-analyze output:\n" + out
-    score = float(m.group(1))
-    failing = "\n".join(l for l in out.splitlines() if l.startswith("✗"))
+    return float(m.group(1)), "\n".join(l for l in out.splitlines() if l.startswith("✗"))
+
+
+def test_security_exposure_as_ssh_service(unitdir):
+    score, failing = _exposure(unitdir)
+    assert score <= SSH_SERVICE_EXPOSURE, f"exposure {score}; failing items:\n{failing}"
+
+
+def test_hardening_dropin_exposure_at_most_3(unitdir):
+    score, failing = _exposure(unitdir / "hardened")
     assert score <= MAX_EXPOSURE, f"exposure {score} > {MAX_EXPOSURE}; failing items:\n{failing}"
+
+
+def test_verify_accepts_hardening_dropin(unitdir):
+    r = _analyze("verify", "--man=no", "./sshand@.service", cwd=unitdir / "hardened")
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stdout + r.stderr
+
+
+def test_unit_forbids_nothing_a_session_may_use():
+    s = _settings(_read("sshand@.service"), "Service")
+    present = sorted(k for k in SESSION_BREAKERS if k in s)
+    assert present == [], f"{present}: these belong in hardening.conf (issue 17)"
+    # The drop-in carries them, for hosts that want them.
+    h = _settings(_read("hardening.conf"), "Service")
+    for k in ("NoNewPrivileges", "CapabilityBoundingSet", "SystemCallFilter",
+              "ProtectSystem", "PrivateDevices", "RestrictNamespaces"):
+        assert k in h, f"hardening.conf lacks {k}="
 
 
 def test_socket_limits():
@@ -98,12 +145,15 @@ def test_service_essentials():
     # KillUserProcesses no: what the user left running outlives the
     # instance; sshand ends the rest itself.
     assert s["KillMode"] == ["process"]
-    # What users' sessions legitimately need must survive the hardening.
-    rw = " ".join(s["ReadWritePaths"]).split()
+    assert s.get("MemoryDenyWriteExecute", ["no"]) == ["no"], "breaks JITs in sessions"
+    # What users' sessions legitimately need must survive the drop-in's
+    # hardening too.
+    h = _settings(_read("hardening.conf"), "Service")
+    rw = " ".join(h["ReadWritePaths"]).split()
     for path in ("/home", "/tmp", "/var/tmp"):
         assert path in rw, f"{path} must stay writable for sessions"
-    assert "ProcSubset" not in s, "ProcSubset=pid breaks ps and top in sessions"
-    assert s.get("MemoryDenyWriteExecute", ["no"]) == ["no"], "breaks JITs in sessions"
-    assert s.get("PrivateTmp", ["no"]) == ["no"], "sessions share /tmp (tmux, screen)"
-    assert not any("@debug" in v for v in s["SystemCallFilter"]), \
+    assert "ProcSubset" not in h, "ProcSubset=pid breaks ps and top in sessions"
+    assert h.get("MemoryDenyWriteExecute", ["no"]) == ["no"], "breaks JITs in sessions"
+    assert h.get("PrivateTmp", ["no"]) == ["no"], "sessions share /tmp (tmux, screen)"
+    assert not any("@debug" in v for v in h["SystemCallFilter"]), \
         "ptrace (gdb, strace) is left to the per-user profiles"

@@ -3,10 +3,11 @@ units/sshand@.service run by a real systemd manager (`systemd --user` in a
 nested private mount namespace, as /work/shared/TEST-ENVIRONMENT.md
 describes), with a real OpenSSH client connecting through it.
 
-Issue 5 under the same manager: the syscall probe run by alice (login
-profile) and carol (strict, by a Match Group block) through the shipped
-units, whose own seccomp filters stack under the session's."""
+Issues 5 and 17 under the same manager: the syscall probe run by alice
+(login profile) and carol (strict, by a Match Group block) through the
+shipped units, which add no confinement of their own."""
 
+import contextlib
 import os
 import re
 import select
@@ -348,23 +349,6 @@ PROBE_USERS = {
     "carol": ("carol_ed25519", "strict", 5003, 5003, [5003, 5950]),
 }
 CAPS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
-# The unit's own seccomp filters (systemd 252) sit under the session's.
-# Where both answer with an errno the session's (newer) filter wins, so
-# the tables hold with two exceptions, calls the session lets through and
-# the unit refuses first.  Each was traced to its directive by running the
-# probe in a service with that directive alone; under
-# systemd-socket-activate (test_sandbox_e2e.py) both are "ok".
-UNIT_STACKED = {
-    # LockPersonality=yes refuses every argument but the current
-    # persona, the read-only query 0xffffffff included.  The session
-    # profile allows the query; a program that only reads its persona
-    # (gdb does before it disables ASLR) gets EPERM here.
-    "personality_query": "EPERM",
-    # RestrictAddressFamilies= compares all 64 bits: AF_INET with garbage
-    # in the upper half (which the kernel ignores) is not on its list.
-    # Stricter than the session's masked comparison, and harmless.
-    "socket_inet_high": "EAFNOSUPPORT",
-}
 
 
 @pytest.fixture(scope="module")
@@ -385,17 +369,25 @@ def probe_bin():
     return dst
 
 
-@pytest.fixture
-def strict_conf(unit):
-    """STRICT_CONF appended to the module's server config for one test.
-    Every connection starts a new sshand that reads it afresh."""
-    _, srv = unit
+@contextlib.contextmanager
+def _appended(srv, text):
+    """text appended to the module's server config for a while.  Every
+    connection starts a new sshand that reads it afresh."""
     good = open(srv.conf).read()
     with open(srv.conf, "a") as f:
-        f.write(STRICT_CONF)
-    yield
-    with open(srv.conf, "w") as f:
-        f.write(good)
+        f.write(text)
+    try:
+        yield
+    finally:
+        with open(srv.conf, "w") as f:
+            f.write(good)
+
+
+@pytest.fixture
+def strict_conf(unit):
+    """STRICT_CONF appended to the module's server config for one test."""
+    with _appended(unit[1], STRICT_CONF):
+        yield
 
 
 def _status(text):
@@ -487,10 +479,12 @@ def _instance_of(mgr, srv, client_port):
 
 
 def test_probe_under_manager(unit, probe_bin, strict_conf):
-    """Issue 5 under the shipped units run by a real manager: the probe
-    matches each profile's table exactly (the unit's own seccomp filters
-    stack under the session's, and the session's answer wins), the session
-    is unprivileged, and it lives in its connection's instance."""
+    """Issues 5 and 17 under the shipped units run by a real manager: the
+    probe matches each profile's table exactly (the unit adds no filter of
+    its own: test_units_hardening.py runs its hardening.conf), the session
+    is unprivileged but for what its policy lets setuid programs gain
+    (login: no no_new_privs, the bounding set; strict: neither), and it
+    lives in its connection's instance."""
     mgr, srv = unit
     cmd = ("echo ==client $SSH_CLIENT; echo ==self; cat /proc/self/status; "
            "echo ==shell $$; cat /proc/$$/status; echo ==cgroup; cat /proc/self/cgroup; "
@@ -501,26 +495,21 @@ def test_probe_under_manager(unit, probe_bin, strict_conf):
             out = s.wait_end()
             sec = _sections(out)
             assert "==end\n" in out and "probe" in sec, (user, out, where(mgr, srv))
-            # Exactly the table, but for UNIT_STACKED, whose values are
-            # exact as well.
             diffs = probe_tables.compare(profile, sec["probe"], uid=uid, gid=gid,
                                          groups=groups)
-            _, calls = probe_tables.parse(sec["probe"])
-            stacked = {n for n, v in UNIT_STACKED.items()
-                       if not probe_tables._ok(v, probe_tables.EXPECT[profile][n])}
-            assert {d.split(":")[0] for d in diffs} == stacked, (user, diffs, out)
-            for name in UNIT_STACKED:
-                assert calls[name] == UNIT_STACKED[name], (user, name, calls[name])
+            assert diffs == [], (user, diffs, out)
             # The session's own status, as the issue words it (the probe's
             # status lines are checked by compare() above as well).
+            want = probe_tables.status_expect(profile)
             for name in ("self", "shell"):
                 st = _status(sec[name])
                 for cap in CAPS:
-                    assert int(st[cap], 16) == 0, (user, name, cap, st[cap])
-                assert (st["NoNewPrivs"], st["Seccomp"]) == ("1", "2"), (user, name, st)
+                    assert st[cap] == want[cap], (user, name, cap, st[cap])
+                assert (st["NoNewPrivs"], st["Seccomp"]) == (
+                    want["NoNewPrivs"], "2"), (user, name, st)
                 assert st["Uid"].split() == [str(uid)] * 4, (user, name, st["Uid"])
-                # The unit's filters and the session's, stacked.
-                assert int(st["Seccomp_filters"]) >= 2, (user, name, st)
+                # The session's filter alone: the unit has none.
+                assert st["Seccomp_filters"] == "1", (user, name, st)
             # The instance of this connection, by its name.
             client = out.split("==client ", 1)[1].split("\n", 1)[0].split()
             assert client[0] == HOST and int(client[2]) == srv.port, client
@@ -547,3 +536,34 @@ def test_probe_under_manager(unit, probe_bin, strict_conf):
         finally:
             rc, err = s.finish()
         assert rc == 0, (user, rc, err, where(mgr, srv))
+
+
+# ---- issue 17: setuid programs and sudo through the shipped unit ----------------------
+
+def test_sudo_and_setuid_programs_through_unit(unit):
+    """The unit forbids nothing a session's policy allows: under
+    SandboxProfile none a sudoers user's sudo gives a full root (as under
+    OpenSSH's ssh.service), under login passwd and ping work."""
+    mgr, srv = unit
+    # bob's password is whatever the expired-password test left: set one
+    # (in the manager's private /etc).
+    pw = "bob-Sudo-7q"
+    r = harness.run(["nsenter", "-t", str(mgr.proc.pid), "-m", "--", "chpasswd"],
+                    input="bob:%s\n" % pw)
+    assert r.returncode == 0, r.stderr
+    with _appended(srv, "Match User bob\n\tSandboxProfile none\n"):
+        cmd = "sudo -k; echo %s | sudo -S -p '' sh -c 'id -u; cat /proc/self/status'" % pw
+        r = harness.run(srv.ssh_argv("bob", cmd, "bob_ed25519"), timeout=60,
+                        env=harness.client_env())
+        assert r.returncode == 0, (r.stdout, r.stderr, where(mgr, srv))
+        assert r.stdout.splitlines()[0] == "0", r.stdout
+        st = _status(r.stdout)
+        assert int(st["CapEff"], 16) == harness.own_bounding_set(), st
+        assert (st["NoNewPrivs"], st["Seccomp"]) == ("0", "0"), st
+    r = harness.run(srv.ssh_argv("alice", "passwd -S; ping -c 1 -W 5 127.0.0.1",
+                                 "alice_ed25519"), timeout=60, env=harness.client_env())
+    assert r.returncode == 0, (r.stdout, r.stderr, where(mgr, srv))
+    first = r.stdout.splitlines()[0].split()
+    # The shadow entry's fields: passwd ran with its privilege.
+    assert first[:2] == ["alice", "P"] and len(first) == 7, r.stdout
+    assert "1 received" in r.stdout, r.stdout
