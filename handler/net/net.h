@@ -58,6 +58,10 @@ struct nchan {
 	size_t pend_off, pend_len;
 	bool lib_pending;		/* libssh holds data we left unconsumed */
 	bool client_eof;
+	/* The receive window grown past libssh's (window.c), and fwd_in
+	 * at the last top-up. */
+	bool window_grown;
+	uint64_t window_mark;
 
 	/* Child → client: what libssh did not take yet (it takes nothing
 	 * while a key re-exchange runs). */
@@ -195,6 +199,8 @@ void fwd_report_all(struct net *n, const char *reason);
 bool flush_output_pending(struct nchan *c);
 void relay_unregister(struct nchan *c);
 void relay_round(struct net *n);
+/* window.c: each channel's receive window grown past libssh's. */
+void relay_grow_windows(struct net *n);
 void flush_input(struct nchan *c);
 void maybe_close_input(struct nchan *c);
 int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,

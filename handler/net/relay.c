@@ -334,4 +334,5 @@ relay_round(struct net *n)
 		}
 		sync_channel(n, c);
 	}
+	relay_grow_windows(n);
 }
