@@ -101,6 +101,21 @@ abs_path_ok(const char *s)
 	return s[0] == '/' && !config_has_ctrl(s) && strlen(s) < 4096;
 }
 
+/* ChrootDirectory: absolute once %h (an absolute home) is expanded;
+ * only %h, %u and %% expand, as in sshd, and anything else is a typo
+ * that would chroot somewhere unintended. */
+static bool
+chroot_ok(const char *s)
+{
+	if ((s[0] != '/' && strncmp(s, "%h", 2) != 0) || config_has_ctrl(s) ||
+	    strlen(s) >= 1024)
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == '%' && (*++p != 'h' && *p != 'u' && *p != '%'))
+			return false;
+	return true;
+}
+
 /* sshd's list syntax: one leading '+', '-' or '^', then names or
  * patterns separated by single commas. */
 static bool
@@ -608,6 +623,8 @@ static const struct kw_ops types[T__COUNT] = {
 	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
 	[T_AUTHMETHODS] = { LIST(parse_auth_methods, config_dump_joined),
 	    .multi = true, .unset = "any" },
+	[T_CHROOT] = { STRING(chroot_ok), .unset = "none",
+	    .needs = "an absolute path (%h, %u and %% expand) or none" },
 };
 
 const struct kw_ops *
