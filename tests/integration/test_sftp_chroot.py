@@ -344,3 +344,20 @@ def test_malformed_packets(internal_server, keys):
         assert r[0] == 104 and ALICE_HOME.encode() in r
     finally:
         t.close()
+
+
+def test_check_and_dump(server):
+    """-t accepts the keywords; -T prints them as sshd -T does, per user."""
+    s = server(SFTP_ONLY)
+    sshand = os.path.join(harness.BUILD, "sshand")
+    r = ok(run([sshand, "-t", "-f", s.conf]))
+    assert "ChrootDirectory" not in r.stderr
+    bob = ok(run([sshand, "-T", "-f", s.conf, "-C", "user=bob,addr=127.0.0.1"]))
+    lines = bob.stdout.splitlines()
+    assert "chrootdirectory %h" in lines and "forcecommand internal-sftp" in lines
+    alice = ok(run([sshand, "-T", "-f", s.conf, "-C", "user=alice,addr=127.0.0.1"]))
+    assert "chrootdirectory none" in alice.stdout.splitlines()
+    with open(s.conf, "a") as f:
+        f.write("Match User carol\n\tChrootDirectory /srv/%x\n")
+    r = run([sshand, "-t", "-f", s.conf])
+    assert r.returncode != 0 and "ChrootDirectory" in r.stderr
