@@ -294,8 +294,8 @@ def user_procs_left(uids=TEST_UIDS):
 
 # What the monitor keeps after login (handler/monitor/login.c), by the
 # numbers of linux/capability.h.
-MONITOR_CAPS = {"setgid": 6, "setuid": 7, "setpcap": 8, "sys_resource": 24,
-                "audit_write": 29}
+MONITOR_CAPS = {"setgid": 6, "setuid": 7, "setpcap": 8, "sys_chroot": 18,
+                "sys_resource": 24, "audit_write": 29}
 
 
 def own_bounding_set():

@@ -72,8 +72,11 @@ def audit(s):
     return out
 
 
-def test_sftp_only_openssh(server, chroot_home, local, tmp_path):
-    s = server(SFTP_ONLY)
+@pytest.mark.parametrize("profile", ["login", "strict"])
+def test_sftp_only_openssh(server, sshand_build, chroot_home, local, tmp_path, profile):
+    """Everything OpenSSH's sftp does, under either seccomp profile (the
+    server needs nothing either denies)."""
+    s = server(SFTP_ONLY + "\tSandboxProfile %s\n" % profile, build=sshand_build)
     r = ok(sftp_batch(s, f"""\
 pwd
 ls -a /
@@ -210,8 +213,8 @@ def internal_config(opts=""):
 
 @pytest.fixture
 def internal_server(server):
-    def make(opts=""):
-        s = server()
+    def make(opts="", build="normal"):
+        s = server(build=build)
         with open(s.conf) as f:
             conf = f.read().replace("Subsystem sftp " + harness.SFTP_SERVER + "\n",
                                     internal_config(opts))
@@ -296,8 +299,8 @@ def read_reply(ch):
 INIT = pkt(b"\x01" + struct.pack(">I", 3))
 
 
-def test_malformed_packets(internal_server, keys):
-    s = internal_server()
+def test_malformed_packets(internal_server, sshand_build, keys):
+    s = internal_server(build=sshand_build)
     t = paramiko_client(s, keys)
     try:
         ch = raw_sftp(t)
