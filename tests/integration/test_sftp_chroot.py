@@ -33,7 +33,22 @@ def ok(r):
 
 
 @pytest.fixture
-def chroot_home():
+def sftponly():
+    """bob in the sftponly group (tests/integration/run makes it empty:
+    other tests count bob's groups), for this test only."""
+    with open("/etc/group") as f:
+        orig = f.read()
+    assert "\nsftponly:x:5960:\n" in orig
+    # In place: /etc/group is a file bind-mounted over the real one.
+    with open("/etc/group", "w") as f:
+        f.write(orig.replace("\nsftponly:x:5960:\n", "\nsftponly:x:5960:bob\n"))
+    yield
+    with open("/etc/group", "w") as f:
+        f.write(orig)
+
+
+@pytest.fixture
+def chroot_home(sftponly):
     """bob's home as a chroot: root's and 0755, with a directory of his
     (upload) and a file of root's; his keys stay where sshand reads them
     (outside the session: authorized_keys is read before the chroot)."""
@@ -349,7 +364,7 @@ def test_malformed_packets(internal_server, sshand_build, keys):
         t.close()
 
 
-def test_check_and_dump(server):
+def test_check_and_dump(server, sftponly):
     """-t accepts the keywords; -T prints them as sshd -T does, per user."""
     s = server(SFTP_ONLY)
     sshand = os.path.join(harness.BUILD, "sshand")
