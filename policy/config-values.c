@@ -15,6 +15,7 @@
 #include "policy/access.h"
 #include "policy/algorithms.h"
 #include "policy/authmethods.h"
+#include "policy/sftp-opts.h"
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/keyscmd.h"
@@ -509,18 +510,40 @@ parse_algos(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store_str(s, kw, first, out);
 }
 
-/* Raw: the rest of the line, passed to the shell exactly as written. */
+/* internal-sftp's options, read as a session will read them
+ * (policy/sftp-opts.h), so that a line that loads also serves; any
+ * other command is the shell's to judge. */
+int
+config_check_internal_sftp(struct parser *p, const char *cmd)
+{
+	struct sftp_opts o;
+	char why[128];
+	int r;
+
+	if (!sftp_is_internal(cmd))
+		return 0;
+	r = sftp_opts_parse(cmd, "user", "/home/user", &o, why, sizeof(why));
+	if (r == -EINVAL)
+		return config_fail(p, "%s: %s", SFTP_INTERNAL_NAME, why);
+	return r;
+}
+
+/* Raw: the rest of the line, passed to the shell exactly as written
+ * (internal-sftp: see above). */
 static int
 parse_force_command(struct parser *p, const struct keyword *kw,
     struct settings *s, bool first, char **argv, size_t argc)
 {
 	const char *a = config_rest_of_line(argv[0]);
+	int r;
 
 	(void)argc;
 	if (*a == '\0')
 		return config_fail(p, "missing argument for \"%s\"", kw->name);
 	if (strlen(a) >= 4096 || config_has_ctrl(a))
 		return config_fail(p, "bad command for \"%s\"", kw->name);
+	if ((r = config_check_internal_sftp(p, a)) < 0)
+		return r;
 	return store_str(s, kw, first, config_unless_unset(kw, a));
 }
 

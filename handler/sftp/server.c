@@ -12,7 +12,8 @@
 #include "handler/sftp/sftp-internal.h"
 
 /* The requests by type, and OpenSSH's extensions by name; name is what
- * -P and -p say (sftp-server's names), writes what -R refuses. */
+ * -P and -p say (sftp-server's names, listed in policy/sftp-opts.c; a
+ * name missing there is never permitted), writes what -R refuses. */
 static const struct request {
 	uint8_t type;
 	const char *ext;		/* for FXP_EXTENDED */
@@ -56,7 +57,6 @@ static const struct request {
 	    sftp_home_directory },
 };
 #define NREQUESTS (sizeof(requests) / sizeof(requests[0]))
-_Static_assert(NREQUESTS <= 64, "the request table fits a uint64_t mask");
 
 /* The extensions announced in VERSION, with their versions. */
 static const char *const announced[][2] = {
@@ -66,15 +66,6 @@ static const char *const announced[][2] = {
 	{ "limits@openssh.com", "1" }, { "expand-path@openssh.com", "1" },
 	{ "copy-data", "1" }, { "home-directory", "1" },
 };
-
-int
-sftp_request_bit(const char *name)
-{
-	for (size_t i = 0; i < NREQUESTS; i++)
-		if (strcmp(requests[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
 
 static const char *const status_text[] = {
 	[FX_OK] = "Success", [FX_EOF] = "End of file",
@@ -168,9 +159,10 @@ version(struct sftp *s, struct sftp_in *in)
 static bool
 permitted(const struct sftp *s, size_t i)
 {
-	uint64_t bit = UINT64_C(1) << i;
+	int b = sftp_request_bit(requests[i].name);
+	uint64_t bit = b < 0 ? 0 : UINT64_C(1) << b;
 
-	if (s->o.read_only && requests[i].writes)
+	if (b < 0 || (s->o.read_only && requests[i].writes))
 		return false;
 	return !(s->o.denied & bit) && (s->o.allowed & bit);
 }

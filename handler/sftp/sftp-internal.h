@@ -163,7 +163,4 @@ sftp_req_fn sftp_open, sftp_close, sftp_read, sftp_write, sftp_lstat,
 int sftp_apply_attrs(const char *path, int fd, bool nofollow,
     const struct sftp_attrs *a);
 
-/* The request table (server.c): -P and -p name its entries. */
-int sftp_request_bit(const char *name);
-
 #endif

@@ -265,6 +265,7 @@ test_notices(void **state)
 		    "implemented" },
 		{ "ChrootDirectory none", NULL },	/* sshand's own */
 		{ "ChrootDirectory %h", NULL },
+		{ "Subsystem sftp internal-sftp -R -u 027 -l INFO", NULL },
 		{ "AuthenticationMethods any", NULL },	/* sshand's own */
 		{ "AuthenticationMethods publickey,password "
 		    "publickey,keyboard-interactive", NULL },
@@ -341,6 +342,13 @@ test_refusals(void **state)
 		    "expand) or none, not \"srv/%u\"" },
 		{ "ChrootDirectory /srv/%d\n", "1: \"ChrootDirectory\" needs an "
 		    "absolute path (%h, %u and %% expand) or none, not \"/srv/%d\"" },
+		/* What would refuse the session refuses the line. */
+		{ "Subsystem sftp internal-sftp -x\n",
+		    "1: internal-sftp: unknown option -x" },
+		{ "Match Group sftponly\n\tForceCommand internal-sftp -u 999\n",
+		    "2: internal-sftp: bad umask \"999\"" },
+		{ "Subsystem sftp internal-sftp -P remove,nosuch\n",
+		    "1: internal-sftp: unknown request \"nosuch\"" },
 		{ "AuthenticationMethods any publickey\n",
 		    "1: \"any\" must be alone on a \"AuthenticationMethods\" "
 		    "line" },

@@ -1,5 +1,6 @@
 /* internal-sftp's command line, as sshd splits it (on blanks, no
- * quoting) and sftp-server reads its options. */
+ * quoting) and sftp-server reads its options; and the names of the
+ * requests, for -P and -p. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -7,9 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handler/sftp/sftp-internal.h"
+#include "policy/sftp-opts.h"
 
 #define MAX_WORDS 32
+
+/* In the order of the server's request table (handler/sftp/server.c),
+ * whose entries find their bit by name. */
+static const char *const request_names[] = {
+	"open", "close", "read", "write", "lstat", "fstat", "setstat",
+	"fsetstat", "opendir", "readdir", "remove", "mkdir", "rmdir",
+	"realpath", "stat", "rename", "readlink", "symlink", "posix-rename",
+	"statvfs", "fstatvfs", "hardlink", "fsync", "lsetstat", "limits",
+	"expand-path", "copy-data", "home-directory",
+};
+_Static_assert(sizeof(request_names) / sizeof(request_names[0]) <= 64,
+    "the requests fit a uint64_t mask");
+
+int
+sftp_request_bit(const char *name)
+{
+	for (size_t i = 0; i < sizeof(request_names) / sizeof(request_names[0]);
+	    i++)
+		if (strcmp(request_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
 
 bool
 sftp_is_internal(const char *c)
