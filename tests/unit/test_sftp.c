@@ -458,6 +458,22 @@ test_options(void **state)
 	    "u", "/h", &o, why, sizeof(why)), 0);
 	assert_true(o.read_only);
 	assert_int_equal(o.umask, 077);
+	/* Every request of the server's table has a bit of its own. */
+	static const char *const names[] = { "open", "close", "read", "write",
+	    "lstat", "fstat", "setstat", "fsetstat", "opendir", "readdir",
+	    "remove", "mkdir", "rmdir", "realpath", "stat", "rename",
+	    "readlink", "symlink", "posix-rename", "statvfs", "fstatvfs",
+	    "hardlink", "fsync", "lsetstat", "limits", "expand-path",
+	    "copy-data", "home-directory" };
+	uint64_t seen = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int b = sftp_request_bit(names[i]);
+
+		assert_true(b >= 0 && b < 64);
+		assert_false(seen & (UINT64_C(1) << b));
+		seen |= UINT64_C(1) << b;
+	}
+	assert_int_equal(sftp_request_bit("nosuch"), -1);
 	static const char *const bad[] = { "internal-sftp -u 999",
 	    "internal-sftp -u", "internal-sftp -x", "internal-sftp -P nosuch",
 	    "internal-sftp -d /%x", "internal-sftp extra", "internal-sftp -h",
