@@ -53,8 +53,10 @@ SANDBOX_SRC := $(wildcard sandbox/*.c)
 RULES_SRC   := $(wildcard sandbox/rules/*.c)
 FRONT_SRC   := $(wildcard handler/front/*.c)
 NET_SRC     := $(wildcard handler/net/*.c)
-# The guardian is linked into the monitor's half (see guardian/guardian.h).
-MONITOR_SRC := $(wildcard handler/monitor/*.c handler/guardian/*.c)
+# The guardian is linked into the monitor's half (see guardian/guardian.h),
+# and so is internal-sftp, which runs in the sessions' processes the
+# monitor forks (handler/sftp/sftp.h).
+MONITOR_SRC := $(wildcard handler/monitor/*.c handler/guardian/*.c handler/sftp/*.c)
 # The key holder: forked by the monitor, so linked into its half.
 KEYS_SRC    := $(wildcard handler/keys/*.c)
 PRIVSEP_SRC := $(wildcard handler/privsep/*.c)

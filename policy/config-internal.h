@@ -146,6 +146,9 @@ CONFIG_LIST_PARSER(parse_keys_files)
 CONFIG_LIST_PARSER(parse_permits)
 CONFIG_LIST_PARSER(parse_auth_methods)
 CONFIG_LIST_PARSER(parse_subsystem)
+/* 0 unless cmd is internal-sftp with options it would refuse at the
+ * session: then the line fails (config-values.c). */
+int config_check_internal_sftp(struct parser *p, const char *cmd);
 #undef CONFIG_LIST_PARSER
 
 #endif

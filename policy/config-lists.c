@@ -13,6 +13,7 @@
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/match.h"
+#include "policy/sftp-opts.h"
 
 /* %h (home), %u (user) and %% only: anything else is a typo that would
  * otherwise make the handler read an unintended file. */
@@ -238,6 +239,8 @@ parse_subsystem(struct parser *p, const struct keyword *kw,
 		    config_shown(name, vbuf));
 	if (config_has_ctrl(cmd))
 		return config_fail(p, "bad command for subsystem \"%s\"", name);
+	if ((r = config_check_internal_sftp(p, cmd)) < 0)
+		return r;
 	for (i = 0; i < s->n_subsystems; i++)
 		if (strcmp(s->subsystems[i].name, name) == 0)
 			return config_fail(p, "subsystem \"%s\" already defined",

@@ -3,8 +3,8 @@
  * administrator starts from the sshd_config they have: each of these is
  * either accepted with a notice that says why it does not apply to a
  * socket-activated sshand and what to do instead, or refused at its line
- * where ignoring it would weaken security (a second factor, revoked keys,
- * a chroot) or where it asks for what is not implemented.
+ * where ignoring it would weaken security (a second factor, revoked keys)
+ * or where it asks for what is not implemented.
  *
  * Where sshand's behaviour amounts to one of sshd's values (UsePAM yes,
  * PermitTunnel no...), that value is what -T prints, so that whoever
@@ -154,10 +154,6 @@ static const struct sshd_keyword table[] = {
 	    "opened",
 	    "tun device forwarding (ssh -w) is not implemented: write "
 	    "PermitTunnel no" },
-	{ "ChrootDirectory", M, NULL, "none", "none",
-	    "no session is chrooted",
-	    NOT_YET ": the session would run outside the chroot; remove the "
-	    "line, or write ChrootDirectory none" },
 	{ "HostCertificate", G, NULL, "", NULL, NULL,
 	    "host certificates are " NOT_YET ": remove the line (clients "
 	    "then check the host key itself)" },

@@ -44,6 +44,7 @@ enum kw_type {
 	T_PERSOURCE,	/* none or a number, stored verbatim */
 	T_NETBLOCK,	/* v4bits[:v6bits], stored verbatim */
 	T_AUTHMETHODS,	/* lists of methods (authmethods.h), any (empty); first line wins */
+	T_CHROOT,	/* absolute path with %h %u %%, or none (NULL) */
 	T__COUNT
 };
 

@@ -15,6 +15,7 @@
 #include "policy/access.h"
 #include "policy/algorithms.h"
 #include "policy/authmethods.h"
+#include "policy/sftp-opts.h"
 #include "policy/config-internal.h"
 #include "policy/forward.h"
 #include "policy/keyscmd.h"
@@ -99,6 +100,21 @@ static bool
 abs_path_ok(const char *s)
 {
 	return s[0] == '/' && !config_has_ctrl(s) && strlen(s) < 4096;
+}
+
+/* ChrootDirectory: absolute once %h (an absolute home) is expanded;
+ * only %h, %u and %% expand, as in sshd, and anything else is a typo
+ * that would chroot somewhere unintended. */
+static bool
+chroot_ok(const char *s)
+{
+	if ((s[0] != '/' && strncmp(s, "%h", 2) != 0) || config_has_ctrl(s) ||
+	    strlen(s) >= 1024)
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == '%' && (*++p != 'h' && *p != 'u' && *p != '%'))
+			return false;
+	return true;
 }
 
 /* sshd's list syntax: one leading '+', '-' or '^', then names or
@@ -494,18 +510,40 @@ parse_algos(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store_str(s, kw, first, out);
 }
 
-/* Raw: the rest of the line, passed to the shell exactly as written. */
+/* internal-sftp's options, read as a session will read them
+ * (policy/sftp-opts.h), so that a line that loads also serves; any
+ * other command is the shell's to judge. */
+int
+config_check_internal_sftp(struct parser *p, const char *cmd)
+{
+	struct sftp_opts o;
+	char why[128];
+	int r;
+
+	if (!sftp_is_internal(cmd))
+		return 0;
+	r = sftp_opts_parse(cmd, "user", "/home/user", &o, why, sizeof(why));
+	if (r == -EINVAL)
+		return config_fail(p, "%s: %s", SFTP_INTERNAL_NAME, why);
+	return r;
+}
+
+/* Raw: the rest of the line, passed to the shell exactly as written
+ * (internal-sftp: see above). */
 static int
 parse_force_command(struct parser *p, const struct keyword *kw,
     struct settings *s, bool first, char **argv, size_t argc)
 {
 	const char *a = config_rest_of_line(argv[0]);
+	int r;
 
 	(void)argc;
 	if (*a == '\0')
 		return config_fail(p, "missing argument for \"%s\"", kw->name);
 	if (strlen(a) >= 4096 || config_has_ctrl(a))
 		return config_fail(p, "bad command for \"%s\"", kw->name);
+	if ((r = config_check_internal_sftp(p, a)) < 0)
+		return r;
 	return store_str(s, kw, first, config_unless_unset(kw, a));
 }
 
@@ -608,6 +646,8 @@ static const struct kw_ops types[T__COUNT] = {
 	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
 	[T_AUTHMETHODS] = { LIST(parse_auth_methods, config_dump_joined),
 	    .multi = true, .unset = "any" },
+	[T_CHROOT] = { STRING(chroot_ok), .unset = "none",
+	    .needs = "an absolute path (%h, %u and %% expand) or none" },
 };
 
 const struct kw_ops *

@@ -155,6 +155,7 @@ struct settings {
 	size_t n_subsystems;
 	struct strlist accept_env;		/* AcceptEnv patterns, repeatable */
 	char *force_command;			/* ForceCommand or NULL */
+	char *chroot_directory;			/* ChrootDirectory (%h %u %%) or NULL */
 	enum sandbox_profile sandbox_profile;	/* SandboxProfile login|strict|none; login */
 	/* SubsystemSandboxProfile; when not set, config_resolve() makes it
 	 * the resolved SandboxProfile, so it is always the one that applies. */

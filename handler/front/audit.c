@@ -311,6 +311,10 @@ format_message(enum audit_event ev, const struct audit_conn *c,
 		snprintf(m, ml, "Session started for %s from %s: %s%s", who,
 		    from, f->session_type ? s.session_type : "session", tail);
 		break;
+	case AUDIT_SESSION_REFUSED:
+		snprintf(m, ml, "Session refused for %s from %s: %s", who, from,
+		    reason ? reason : "refused");
+		break;
 	case AUDIT_SESSION_END:
 		if (f->exit_signal >= 0)
 			snprintf(tail, sizeof(tail), "killed by signal %d",

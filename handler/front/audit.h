@@ -18,6 +18,7 @@ X(REJECTED_STARTUPS, "rejected-startups", "d16c7d7b3cea48fbb1887f4653f0d008", LO
 X(AUTH_ATTEMPT, "auth-attempt", "d5abd3b59e364283b2552cab1a21faed", LOG_NOTICE) \
 X(SESSION_START, "session-start", "e7ad91316ec84000878bd27377602324", LOG_INFO) \
 X(SESSION_END, "session-end", "b81b5753bc3341a2a2610b71a846d302", LOG_INFO) \
+X(SESSION_REFUSED, "session-refused", "6328c7583db8476796c34e02e2473de7", LOG_WARNING) \
 X(BAN_ADDED, "ban-added", "c8c7a80bb0a249939481226918043ad1", LOG_WARNING) \
 X(DISCONNECT, "disconnect", "e3909f9bdf3e48e3b31f56255b21e054", LOG_INFO) \
 X(PRIVSEP_VIOLATION, "privsep-violation", "a62cce5b62b64afd85737fdbac88b992", LOG_CRIT) \
@@ -54,6 +55,7 @@ struct audit_fields {
 					 * came from its output) */
 	const char *key_fingerprint;	/* SHA256:... */
 	const char *session_type;	/* shell, exec, subsystem */
+	/* session-refused's reason: unsafe-chroot-directory */
 	const char *command;		/* raw */
 	/* Forwarding: direct-tcpip, forwarded-tcpip, direct-streamlocal,
 	 * forwarded-streamlocal, auth-agent, tcpip-forward (a listener

@@ -71,6 +71,9 @@ static const unsigned login_caps[] = {
 	/* libpam's audit record of the session close: as root, libpam fails
 	 * the PAM call if the kernel refuses it. */
 	CAP_AUDIT_WRITE,
+	/* ChrootDirectory: a session's process chroots as root, before it
+	 * drops to the user (spawn.c), as sshd's session child does. */
+	CAP_SYS_CHROOT,
 	/* Last, so that it can be left out: a session that may run setuid
 	 * programs loads its seccomp profile as root (see above). */
 	CAP_SYS_ADMIN,

@@ -3,6 +3,7 @@
  * what happens when sessions end, or the connection does. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "handler/front/log.h"
 #include "handler/guardian/guardian.h"
 #include "handler/monitor/answers.h"
+#include "handler/monitor/chroot.h"
 #include "handler/monitor/forward.h"
 #include "handler/monitor/monitor.h"
 #include "handler/monitor/proctree.h"
@@ -249,6 +251,62 @@ sessions_live(const struct monitor *m)
 	return n;
 }
 
+/* sshd's internal-sftp: as a subsystem (Subsystem sftp internal-sftp,
+ * or ForceCommand internal-sftp met by the sftp subsystem), the server
+ * runs in the session's process; a shell or exec request under
+ * ForceCommand internal-sftp is answered with sshd's refusal.  A
+ * client's own "exec internal-sftp" is an ordinary command, as in sshd.
+ * -1 when the session was refused (its options are bad). */
+static int
+internal_sftp(struct monitor *m, const struct ps_session_open *r,
+    const char *command, bool forced, struct session_spec *sp,
+    struct sftp_opts *opts)
+{
+	char why[160];
+
+	if (!sftp_is_internal(command) || (!forced && r->kind != PS_KIND_SUBSYSTEM))
+		return 0;
+	if (r->kind != PS_KIND_SUBSYSTEM) {
+		log_info("Connection from %s: refusing non-sftp session for %s",
+		    m->h->audit->remote_addr, m->user.name);
+		sp->run = RUN_SFTP_ONLY;
+		return 0;
+	}
+	if (sftp_opts_parse(command, m->user.name, m->user.dir, opts, why,
+	    sizeof(why)) < 0) {
+		log_error("internal-sftp for %s: %s", m->user.name, why);
+		session_refused(m, r->id, "bad internal-sftp options");
+		return -1;
+	}
+	sp->run = RUN_SFTP;
+	sp->sftp = opts;
+	return 0;
+}
+
+/* ChrootDirectory, checked now (chroot.c): a path the user could
+ * change refuses the session, logged as sshd logs it and audited with
+ * the reason; the descriptor, or -1. */
+static int
+safe_chroot(struct monitor *m, const struct ps_session_open *r,
+    const char *type, const char *command)
+{
+	char path[PATH_MAX], why[PATH_MAX + 96];
+	int fd = chroot_open(m->us->chroot_directory, &m->user, path,
+	    sizeof(path), why, sizeof(why));
+	struct audit_fields f = AUDIT_FIELDS_INIT;
+
+	if (fd >= 0)
+		return fd;
+	log_error("session of %s refused: %s", m->user.name,
+	    why[0] ? why : strerror(-fd));
+	f.session_type = type;
+	f.command = command;
+	f.reason = "unsafe-chroot-directory";
+	audit_emit(AUDIT_SESSION_REFUSED, m->h->audit, &f);
+	session_refused(m, r->id, "unsafe chroot directory");
+	return -1;
+}
+
 static void
 start_session(struct monitor *m, const struct ps_session_open *r, const char *arg)
 {
@@ -256,7 +314,8 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	const char *forced = m->us->force_command ? m->us->force_command :
 	    m->have_keyopts ? m->keyopts.command : NULL;
 	struct session_spec sp = { .profile = m->us->sandbox_profile,
-	    .subsystem_profile = m->us->sandbox_profile };
+	    .subsystem_profile = m->us->sandbox_profile, .chroot_fd = -1 };
+	struct sftp_opts sftp;
 	struct session_proc proc;
 	struct psession *slot = NULL;
 	struct env env;
@@ -298,6 +357,11 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 		session_refused(m, r->id, "too many sessions");
 		return;
 	}
+	if (internal_sftp(m, r, command, forced != NULL, &sp, &sftp) < 0)
+		return;
+	if (m->us->chroot_directory != NULL &&
+	    (sp.chroot_fd = safe_chroot(m, r, type, command)) < 0)
+		return;
 	err = build_env(m, r, orig, &env);
 	if (err < 0) {
 		log_errno(LOG_ERR, err, "session environment");
@@ -341,6 +405,8 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	sp.monitor = getpid();
 	phase("session-fork", m->h->start_usec);
 	err = session_start(&sp, &proc);
+	if (sp.chroot_fd >= 0)
+		close(sp.chroot_fd);
 	env_free(&env);
 	free(greeting);
 	phase("session-started", m->h->start_usec);
@@ -351,9 +417,11 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	}
 	*slot = (struct psession){ .live = true, .id = r->id, .pid = proc.pid,
 	    .master = proc.master, .type = type, .start = now_usec() };
+	/* A subsystem's record names the subsystem, except internal-sftp,
+	 * which is no program the name would lead to. */
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
-		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM && forced == NULL ?
-		    arg : command);
+		slot->command = strdup(r->kind == PS_KIND_SUBSYSTEM &&
+		    forced == NULL && sp.run != RUN_SFTP ? arg : command);
 	if (proc.why[0] != '\0') {
 		/* Its stderr told the client; its record will say it too. */
 		log_error("session of %s could not start: %s", m->user.name, proc.why);

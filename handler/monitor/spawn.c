@@ -86,10 +86,22 @@ struct spawn {
 };
 
 static void
+put_fd(int fd, const char *s)
+{
+	if (write(fd, s, strlen(s)) < 0)
+		return;
+}
+
+static void
 put(const char *s)
 {
-	if (write(2, s, strlen(s)) < 0)
-		return;
+	put_fd(2, s);
+}
+
+static void
+put1(const char *s)
+{
+	put_fd(1, s);
 }
 
 /* The session cannot start: say so on its stderr (the client sees it)
@@ -241,6 +253,11 @@ child_main(void *arg)
 		if (x->fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->fds[i], i) < 0)
 			fail(x, "cannot set up the session's descriptors");
 	umask(022);
+	/* ChrootDirectory: as root, through the directory the monitor
+	 * checked (chroot.c); the home below is then the chroot's. */
+	if (sp->chroot_fd >= 0 && (fchdir(sp->chroot_fd) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0))
+		fail(x, "cannot enter the chroot directory");
 	/* As root: policy may raise a hard limit (MaxOpenFiles). */
 	if (sandbox_set_limits(&sp->limits) < 0)
 		fail(x, "cannot set the session's limits");
@@ -267,6 +284,14 @@ child_main(void *arg)
 	if (!sp->sandbox.setuid_ok)
 		apply_profiles(x);
 	closefrom(3);
+	if (sp->run == RUN_SFTP_ONLY) {
+		put1("This service allows sftp connections only.\n");
+		_exit(1);
+	}
+	/* No exec: the server is in this process (a chroot may hold no
+	 * binary), which is its own copy of the monitor's (spawn()). */
+	if (sp->run == RUN_SFTP)
+		_exit(sftp_serve(0, 1, sp->sftp));
 	run_rc(x);
 	execve(x->shell, (char *const *)x->argv, x->env);
 	x->exec_errno = errno;
@@ -326,7 +351,20 @@ spawn(const struct session_spec *sp, const char *tty, const int fds[3], int ctty
 	 * in the monitor afterwards: the parent waits until the child has
 	 * exec'ed (or exited). */
 	STACK_CLEAN(stack);
-	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
+	if (sp->run == RUN_SFTP) {
+		/* internal-sftp never execs: it must not run in the
+		 * monitor's memory, nor keep the monitor waiting.  A copy
+		 * of our memory, then, as OpenSSH's session child is of
+		 * sshd's; whatever makes it fail, it says on its stderr, and
+		 * its exit status (126) ends up in the session's record. */
+		pid = fork();
+		if (pid == 0) {
+			child_main(&x);
+			_exit(127);
+		}
+	} else
+		pid = clone(child_main, stack + sizeof(stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	int e = errno;
 
 	if (x.env != sp->env) {

@@ -9,14 +9,29 @@
 #include <sys/types.h>
 
 #include "handler/monitor/auth.h"
+#include "handler/sftp/sftp.h"
 #include "sandbox/sandbox.h"
 
 /* sshd's XAuthLocation, as Debian builds it. */
 #define XAUTH_PATH "/usr/bin/xauth"
 
+/* What the session's process runs once it is the user's. */
+enum session_run {
+	RUN_SHELL,			/* the user's shell: login, or -c command */
+	RUN_SFTP,			/* internal-sftp, in the process itself */
+	/* ForceCommand internal-sftp met a shell or exec request: sshd's
+	 * message on stdout, and exit status 1. */
+	RUN_SFTP_ONLY,
+};
+
 struct session_spec {
 	const struct user_info *user;
 	const char *command;		/* NULL: login shell */
+	enum session_run run;
+	const struct sftp_opts *sftp;	/* RUN_SFTP */
+	/* ChrootDirectory, checked and open (chroot.h), or -1: entered as
+	 * root before the drop, as sshd does. */
+	int chroot_fd;
 	enum sandbox_profile profile;	/* the session's */
 	enum sandbox_profile subsystem_profile;	/* stacked on it if it differs */
 	struct sandbox_opts sandbox;

@@ -12,7 +12,14 @@
  *
  * Arguments the kernel reads as 32-bit (int cmd, int family, unsigned
  * persona) are compared through a 0xffffffff mask: a plain comparison sees
- * all 64 bits of the register and lets (1UL << 32) | TIOCSTI through. */
+ * all 64 bits of the register and lets (1UL << 32) | TIOCSTI through.
+ *
+ * internal-sftp (handler/sftp/) runs in the session's process under these
+ * same profiles, without exec: it needs only file calls (open, pread,
+ * pwrite, the stat family, statvfs, renameat2, link, symlink, utimensat,
+ * fchownat...), none of which either profile denies, so it adds nothing
+ * here.  chroot stays denied: ChrootDirectory is entered as root before
+ * the profile is loaded (handler/monitor/spawn.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>

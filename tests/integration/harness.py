@@ -296,8 +296,8 @@ def user_procs_left(uids=TEST_UIDS):
 # the numbers of linux/capability.h; sys_admin only for a user whose
 # sessions may run setuid programs under a seccomp profile, which the
 # kernel then loads only with it.
-MONITOR_CAPS = {"setgid": 6, "setuid": 7, "setpcap": 8, "sys_resource": 24,
-                "audit_write": 29}
+MONITOR_CAPS = {"setgid": 6, "setuid": 7, "setpcap": 8, "sys_chroot": 18,
+                "sys_resource": 24, "audit_write": 29}
 CAP_SYS_ADMIN = 21
 # What the guardian keeps from the start (handler/front/guard.c).
 GUARDIAN_CAPS = {"setgid": 6, "setuid": 7, "audit_write": 29}

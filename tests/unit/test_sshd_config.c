@@ -263,7 +263,9 @@ test_notices(void **state)
 		{ "MaxStartups 10:30:100", NULL },	/* sshand's own */
 		{ "PermitTunnel no", "PermitTunnel: tun device forwarding is not "
 		    "implemented" },
-		{ "ChrootDirectory none", "ChrootDirectory: no session is chrooted" },
+		{ "ChrootDirectory none", NULL },	/* sshand's own */
+		{ "ChrootDirectory %h", NULL },
+		{ "Subsystem sftp internal-sftp -R -u 027 -l INFO", NULL },
 		{ "AuthenticationMethods any", NULL },	/* sshand's own */
 		{ "AuthenticationMethods publickey,password "
 		    "publickey,keyboard-interactive", NULL },
@@ -335,10 +337,18 @@ test_refusals(void **state)
 		    "forwarding (ssh -w) is not implemented: write PermitTunnel no" },
 		{ "PermitTunnel sometimes\n", "1: bad value \"sometimes\" for "
 		    "\"PermitTunnel\"" },
-		{ "Match Group sftponly\n\tChrootDirectory %h\n",
-		    "2: ChrootDirectory %h: not implemented yet: the session would "
-		    "run outside the chroot; remove the line, or write "
-		    "ChrootDirectory none" },
+		{ "Match Group sftponly\n\tChrootDirectory srv/%u\n",
+		    "2: \"ChrootDirectory\" needs an absolute path (%h, %u and %% "
+		    "expand) or none, not \"srv/%u\"" },
+		{ "ChrootDirectory /srv/%d\n", "1: \"ChrootDirectory\" needs an "
+		    "absolute path (%h, %u and %% expand) or none, not \"/srv/%d\"" },
+		/* What would refuse the session refuses the line. */
+		{ "Subsystem sftp internal-sftp -x\n",
+		    "1: internal-sftp: unknown option -x" },
+		{ "Match Group sftponly\n\tForceCommand internal-sftp -u 999\n",
+		    "2: internal-sftp: bad umask \"999\"" },
+		{ "Subsystem sftp internal-sftp -P remove,nosuch\n",
+		    "1: internal-sftp: unknown request \"nosuch\"" },
 		{ "AuthenticationMethods any publickey\n",
 		    "1: \"any\" must be alone on a \"AuthenticationMethods\" "
 		    "line" },
@@ -416,8 +426,8 @@ test_match_scope(void **state)
 	    "\tAuthenticationMethods any\n\tX11Forwarding no\n");
 	n = notices(cfg);
 	assert_non_null(strstr(n, "sshand.conf:2: PermitTunnel:"));
-	assert_non_null(strstr(n, "sshand.conf:3: ChrootDirectory:"));
-	/* sshand's own keyword now: no notice. */
+	/* sshand's own keywords now: no notice. */
+	assert_null(strstr(n, "ChrootDirectory"));
 	assert_null(strstr(n, "AuthenticationMethods"));
 	free(n);
 	config_free(cfg);
