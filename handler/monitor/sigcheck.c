@@ -18,6 +18,7 @@
 #include <openssl/param_build.h>
 
 #include "handler/monitor/sigcheck.h"
+#include "handler/monitor/sigcheck-internal.h"
 #include "handler/privsep/protocol.h"
 #include "policy/util/sshwire.h"
 
@@ -33,7 +34,8 @@
 
 enum kind { K_NONE, K_ED25519, K_ECDSA, K_RSA };
 
-static const char WHY_CERT[] = "certificates are not supported";
+static const char WHY_CERT[] = "certificates of this key type are not supported";
+static const char WHY_IS_CERT[] = "a certificate, not a plain key";
 static const char WHY_SK[] = "security keys (sk-*) are not supported";
 
 /* Every key type sshd knows, by its name in a blob.  Those with a kind
@@ -58,12 +60,13 @@ static const struct keytype {
 	 * network child forwards is not what the monitor would check. */
 	{ "sk-ssh-ed25519@openssh.com", "ED25519-SK", K_NONE, WHY_SK, NULL, NULL, 0 },
 	{ "sk-ecdsa-sha2-nistp256@openssh.com", "ECDSA-SK", K_NONE, WHY_SK, NULL, NULL, 0 },
-	/* sshd has no TrustedUserCAKeys equivalent here. */
-	{ "ssh-ed25519-cert-v01@openssh.com", "ED25519-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
-	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
-	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
-	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
-	{ "ssh-rsa-cert-v01@openssh.com", "RSA-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
+	/* Certificates are checked apart (cert.c): their signatures are
+	 * verified with the certified key, a plain one. */
+	{ "ssh-ed25519-cert-v01@openssh.com", "ED25519-CERT", K_NONE, WHY_IS_CERT, NULL, NULL, 0 },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_IS_CERT, NULL, NULL, 0 },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_IS_CERT, NULL, NULL, 0 },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ECDSA-CERT", K_NONE, WHY_IS_CERT, NULL, NULL, 0 },
+	{ "ssh-rsa-cert-v01@openssh.com", "RSA-CERT", K_NONE, WHY_IS_CERT, NULL, NULL, 0 },
 	{ "ssh-dss-cert-v01@openssh.com", "DSA-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
 	{ "sk-ssh-ed25519-cert-v01@openssh.com", "ED25519-SK-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
 	{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "ECDSA-SK-CERT", K_NONE, WHY_CERT, NULL, NULL, 0 },
@@ -74,16 +77,25 @@ static const struct sigalg {
 	const char *name;
 	const char *keytype;
 	const EVP_MD *(*md)(void);	/* NULL: Ed25519 hashes by itself */
+	bool cert;			/* a certificate's: keytype is the certified key's */
 } sigalgs[] = {
-	{ "ssh-ed25519", "ssh-ed25519", NULL },
-	{ "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256", EVP_sha256 },
-	{ "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", EVP_sha384 },
-	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521", EVP_sha512 },
-	{ "rsa-sha2-256", "ssh-rsa", EVP_sha256 },
-	{ "rsa-sha2-512", "ssh-rsa", EVP_sha512 },
+	{ "ssh-ed25519", "ssh-ed25519", NULL, false },
+	{ "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256", EVP_sha256, false },
+	{ "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", EVP_sha384, false },
+	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521", EVP_sha512, false },
+	{ "rsa-sha2-256", "ssh-rsa", EVP_sha256, false },
+	{ "rsa-sha2-512", "ssh-rsa", EVP_sha512, false },
 	/* RSA with SHA-1: only if PubkeyAcceptedAlgorithms names it, which
 	 * by default it does not (OpenSSH 8.8 and later). */
-	{ "ssh-rsa", "ssh-rsa", EVP_sha1 },
+	{ "ssh-rsa", "ssh-rsa", EVP_sha1, false },
+	/* The same, signed by the key of a certificate (PROTOCOL.certkeys). */
+	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", NULL, true },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256", EVP_sha256, true },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384", EVP_sha384, true },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521", EVP_sha512, true },
+	{ "rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa", EVP_sha256, true },
+	{ "rsa-sha2-512-cert-v01@openssh.com", "ssh-rsa", EVP_sha512, true },
+	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", EVP_sha1, true },
 };
 
 static bool
@@ -166,8 +178,8 @@ sigcheck_key_label(const uint8_t *blob, size_t len)
 
 /* An SSH mpint that must be positive and minimally encoded (RFC 4251
  * section 5), without its sign byte; NULL if it is not. */
-static const uint8_t *
-get_positive(struct wire_reader *r, size_t *ret_len)
+const uint8_t *
+sigcheck_positive(struct wire_reader *r, size_t *ret_len)
 {
 	size_t n = 0;
 	const uint8_t *p = wire_get_string(r, PS_MAX_BLOB, &n);
@@ -249,8 +261,8 @@ rsa_key(struct wire_reader *r, EVP_PKEY **ret, const char **ret_why)
 	BIGNUM *e = NULL, *n = NULL;
 	int bits, rc = -ENOMEM;
 
-	ep = get_positive(r, &elen);
-	np = get_positive(r, &nlen);
+	ep = sigcheck_positive(r, &elen);
+	np = sigcheck_positive(r, &nlen);
 	if (ep == NULL || np == NULL || !wire_done(r)) {
 		*ret_why = "key blob malformed";
 		return -EINVAL;
@@ -417,8 +429,8 @@ sigcheck_rsa_bits(const uint8_t *blob, size_t len)
 	kt = blob_type(blob, len, &r, &name, &n);
 	if (kt == NULL || kt->kind != K_RSA)
 		return 0;
-	if (get_positive(&r, &elen) == NULL ||
-	    (np = get_positive(&r, &nlen)) == NULL || nlen > RSA_MAX_BITS / 8)
+	if (sigcheck_positive(&r, &elen) == NULL ||
+	    (np = sigcheck_positive(&r, &nlen)) == NULL || nlen > RSA_MAX_BITS / 8)
 		return -EINVAL;
 	/* Minimal: the first byte is not 0, so it holds the top bit. */
 	bits = (int)(nlen - 1) * 8;
@@ -427,8 +439,8 @@ sigcheck_rsa_bits(const uint8_t *blob, size_t len)
 	return bits;
 }
 
-int
-sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted)
+static int
+key_accepted(const uint8_t *blob, size_t len, const char *accepted, bool cert)
 {
 	const struct keytype *kt;
 	const uint8_t *name;
@@ -438,11 +450,24 @@ sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted)
 	if (kt == NULL || kt->kind == K_NONE)
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < sizeof(sigalgs) / sizeof(sigalgs[0]); i++)
-		if (strcmp(sigalgs[i].keytype, kt->name) == 0 &&
+		if (sigalgs[i].cert == cert &&
+		    strcmp(sigalgs[i].keytype, kt->name) == 0 &&
 		    in_list(accepted, (const uint8_t *)sigalgs[i].name,
 		    strlen(sigalgs[i].name)))
 			return 0;
 	return -EOPNOTSUPP;
+}
+
+int
+sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted)
+{
+	return key_accepted(blob, len, accepted, false);
+}
+
+int
+sigcheck_cert_accepted(const uint8_t *key, size_t len, const char *accepted)
+{
+	return key_accepted(key, len, accepted, true);
 }
 
 /* Signature lengths the key can have made, before libcrypto looks. */
@@ -459,14 +484,83 @@ sig_len_plausible(enum kind kind, const EVP_PKEY *pkey, size_t len)
 	}
 }
 
+/* The last step, shared with sigblob.c: sig (in OpenSSL's form) over
+ * data, by pkey, with the digest alg names. */
+int
+sigcheck_final(const struct sigcheck_key *k, const struct sigalg *alg,
+    const uint8_t *sig, size_t siglen, const uint8_t *data, size_t datalen,
+    const char **ret_why)
+{
+	EVP_MD_CTX *ctx;
+	int rc;
+
+	if (!sig_len_plausible(k->kt->kind, k->pkey, siglen)) {
+		*ret_why = "signature does not verify (wrong length)";
+		return -EKEYREJECTED;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		*ret_why = "out of memory";
+		return -ENOMEM;
+	}
+	if (EVP_DigestVerifyInit(ctx, NULL, alg->md ? alg->md() : NULL, NULL,
+	    k->pkey) != 1) {
+		*ret_why = "cannot set up the verification";
+		rc = -EINVAL;
+	} else if (EVP_DigestVerify(ctx, sig, siglen, data, datalen) != 1) {
+		*ret_why = "signature does not verify";
+		rc = -EKEYREJECTED;
+	} else
+		rc = 0;
+	EVP_MD_CTX_free(ctx);
+	/* What libcrypto complained about must not linger for the next
+	 * caller to misread. */
+	ERR_clear_error();
+	return rc;
+}
+
+int
+sigcheck_load(const uint8_t *blob, size_t len, struct sigcheck_key *ret,
+    const char **ret_why)
+{
+	int rc;
+
+	ret->pkey = NULL;
+	rc = key_from_blob(blob, len, &ret->kt, &ret->pkey, ret_why);
+	ERR_clear_error();
+	return rc;
+}
+
+const struct sigalg *
+sigcheck_alg(const uint8_t *name, size_t len, const struct sigcheck_key *k,
+    bool cert, const char **ret_why)
+{
+	const struct sigalg *alg = find_sigalg(name, len);
+
+	if (alg == NULL || alg->cert != cert) {
+		*ret_why = "signature algorithm not supported";
+		return NULL;
+	}
+	if (strcmp(alg->keytype, k->kt->name) != 0) {
+		*ret_why = "signature algorithm does not suit the key";
+		return NULL;
+	}
+	return alg;
+}
+
+enum sigcheck_kind
+sigcheck_kind(const struct sigcheck_key *k)
+{
+	return k->kt->kind == K_ED25519 ? SK_ED25519 :
+	    k->kt->kind == K_ECDSA ? SK_ECDSA : SK_RSA;
+}
+
 int
 sigcheck_verify(const struct sigcheck_request *q, const char **ret_why)
 {
 	struct signed_fields f;
-	const struct keytype *kt = NULL;
+	struct sigcheck_key k = { NULL, NULL };
 	const struct sigalg *alg;
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
+	bool cert = q->key_blob != NULL;
 	int rc;
 
 	/* Before the key holder has signed the first exchange hash there is
@@ -481,7 +575,9 @@ sigcheck_verify(const struct sigcheck_request *q, const char **ret_why)
 	rc = check_signed(q, &f, ret_why);
 	if (rc < 0)
 		return rc;
-	rc = key_from_blob(q->blob, q->blob_len, &kt, &pkey, ret_why);
+	/* A certificate's signature is the certified key's. */
+	rc = sigcheck_load(cert ? q->key_blob : q->blob,
+	    cert ? q->key_blob_len : q->blob_len, &k, ret_why);
 	if (rc < 0)
 		goto out;
 	/* The user's PubkeyAcceptedAlgorithms, as sshd checks it before it
@@ -492,41 +588,14 @@ sigcheck_verify(const struct sigcheck_request *q, const char **ret_why)
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
-	alg = find_sigalg(f.alg, f.alg_len);
-	if (alg == NULL || strcmp(alg->keytype, kt->name) != 0) {
-		*ret_why = alg == NULL ? "signature algorithm not supported" :
-		    "signature algorithm does not suit the key";
+	if ((alg = sigcheck_alg(f.alg, f.alg_len, &k, cert, ret_why)) == NULL) {
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
-	if (!sig_len_plausible(kt->kind, pkey, q->signature_len)) {
-		*ret_why = "signature does not verify (wrong length)";
-		rc = -EKEYREJECTED;
-		goto out;
-	}
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL) {
-		*ret_why = "out of memory";
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, alg->md ? alg->md() : NULL, NULL, pkey) != 1) {
-		*ret_why = "cannot set up the verification";
-		rc = -EINVAL;
-		goto out;
-	}
-	if (EVP_DigestVerify(ctx, q->signature, q->signature_len, q->signed_data,
-	    q->signed_data_len) != 1) {
-		*ret_why = "signature does not verify";
-		rc = -EKEYREJECTED;
-		goto out;
-	}
-	rc = 0;
+	rc = sigcheck_final(&k, alg, q->signature, q->signature_len,
+	    q->signed_data, q->signed_data_len, ret_why);
 out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	/* What libcrypto complained about must not linger for the next
-	 * caller to misread. */
+	EVP_PKEY_free(k.pkey);
 	ERR_clear_error();
 	return rc;
 }
