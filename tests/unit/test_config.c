@@ -565,14 +565,14 @@ static const struct {
 	{ "AuthorizedKeysCommand keys %u\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"keys %u\": the command must be an "
 	    "absolute path" },
-	{ "AuthorizedKeysCommand /k %s\nAuthorizedKeysCommandUser nobody\n",
-	    "1: AuthorizedKeysCommand \"/k %s\": unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
-	    "%u" },
+	{ "AuthorizedKeysCommand /k %x\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"/k %x\": unknown token: "
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U "
+	    "and %u" },
 	{ "AuthorizedKeysCommand /k 100%\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"/k 100%\": unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
-	    "%u" },
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U "
+	    "and %u" },
 	{ "AuthorizedKeysCommand /k 'x\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"/k 'x\": a quote is not closed" },
 	{ "AuthorizedKeysCommand\n",
