@@ -129,8 +129,16 @@ cert_authorized(const struct user_info *u, const struct settings *s,
 			return r;
 	}
 	r = via_authorized_keys(u, s, c, conn, ret, why, whylen);
-	/* The trusted CA's refusal says more than "not in authorized_keys". */
-	if (r == 0 && first[0] && strstr(first, "not in TrustedUserCAKeys") == NULL)
-		snprintf(why, whylen, "%s", first);
+	/* A trusted CA's refusal says more than "not in authorized_keys". */
+	if (r == 0 && first[0]) {
+		char second[256];
+
+		snprintf(second, sizeof(second), "%s", why);
+		if (strstr(first, "not in TrustedUserCAKeys") != NULL)
+			snprintf(why, whylen, "%s; authorized_keys: %s", first,
+			    second);
+		else
+			snprintf(why, whylen, "%s", first);
+	}
 	return r;
 }
