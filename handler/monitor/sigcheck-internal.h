@@ -15,8 +15,28 @@
 
 enum sigcheck_kind { SK_ED25519, SK_ECDSA, SK_RSA };
 
-struct keytype;
+enum kind { K_NONE, K_ED25519, K_ECDSA, K_RSA };
+
+/* A key type sshd knows, by its name in a blob (sigkey.c's table). */
+struct keytype {
+	const char *name;
+	const char *label;		/* as sshd logs it */
+	enum kind kind;
+	const char *why;		/* refused: why */
+	const char *curve;		/* ECDSA: the curve as the blob names it */
+	const char *group;		/* ... and as OpenSSL does */
+	size_t point_len;		/* ... an uncompressed point's length */
+};
+
 struct sigalg;
+
+/* The blob's key type (and a reader past its name); NULL if it has
+ * none or one not in the table. */
+const struct keytype *sigcheck_blob_type(const uint8_t *blob, size_t len,
+    struct wire_reader *ret_r, const uint8_t **ret_name, size_t *ret_name_len);
+/* The public key of a blob the monitor can check signatures of. */
+int sigcheck_key_from_blob(const uint8_t *blob, size_t len,
+    const struct keytype **ret_kt, EVP_PKEY **ret, const char **ret_why);
 
 struct sigcheck_key {
 	const struct keytype *kt;
