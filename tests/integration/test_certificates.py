@@ -186,6 +186,17 @@ def test_sha1_ca_with_casignaturealgorithms(server, pki):
     ok(login(s, pki, sign(pki, ca="ca_rsa", sigalg="ssh-rsa")))
 
 
+def test_only_certificate_algorithms(server, pki):
+    """PubkeyAcceptedAlgorithms naming only a certificate algorithm: the
+    certificate logs in (libssh checks the plain algorithm of its
+    signature, which the network child is given too), its plain key does
+    not."""
+    s = server(NOBAN + "TrustedUserCAKeys %s\nPubkeyAcceptedAlgorithms "
+               "ssh-ed25519-cert-v01@openssh.com\n" % pki["trusted"])
+    ok(login(s, pki, sign(pki)))
+    refused(s, s.ssh("alice", "true"), "no algorithm of PubkeyAcceptedAlgorithms")
+
+
 def test_revoked(server, pki):
     """RevokedKeys (a plain key list) revokes the certified key and the
     CA; a KRL refuses every key."""

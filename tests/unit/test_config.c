@@ -842,6 +842,18 @@ test_algorithm_lists(void **state)
 		assert_true(algo_list_has(any, "rsa-sha2-256"));
 	}
 	config_free(cfg);
+	/* A certificate algorithm brings the plain one its key signs with:
+	 * libssh checks that one. */
+	cfg = load_ok("PubkeyAcceptedAlgorithms ssh-ed25519-cert-v01@openssh.com,"
+	    "rsa-sha2-512-cert-v01@openssh.com\n");
+	{
+		char any[4096];
+
+		assert_int_equal(config_pubkey_algorithms_any(cfg, any, sizeof(any)), 0);
+		assert_string_equal(any, "ssh-ed25519-cert-v01@openssh.com,"
+		    "rsa-sha2-512-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512");
+	}
+	config_free(cfg);
 	/* The old name is still read. */
 	s = resolve_global("PubkeyAcceptedKeyTypes ssh-ed25519\n", &cfg);
 	assert_string_equal(s->pubkey_accepted_algorithms, "ssh-ed25519");
