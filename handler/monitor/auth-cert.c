@@ -83,13 +83,17 @@ via_trusted_ca(const struct user_info *u, const struct settings *s,
 /* The CA in a cert-authority line: 1 authorised (*ret), 0 not. */
 static int
 via_authorized_keys(const struct user_info *u, const struct settings *s,
-    const struct cert *c, const struct audit_conn *conn,
-    struct authkey_opts *ret, char *why, size_t whylen)
+    const struct cert *c, const uint8_t *blob, size_t len,
+    const struct audit_conn *conn, struct authkey_opts *ret, char *why,
+    size_t whylen)
 {
 	const char *w = NULL;
 	int r;
 
-	r = pubkey_authorized(u, s, c->ca, c->ca_len, true, conn, ret, why, whylen);
+	r = pubkey_authorized(u, s, &(struct authkey_query){ .blob = c->ca,
+	    .blob_len = c->ca_len, .cert_authority = true, .sent = blob,
+	    .sent_len = len, .sent_key = c->key, .sent_key_len = c->key_len },
+	    conn, ret, why, whylen);
 	if (r != 1)
 		return r < 0 ? r : 0;
 	/* principals=: one of the certificate's must be listed; without
@@ -128,7 +132,7 @@ cert_authorized(const struct user_info *u, const struct settings *s,
 		if (r != 0)
 			return r;
 	}
-	r = via_authorized_keys(u, s, c, conn, ret, why, whylen);
+	r = via_authorized_keys(u, s, c, blob, len, conn, ret, why, whylen);
 	/* A trusted CA's refusal says more than "not in authorized_keys". */
 	if (r == 0 && first[0]) {
 		char second[256];

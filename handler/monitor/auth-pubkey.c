@@ -130,8 +130,8 @@ key_authorized(struct monitor *m, const struct user_info *u,
 	}
 	if (cert_revoked(s, r->blob, r->blob_len, why, whylen))
 		return 0;
-	return pubkey_authorized(u, s, r->blob, r->blob_len, false, m->h->audit,
-	    opts, why, whylen);
+	return pubkey_authorized(u, s, &(struct authkey_query){ .blob = r->blob,
+	    .blob_len = r->blob_len }, m->h->audit, opts, why, whylen);
 }
 
 void

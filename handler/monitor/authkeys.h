@@ -49,6 +49,11 @@ struct authkey_query {
 	 * Otherwise they never match (they do not authorise the CA's own
 	 * key). */
 	bool cert_authority;
+	/* With cert_authority, for AuthorizedKeysCommand's tokens as sshd
+	 * gives them: the certificate as the client sent it (%k, %t) and
+	 * its key (%f).  NULL otherwise: the tokens are blob's. */
+	const uint8_t *sent, *sent_key;
+	size_t sent_len, sent_key_len;
 };
 
 /* Parse one line.  Returns 1 and fills *ret (opts) when the line is a key

@@ -30,6 +30,7 @@
 #define MAX_TYPE 64
 #define MAX_NONCE 256
 #define MAX_OPTIONS 64
+#define MAX_OPTION_NAME 256	/* a CA may add extensions of its own */
 
 static const struct certtype {
 	const char *type;
@@ -152,7 +153,7 @@ parse_options(struct cert *c, const uint8_t *p, size_t len, bool critical,
 		const uint8_t *name, *data;
 		size_t n = 0, dn = 0;
 
-		name = wire_get_string(&r, MAX_TYPE, &n);
+		name = wire_get_string(&r, MAX_OPTION_NAME, &n);
 		data = wire_get_string(&r, CERT_MAX_OPTION + 4, &dn);
 		if (name == NULL || data == NULL || i == MAX_OPTIONS)
 			goto bad;

@@ -115,11 +115,13 @@ from_command(const struct user_info *u, const struct settings *s,
 
 int
 pubkey_authorized(const struct user_info *u, const struct settings *s,
-    const uint8_t *blob, size_t len, bool ca, const struct audit_conn *conn,
+    const struct authkey_query *key, const struct audit_conn *conn,
     struct authkey_opts *ret, char *why, size_t whylen)
 {
-	struct authkey_query q = { .blob = blob, .blob_len = len,
-	    .addr = conn->remote_addr, .now = time(NULL), .cert_authority = ca };
+	struct authkey_query q = *key;
+
+	q.addr = conn->remote_addr;
+	q.now = time(NULL);
 	char path[4096];
 
 	snprintf(why, whylen, "key not in any authorized_keys file");

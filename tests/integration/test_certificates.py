@@ -275,6 +275,28 @@ def test_principals_command(server, pki, srv_tmpfs):
             "no principal of the certificate is listed")
 
 
+def test_cert_authority_from_keys_command(server, pki, srv_tmpfs):
+    """AuthorizedKeysCommand may print the cert-authority line; it is told
+    of the certificate as sshd tells it (%t its type, %k the certificate,
+    %f its key's fingerprint)."""
+    import pwd
+    os.makedirs(PCMD, mode=0o755)
+    os.makedirs(os.path.dirname(CALLS), mode=0o755)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    os.chown(os.path.dirname(CALLS), nobody, nobody)
+    with open(os.path.join(PCMD, "keys"), "w") as f:
+        f.write("#!/bin/sh\necho \"$*\" >> %s\necho 'cert-authority %s'\n" % (
+            CALLS, pub(pki["ca_ecdsa"])))
+    os.chmod(os.path.join(PCMD, "keys"), 0o755)
+    harness.write_authorized_keys("alice", [])
+    s = server(NOBAN + "AuthorizedKeysCommand %s/keys %%t %%f %%k\n"
+               "AuthorizedKeysCommandUser nobody\n" % PCMD)
+    cert = sign(pki, ca="ca_ecdsa")
+    ok(login(s, pki, cert))
+    t, b64 = open(cert).read().split()[:2]
+    assert "%s %s %s" % (t, fp(pki["u_ed25519"] + ".pub"), b64) in open(CALLS).read()
+
+
 def test_cert_authority(server, pki):
     """cert-authority in authorized_keys trusts a CA for this user only,
     with principals= naming which principals it takes."""
