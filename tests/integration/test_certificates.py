@@ -126,11 +126,11 @@ def srv_tmpfs():
     subprocess.run(["umount", "-l", BASE], check=True)
 
 
-def test_trusted_ca_logins(server, pki):
+def test_trusted_ca_logins(server, pki, sshand_build):
     """Certificates of ed25519, rsa and ecdsa keys signed by CAs of each
     type log in; the log line and the audit record name the key id, the
     serial and the CA, as sshd's do."""
-    s = server(NOBAN + "TrustedUserCAKeys %s\n" % pki["trusted"])
+    s = server(NOBAN + "TrustedUserCAKeys %s\n" % pki["trusted"], build=sshand_build)
     for ca, key, label, calabel in (("ca_ed25519", "u_ed25519", "ED25519", "ED25519"),
                                     ("ca_rsa", "u_rsa", "RSA", "RSA"),
                                     ("ca_ecdsa", "u_ecdsa", "ECDSA", "ECDSA")):
@@ -149,9 +149,9 @@ def test_trusted_ca_logins(server, pki):
     assert rec[0]["SSHAND_KEY_FINGERPRINT"] == fp(pki["u_ed25519"] + ".pub")
 
 
-def test_refusals(server, pki):
+def test_refusals(server, pki, sshand_build):
     """What sshd refuses, sshand refuses, for the reason sshd gives."""
-    s = server(NOBAN + "TrustedUserCAKeys %s\n" % pki["trusted"])
+    s = server(NOBAN + "TrustedUserCAKeys %s\n" % pki["trusted"], build=sshand_build)
     cases = [
         (dict(principals="bob"), "user name is not a principal"),
         (dict(validity="20200101:20200102"), "certificate expired"),
