@@ -152,6 +152,11 @@ static const struct kind {
 	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 	    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
 	    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256" },
+	/* OpenSSH 8.2's SSH_ALLOWED_CA_SIGALGS: no ssh-rsa (SHA-1). */
+	[ALGO_CASIG] = { "CASignatureAlgorithms", sigs, true,
+	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+	    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
+	    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256" },
 };
 
 const char *

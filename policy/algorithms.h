@@ -15,6 +15,7 @@ enum algo_kind {
 	ALGO_MAC,		/* MACs */
 	ALGO_HOSTKEY,		/* HostKeyAlgorithms */
 	ALGO_PUBKEY,		/* PubkeyAcceptedAlgorithms */
+	ALGO_CASIG,		/* CASignatureAlgorithms */
 	ALGO_KINDS
 };
 

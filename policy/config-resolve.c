@@ -466,6 +466,35 @@ union_add(char *buf, size_t len, size_t *used, const char *list)
 	return 0;
 }
 
+/* libssh checks the algorithm of the signature inside a certificate's
+ * request (ssh_packet_userauth_request: "ssh-ed25519" for an
+ * ssh-ed25519-cert-v01@openssh.com key) against the same list, so each
+ * certificate algorithm brings the plain one it signs with.  The monitor
+ * still checks the request's own algorithm against the user's list. */
+static int
+add_cert_signers(char *buf, size_t len, size_t *used)
+{
+	static const char suffix[] = "-cert-v01@openssh.com";
+	char *copy = strdup(buf), name[128];
+	int r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (const char *p = copy; *p != '\0' && r == 0;) {
+		size_t n = strcspn(p, ","), sl = sizeof(suffix) - 1;
+
+		if (n > sl && n < sizeof(name) && memcmp(p + n - sl, suffix, sl) == 0 &&
+		    strncmp(p, "sk-", 3) != 0) {
+			memcpy(name, p, n - sl);
+			name[n - sl] = '\0';
+			r = union_add(buf, len, used, name);
+		}
+		p += n + (p[n] == ',');
+	}
+	free(copy);
+	return r;
+}
+
 int
 config_pubkey_algorithms_any(const struct config *cfg, char *buf, size_t len)
 {
@@ -484,5 +513,5 @@ config_pubkey_algorithms_any(const struct config *cfg, char *buf, size_t len)
 		if (cfg->blocks[i].set[KW_PubkeyAcceptedAlgorithms] != 0)
 			r = union_add(buf, len, &used, algo_effective(ALGO_PUBKEY,
 			    cfg->blocks[i].s.pubkey_accepted_algorithms));
-	return r;
+	return r < 0 ? r : add_cert_signers(buf, len, &used);
 }

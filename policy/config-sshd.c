@@ -45,8 +45,6 @@ struct sshd_keyword {
 #define KERBEROS "Kerberos authentication is not implemented: no login " \
 	"uses it"
 #define GSSAPI "GSSAPI is not implemented: no login or key exchange uses it"
-#define CERTS "certificates are not implemented yet (TrustedUserCAKeys " \
-	"and HostCertificate are refused)"
 #define PENALTIES "sshand's ban file penalises failed logins: " \
 	"BanMaxFailures, BanTime, BanTimeMax, BanExempt"
 #define NOT_YET "not implemented yet"
@@ -154,25 +152,22 @@ static const struct sshd_keyword table[] = {
 	    "opened",
 	    "tun device forwarding (ssh -w) is not implemented: write "
 	    "PermitTunnel no" },
+	/* libssh 0.10.6 as a server cannot present one: server_set_kex
+	 * (src/server.c) offers only the plain names of the bind's keys'
+	 * types, never a *-cert-v01@openssh.com algorithm;
+	 * ssh_get_key_params (src/server.c) sends the key through
+	 * pki_key_dup (src/pki_crypto.c), which drops any certificate; and
+	 * SSH_BIND_OPTIONS_IMPORT_KEY (ssh_bind_options_set, src/options.c)
+	 * takes plain key types only. */
 	{ "HostCertificate", G, NULL, "", NULL, NULL,
-	    "host certificates are " NOT_YET ": remove the line (clients "
-	    "then check the host key itself)" },
-	{ "RevokedKeys", M, NULL, "none", "none", "no key is revoked",
-	    NOT_YET ": revoked keys would still log in" },
-	{ "TrustedUserCAKeys", M, NULL, "none", "none",
-	    "no certificate authority is trusted",
-	    "user certificates are " NOT_YET },
-	{ "AuthorizedPrincipalsFile", M, NULL, "none", "none",
-	    "no principals file is read", "user certificates are " NOT_YET },
-	{ "CASignatureAlgorithms", M, NULL, NULL, NULL, CERTS, NULL },
+	    "host certificates cannot be offered: libssh 0.10 as a server "
+	    "announces only plain host key algorithms (server_set_kex, "
+	    "src/server.c) and sends the plain key (ssh_get_key_params, "
+	    "src/server.c); remove the line (clients then check the host "
+	    "key itself, through known_hosts)" },
 	{ "IPQoS", M, NULL, NULL, NULL,
 	    "sshand leaves the IP type of service as sshand.socket sets it "
 	    "(IPTOS=)", NULL },
-	{ "AuthorizedPrincipalsCommand", M, NULL, "none", "none",
-	    "no principals command is run", "user certificates are " NOT_YET },
-	{ "AuthorizedPrincipalsCommandUser", M, NULL, NULL, NULL,
-	    "used only by AuthorizedPrincipalsCommand, which is " NOT_YET,
-	    NULL },
 	{ "VersionAddendum", G, NULL, NULL, "none", VERSION, NULL },
 	/* Debian's. */
 	{ "DebianBanner", G, "yes|no", NULL, NULL, VERSION, NULL },

@@ -43,6 +43,7 @@ enum kw_type {
 	T_STARTUPS,	/* MaxStartups: n or start:rate:full, stored verbatim */
 	T_PERSOURCE,	/* none or a number, stored verbatim */
 	T_NETBLOCK,	/* v4bits[:v6bits], stored verbatim */
+	T_PRINCFILE,	/* a path with %h %u %% tokens, none (NULL) */
 	T_AUTHMETHODS,	/* lists of methods (authmethods.h), any (empty); first line wins */
 	T_CHROOT,	/* absolute path with %h %u %%, or none (NULL) */
 	T__COUNT

@@ -117,6 +117,17 @@ chroot_ok(const char *s)
 	return true;
 }
 
+/* AuthorizedPrincipalsFile: relative to home or absolute, with sshd's
+ * %h %u %% and no other token. */
+static bool
+princ_file_ok(const char *s)
+{
+	for (const char *p = strchr(s, '%'); p != NULL; p = strchr(p + 2, '%'))
+		if (p[1] != 'h' && p[1] != 'u' && p[1] != '%')
+			return false;
+	return s[0] != '\0' && !config_has_ctrl(s) && strlen(s) < 4096;
+}
+
 /* sshd's list syntax: one leading '+', '-' or '^', then names or
  * patterns separated by single commas. */
 static bool
@@ -477,6 +488,7 @@ config_algo_kind(const struct keyword *kw)
 	case KW_Ciphers: return ALGO_CIPHER;
 	case KW_MACs: return ALGO_MAC;
 	case KW_HostKeyAlgorithms: return ALGO_HOSTKEY;
+	case KW_CASignatureAlgorithms: return ALGO_CASIG;
 	default: return ALGO_PUBKEY;
 	}
 }
@@ -644,6 +656,8 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },
 	[T_NETBLOCK] = { STRING(netblock_ok),
 	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
+	[T_PRINCFILE] = { STRING(princ_file_ok), .unset = "none",
+	    .needs = "a path (%h, %u and %% expanded) or none" },
 	[T_AUTHMETHODS] = { LIST(parse_auth_methods, config_dump_joined),
 	    .multi = true, .unset = "any" },
 	[T_CHROOT] = { STRING(chroot_ok), .unset = "none",

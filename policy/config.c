@@ -467,36 +467,49 @@ fail_at(struct parser *p, const struct block *b, enum kw_id id,
 	return config_fail(&at, "%s", msg);
 }
 
+static const char *
+str_setting(const struct block *b, enum kw_id id)
+{
+	return *(char *const *)kw_cfield(&b->s, keyword_by_id(id));
+}
+
 /* AuthorizedKeysCommand needs AuthorizedKeysCommandUser, as in sshd,
- * which would otherwise not know whom to run it as.  Checked for the
- * global section and for each Match block with the global values under
- * it; a refusal names the line that leaves the command without a user. */
+ * which would otherwise not know whom to run it as (and so does
+ * AuthorizedPrincipalsCommand its user).  Checked for the global section
+ * and for each Match block with the global values under it; a refusal
+ * names the line that leaves the command without a user. */
 static int
-check_keys_command(struct parser *p)
+check_command_user(struct parser *p, enum kw_id cmd, enum kw_id user)
 {
 	const struct block *g = &p->cfg->blocks[0];
+	const char *cn = keyword_by_id(cmd)->name, *un = keyword_by_id(user)->name;
 
 	for (size_t i = 0; i < p->cfg->n_blocks; i++) {
 		const struct block *b = &p->cfg->blocks[i];
-		const struct block *bc = b->set[KW_AuthorizedKeysCommand] ? b : g;
-		const struct block *bu = b->set[KW_AuthorizedKeysCommandUser] ? b : g;
+		const struct block *bc = b->set[cmd] ? b : g;
+		const struct block *bu = b->set[user] ? b : g;
 
-		if (bc->set[KW_AuthorizedKeysCommand] == 0 ||
-		    bc->s.authorized_keys_command == NULL ||
-		    (bu->set[KW_AuthorizedKeysCommandUser] != 0 &&
-		    bu->s.authorized_keys_command_user != NULL))
+		if (bc->set[cmd] == 0 || str_setting(bc, cmd) == NULL ||
+		    (bu->set[user] != 0 && str_setting(bu, user) != NULL))
 			continue;
 		if (bc == b)
-			return fail_at(p, b, KW_AuthorizedKeysCommand,
-			    "AuthorizedKeysCommand needs "
-			    "AuthorizedKeysCommandUser (the user it runs as)%s",
-			    i > 0 ? " in this Match block or the global section" :
-			    "");
-		return fail_at(p, b, KW_AuthorizedKeysCommandUser,
-		    "AuthorizedKeysCommandUser none leaves AuthorizedKeysCommand "
-		    "without a user to run as");
+			return fail_at(p, b, cmd, "%s needs %s (the user it runs "
+			    "as)%s", cn, un, i > 0 ? " in this Match block or the "
+			    "global section" : "");
+		return fail_at(p, b, user, "%s none leaves %s without a user to "
+		    "run as", un, cn);
 	}
 	return 0;
+}
+
+static int
+check_keys_command(struct parser *p)
+{
+	int r = check_command_user(p, KW_AuthorizedKeysCommand,
+	    KW_AuthorizedKeysCommandUser);
+
+	return r < 0 ? r : check_command_user(p, KW_AuthorizedPrincipalsCommand,
+	    KW_AuthorizedPrincipalsCommandUser);
 }
 
 /* Opens path for reading; a FIFO or socket could block the handler

@@ -151,6 +151,12 @@ struct settings {
 	 * one). */
 	char *authorized_keys_command;
 	char *authorized_keys_command_user;
+	char *trusted_user_ca_keys;		/* path or NULL ("none") */
+	char *authorized_principals_file;	/* %h %u %%, relative to home; NULL */
+	char *authorized_principals_command;	/* as authorized_keys_command */
+	char *authorized_principals_command_user;
+	char *ca_signature_algorithms;		/* NULL: algo_default(ALGO_CASIG) */
+	char *revoked_keys;			/* path or NULL ("none") */
 	struct subsystem *subsystems;		/* Subsystem name command, repeatable */
 	size_t n_subsystems;
 	struct strlist accept_env;		/* AcceptEnv patterns, repeatable */

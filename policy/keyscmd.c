@@ -5,8 +5,8 @@
 
 #include "policy/keyscmd.h"
 
-#define TOKENS_WHY "unknown token: AuthorizedKeysCommand expands %%, %C, " \
-	"%D, %f, %h, %k, %t, %U and %u"
+#define TOKENS_WHY "unknown token: the command expands %%, %C, %D, %f, " \
+	"%h, %i, %k, %s, %t, %U and %u"
 
 /* The next word of *pp, quotes and escapes removed, into out (at least
  * strlen(*pp) + 1 bytes): 1, 0 at the end of the line, -EINVAL for a
@@ -59,6 +59,8 @@ token(char c, const struct keyscmd_tokens *t)
 	case 't': v = t ? t->type : ""; break;
 	case 'f': v = t ? t->fingerprint : ""; break;
 	case 'k': v = t ? t->key : ""; break;
+	case 'i': v = t ? t->key_id : ""; break;
+	case 's': v = t ? t->serial : ""; break;
 	default: return NULL;
 	}
 	return v != NULL ? v : "";

@@ -24,6 +24,9 @@ struct keyscmd_tokens {
 	const char *type;	/* %t, the key's type name (ssh-ed25519) */
 	const char *fingerprint; /* %f, SHA256:... */
 	const char *key;	/* %k, the key in base64 */
+	/* A certificate's (AuthorizedPrincipalsCommand), else empty. */
+	const char *key_id;	/* %i */
+	const char *serial;	/* %s, decimal */
 };
 
 /* Splits cmd into argv (KEYSCMD_MAX_ARGS + 2 entries: the user's name may

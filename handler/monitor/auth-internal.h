@@ -59,4 +59,18 @@ void auth_succeeded(struct monitor *m, struct user_info *u, struct settings *s,
 void judged(struct monitor *m, struct attempt *a, int rc, struct pam_ctx *pam,
     const char *refused, const char *reason, bool reply);
 
+/* A user certificate (cert.h) for u: 1 authorised with *ret (the
+ * options of the line that let it in, restricted by the certificate), 0
+ * with why, or a negative errno.  The user's own signature is checked
+ * apart.  blob: the certificate as sent. */
+struct cert;
+int cert_authorized(const struct user_info *u, const struct settings *s,
+    const struct cert *c, const uint8_t *blob, size_t len,
+    const struct audit_conn *conn, struct authkey_opts *ret, char *why,
+    size_t whylen);
+/* Does RevokedKeys list the plain key blob?  Also true when the list
+ * cannot be read (logged): refused rather than let a revoked key in. */
+int cert_revoked(const struct settings *s, const uint8_t *blob, size_t len,
+    char *why, size_t whylen);
+
 #endif

@@ -98,13 +98,19 @@ int pam_close_detached(const char *rhost, const char *user);
 #define PAM_NOUSER "NOUSER"
 
 /* Is this key in one of u's authorized_keys files, or else among the
- * keys AuthorizedKeysCommand prints (keyscmd.h)?  1 yes (*ret filled),
- * 0 no (why filled), negative errno on failure.  conn: the client's
- * address (from=) and the connection's ends (%C). */
+ * keys AuthorizedKeysCommand prints (keyscmd.h)?  key: the blob (with
+ * cert_authority a certificate's CA, looked for in cert-authority lines
+ * only); its address and time are filled in here.  1 yes
+ * (*ret filled), 0 no (why filled), negative errno on failure.  conn: the
+ * client's address (from=) and the connection's ends (%C). */
 struct audit_conn;
 int pubkey_authorized(const struct user_info *u, const struct settings *s,
-    const uint8_t *blob, size_t len, const struct audit_conn *conn,
+    const struct authkey_query *key, const struct audit_conn *conn,
     struct authkey_opts *ret, char *why, size_t whylen);
+/* Opens path as u would (StrictModes checked as u): 0 with *ret_fd, or a
+ * negative errno (-EPERM with why for StrictModes). */
+int pubkey_open_as_user(const struct user_info *u, const struct settings *s,
+    const char *path, int *ret_fd, char *why, size_t whylen);
 /* "SHA256:..." of a key blob, as ssh-keygen -l prints it. */
 void pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen);
 

@@ -269,9 +269,17 @@ apply_value(struct authkey_parsed *ps, const char *name, char *val, const char *
 		return apply_permit(o, false, val, err);
 	if (strcmp(name, "permitlisten") == 0)
 		return apply_permit(o, true, val, err);
-	/* principals, tunnel: parsed for validity only; tunnels are not
-	 * offered by sshand, and principals only make sense with
-	 * certificates. */
+	if (strcmp(name, "principals") == 0) {
+		if (o->principals != NULL || val[0] == '\0') {
+			*err = o->principals != NULL ? "multiple principals= "
+			    "options" : "empty principals= list";
+			goto bad;
+		}
+		o->principals = val;
+		return 0;
+	}
+	/* tunnel: parsed for validity only; tunnels are not offered by
+	 * sshand. */
 	if (strcmp(name, "tunnel") == 0) {
 		char *end;
 		unsigned long n;

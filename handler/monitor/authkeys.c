@@ -50,6 +50,7 @@ authkey_opts_clear(struct authkey_opts *o)
 		return;
 	free(o->command);
 	free(o->from);
+	free(o->principals);
 	for (i = 0; i < o->n_environment && i < AUTHKEYS_MAX_ENV; i++)
 		free(o->environment[i]);
 	for (i = 0; i < o->n_permitopen && i < AUTHKEYS_MAX_PERMITS; i++)
@@ -172,9 +173,9 @@ check_restrictions(const struct authkey_parsed *ps, const struct authkey_query *
 {
 	int r;
 
-	if (ps->cert_authority) {
-		set_why(why, whylen, "cert-authority line: certificates are "
-		    "not supported");
+	if (ps->cert_authority != q->cert_authority) {
+		set_why(why, whylen, ps->cert_authority ? "cert-authority line: "
+		    "a CA, not a user's key" : "not a cert-authority line");
 		return 1;
 	}
 	if (ps->o.expiry != 0 && ps->o.expiry < q->now) {

@@ -35,6 +35,7 @@ struct authkey_opts {
 	size_t n_permitopen;
 	char *permitlisten[AUTHKEYS_MAX_PERMITS];
 	size_t n_permitlisten;
+	char *principals;	/* principals="..." (cert-authority lines) or NULL */
 	unsigned line;		/* line number of the matching entry */
 	bool from_command;	/* in AuthorizedKeysCommand's output, not a file */
 };
@@ -44,6 +45,15 @@ struct authkey_query {
 	size_t blob_len;
 	const char *addr;	/* numeric client address, for from= */
 	int64_t now;		/* for expiry-time */
+	/* blob is a certificate's CA: only cert-authority lines match it.
+	 * Otherwise they never match (they do not authorise the CA's own
+	 * key). */
+	bool cert_authority;
+	/* With cert_authority, for AuthorizedKeysCommand's tokens as sshd
+	 * gives them: the certificate as the client sent it (%k, %t) and
+	 * its key (%f).  NULL otherwise: the tokens are blob's. */
+	const uint8_t *sent, *sent_key;
+	size_t sent_len, sent_key_len;
 };
 
 /* Parse one line.  Returns 1 and fills *ret (opts) when the line is a key

@@ -283,6 +283,20 @@ keyscmd_forget(void)
 	timed_out = NULL;
 }
 
+/* The key the command is told of (%k, %t) and answers are kept for: a
+ * certificate as sent when the query is its CA's, as sshd runs it. */
+static const uint8_t *
+token_blob(const struct authkey_query *q)
+{
+	return q->sent != NULL ? q->sent : q->blob;
+}
+
+static size_t
+token_len(const struct authkey_query *q)
+{
+	return q->sent != NULL ? q->sent_len : q->blob_len;
+}
+
 static struct answer *
 answer_find(const char *user, const char *command, const char *runas,
     const struct authkey_query *q)
@@ -292,8 +306,8 @@ answer_find(const char *user, const char *command, const char *runas,
 
 		if (a->user != NULL && strcmp(a->user, user) == 0 &&
 		    strcmp(a->command, command) == 0 &&
-		    strcmp(a->runas, runas) == 0 && a->blob_len == q->blob_len &&
-		    memcmp(a->blob, q->blob, q->blob_len) == 0)
+		    strcmp(a->runas, runas) == 0 && a->blob_len == token_len(q) &&
+		    memcmp(a->blob, token_blob(q), token_len(q)) == 0)
 			return a;
 	}
 	return NULL;
@@ -338,16 +352,19 @@ run(struct answer *a, const struct user_info *u, const struct settings *s,
 		a->result = -EPERM;
 		goto out;
 	}
-	key = malloc(BASE64_ENCODED_SIZE(q->blob_len));
+	key = malloc(BASE64_ENCODED_SIZE(token_len(q)));
 	buf = malloc(KEYSCMD_MAX_EXPANDED);
 	if (key == NULL || buf == NULL) {
 		a->result = -ENOMEM;
 		goto out;
 	}
-	base64_encode(q->blob, q->blob_len, key, true);
+	base64_encode(token_blob(q), token_len(q), key, true);
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u->uid);
-	key_type(q->blob, q->blob_len, type, sizeof(type));
-	pubkey_fingerprint(q->blob, q->blob_len, fp, sizeof(fp));
+	key_type(token_blob(q), token_len(q), type, sizeof(type));
+	if (q->sent_key != NULL)
+		pubkey_fingerprint(q->sent_key, q->sent_key_len, fp, sizeof(fp));
+	else
+		pubkey_fingerprint(q->blob, q->blob_len, fp, sizeof(fp));
 	/* As sshd builds it: the server's end first. */
 	snprintf(cid, sizeof(cid), "%s %u %s %u", conn->local_addr,
 	    conn->local_port, conn->remote_addr, conn->remote_port);
@@ -431,14 +448,14 @@ keyscmd_authorized(const struct user_info *u, const struct settings *s,
 		a->user = strdup(u->name);
 		a->command = strdup(cmd);
 		a->runas = strdup(runas);
-		a->blob = malloc(q->blob_len);
+		a->blob = malloc(token_len(q));
 		if (a->user == NULL || a->command == NULL || a->runas == NULL ||
 		    a->blob == NULL) {
 			answer_clear(a);
 			return -ENOMEM;
 		}
-		memcpy(a->blob, q->blob, q->blob_len);
-		a->blob_len = q->blob_len;
+		memcpy(a->blob, token_blob(q), token_len(q));
+		a->blob_len = token_len(q);
 		run(a, u, s, q, conn);
 		if (a->result < 0) {
 			log_error("AuthorizedKeysCommand %s for %s: %s: no key "

@@ -62,9 +62,17 @@ monitor_login(struct monitor *m)
 	}
 	monitor_confine_login(m);
 	phase("bound", m->h->start_usec);
-	log_info("Accepted %s for %s from %s port %u%s%s", m->method, m->user.name,
-	    m->h->audit->remote_addr, m->h->audit->remote_port, key ? " " : "",
-	    key ? m->fingerprint : "");
+	if (key && m->cert_desc[0])
+		/* sshd's words for a certificate (auth2-pubkey.c). */
+		log_info("Accepted %s for %s from %s port %u ssh2: %s %s %s",
+		    m->method, m->user.name, m->h->audit->remote_addr,
+		    m->h->audit->remote_port, m->cert_label, m->fingerprint,
+		    m->cert_desc);
+	else
+		log_info("Accepted %s for %s from %s port %u%s%s", m->method,
+		    m->user.name, m->h->audit->remote_addr,
+		    m->h->audit->remote_port, key ? " " : "",
+		    key ? m->fingerprint : "");
 	/* The child refuses pty requests up front, as sshd does; the monitor
 	 * still checks each session. */
 	ps_put_auth_result(m->out, &(struct ps_auth_result){ PS_AUTH_OK,

@@ -78,6 +78,10 @@ struct monitor {
 	bool looked_up_known;
 	struct user_info looked_up_u;
 	char fingerprint[128];		/* of the last public key asked about */
+	/* Of the certificate that logged in: "ID ... (serial n) CA ...";
+	 * empty for a plain key. */
+	char cert_desc[256];
+	const char *cert_label;		/* "ED25519-CERT"..., static */
 	/* AuthenticationMethods: the login's progress through the lists of
 	 * am_user's settings (a change of name starts it again), and the
 	 * keys that already succeeded in it (as sshd, a key counts once). */

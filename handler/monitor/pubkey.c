@@ -32,17 +32,18 @@ pubkey_fingerprint(const uint8_t *blob, size_t len, char *buf, size_t buflen)
 	snprintf(buf, buflen, "SHA256:%s", b64);
 }
 
-/* Checks and reads one file as the user: a path the user controls cannot
+/* Checks and opens one file as the user: a path the user controls cannot
  * make root open something the user could not, and the monitor needs no
- * CAP_DAC_READ_SEARCH to reach a 0700 ~/.ssh (the unit does not grant it). */
-static int
-scan_as_user(const struct user_info *u, const struct settings *s, const char *path,
-    const struct authkey_query *q, struct authkey_opts *ret, char *why, size_t whylen)
+ * CAP_DAC_READ_SEARCH to reach a 0700 ~/.ssh (the unit does not grant it).
+ * The descriptor is read afterwards, with the ids restored. */
+int
+pubkey_open_as_user(const struct user_info *u, const struct settings *s,
+    const char *path, int *ret_fd, char *why, size_t whylen)
 {
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
-	unsigned bad = 0;
-	int fd, r;
+	struct stat st;
+	int fd = -1, r;
 
 	getresuid(&ruid, &euid, &suid);
 	getresgid(&rgid, &egid, &sgid);
@@ -57,22 +58,34 @@ scan_as_user(const struct user_info *u, const struct settings *s, const char *pa
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	r = fd < 0 ? -errno : 0;
-	if (fd >= 0) {
-		struct stat st;
-
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			r = -EINVAL;
-		else
-			r = authkeys_match_fd(fd, q, ret, &bad, why, whylen);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
+		fd = -1;
+		r = -EINVAL;
 	}
 restore:
 	if (setresuid(-1, euid, -1) < 0 || setresgid(-1, egid, -1) < 0 ||
 	    setgroups(0, NULL) < 0) {
 		/* Cannot get back to a known state: stop here. */
-		log_error("cannot restore ids after reading %s", path);
+		log_error("cannot restore ids after opening %s", path);
 		_exit(EXIT_INTERNAL);
 	}
+	*ret_fd = fd;
+	return r;
+}
+
+static int
+scan_as_user(const struct user_info *u, const struct settings *s, const char *path,
+    const struct authkey_query *q, struct authkey_opts *ret, char *why, size_t whylen)
+{
+	unsigned bad = 0;
+	int fd, r;
+
+	r = pubkey_open_as_user(u, s, path, &fd, why, whylen);
+	if (r < 0)
+		return r;
+	r = authkeys_match_fd(fd, q, ret, &bad, why, whylen);
+	close(fd);
 	if (bad > 0)
 		log_info("%s: %u malformed line(s) skipped", path, bad);
 	return r;
@@ -102,11 +115,13 @@ from_command(const struct user_info *u, const struct settings *s,
 
 int
 pubkey_authorized(const struct user_info *u, const struct settings *s,
-    const uint8_t *blob, size_t len, const struct audit_conn *conn,
+    const struct authkey_query *key, const struct audit_conn *conn,
     struct authkey_opts *ret, char *why, size_t whylen)
 {
-	struct authkey_query q = { .blob = blob, .blob_len = len,
-	    .addr = conn->remote_addr, .now = time(NULL) };
+	struct authkey_query q = *key;
+
+	q.addr = conn->remote_addr;
+	q.now = time(NULL);
 	char path[4096];
 
 	snprintf(why, whylen, "key not in any authorized_keys file");

@@ -22,6 +22,10 @@ struct sigcheck_request {
 	const char *user;		/* the user the request names */
 	const uint8_t *blob;		/* the request's key (SSH wire format) */
 	size_t blob_len;
+	/* With a certificate as blob: the certified key as a plain blob
+	 * (cert.h), which signs; NULL for a plain key. */
+	const uint8_t *key_blob;
+	size_t key_blob_len;
 	const uint8_t *signed_data;	/* what libssh verified */
 	size_t signed_data_len;
 	const uint8_t *signature;	/* as libssh hands it to OpenSSL */
@@ -35,6 +39,19 @@ struct sigcheck_request {
  * (an RSA key when only Ed25519 is accepted, a key type not supported);
  * for the probe, which names no signature algorithm the monitor sees. */
 int sigcheck_key_accepted(const uint8_t *blob, size_t len, const char *accepted);
+
+/* The same for the plain key of a certificate, with the certificate
+ * algorithms (ssh-ed25519-cert-v01@openssh.com...). */
+int sigcheck_cert_accepted(const uint8_t *key, size_t len, const char *accepted);
+
+/* A signature in SSH's form (string algorithm, string signature), as a CA
+ * signs a certificate (PROTOCOL.certkeys), over data by the plain key
+ * blob: 0, or with *ret_why -EBADMSG (malformed), -EOPNOTSUPP (the
+ * algorithm is not in allowed, a comma list, or does not suit the key),
+ * -EINVAL (a bad key), -EKEYREJECTED (does not verify). */
+int sigcheck_verify_blob(const uint8_t *key, size_t keylen, const uint8_t *sig,
+    size_t siglen, const uint8_t *data, size_t datalen, const char *allowed,
+    const char **ret_why);
 
 /* The modulus' bits of an RSA key (for RequiredRSASize), 0 for another
  * type, -EINVAL for a malformed RSA blob. */

@@ -146,7 +146,7 @@ def test_hardened_config(tmp_path):
         """)
     want = []
     for kw in ("Port", "AddressFamily", "ListenAddress", "KexAlgorithms",
-               "MACs", "CASignatureAlgorithms", "HostbasedAcceptedAlgorithms",
+               "MACs", "HostbasedAcceptedAlgorithms",
                "GSSAPIKexAlgorithms", "SyslogFacility", "UsePAM",
                "HostbasedAuthentication", "IgnoreRhosts", "IgnoreUserKnownHosts",
                "KerberosAuthentication", "GSSAPIAuthentication", "UseDNS",

@@ -598,9 +598,21 @@ test_cert_authority(void **state)
 	(void)state;
 	key_init(&k, ED25519, NULL);
 	assert_int_equal(match("cert-authority " ED25519, &k, &o, why), 0);
-	assert_non_null(strstr(why, "certificates are not supported"));
+	assert_non_null(strstr(why, "a CA, not a user's key"));
 	assert_int_equal(match("cert-authority,principals=\"bob\" " ED25519,
 	    &k, &o, why), 0);
+	/* Asked about a CA: only cert-authority lines match, with their
+	 * principals. */
+	k.q.cert_authority = true;
+	assert_int_equal(match(ED25519, &k, &o, why), 0);
+	assert_non_null(strstr(why, "not a cert-authority line"));
+	assert_int_equal(match("cert-authority,principals=\"bob,carol\",no-pty "
+	    ED25519, &k, &o, why), 1);
+	assert_string_equal(o.principals, "bob,carol");
+	assert_true(o.no_pty);
+	authkey_opts_clear(&o);
+	assert_int_equal(match("cert-authority,principals=\"\" " ED25519, &k,
+	    &o, why), -EINVAL);
 }
 
 static int

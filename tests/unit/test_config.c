@@ -565,14 +565,14 @@ static const struct {
 	{ "AuthorizedKeysCommand keys %u\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"keys %u\": the command must be an "
 	    "absolute path" },
-	{ "AuthorizedKeysCommand /k %s\nAuthorizedKeysCommandUser nobody\n",
-	    "1: AuthorizedKeysCommand \"/k %s\": unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
-	    "%u" },
+	{ "AuthorizedKeysCommand /k %x\nAuthorizedKeysCommandUser nobody\n",
+	    "1: AuthorizedKeysCommand \"/k %x\": unknown token: "
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U "
+	    "and %u" },
 	{ "AuthorizedKeysCommand /k 100%\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"/k 100%\": unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and "
-	    "%u" },
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U "
+	    "and %u" },
 	{ "AuthorizedKeysCommand /k 'x\nAuthorizedKeysCommandUser nobody\n",
 	    "1: AuthorizedKeysCommand \"/k 'x\": a quote is not closed" },
 	{ "AuthorizedKeysCommand\n",
@@ -840,6 +840,18 @@ test_algorithm_lists(void **state)
 		assert_true(algo_list_has(any, "ssh-rsa"));
 		assert_true(algo_list_has(any, "ssh-ed25519"));
 		assert_true(algo_list_has(any, "rsa-sha2-256"));
+	}
+	config_free(cfg);
+	/* A certificate algorithm brings the plain one its key signs with:
+	 * libssh checks that one. */
+	cfg = load_ok("PubkeyAcceptedAlgorithms ssh-ed25519-cert-v01@openssh.com,"
+	    "rsa-sha2-512-cert-v01@openssh.com\n");
+	{
+		char any[4096];
+
+		assert_int_equal(config_pubkey_algorithms_any(cfg, any, sizeof(any)), 0);
+		assert_string_equal(any, "ssh-ed25519-cert-v01@openssh.com,"
+		    "rsa-sha2-512-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512");
 	}
 	config_free(cfg);
 	/* The old name is still read. */
@@ -1643,6 +1655,14 @@ static const char documented_defaults_fmt[] =
     "authorizedkeysfile .ssh/authorized_keys\n"
     "authorizedkeyscommand none\n"
     "authorizedkeyscommanduser none\n"
+    "trustedusercakeys none\n"
+    "authorizedprincipalsfile none\n"
+    "authorizedprincipalscommand none\n"
+    "authorizedprincipalscommanduser none\n"
+    "casignaturealgorithms ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
+    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256\n"
+    "revokedkeys none\n"
     "forcecommand none\n"
     "chrootdirectory none\n"
     "sandboxprofile login\n"
@@ -1666,10 +1686,6 @@ static const char documented_defaults_fmt[] =
     "ignorerhosts yes\n"
     "usedns no\n"
     "permittunnel no\n"
-    "revokedkeys none\n"
-    "trustedusercakeys none\n"
-    "authorizedprincipalsfile none\n"
-    "authorizedprincipalscommand none\n"
     "versionaddendum none\n"
     "fingerprinthash SHA256\n"
     "exposeauthinfo no\n"

@@ -90,9 +90,9 @@ test_refused(void **state)
 	assert_string_equal(words("", NULL), "error: no command");
 	assert_string_equal(words(" \t ", NULL), "error: no command");
 	assert_string_equal(words("/k %x", NULL), "error: unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and %u");
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U and %u");
 	assert_string_equal(words("/k 5%", NULL), "error: unknown token: "
-	    "AuthorizedKeysCommand expands %%, %C, %D, %f, %h, %k, %t, %U and %u");
+	    "the command expands %%, %C, %D, %f, %h, %i, %k, %s, %t, %U and %u");
 	for (int i = 0; i < KEYSCMD_MAX_ARGS; i++)
 		strcat(many, " a");
 	assert_string_equal(words(many, NULL), "error: too many arguments");

@@ -272,8 +272,11 @@ test_notices(void **state)
 		/* sshand's own: none. */
 		{ "AuthorizedKeysCommand none", NULL },
 		{ "AuthorizedKeysCommandUser nobody", NULL },
-		{ "TrustedUserCAKeys none", "TrustedUserCAKeys: " },
-		{ "RevokedKeys none", "RevokedKeys: no key is revoked" },
+		/* sshand's own now. */
+		{ "TrustedUserCAKeys none", NULL },
+		{ "RevokedKeys none", NULL },
+		{ "AuthorizedPrincipalsFile %h/.ssh/principals", NULL },
+		{ "CASignatureAlgorithms -ssh-ed25519", NULL },
 		{ "HostbasedAuthentication yes", "HostbasedAuthentication: "
 		    "hostbased authentication is not implemented" },
 		{ "IgnoreRhosts no", "IgnoreRhosts: sshand never reads .rhosts" },
@@ -373,20 +376,21 @@ test_refusals(void **state)
 		    "2: AuthenticationMethods cannot be satisfied by enabled "
 		    "authentication methods (each list names a method that is "
 		    "disabled)" },
-		{ "TrustedUserCAKeys /etc/ssh/ca.pub\n", "1: TrustedUserCAKeys "
-		    "/etc/ssh/ca.pub: user certificates are not implemented yet" },
-		{ "AuthorizedPrincipalsFile %h/.ssh/principals\n",
-		    "1: AuthorizedPrincipalsFile %h/.ssh/principals: user "
-		    "certificates are not implemented yet" },
 		{ "AuthorizedKeysCommand /usr/bin/keys %u\n",
 		    "1: AuthorizedKeysCommand needs AuthorizedKeysCommandUser (the "
 		    "user it runs as)" },
-		{ "RevokedKeys /etc/ssh/revoked\n", "1: RevokedKeys "
-		    "/etc/ssh/revoked: not implemented yet: revoked keys would still "
-		    "log in" },
+		/* libssh 0.10 cannot present one (config-sshd.c says where). */
 		{ "HostCertificate /etc/ssh/host-cert.pub\n", "1: HostCertificate "
-		    "/etc/ssh/host-cert.pub: host certificates are not implemented "
-		    "yet: remove the line (clients then check the host key itself)" },
+		    "/etc/ssh/host-cert.pub: host certificates cannot be offered: "
+		    "libssh 0.10 as a server announces only plain host key "
+		    "algorithms (server_set_kex, src/server.c) and sends the plain "
+		    "key (ssh_get_key_params, src/server.c); remove the line "
+		    "(clients then check the host key itself, through known_hosts)" },
+		{ "AuthorizedPrincipalsCommand /usr/bin/p %u\n",
+		    "1: AuthorizedPrincipalsCommand needs "
+		    "AuthorizedPrincipalsCommandUser (the user it runs as)" },
+		{ "AuthorizedPrincipalsFile %x/p\n", "1: \"AuthorizedPrincipalsFile\" "
+		    "needs a path (%h, %u and %% expanded) or none, not \"%x/p\"" },
 		{ "HostKeyAgent /run/agent\n", "1: HostKeyAgent /run/agent: host "
 		    "keys held by an agent are not supported: give HostKey the "
 		    "private key files" },
