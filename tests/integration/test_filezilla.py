@@ -39,10 +39,6 @@ LINES = {QUOTA_RECV: 0, QUOTA_SEND: 0, IO_SIZE: 0, ASK_HOSTKEY: 2,
          ASK_HOSTKEY_CHANGED: 2, ASK_HOSTKEY_BETTERALG: 2, LISTENTRY: 3}
 SHM_SIZE = 256 << 10
 
-pytestmark = pytest.mark.skipif(not os.path.exists(FZSFTP),
-                                reason="fzsftp missing (tests/deps.sh test)")
-
-
 class FzError(Exception):
     pass
 
