@@ -169,8 +169,11 @@ def test_hanging_command_is_cut(server, keys, lookup, sshand_build):
     """A lookup that never answers is killed at the time limit (10 s),
     with what it started, and the client goes on to its password; the
     command is not run again for the rest of the connection."""
+    # A duration of this run's own, so that the check below sees only
+    # what this lookup started (other suites may run on the machine).
+    nap = "1000.%06d" % (os.getpid() % 1000000)
     write(os.path.join(BIN, "lookup"), "#!/bin/sh\necho \"$*\" >> %s\n"
-          "sleep 1000 & sleep 1000\n" % ARGS, 0o755)
+          "sleep %s & sleep %s\n" % (ARGS, nap, nap), 0o755)
     s = server(CONF, build=sshand_build)
     argv = ["sshpass", "-p", harness.password("alice")] + s.ssh_common() + [
         "-o", "PreferredAuthentications=publickey,password",
@@ -193,7 +196,7 @@ def test_hanging_command_is_cut(server, keys, lookup, sshand_build):
     assert ("alice", "password", "success", None) in a
     assert any(x[1] == "publickey" and x[2] == "failure" for x in a), a
     # Nothing the lookup started is left.
-    assert not run(["pgrep", "-u", "nobody", "-f", "sleep 1000"]).stdout
+    assert not run(["pgrep", "-u", "nobody", "-f", "sleep " + nap]).stdout
 
 
 def test_unsafe_command_refused(server, keys, lookup, sshand_build):
