@@ -186,8 +186,10 @@ def test_nft_service_holds_net_admin_only(unitdir):
     for k in ("NoNewPrivileges", "PrivateDevices", "ProtectKernelModules"):
         assert s[k] == ["yes"], k
     assert s["ProtectSystem"] == ["strict"]
-    assert "/var/lib/sshand" in s["ReadOnlyPaths"]
+    assert "-/var/lib/sshand" in s["ReadOnlyPaths"]
     assert "ReadWritePaths" not in s and "StateDirectory" not in s
+    # Started at every connection's end: a start limit would end the watch.
+    assert _settings(_read("sshand-nft.service"), "Unit")["StartLimitIntervalSec"] == ["0"]
     # No other unit may hold it: sshand never touches nftables.
     for name in os.listdir(UNITS):
         if name not in NFT_UNITS:
