@@ -213,6 +213,8 @@ def test_sync_is_idempotent_and_exempt_never_entered(lab):
     ruleset = lab.in_srv("nft", "list", "table", "inet", "sshand", check=True).stdout
     drops = re.findall(r"tcp dport 22 ip6? saddr @banned[46] drop", ruleset)
     assert len(drops) == 2, ruleset
+    # Before the host's own filter chains (priority filter, 0).
+    assert "type filter hook input priority filter - 10; policy accept;" in ruleset
     r = lab.ctl("unban", "2001:db8:7::1")
     assert r.returncode == 0, r.stderr
 
