@@ -134,34 +134,6 @@ ban_open_readonly(const char *path, const struct ban_params *p, struct ban_store
 	return store_open(path, p, true, ret);
 }
 
-int
-ban_exempt_overlaps(const struct ban_store *b, const struct netaddr *net, unsigned prefix)
-{
-	struct netaddr full;
-	unsigned fp;
-	int r;
-
-	if (!b || !net)
-		return -EINVAL;
-	r = ban_normalise(net, 128, &full, &fp);
-	if (r < 0)
-		return r;
-	if (prefix > fp)
-		prefix = fp;
-	for (size_t i = 0; i < b->n_exempt; i++) {
-		const struct exempt_net *x = &b->exempt[i];
-
-		/* One contains the other: the shorter prefix's network
-		 * holds the other's address. */
-		if (x->net.family != full.family)
-			continue;
-		if (x->len <= prefix ? cidr_contains(&x->net, x->len, &full) :
-		    cidr_contains(&full, prefix, &x->net))
-			return 1;
-	}
-	return 0;
-}
-
 bool
 ban_take_created(struct ban_store *b)
 {
