@@ -278,6 +278,11 @@ install: all $(BUILD)/install/sshand
 	install -D -m 0644 units/sshand.socket $(DESTDIR)$(UNITDIR)/sshand.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand@.service > $(BUILD)/sshand@.service
 	install -D -m 0644 $(BUILD)/sshand@.service $(DESTDIR)$(UNITDIR)/sshand@.service
+	# Kernel-level drops of banned sources (sshandctl(8), bans nft-sync).
+	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand-nft.service > $(BUILD)/sshand-nft.service
+	install -D -m 0644 $(BUILD)/sshand-nft.service $(DESTDIR)$(UNITDIR)/sshand-nft.service
+	install -D -m 0644 units/sshand-nft.path $(DESTDIR)$(UNITDIR)/sshand-nft.path
+	install -D -m 0644 units/sshand-nft.timer $(DESTDIR)$(UNITDIR)/sshand-nft.timer
 	# A drop-in for hosts where no session needs setuid programs (README).
 	install -D -m 0644 units/hardening.conf $(DESTDIR)$(PREFIX)/share/sshand/hardening.conf
 	install -D -m 0644 units/pam.sshand $(DESTDIR)$(SYSCONFDIR)/pam.d/sshand

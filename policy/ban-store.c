@@ -189,7 +189,8 @@ store_open_fd(struct ban_store *b)
 		char *tmp;
 		int fd, r;
 
-		fd = open(b->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		fd = open(b->path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+		    O_NOFOLLOW | O_NOCTTY);
 		if (fd >= 0) {
 			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 				r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
@@ -201,7 +202,7 @@ store_open_fd(struct ban_store *b)
 			b->f.fd = fd;
 			return 0;
 		}
-		if (errno != ENOENT)
+		if (errno != ENOENT || b->readonly)
 			return -errno;
 		r = tmp_create(b->path, &tmp, &fd);
 		if (r < 0)
@@ -234,6 +235,8 @@ static int store_migrate(struct ban_store *b);
 int
 ban_store_lock(struct ban_store *b, short type, bool repair)
 {
+	/* A reader without write access must not even try. */
+	repair = repair && !b->readonly;
 	for (int tries = 0; tries < LOCK_TRIES; tries++) {
 		struct stat st;
 		int r;
@@ -669,15 +672,17 @@ store_migrate(struct ban_store *b)
 }
 
 /* Opens (creating if need be) and validates the file at b->path, and
- * migrates it to b->want's geometry if it has another. */
+ * migrates it to b->want's geometry if it has another; a readonly store
+ * only opens it. */
 int
 ban_store_attach(struct ban_store *b)
 {
 	int r;
 
 	r = store_open_fd(b);
-	if (r < 0)
-		return r;
+	if (r < 0 || b->readonly)
+		return r;	/* a reader takes the file's geometry, and is
+				 * told of damage at each use */
 	r = ban_store_lock(b, F_RDLCK, true);
 	if (r < 0)
 		return r;

@@ -28,6 +28,7 @@ struct ban_store {
 	struct exempt_net *exempt;
 	size_t n_exempt;
 	struct ban_geom want;
+	bool readonly;			/* ban_open_readonly: no create, repair or migration */
 	bool damaged;			/* found damaged, not yet reported */
 	bool created;			/* made by this open, not yet reported */
 	uint32_t migrated_from;		/* a format version migrated, not yet reported */

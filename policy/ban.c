@@ -75,8 +75,9 @@ ban_close(struct ban_store *b)
 	free(b);
 }
 
-int
-ban_open(const char *path, const struct ban_params *p, struct ban_store **ret)
+static int
+store_open(const char *path, const struct ban_params *p, bool readonly,
+    struct ban_store **ret)
 {
 	struct ban_store *b;
 	int r;
@@ -110,6 +111,7 @@ ban_open(const char *path, const struct ban_params *p, struct ban_store **ret)
 	}
 	b->n_exempt = p->n_exempt;
 
+	b->readonly = readonly;
 	r = ban_store_attach(b);
 	if (r < 0)
 		goto fail;
@@ -118,6 +120,18 @@ ban_open(const char *path, const struct ban_params *p, struct ban_store **ret)
 fail:
 	ban_close(b);
 	return r;
+}
+
+int
+ban_open(const char *path, const struct ban_params *p, struct ban_store **ret)
+{
+	return store_open(path, p, false, ret);
+}
+
+int
+ban_open_readonly(const char *path, const struct ban_params *p, struct ban_store **ret)
+{
+	return store_open(path, p, true, ret);
 }
 
 bool
@@ -388,7 +402,7 @@ ban_foreach(struct ban_store *b, int (*fn)(const struct ban_entry *, void *), vo
 
 	if (!b || !fn)
 		return -EINVAL;
-	return ban_store_walk(b, F_RDLCK, true, foreach_one, &c);
+	return ban_store_walk(b, F_RDLCK, !b->readonly, foreach_one, &c);
 }
 
 struct purge_ctx {

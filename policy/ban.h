@@ -44,6 +44,13 @@ struct ban_store;
 /* Open (creating if missing, mode 0600) the file at path. */
 int ban_open(const char *path, const struct ban_params *p, struct ban_store **ret);
 void ban_close(struct ban_store *b);
+/* Opens an existing file for reading only (sshandctl bans nft-sync, whose
+ * unit may not write it): nothing is created (-ENOENT), rebuilt or
+ * migrated.  ban_foreach then fails with -EBADMSG on a damaged file or
+ * one of an older format and -EPROTONOSUPPORT on a newer one, and skips
+ * damaged slots as ban_check does; ban_foreach and ban_lookup are the
+ * only operations for such a store. */
+int ban_open_readonly(const char *path, const struct ban_params *p, struct ban_store **ret);
 
 /* Is the source of sa banned at now?  Returns 1 banned (ret_until set),
  * 0 not banned, negative errno if the file could not be used at all (callers
@@ -100,6 +107,11 @@ bool ban_take_created(struct ban_store *b);
 /* The format version of a file migrated to this one since the last call
  * (ban_open may migrate one), or 0: once, for the caller to say so. */
 unsigned ban_take_migrated(struct ban_store *b);
+
+/* Whether net/prefix (a stored key) and a BanExempt network overlap,
+ * either holding the other: 1, 0, or a negative errno. */
+int ban_exempt_overlaps(const struct ban_store *b, const struct netaddr *net,
+    unsigned prefix);
 
 /* "203.0.113.7", "2001:db8::1", "2001:db8::/64", "::ffff:192.0.2.1": the
  * store folds v4-mapped addresses and masks IPv6 to its prefix. */

@@ -30,7 +30,9 @@ bans_usage(FILE *f)
 	    "  ban ADDR [DURATION]    ban now (\"1h\", \"30m\"; default: BanTime,\n"
 	    "                         doubled for repeat offenders)\n"
 	    "  unban ADDR             forget the address\n"
-	    "  purge [--all]          drop expired entries (or all)\n");
+	    "  purge [--all]          drop expired entries (or all)\n"
+	    "  nft-sync [OPTIONS]     put the banned sources into an nftables set\n"
+	    "                         (see sshandctl(8); --help)\n");
 }
 
 /* Failures are stored in 1/BAN_FAIL_UNIT: show them as attempts. */
@@ -343,7 +345,7 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 	struct settings *s = NULL;
 	struct ban_store *b = NULL;
 	const char *ban_file = NULL;
-	char *args[8];
+	char *args[20];
 	unsigned v;
 	int n = 0, r;
 
@@ -357,7 +359,8 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 			ban_file = argv[i] + 11;
 		else if (strcmp(argv[i], "--json") == 0)
 			c.json = 1;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		else if ((strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) &&
+		    !(n > 0 && strcmp(args[0], "nft-sync") == 0)) {
 			bans_usage(stdout);
 			return 0;
 		} else if (n < (int)(sizeof(args) / sizeof(args[0])))
@@ -372,7 +375,8 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(args[0], "list") && strcmp(args[0], "show") && strcmp(args[0], "ban") &&
-	    strcmp(args[0], "unban") && strcmp(args[0], "purge")) {
+	    strcmp(args[0], "unban") && strcmp(args[0], "purge") &&
+	    strcmp(args[0], "nft-sync")) {
 		fprintf(stderr, "sshandctl bans: unknown command %s\n", args[0]);
 		bans_usage(stderr);
 		return 2;
@@ -381,6 +385,14 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 		return 1;
 	if (ban_file)
 		c.path = ban_file;
+	if (strcmp(args[0], "nft-sync") == 0) {
+		/* Reads the file only: its own open. */
+		struct ctl_opts no = *o;
+
+		no.json = c.json;
+		r = bans_nft_sync(&no, c.path, &c.p, n, args);
+		goto out;
+	}
 	c.now = (int64_t)time(NULL);
 	r = ban_open(c.path, &c.p, &b);
 	if (r < 0) {

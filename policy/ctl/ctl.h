@@ -18,6 +18,12 @@ int ctl_hostkeys(const struct ctl_opts *o, int argc, char **argv);
 int ctl_fingerprints(const struct ctl_opts *o, int argc, char **argv);
 int ctl_audit(const struct ctl_opts *o, int argc, char **argv);
 
+/* sshandctl bans nft-sync (bans-nft.c): argv[0] is "nft-sync"; path the
+ * ban file. */
+struct ban_params;
+int bans_nft_sync(const struct ctl_opts *o, const char *path,
+    const struct ban_params *p, int argc, char **argv);
+
 /* The host keys hostkeys and fingerprints act on (hostkeys.c). */
 #define KEYLIST_MAX	32
 struct keylist {

@@ -3,7 +3,8 @@
 sshand@.service as Debian 12's ssh.service (9.6: it confines nothing an
 administrator's session may use, issue 17) and, with the shipped
 hardening.conf drop-in for hosts where no session needs setuid programs,
-3.0 or better."""
+3.0 or better; sshand-nft.service (issue 21), the only unit with
+CAP_NET_ADMIN, 2.0 or better."""
 
 import os
 import re
@@ -31,6 +32,11 @@ SESSION_BREAKERS = (
     "ProtectClock", "ProtectHostname", "LockPersonality", "RestrictRealtime",
     "ReadOnlyPaths", "InaccessiblePaths", "DynamicUser", "User",
 )
+
+
+# Kernel-level drops (issue 21): the only unit with CAP_NET_ADMIN.
+NFT_UNITS = ("sshand-nft.service", "sshand-nft.path", "sshand-nft.timer")
+NFT_MAX_EXPOSURE = 2.0
 
 
 def _read(name):
@@ -68,6 +74,11 @@ def unitdir(tmp_path_factory):
     svc = _read("sshand@.service")
     assert "@SBINDIR@" in svc, "ExecStart= must use @SBINDIR@ (make install substitutes it)"
     (d / "sshand@.service").write_text(svc.replace("@SBINDIR@", BUILD))
+    nft = _read("sshand-nft.service")
+    assert "@SBINDIR@" in nft
+    (d / "sshand-nft.service").write_text(nft.replace("@SBINDIR@", BUILD))
+    for name in NFT_UNITS[1:]:
+        shutil.copy(os.path.join(UNITS, name), d / name)
     # The unit with the drop-in, as one file: what systemd merges.
     hd = d / "hardened"
     hd.mkdir()
@@ -89,8 +100,8 @@ def test_verify_accepts_both_units(unitdir):
     assert r.stderr.strip() == "", r.stderr
 
 
-def _exposure(cwd):
-    r = _analyze("security", "--offline=true", "./sshand@.service", cwd=cwd)
+def _exposure(cwd, unit="sshand@.service"):
+    r = _analyze("security", "--offline=true", "./" + unit, cwd=cwd)
     out = r.stdout + r.stderr
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d)", out)
     assert m, "no overall exposure in systemd-analyze output:\n" + out
@@ -157,3 +168,39 @@ def test_service_essentials():
     assert h.get("PrivateTmp", ["no"]) == ["no"], "sessions share /tmp (tmux, screen)"
     assert not any("@debug" in v for v in h["SystemCallFilter"]), \
         "ptrace (gdb, strace) is left to the per-user profiles"
+
+
+def test_verify_accepts_nft_units(unitdir):
+    r = _analyze("verify", "--man=no", *("./" + u for u in NFT_UNITS), cwd=unitdir)
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stdout + r.stderr
+
+
+def test_nft_service_holds_net_admin_only(unitdir):
+    score, failing = _exposure(unitdir, "sshand-nft.service")
+    assert score <= NFT_MAX_EXPOSURE, f"exposure {score}; failing items:\n{failing}"
+    s = _settings(_read("sshand-nft.service"), "Service")
+    assert s["Type"] == ["oneshot"]
+    assert s["ExecStart"][-1].split()[1:] == ["bans", "nft-sync"]
+    assert s["CapabilityBoundingSet"] == ["CAP_NET_ADMIN"]
+    assert s["RestrictAddressFamilies"] == ["AF_NETLINK AF_UNIX"]
+    for k in ("NoNewPrivileges", "PrivateDevices", "ProtectKernelModules"):
+        assert s[k] == ["yes"], k
+    assert s["ProtectSystem"] == ["strict"]
+    assert "-/var/lib/sshand" in s["ReadOnlyPaths"]
+    assert "ReadWritePaths" not in s and "StateDirectory" not in s
+    # Started at every connection's end: a start limit would end the watch.
+    assert _settings(_read("sshand-nft.service"), "Unit")["StartLimitIntervalSec"] == ["0"]
+    # No other unit may hold it: sshand never touches nftables.
+    for name in os.listdir(UNITS):
+        if name not in NFT_UNITS:
+            assert "NET_ADMIN" not in _read(name), name
+
+
+def test_nft_path_and_timer():
+    p = _settings(_read("sshand-nft.path"), "Path")
+    assert p["PathChanged"] == ["/var/lib/sshand/bans"]
+    # Every connection's end triggers it: the default limit would make a
+    # connection flood stop the watch for good.
+    assert p["TriggerLimitIntervalSec"] == ["0"]
+    t = _settings(_read("sshand-nft.timer"), "Timer")
+    assert "OnUnitActiveSec" in t and "OnActiveSec" in t
