@@ -1985,8 +1985,8 @@ def write_chart(res, status):
     subtitles = [
         "machine: %s, %d CPUs, Linux %s" % (m["cpu_model"], m["cpus"],
                                            m["kernel"]),
-        "servers: " + "; ".join("%s" % v for v in ver.values()) +
-        "; client: " + m["client"],
+        "servers: " + "; ".join("%s" % v for v in ver.values()),
+        "client: " + m["client"],
         "ratios to OpenSSH's sshd -i measured in the same run; delayed "
         "links: " + m["link"],
     ]

@@ -16,7 +16,7 @@ COLOURS = {"met": "#2e7d32", "NOT met": "#c62828",
            "NOT met (failed)": "#7f0000", "n/a": "#9e9e9e"}
 ROW_H, BAR_H = 22, 13
 LABEL_W, PLOT_W, NOTE_W = 400, 470, 270
-TOP = 92
+TOP = 107
 
 
 def x_of(v):
