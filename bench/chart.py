@@ -15,8 +15,9 @@ TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20)
 COLOURS = {"met": "#2e7d32", "NOT met": "#c62828",
            "NOT met (failed)": "#7f0000", "n/a": "#9e9e9e"}
 ROW_H, BAR_H = 22, 13
-LABEL_W, PLOT_W, NOTE_W = 400, 470, 270
-TOP = 107
+BASE = 4.5                      # baseline below a row's middle, 12 px text
+LABEL_W, PLOT_W, NOTE_W = 440, 470, 270
+TOP = 118
 
 
 def x_of(v):
@@ -69,9 +70,8 @@ def svg(rows, title, subtitles):
         if i % 2:
             out.append('<rect x="0" y="%d" width="%d" height="%d" '
                        'fill="#f5f5f5"/>' % (y, width, ROW_H))
-        out.append('<text x="%d" y="%.1f" text-anchor="end" '
-                   'dominant-baseline="middle">%s</text>'
-                   % (LABEL_W - 8, mid, escape(label)))
+        out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
+                   % (LABEL_W - 8, mid + BASE, escape(label)))
         v, limit = r.get("value"), r.get("limit")
         if v is not None and v > 0:
             x0, x1 = x_of(LO), x_of(v)
@@ -89,9 +89,9 @@ def svg(rows, title, subtitles):
                                             colour))
             note = "%.2f×" % v
         else:
-            out.append('<text x="%.1f" y="%.1f" dominant-baseline="middle" '
+            out.append('<text x="%.1f" y="%.1f" '
                        'fill="%s" font-style="italic">%s</text>'
-                       % (x_of(LO) + 4, mid, colour,
+                       % (x_of(LO) + 4, mid + BASE, colour,
                           "failed" if "failed" in verdict else
                           "not measured"))
             note = "–"
@@ -103,10 +103,10 @@ def svg(rows, title, subtitles):
                                                  y + ROW_H - 2))
         target = ("≥ " if r.get("higher_better") else "≤ ") + \
             ("%g×" % limit if limit else "?")
-        out.append('<text x="%d" y="%.1f" dominant-baseline="middle">'
+        out.append('<text x="%d" y="%.1f">'
                    '%s <tspan fill="#666666">goal %s</tspan> '
                    '<tspan fill="%s" font-weight="bold">%s</tspan></text>'
-                   % (LABEL_W + PLOT_W + 12, mid, escape(note),
+                   % (LABEL_W + PLOT_W + 12, mid + BASE, escape(note),
                       escape(target), colour, escape(verdict)))
         out.append('</g>')
     # Legend.
