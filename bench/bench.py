@@ -13,6 +13,7 @@ import argparse
 import atexit
 import datetime
 import glob
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,8 @@ import sys
 import threading
 import time
 
+import chart
+
 CACHE = "/var/cache/sshand-bench"
 WORK = CACHE + "/work"
 CHACHA = "chacha20-poly1305@openssh.com"
@@ -32,7 +35,16 @@ KEX = "curve25519-sha256"
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 USER = "benchu"
-LINK_DELAY_MS = 25
+LINK_DELAY_MS = 25     # each way: the 50 ms round-trip link
+LINK100_DELAY_MS = 50  # the 100 ms one
+# Over the 100 ms link (issue 19): scp (SFTP mode, OpenSSH 9's default),
+# sftp, rsync over ssh.
+TOOLS = ("scp", "sftp", "rsync")
+# The memory step's client at the password prompt connects to a second
+# instance of the server, the same but for PasswordAuthentication yes, at
+# its port + PROMPT_OFFSET (the measured instances never offer passwords).
+PROMPT_OFFSET = 50
+ASKPASS = WORK + "/client/askpass"
 ORDER = ["openssh", "dropbear", "tinysshd", "sshand-base", "sshand"]
 
 
@@ -138,6 +150,12 @@ def make_fixture(sshand_needed):
             os.chown(os.path.join(root, n), uid, gid)
     os.chown(home, uid, gid)
     os.chmod(home, 0o755)
+    # The password prompt's "askpass": says where the client is (its pid,
+    # which the bench ends once it has measured the server), answers
+    # nothing.
+    with open(ASKPASS, "w") as f:
+        f.write('#!/bin/sh\necho $$ > "$BENCH_ASKPASS_MARK"\nexec sleep 20\n')
+    os.chmod(ASKPASS, 0o755)
     with open(cdir + "/config", "w") as f:
         f.write(f"""Host *
   User {USER}
@@ -169,6 +187,7 @@ class Server:
     ciphers = (CHACHA, AESGCM)
     inetd = True
     forwards = True  # serves ssh -L (direct-tcpip)
+    prompt_instance = None  # the same server with passwords (memory step)
 
     def __init__(self, name, port, args):
         self.name = name
@@ -251,12 +270,13 @@ def setup_openssh(port):
     os.makedirs(d, exist_ok=True)
     sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
         d + "/ssh_host_ed25519_key"])
-    with open(d + "/sshd_config", "w") as f:
-        f.write(f"""HostKey {d}/ssh_host_ed25519_key
+    for conf, pw in (("sshd_config", "no"), ("sshd_config_pw", "yes")):
+        with open(d + "/" + conf, "w") as f:
+            f.write(f"""HostKey {d}/ssh_host_ed25519_key
 PidFile none
 UsePAM yes
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication {pw}
 KbdInteractiveAuthentication no
 AuthorizedKeysFile .ssh/authorized_keys
 PermitRootLogin no
@@ -274,6 +294,10 @@ Subsystem sftp /usr/lib/openssh/sftp-server
     sshd = ARGS.sshd
     s = Server("openssh", port, [sshd, "-i", "-f", d + "/sshd_config"])
     s.exe = os.path.realpath(sshd)
+    p = Server("openssh-prompt", port + PROMPT_OFFSET,
+               [sshd, "-i", "-f", d + "/sshd_config_pw"])
+    p.exe = s.exe
+    s.prompt_instance = p
     s.version = subprocess.run([sshd, "-V"], capture_output=True,
                                text=True).stderr.strip().splitlines()[0]
     return s
@@ -314,12 +338,12 @@ def setup_tinysshd(port):
     return s
 
 
-def sshand_config(d, loglevel):
+def sshand_config(d, loglevel, passwords=False):
     keydir = d + "/hostkeys"
     keys = sorted(glob.glob(keydir + "/*_key")) or \
         sorted(k for k in glob.glob(keydir + "/*") if not k.endswith(".pub"))
     os.makedirs(d + "/empty", mode=0o755, exist_ok=True)
-    path = f"{d}/sshand-{loglevel.lower()}.conf"
+    path = f"{d}/sshand-{loglevel.lower()}{'-pw' if passwords else ''}.conf"
     with open(path, "w") as f:
         for k in keys:
             f.write(f"HostKey {k}\n")
@@ -330,7 +354,7 @@ AuditLog {d}/audit.jsonl
 LogLevel {loglevel}
 KexAlgorithms {KEX}
 Ciphers {CHACHA},{AESGCM}
-PasswordAuthentication no
+PasswordAuthentication {"yes" if passwords else "no"}
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 AuthorizedKeysFile .ssh/authorized_keys
@@ -369,18 +393,26 @@ def setup_sshand(port, name="sshand", binary=None):
     dbg.exe = s.exe
     dbg.stamp = True
     s.debug_instance = dbg
+    p = Server(name + "-prompt", port + PROMPT_OFFSET,
+               [binary, "-f", sshand_config(d, "INFO", passwords=True)])
+    p.inetd = False
+    p.exe = s.exe
+    s.prompt_instance = p
     s.ban_file = d + "/bans"
     return s
 
 
 # ---------------------------------------------------------------- client
 
-def ssh_argv(s, cmd, cipher=CHACHA, port=None, bind=None, extra=()):
+def ssh_argv(s, cmd, cipher=CHACHA, addr=None, bind=None, extra=()):
+    """addr: (host, port) to connect to, a delayed link's end; by default
+    the server's own loopback port."""
+    host, port = addr or ("127.0.0.1", s.port)
     argv = ["/usr/bin/ssh", "-F", WORK + "/client/config", "-c", cipher,
-            "-p", str(port or s.port)]
+            "-p", str(port)]
     if bind:
         argv += ["-b", bind]
-    return argv + list(extra) + ["127.0.0.1", cmd]
+    return argv + list(extra) + [host, cmd]
 
 
 def client_env(nodelay):
@@ -606,10 +638,10 @@ class Bench:
         used = {}
         for _ in range(n):
             for s in self.live(cipher):
-                port = port_of(s) if port_of else None
+                addr = port_of(s) if port_of else None
                 sz = size_of(s) if size_of else size
                 used[s.name] = sz
-                dt, moved, err = transfer(s, sz, cipher, direction, port)
+                dt, moved, err = transfer(s, sz, cipher, direction, addr)
                 recs = s.collect(1, 10)
                 if err:
                     self.fail(s, f"{section} {key}: {err}")
@@ -673,6 +705,12 @@ class Bench:
     # 4: memory
     def memory(self, n):
         vals = {s.name: ([], []) for s in self.live()}
+        prompt = {s.name: ([], []) for s in self.live()
+                  if s.prompt_instance is not None}
+        for s in self.live():
+            if s.prompt_instance is not None:
+                s.prompt_instance.start()
+        time.sleep(0.2)
         for _ in range(n):
             for s in self.live():
                 p = subprocess.Popen(ssh_argv(s, "sleep 1"),
@@ -697,9 +735,25 @@ class Bench:
                     continue
                 vals[s.name][0].append(got[0] / 1024)
                 vals[s.name][1].append(got[1] / 1024)
+            for s in self.live():
+                if s.name not in prompt:
+                    continue
+                got, why = at_password_prompt(s.prompt_instance)
+                if got is None:
+                    self.fail(s, "memory: the password prompt never came",
+                              why)
+                    continue
+                prompt[s.name][0].append(got[0] / 1024)
+                prompt[s.name][1].append(got[1] / 1024)
+        for s in self.live():
+            if s.prompt_instance is not None:
+                s.prompt_instance.stop()
         for name, (hwm, pss) in vals.items():
             self.put("memory_MiB", "peak RSS sum", name, hwm)
             self.put("memory_MiB", "PSS sum", name, pss)
+        for name, (hwm, pss) in prompt.items():
+            self.put("memory_MiB", "peak RSS at the prompt", name, hwm)
+            self.put("memory_MiB", "PSS at the prompt", name, pss)
 
     # 5: connections per second
     def rate(self, par, total, rounds):
@@ -796,6 +850,166 @@ class Bench:
                 os.unlink(out)
 
 
+    # 8c: scp, sftp, rsync over the 100 ms link
+    def tools(self, tool, direction, port_of, home, file_of, size_of, n,
+              servers):
+        """One transfer per attempt, up (a file of random bytes to the
+        user's home) or down (the home's copy of it to the client), timed
+        over the whole command, connection included, as a user sees it.
+        file_of(size): (client path, name in the home, SHA-256) of a file
+        of that size; size_of(server): the size it moves.  The file that
+        arrived must have the size and SHA-256, or the attempt is a
+        failure, never a rate."""
+        key = tool_key(tool, direction)
+        vals = {s.name: [] for s in servers}
+        bad = {s.name: 0 for s in servers}
+        got = (home + "/tool-up.bin" if direction == "up"
+               else WORK + "/client/tool-got.bin")
+        by_name = {s.name: s for s in servers}
+        for _ in range(n):
+            for s in servers:
+                size = size_of(s)
+                src, name, sha = file_of(size)
+                if os.path.exists(got):
+                    os.unlink(got)
+                argv, batch = tool_argv(tool, direction, port_of(s), src,
+                                        name, got)
+                io = ({"input": batch, "stdin": None} if batch
+                      else {"stdin": subprocess.DEVNULL})
+                try:
+                    dt, r = timed(argv, capture_output=True, **io,
+                                  timeout=max(60, size / (MIB / 2)))
+                except subprocess.TimeoutExpired:
+                    s.collect(1, 5)
+                    self.fail(s, f"{key} over 100 ms: timeout")
+                    bad[s.name] += 1
+                    continue
+                s.collect(1, 5)
+                err = None
+                if r.returncode != 0:
+                    err = "exit %d %s" % (r.returncode, r.stderr.decode(
+                        errors="replace").strip()[-300:])
+                elif not os.path.exists(got):
+                    err = "no file arrived"
+                elif os.path.getsize(got) != size:
+                    err = "%d of %d bytes arrived" % (os.path.getsize(got),
+                                                      size)
+                elif sha256_of(got) != sha:
+                    err = "the file arrived with other contents"
+                if err:
+                    self.fail(s, f"{key} over 100 ms: {err}")
+                    bad[s.name] += 1
+                    continue
+                vals[s.name].append(size / MIB / dt)
+        if os.path.exists(got):
+            os.unlink(got)
+        for name in vals:
+            self.put("link100_tools_MBps", key, name, vals[name],
+                     {"bytes": size_of(by_name[name])}, failed=bad[name])
+
+
+def at_password_prompt(s):
+    """((VmHWM, Pss) sums in kB, None) of server s's processes while its
+    client sits at the password prompt: key exchange done, the server
+    waiting for the password; s is a measured server's prompt_instance.
+    The client's askpass program records its pid and sleeps, which is when
+    the server is measured.  (None, why) when the prompt never came."""
+    mark = WORK + "/client/askpass.pid"
+    if os.path.exists(mark):
+        os.unlink(mark)
+    env = dict(os.environ, SSH_ASKPASS=ASKPASS, SSH_ASKPASS_REQUIRE="force",
+               BENCH_ASKPASS_MARK=mark)
+    argv = ssh_argv(s, "true", extra=(
+        "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no",
+        "-o", "PreferredAuthentications=password",
+        "-o", "NumberOfPasswordPrompts=1"))
+    errf = open(WORK + "/client/prompt.err", "w+b")
+    p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=errf)
+    got = None
+    pid = 0
+    end = time.monotonic() + 10
+    while time.monotonic() < end and p.poll() is None:
+        try:
+            with open(mark) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            pid = 0
+        if pid:
+            time.sleep(0.05)
+            tree = descendants([x.pid for x in s.procs])
+            got = mem_of([x for x in tree if exe(x) == s.exe])
+            break
+        time.sleep(0.01)
+    # The client first: no password (not even an empty one) is ever sent.
+    if p.poll() is None:
+        p.terminate()
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    if pid:
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+    s.collect(1, 5)
+    errf.seek(0)
+    why = errf.read().decode(errors="replace").strip()[-300:]
+    errf.close()
+    if got is None:
+        return None, "ssh: %s; server: %s" % (why or "-", s.stderr_tail(5))
+    return got, None
+
+
+def tool_key(tool, direction):
+    """sftp's own words for its directions (put, get), as in section 7."""
+    if tool == "sftp":
+        return "sftp " + ("put" if direction == "up" else "get")
+    return f"{tool} {direction}"
+
+
+def tool_argv(tool, direction, addr, src, remote_src, got):
+    """(argv, stdin bytes or None) for one transfer.  Up writes the user's
+    ~/tool-up.bin (got is its full path), down reads ~/remote_src (a copy
+    of src) into got."""
+    host, port = addr
+    cfg = WORK + "/client/config"
+    remote_up = "tool-up.bin"
+    if tool == "scp":
+        # OpenSSH 9's scp speaks SFTP to the server unless given -O.
+        argv = ["/usr/bin/scp", "-q", "-F", cfg, "-c", CHACHA, "-P",
+                str(port)]
+        if direction == "up":
+            return argv + [src, f"{host}:{remote_up}"], None
+        return argv + [f"{host}:{remote_src}", got], None
+    if tool == "sftp":
+        batch = (f"put {src} {remote_up}\n" if direction == "up"
+                 else f"get {remote_src} {got}\n")
+        return ["/usr/bin/sftp", "-q", "-F", cfg, "-c", CHACHA, "-P",
+                str(port), "-b", "-", host], batch.encode()
+    if tool == "rsync":
+        # The session runs the server side (rsync --server) through the
+        # user's shell.  The destination never exists beforehand, so the
+        # whole file moves (no delta against an old copy).
+        argv = ["rsync", "-e", f"/usr/bin/ssh -F {cfg} -c {CHACHA} "
+                f"-p {port}"]
+        if direction == "up":
+            return argv + [src, f"{host}:{remote_up}"], None
+        return argv + [f"{host}:{remote_src}", got], None
+    raise ValueError(tool)
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(MIB)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
 # The steps of sshand's start, in order.  Every value is a duration in
 # microseconds; together they run from the wrapper's fork to the session.
 PHASES = [
@@ -887,7 +1101,7 @@ def phase_steps(mon, net, fork_us, main_us, net_us):
     return out
 
 
-def transfer(s, size, cipher, direction, port=None):
+def transfer(s, size, cipher, direction, addr=None):
     """Move size bytes through one connection; the clock starts when the
     first byte of payload moves (so connection setup, measured on its own
     above, does not dilute the rate).  Returns (seconds, bytes moved in
@@ -898,12 +1112,13 @@ def transfer(s, size, cipher, direction, port=None):
     if direction == "up":
         # wc -c does what cat >/dev/null would, and proves every byte
         # reached the user's command.
-        argv = ssh_argv(s, "wc -c", cipher, port)
+        argv = ssh_argv(s, "wc -c", cipher, addr)
         p = subprocess.Popen(argv, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     else:
-        argv = ssh_argv(s, "head -c %d /dev/zero" % size, cipher, port)
+        argv = ssh_argv(s, "head -c %d /dev/zero" % size, cipher,
+                        addr)
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killer = threading.Timer(timeout, p.kill)
@@ -1149,44 +1364,53 @@ def openssl_speed(seconds):
 
 # ---------------------------------------------------------------- link
 
-def setup_link(servers, base):
-    """A link with 2 x LINK_DELAY_MS round trip.  netem between two network
-    namespaces when the kernel has it, else a user-space delay relay on
-    loopback.  Returns (method, port_of)."""
+def setup_link(servers, delay_ms, base, index):
+    """A link with a round trip of 2 x delay_ms: netem between the bench's
+    namespace and a server namespace of its own when the kernel has netem,
+    else a user-space delay relay on loopback at each server's port + base.
+    index tells links apart (namespace, veth names, /30 subnet).  Returns
+    (method, port_of), port_of(server) giving the (host, port) to dial."""
     ok = subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem",
                          "delay", "0ms"], capture_output=True).returncode == 0
     if ok:
         subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"],
                        capture_output=True)
+        ns_name = "sshb-srv%d" % index
+        here, there = "sshb%da" % index, "sshb%db" % index
+        net = "169.254.77.%d" % (4 * index)
+        mine, theirs = "169.254.77.%d" % (4 * index + 1), \
+            "169.254.77.%d" % (4 * index + 2)
         try:
             os.makedirs("/run/netns", exist_ok=True)
-            sh(["ip", "netns", "add", "sshb-srv"])
-            sh(["ip", "link", "add", "sshb0", "type", "veth", "peer", "name",
-                "sshb1", "netns", "sshb-srv"])
-            sh(["ip", "addr", "add", "169.254.77.1/30", "dev", "sshb0"])
-            sh(["ip", "link", "set", "sshb0", "up"])
-            ns = ["ip", "-n", "sshb-srv"]
-            sh(ns + ["addr", "add", "169.254.77.2/30", "dev", "sshb1"])
-            sh(ns + ["link", "set", "sshb1", "up"])
+            sh(["ip", "netns", "add", ns_name])
+            sh(["ip", "link", "add", here, "type", "veth", "peer", "name",
+                there, "netns", ns_name])
+            sh(["ip", "addr", "add", mine + "/30", "dev", here])
+            sh(["ip", "link", "set", here, "up"])
+            ns = ["ip", "-n", ns_name]
+            sh(ns + ["addr", "add", theirs + "/30", "dev", there])
+            sh(ns + ["link", "set", there, "up"])
             sh(ns + ["link", "set", "lo", "up"])
-            for n, dev in ((["tc"], "sshb0"),
-                           (["tc", "-n", "sshb-srv"], "sshb1")):
+            for n, dev in ((["tc"], here),
+                           (["tc", "-n", ns_name], there)):
                 sh(n + ["qdisc", "add", "dev", dev, "root", "netem", "delay",
-                        f"{LINK_DELAY_MS}ms", "limit", "100000"])
+                        f"{delay_ms}ms", "limit", "100000"])
             for s in servers:
-                s.start("169.254.77.2", s.port, netns="sshb-srv")
+                s.start(theirs, s.port, netns=ns_name)
             time.sleep(0.3)
-            return "netem", lambda s: ("169.254.77.2", s.port)
+            log(f"link {2 * delay_ms} ms: netem, servers at {theirs} "
+                f"({net}/30)")
+            return "netem", lambda s: (theirs, s.port)
         except subprocess.CalledProcessError as e:
             log(f"netem link setup failed ({e}); using the delay relay")
     procs = []
     for s in servers:
         procs.append(subprocess.Popen(
             [ARGS.delayline, "127.0.0.1", str(s.port + base), "127.0.0.1",
-             str(s.port), str(LINK_DELAY_MS)]))
+             str(s.port), str(delay_ms)]))
     time.sleep(0.2)
     AUX_PROCS.extend(procs)
-    return "relay", lambda s: s.port + base
+    return "relay", lambda s: ("127.0.0.1", s.port + base)
 
 
 # The bench's own helpers (delay relays, the sink): ended with the servers.
@@ -1196,9 +1420,10 @@ AUX_PROCS = []
 def cleanup(servers):
     for s in servers:
         s.stop()
-        dbg = getattr(s, "debug_instance", None)
-        if dbg is not None:
-            dbg.stop()
+        for other in (getattr(s, "debug_instance", None),
+                      s.prompt_instance):
+            if other is not None:
+                other.stop()
     for p in AUX_PROCS:
         p.terminate()
         p.wait()
@@ -1251,6 +1476,11 @@ TITLES = [
     ("link_MBps", "8. delayed link (50 ms RTT), MiB/s", "%.1f"),
     ("link_server_cpu_s_per_GiB", "8. delayed link server CPU per GiB, s",
      "%.2f"),
+    ("link100_MBps", "8b. delayed link (100 ms RTT), MiB/s", "%.1f"),
+    ("link100_server_cpu_s_per_GiB",
+     "8b. 100 ms link server CPU per GiB, s", "%.2f"),
+    ("link100_tools_MBps", "8c. scp, sftp and rsync over the 100 ms link, "
+     "MiB/s over the whole command", "%.1f"),
     ("forward_MBps", "9. through ssh -L to a local TCP sink (up) or source "
      "(down), MiB/s", "%.0f"),
     ("forward_server_cpu_s_per_GiB", "9. ssh -L server CPU per GiB, s",
@@ -1355,8 +1585,9 @@ def table(res, names):
     g = res.get("goals")
     if g:
         out.append("")
-        out.append("Goals for sshand (issue 8; ssh -L: issue 16); ratios are "
-                   "to OpenSSH in this run")
+        out.append("Goals for sshand (issue 8; ssh -L: issue 16; delayed "
+                   "links, PSS at the prompt: issue 19);")
+        out.append("ratios are to OpenSSH in this run")
         out.append("  %-46s %-28s %-24s %s" % ("", "measured", "goal",
                                                "verdict"))
         for row in g:
@@ -1376,25 +1607,29 @@ def goals(res):
         except (KeyError, TypeError):
             return None
 
-    def row(goal, measured, target, verdict):
+    def row(goal, measured, target, verdict, value=None, limit=None,
+            higher_better=False, versus="OpenSSH"):
+        """value, limit: the ratio and its goal as numbers, for the chart
+        (value None when nothing was measured)."""
         rows.append({"goal": goal, "measured": measured, "target": target,
-                     "verdict": verdict})
+                     "verdict": verdict, "value": value, "limit": limit,
+                     "higher_better": higher_better, "versus": versus})
 
     def ratio(goal, section, key, limit, higher_better, unit):
         sm, base = get(section, key), get(section, key, "openssh")
         target = ("≥ " if higher_better else "≤ ") + "%.2f× OpenSSH" % limit
         if sm and sm.get("failed"):
             row(goal, "%d of %d failed" % (sm["failed"], sm["attempts"]),
-                target, "NOT met (failed)")
+                target, "NOT met (failed)", None, limit, higher_better)
             return
         r = sm.get("ratio_to_openssh") if sm else None
         if r is None:
-            row(goal, "n/a", target, "n/a")
+            row(goal, "n/a", target, "n/a", None, limit, higher_better)
             return
         good = r >= limit if higher_better else r <= limit
         row(goal, "%.2f× (%s vs %s %s)" % (
             r, num(sm["median"]), num(base["median"]), unit), target,
-            "met" if good else "NOT met")
+            "met" if good else "NOT met", r, limit, higher_better)
 
     ratio("`ssh true` latency", "latency_ms", "stock", 0.25, False, "ms")
     ratio("server CPU per connection", "cpu_ms_per_conn", "stock", 0.5,
@@ -1406,17 +1641,19 @@ def goals(res):
         row("server CPU per connection below Dropbear's",
             "%s vs %s ms" % (num(sa["median"]), num(db["median"])),
             "< Dropbear", "met" if sa["median"] < db["median"] else
-            "NOT met")
+            "NOT met", sa["median"] / db["median"], 1.0, False, "Dropbear")
     else:
         row("server CPU per connection below Dropbear's", "n/a",
-            "< Dropbear", "n/a")
+            "< Dropbear", "n/a", None, 1.0, False, "Dropbear")
     for key in res.get("throughput_MBps", {}):
         ratio(f"throughput {key}", "throughput_MBps", key, 1.0, True,
               "MiB/s")
         ratio(f"server CPU per GiB {key}", "throughput_server_cpu_s_per_GiB",
               key, 0.8, False, "s")
-    ratio("memory per connection (PSS)", "memory_MiB", "PSS sum", 0.5,
-          False, "MiB")
+    ratio("memory per connection (PSS) after login", "memory_MiB",
+          "PSS sum", 0.5, False, "MiB")
+    ratio("memory per connection (PSS) at password prompt", "memory_MiB",
+          "PSS at the prompt", 0.5, False, "MiB")
     ratio("connections per second at 10 parallel", "conn_per_s",
           "10 parallel", 1.5, True, "/s")
     for key in ("put", "get"):
@@ -1427,13 +1664,23 @@ def goals(res):
         r = b["median"] / n["median"]
         row(goal, "%.3f (%s vs %s ms)" % (r, num(b["median"]),
                                           num(n["median"])),
-            "≤ 1/10 of a normal conn", "met" if r <= 0.1 else "NOT met")
+            "≤ 1/10 of a normal conn", "met" if r <= 0.1 else "NOT met",
+            r, 0.1, False, "a normal connection")
     else:
-        row(goal, "n/a", "≤ 1/10 of a normal conn", "n/a")
+        row(goal, "n/a", "≤ 1/10 of a normal conn", "n/a", None, 0.1,
+            False, "a normal connection")
     # Issue 16: 1 GiB through ssh -L at >= 1.0x OpenSSH's rate.
     for key in res.get("forward_MBps", {}):
         ratio(f"through ssh -L {key}", "forward_MBps", key, 1.0, True,
               "MiB/s")
+    # Issue 19: delayed links, and the everyday tools over the slower one.
+    for key in res.get("link_MBps", {}):
+        ratio(f"50 ms link {key}", "link_MBps", key, 1.0, True, "MiB/s")
+    for key in res.get("link100_MBps", {}):
+        ratio(f"100 ms link {key}", "link100_MBps", key, 1.0, True, "MiB/s")
+    for key in res.get("link100_tools_MBps", {}):
+        ratio(f"{key} over 100 ms link", "link100_tools_MBps", key, 1.0,
+              True, "MiB/s")
     return rows
 
 
@@ -1518,11 +1765,13 @@ def main():
             8 * MIB, 1
         rate_total, rate_rounds, mem_it, phase_n, ban_n = 6, 1, 1, 2, 2
         banfile_sizes, banfile_n = (10, 10000), 1
+        link100_size, tool_size, tool_it = 2 * MIB, MIB, 1
     else:
         it, big, sftp_size, link_size, link_it = 3, GIB, 256 * MIB, \
             256 * MIB, 2
         rate_total, rate_rounds, mem_it, phase_n, ban_n = 30, 3, 3, 15, 15
         banfile_sizes, banfile_n = (10, 10000, 1000000), 3
+        link100_size, tool_size, tool_it = 128 * MIB, 64 * MIB, 2
     lat_it = 3 if smoke else 15
 
     def sftp_step():
@@ -1535,27 +1784,93 @@ def main():
             if os.path.exists(f):
                 os.unlink(f)
 
+    # The delayed links, by round trip (ms): one-way delay, relay port
+    # offset (the debug instances are at +1, the tunnels' entrances at
+    # +1000), transfer size, results section.
+    links = {50: (LINK_DELAY_MS, 100, link_size, "link_MBps"),
+             100: (LINK100_DELAY_MS, 200, link100_size, "link100_MBps")}
     link = {}
 
-    def link_step(d):
-        if "port_of" not in link:
-            link["method"], link["port_of"] = setup_link(b.live(), 100)
-        port_of = link["port_of"]
+    def link_of(rtt):
+        if rtt not in link:
+            delay, base = links[rtt][:2]
+            link[rtt] = setup_link(b.live(), delay, base, len(link))
+        return link[rtt][1]
+
+    def link_step(rtt, d):
+        port_of = link_of(rtt)
+        size, section = links[rtt][2:]
         sizes = {}
         if not smoke:
-            # A server with a small window would need minutes for 256 MiB;
-            # its window-bound rate is steady, so a 20 s share shows it.
+            # A server with a small window would need minutes for the
+            # whole size; its window-bound rate is steady, so a 20 s share
+            # shows it.
             est = b.throughput(16 * MIB, 1, CHACHA, d, port_of=port_of,
                                section="linkprobe_MBps")
             b.res.pop("linkprobe_MBps", None)
             b.res.pop("linkprobe_server_cpu_s_per_GiB", None)
             for name, v in est.items():
                 if v:
-                    sizes[name] = min(link_size, max(
+                    sizes[name] = min(size, max(
                         16 * MIB, int(v[0] * 20) * MIB))
-        b.throughput(link_size, link_it, CHACHA, d, port_of=port_of,
-                     section="link_MBps",
-                     size_of=lambda s: sizes.get(s.name, link_size))
+        b.throughput(size, link_it, CHACHA, d, port_of=port_of,
+                     section=section,
+                     size_of=lambda s: sizes.get(s.name, size))
+
+    tool_files = {}
+
+    def tool_file(size):
+        """(client path, name in the home, SHA-256) of a file of size
+        random bytes, made once."""
+        if size not in tool_files:
+            name = "tool-src-%d.bin" % size
+            path = WORK + "/client/" + name
+            with open(path, "wb") as f:
+                for off in range(0, size, MIB):
+                    f.write(os.urandom(min(MIB, size - off)))
+            shutil.copy(path, home + "/" + name)
+            os.chmod(home + "/" + name, 0o644)
+            tool_files[size] = (path, name, sha256_of(path))
+        return tool_files[size]
+
+    tool_rates = {}
+
+    def tool_step(tool, d):
+        """scp, sftp or rsync over the 100 ms link.  Full runs: a server
+        whose window makes it slow on this link (its 100 ms link rate, or a
+        16 MiB probe's) moves what it moves in about 10 s, at least 8 MiB,
+        rather than the whole size.  Smoke runs: OpenSSH and sshand only,
+        the pair the goals compare (every round trip costs, whatever the
+        size)."""
+        port_of = link_of(100)
+        servers = b.live()
+        if smoke:
+            servers = [s for s in servers if s.name.startswith(
+                ("openssh", "sshand"))]
+        elif d not in tool_rates:
+            key = "%s %s" % (d, CHACHA.split("@")[0])
+            per = b.res.get("link100_MBps", {}).get(key, {})
+            rates = {n: v["median"] for n, v in per.items()
+                     if v.get("median")}
+            if any(s.name not in rates for s in servers):
+                est = b.throughput(16 * MIB, 1, CHACHA, d, port_of=port_of,
+                                   section="linkprobe_MBps")
+                b.res.pop("linkprobe_MBps", None)
+                b.res.pop("linkprobe_server_cpu_s_per_GiB", None)
+                for n, v in est.items():
+                    if v and n not in rates:
+                        rates[n] = v[0]
+            tool_rates[d] = rates
+        rates = tool_rates.get(d, {})
+
+        def size_of(s):
+            r = rates.get(s.name)
+            if r is None:
+                return tool_size
+            return min(tool_size, max(8 * MIB, int(r * 10) * MIB))
+
+        b.tools(tool, d, port_of, home, tool_file, size_of, tool_it,
+                servers)
 
     steps = [("latency and CPU per connection", lambda: b.latency(lat_it))]
     if sshand is not None:
@@ -1585,7 +1900,15 @@ def main():
                           lambda c=cipher, d=d: b.forward(big, it, c, d)))
     for d in ("up", "down"):
         steps.append((f"delayed link {d} {link_size // MIB} MiB",
-                      lambda d=d: link_step(d)))
+                      lambda d=d: link_step(50, d)))
+    for d in ("up", "down"):
+        steps.append((f"100 ms link {d} {link100_size // MIB} MiB",
+                      lambda d=d: link_step(100, d)))
+    for tool in TOOLS:
+        for d in ("up", "down"):
+            steps.append((f"100 ms link: {tool_key(tool, d)} "
+                          f"{tool_size // MIB} MiB",
+                          lambda t=tool, d=d: tool_step(t, d)))
     if ARGS.steps:
         words = ARGS.steps.split(",")
         steps = [st for st in steps if any(w in st[0] for w in words)]
@@ -1597,7 +1920,7 @@ def main():
             # One broken measurement must not cost the others' results.
             log(f"{title}: {type(e).__name__}: {e}")
             b.failures.append(f"{title}: {type(e).__name__}: {e}")
-    method = link.get("method", "none")
+    method = link.get(50, link.get(100, ("none",)))[0]
 
     cleanup(servers)
 
@@ -1614,8 +1937,10 @@ def main():
         "client": subprocess.run(["/usr/bin/ssh", "-V"], capture_output=True,
                                  text=True).stderr.strip(),
         "servers": status,
-        "link": method + f" {LINK_DELAY_MS} ms each way",
+        "link": method + f" {LINK_DELAY_MS} ms each way (50 ms RTT), "
+        f"{LINK100_DELAY_MS} ms each way (100 ms RTT)",
         "sizes": {"throughput": big, "sftp": sftp_size, "link": link_size,
+                  "link100": link100_size, "link100_tools": tool_size,
                   "forward": big},
         "failures": b.failures,
         "duration_s": round(time.monotonic() - t_start, 1),
@@ -1623,6 +1948,7 @@ def main():
     with open(ARGS.out, "w") as f:
         json.dump(res, f, indent=1, sort_keys=False)
         f.write("\n")
+    chart_path = write_chart(res, status)
 
     print("sshand bench (%s), %s, %d CPUs, client %s" % (
         res["meta"]["mode"], res["meta"]["cpu_model"], os.cpu_count(),
@@ -1638,12 +1964,35 @@ def main():
     if b.failures:
         print("\nfailures:\n  " + "\n  ".join(b.failures))
     print("\n%.0f s; results in %s" % (res["meta"]["duration_s"], ARGS.out))
+    print("chart of the goals: %s" % chart_path)
 
     broken = [n for n in names if not status[n]["ok"]]
     if smoke and (broken or b.failures):
         print("bench-smoke: FAILED (%s)" % ", ".join(broken + b.failures))
         return 1
     return 0
+
+
+def write_chart(res, status):
+    """The goals as an SVG next to the JSON (same name, .svg)."""
+    m = res["meta"]
+    path = os.path.splitext(ARGS.out)[0] + ".svg"
+    ver = {n: (st.get("version") or "?") for n, st in status.items()
+           if st.get("ok")}
+    title = "sshand against its goals, %s UTC (%s run%s)" % (
+        m["date"][:16].replace("T", " "), m["mode"],
+        ", steps: " + ARGS.steps if ARGS.steps else "")
+    subtitles = [
+        "machine: %s, %d CPUs, Linux %s" % (m["cpu_model"], m["cpus"],
+                                           m["kernel"]),
+        "servers: " + "; ".join("%s" % v for v in ver.values()),
+        "client: " + m["client"],
+        "ratios to OpenSSH's sshd -i measured in the same run; delayed "
+        "links: " + m["link"],
+    ]
+    with open(path, "w") as f:
+        f.write(chart.svg(res.get("goals") or [], title, subtitles))
+    return path
 
 
 def cpu_model():
