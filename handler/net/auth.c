@@ -232,7 +232,14 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 void
 net_auth_setup(struct net *n)
 {
-	const struct settings *g = n->h->global;
+	/* The settings of this client's address: a Match Address block may
+	 * give methods the global section does not (sshd offers them too).
+	 * Match User and Group blocks apply once the monitor knows the user:
+	 * its first answer carries the user's methods. */
+	struct match_ctx ctx = { .addr = n->h->audit->remote_addr };
+	struct settings *at = NULL;
+	const struct settings *g = config_resolve(n->h->cfg, &ctx, &at) == 0 ?
+	    at : n->h->global;
 	unsigned enabled = am_enabled(g), offer = enabled;
 	struct am_progress p;
 
@@ -250,4 +257,5 @@ net_auth_setup(struct net *n)
 	if (am_start(&p, &g->authentication_methods, enabled) > 0)
 		offer = am_next(&p, enabled);
 	ssh_set_auth_methods(n->s, libssh_methods(offer));
+	settings_free(at);
 }

@@ -264,6 +264,18 @@ def test_access_by_address(server):
     assert set(reasons) == {"AllowUsers", "DenyUsers"}, reasons
 
 
+def test_match_address_offers_its_methods(server):
+    """A Match Address block that allows passwords under a global "no":
+    the very first list of methods (the answer to the client's "none")
+    offers them from that address, as sshd does, and not from others."""
+    s = server("PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+               "Match Address 127.0.0.2\n\tPasswordAuthentication yes\n")
+    r = s.ssh_password("alice", cmd="echo pw-ok", flags=["-b", "127.0.0.2"])
+    assert (r.returncode, r.stdout) == (0, "pw-ok\n"), r.stderr
+    r = s.ssh_password("alice", cmd="echo pw-ok", flags=["-b", "127.0.0.3"])
+    assert r.returncode == 255 and "Permission denied (publickey)" in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
 def test_refused_user_looks_like_a_wrong_password(server, method):
     """No user enumeration: a user AllowUsers leaves out, with the right
