@@ -119,7 +119,19 @@ def package():
         os.rename(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    prune(glob.glob(os.path.join(CACHE, "deb", "*")), keep=5)
     return glob.glob(os.path.join(dest, "sshand_*.deb"))[0]
+
+
+def prune(paths, keep):
+    """The cache keeps the keep newest entries of a kind (each source
+    change makes a .deb, each package list change a tree)."""
+    paths = sorted((p for p in paths if ".tmp." not in p), key=os.path.getmtime)
+    for p in paths[:-keep] if keep else paths:
+        if os.path.isdir(p):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.unlink(p)
 
 
 def test_package_contents(package):
@@ -173,6 +185,7 @@ def debian_tree(packages):
         unavailable("mmdebstrap could not build the tree from %s:\n%s"
                     % (MIRROR, tail(r.stdout + r.stderr)))
     os.rename(tmp, tarball)
+    prune(glob.glob(os.path.join(CACHE, "debian-%s-*.tar" % SUITE)), keep=2)
     print("debian tree built in %.0f s: %s" % (time.monotonic() - t0, tarball))
     return tarball
 
