@@ -6,10 +6,14 @@ set -euo pipefail
 build=(gcc make pkg-config libssh-dev libcap-ng-dev
        libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
+# The Debian package's test (test_debian_package.py) builds the package
+# (dpkg-dev, debhelper, lintian), a Debian tree (mmdebstrap) and boots it
+# (systemd-nspawn, from systemd-container).
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
       putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
       xauth xvfb x11-utils libpam-oath oathtool sudo iputils-ping passwd
-      filezilla nftables)
+      filezilla nftables git dpkg-dev debhelper lintian mmdebstrap
+      systemd-container)
 bench=(hyperfine iproute2)
 # libFuzzer (make fuzz, and its smoke in make test): clang, and the
 # compiler-rt archives with libclang_rt.fuzzer (not a dependency of clang,
