@@ -230,17 +230,12 @@ test-bins: all $(UNIT_BIN) $(TOOL_BIN) $(if $(wildcard tests/probe/probe.c),$(BU
 deps:
 	@tests/deps.sh test
 
-# Unit tests in the normal and in the sanitizer build, then the integration
-# suite (in a private mount namespace: see tests/integration/run), then a
-# few iterations of every benchmark so the harness cannot rot (no figures
-# are asserted: performance claims come from make bench only).
+# Builds, unit tests, the fuzzing smoke, the integration suite (in a
+# private mount namespace: see tests/integration/run), the Debian package's
+# test and a few iterations of every benchmark: tests/suite says in which
+# order, which parts run beside the others, and how long each part took.
 test: deps
-	$(MAKE) test-bins
-	$(MAKE) BUILD=build-asan SAN=1 test-bins
-	tests/run-unit $(BUILD) build-asan
-	$(MAKE) fuzz-smoke
-	SSHAND_ITEST_BUILDS=normal,asan tests/integration/run $(BUILD) build-asan
-	$(MAKE) bench-smoke
+	tests/suite $(BUILD) build-asan
 
 # Each fuzzing target for FUZZ_SECONDS on a copy of its seeds
 # (tests/fuzz/corpus/); a crash fails.  fuzz-smoke, in make test: a few
