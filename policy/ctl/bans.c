@@ -296,7 +296,9 @@ cmd_ban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
 }
 
 /* With a fleet store, the fleet's entry goes too: else fleet-sync would
- * bring the ban back (other hosts' files keep theirs: unban there too). */
+ * bring the ban back.  Other hosts' files keep theirs (an unban there
+ * too lifts it there); a fleet store out of reach fails the unban, and
+ * the file is left as it was. */
 static int
 cmd_unban(struct bans_ctx *c, const struct settings *s, struct ban_store *b,
     int argc, char **argv)
@@ -309,14 +311,16 @@ cmd_unban(struct bans_ctx *c, const struct settings *s, struct ban_store *b,
 		return 2;
 	if (parse_addr(argv[1], &a) < 0)
 		return 2;
+	/* The fleet first: the file's sync, woken by the file's change,
+	 * would otherwise find the fleet's ban and bring it back. */
+	fr = bans_fleet_unban(s, &c->p, &a, &fleet);
+	if (fleet && fr < 0)
+		return 1;
 	r = ban_remove(b, &a);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
 		return 1;
 	}
-	fr = bans_fleet_unban(s, &c->p, &a, &fleet);
-	if (fleet && fr < 0)
-		return 1;
 	if (fleet && fr > 0 && r == -ENOENT)
 		r = 0;
 	if (c->json) {
