@@ -288,6 +288,9 @@ install: all $(BUILD)/install/sshand
 	install -D -m 0644 $(BUILD)/sshand-nft.service $(DESTDIR)$(UNITDIR)/sshand-nft.service
 	install -D -m 0644 units/sshand-nft.path $(DESTDIR)$(UNITDIR)/sshand-nft.path
 	install -D -m 0644 units/sshand-nft.timer $(DESTDIR)$(UNITDIR)/sshand-nft.timer
+	# One ban list for a fleet through Redis (sshandctl(8), bans fleet-sync).
+	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand-fleet.service > $(BUILD)/sshand-fleet.service
+	install -D -m 0644 $(BUILD)/sshand-fleet.service $(DESTDIR)$(UNITDIR)/sshand-fleet.service
 	# A drop-in for hosts where no session needs setuid programs (README).
 	install -D -m 0644 units/hardening.conf $(DESTDIR)$(PREFIX)/share/sshand/hardening.conf
 	install -D -m 0644 units/pam.sshand $(DESTDIR)$(SYSCONFDIR)/pam.d/sshand
