@@ -763,11 +763,13 @@ bans_fleet_list(const struct ctl_opts *o, const struct settings *s,
 	struct fleet f;
 	int ret = 1;
 
-	if (fleet_setup(&f, s, p, NULL) < 0) {
+	ret = fleet_setup(&f, s, p, NULL);
+	if (ret == -ENOENT)
 		fprintf(stderr, "sshandctl: no fleet store: BanStore is %s, not redis://...\n",
 		    s->ban_store ? s->ban_store : "file");
+	if (ret < 0)
 		return 1;
-	}
+	ret = 1;
 	if (fleet_connect(&f) < 0) {
 		fprintf(stderr, "sshandctl: fleet store %s: %s\n", f.label, f.why);
 		goto out;
@@ -837,9 +839,12 @@ bans_fleet_unban(const struct settings *s, const struct ban_params *p,
 	int ret;
 
 	*ret_configured = false;
-	if (fleet_setup(&f, s, p, NULL) < 0)
+	ret = fleet_setup(&f, s, p, NULL);
+	if (ret == -ENOENT)
 		return 0;
 	*ret_configured = true;
+	if (ret < 0)
+		return ret;	/* said by fleet_setup */
 	memset(&e, 0, sizeof(e));
 	if (ban_key(a, p->ipv6_prefix, &e.key, &e.prefix) < 0 ||
 	    ban_entry_format_addr(&e, member, sizeof(member)) < 0) {
