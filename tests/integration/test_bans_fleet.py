@@ -120,8 +120,8 @@ class Host:
 
 
 class Lab:
-    def __init__(self, keys):
-        self.tag = str(os.getpid())
+    def __init__(self, keys, tag=None, syncs=("a", "b")):
+        self.tag = tag or str(os.getpid())
         self.a_ns, self.b_ns, self.r_ns, self.cli = (
             "fl-%s-%s" % (x, self.tag) for x in "abrc")
         self.redis = None
@@ -150,7 +150,8 @@ class Lab:
         self.b = Host(self, keys, "b", self.b_ns, B_ADDR)
         self.hosts.append(self.b)
         for h in self.hosts:
-            h.start_sync()
+            if h is self.a and "a" in syncs or h is self.b and "b" in syncs:
+                h.start_sync()
 
     def redis_cli(self, *args):
         return sh(*(nsenter(self.r_ns) + ["redis-cli", "-h", R_ADDR, "-n", "3"] +
