@@ -467,12 +467,13 @@ fetch(struct fleet *f, int64_t now)
 		}
 		if (until > x->fleet_until)
 			x->fleet_until = until;
-		if (until <= x->local_until)
+		if (until <= x->local_until || until <= x->refused_until)
 			continue;
 		w = ban_mirror(f->b, &k, until, 1, now);
 		if (w == -EPERM) {
-			/* BanExempt: never entered; and not looked at again. */
-			x->local_until = until;
+			/* BanExempt: never entered, and not tried again.  Not
+			 * a local ban either: nothing to publish. */
+			x->refused_until = until;
 			continue;
 		}
 		if (w < 0) {

@@ -19,6 +19,7 @@ struct fleet_track {
 	int64_t local_until;		/* the local ban at the last scan */
 	uint32_t local_bans;
 	int64_t fleet_until;		/* the fleet store's ban, as last known */
+	int64_t refused_until;		/* a fleet ban BanExempt keeps out */
 };
 
 struct fleet_tracker {
