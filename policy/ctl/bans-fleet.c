@@ -32,7 +32,9 @@
  * hash (f, ws, bans, until, total, last: ban_entry's fields, failures in
  * 1/1000), which expires when the file would reclaim the entry (window
  * over, ban over, and for a repeat offender BanTimeMax after its ban);
- * PREFIX "banned", the sorted set, which expires with its last ban.
+ * PREFIX "banned", the sorted set, which expires with its last ban;
+ * PREFIX "gen", raised by the script at every change of a ban: each
+ * round reads it, and the set only when it moved (or every 10 s).
  *
  * Redis unreachable or slow: every command has a 200 ms timeout, the
  * service says so once at error level, keeps scanning (failures pile up
@@ -68,12 +70,15 @@
 #define ROUND_MS	250
 #define RECONNECT_S	1
 #define FULL_SCAN_S	10	/* even when no change was seen */
+#define FULL_FETCH_S	10	/* the banned set, even when its generation is the same */
 #define FETCH_MAX	1000000
 #define KEY_PREFIX	"sshand:"
 #define PREFIX_MAX	64
 #define MEMBER_MAX	(BAN_ADDR_STRLEN + PREFIX_MAX + 8)
 
-/* KEYS[1] the source's hash, KEYS[2] the banned set.  ARGV: mode
+/* KEYS[1] the source's hash, KEYS[2] the banned set, KEYS[3] the
+ * banned set's generation (raised at every change of a ban, so that the
+ * hosts read the set only when it changed).  ARGV: mode
  * ("fail" or "ban"), member, now, then for fail the weight (1/1000) and
  * the limit, for ban the end of the local ban and its count; then
  * BanFindTime, BanTime, BanTimeMax.  Returns {until, bans}.  The
@@ -84,6 +89,7 @@ static const char fleet_lua[] =
     "local v = redis.call('HMGET', KEYS[1], 'f', 'ws', 'bans', 'until', 'total', 'last')\n"
     "local f, ws, bans = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0\n"
     "local untl, total, last = tonumber(v[4]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0\n"
+    "local before = untl\n"
     "if ARGV[1] == 'fail' then\n"
     "  local w, limit = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
     "  total = total + w\n"
@@ -122,6 +128,7 @@ static const char fleet_lua[] =
     "  end\n"
     "end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "if untl ~= before then redis.call('INCR', KEYS[3]) end\n"
     "return {untl, bans}\n";
 
 struct fleet {
@@ -135,6 +142,9 @@ struct fleet {
 	redisContext *rc;
 	char sha[48];
 	char why[256];			/* the last Redis error */
+	char gen[32];			/* the banned set's generation last read */
+	bool gen_known;
+	int64_t next_fetch;
 	bool down;			/* an outage was reported */
 	int64_t down_since;
 	/* Since the last reconnection, for its report. */
@@ -307,10 +317,11 @@ fail:
 }
 
 static void
-key_names(const struct fleet *f, const char *member, char *entry, char *set)
+key_names(const struct fleet *f, const char *member, char *entry, char *set, char *gen)
 {
 	snprintf(entry, MEMBER_MAX, "%se:%s", f->prefix, member);
 	snprintf(set, MEMBER_MAX, "%sbanned", f->prefix);
+	snprintf(gen, MEMBER_MAX, "%sgen", f->prefix);
 }
 
 /* Runs the script: mode "fail" (a4 the weight, a5 the limit) or "ban"
@@ -319,11 +330,11 @@ static int
 fleet_eval(struct fleet *f, const char *mode, const char *member, int64_t now,
     uint64_t a4, uint64_t a5, int64_t ret[2])
 {
-	char entry[MEMBER_MAX], set[MEMBER_MAX], n[6][24];
-	const char *argv[13];
+	char entry[MEMBER_MAX], set[MEMBER_MAX], gen[MEMBER_MAX], n[6][24];
+	const char *argv[14];
 	redisReply *r;
 
-	key_names(f, member, entry, set);
+	key_names(f, member, entry, set, gen);
 	snprintf(n[0], sizeof(n[0]), "%" PRId64, now);
 	snprintf(n[1], sizeof(n[1]), "%" PRIu64, a4);
 	snprintf(n[2], sizeof(n[2]), "%" PRIu64, a5);
@@ -332,15 +343,16 @@ fleet_eval(struct fleet *f, const char *mode, const char *member, int64_t now,
 	snprintf(n[5], sizeof(n[5]), "%u", f->p->ban_time_max);
 	argv[0] = "EVALSHA";
 	argv[1] = f->sha;
-	argv[2] = "2";
+	argv[2] = "3";
 	argv[3] = entry;
 	argv[4] = set;
-	argv[5] = mode;
-	argv[6] = member;
+	argv[5] = gen;
+	argv[6] = mode;
+	argv[7] = member;
 	for (int i = 0; i < 6; i++)
-		argv[7 + i] = n[i];
+		argv[8 + i] = n[i];
 	for (int tries = 0; tries < 2; tries++) {
-		r = checked(f, redisCommandArgv(f->rc, 13, argv, NULL), REDIS_REPLY_ARRAY);
+		r = checked(f, redisCommandArgv(f->rc, 14, argv, NULL), REDIS_REPLY_ARRAY);
 		if (r)
 			break;
 		/* Redis restarted under a live connection: no script. */
@@ -433,10 +445,25 @@ publish(struct fleet *f, int64_t now)
 static int
 fetch(struct fleet *f, int64_t now)
 {
-	char set[MEMBER_MAX], entry[MEMBER_MAX], from[24], max[24];
+	char set[MEMBER_MAX], entry[MEMBER_MAX], gen[MEMBER_MAX], from[24], max[24];
 	redisReply *r;
 
-	key_names(f, "", entry, set);
+	key_names(f, "", entry, set, gen);
+	/* The set only when a ban changed (its generation), or every
+	 * FULL_FETCH_S: a big set is not read four times a second. */
+	r = checked(f, redisCommand(f->rc, "GET %s", gen), REDIS_REPLY_STRING);
+	if (!r && (!f->rc || strcmp(f->why, "unexpected reply") != 0))
+		return -EIO;	/* nil (no ban yet) is not an error */
+	if (r && r->len < sizeof(f->gen) && f->gen_known && strcmp(r->str, f->gen) == 0 &&
+	    now < f->next_fetch) {
+		freeReplyObject(r);
+		return 0;
+	}
+	snprintf(f->gen, sizeof(f->gen), "%s", r && r->len < sizeof(f->gen) ? r->str : "");
+	f->gen_known = true;
+	f->next_fetch = now + FULL_FETCH_S;
+	if (r)
+		freeReplyObject(r);
 	snprintf(from, sizeof(from), "(%" PRId64, now);
 	snprintf(max, sizeof(max), "%d", FETCH_MAX);
 	r = checked(f, redisCommand(f->rc, "ZRANGEBYSCORE %s %s +inf WITHSCORES LIMIT 0 %s",
@@ -660,6 +687,7 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 				 * nothing where it is not. */
 				for (size_t i = 0; i < f.t.n; i++)
 					f.t.v[i].fleet_until = 0;
+				f.gen_known = false;
 			}
 		}
 		if (now >= next_scan) {
@@ -833,7 +861,7 @@ int
 bans_fleet_unban(const struct settings *s, const struct ban_params *p,
     const struct netaddr *a, bool *ret_configured)
 {
-	char member[BAN_ADDR_STRLEN], entry[MEMBER_MAX], set[MEMBER_MAX];
+	char member[BAN_ADDR_STRLEN], entry[MEMBER_MAX], set[MEMBER_MAX], gen[MEMBER_MAX];
 	struct ban_entry e;
 	struct fleet f;
 	redisReply *r;
@@ -852,7 +880,7 @@ bans_fleet_unban(const struct settings *s, const struct ban_params *p,
 		ret = -EINVAL;
 		goto out;
 	}
-	key_names(&f, member, entry, set);
+	key_names(&f, member, entry, set, gen);
 	ret = -EIO;
 	if (fleet_connect(&f) < 0)
 		goto fail;
