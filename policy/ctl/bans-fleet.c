@@ -40,9 +40,17 @@
  * service says so once at error level, keeps scanning (failures pile up
  * as pending units, in memory), tries again every second, and when it is
  * back publishes what piled up and says how much.  sshand never waits
- * for any of it.  The first scan after start is a baseline: failures
- * made while the service was not running are not published (its bans
- * are, in step 2). */
+ * for any of it.  Failures whose entry's last failure is BanFindTime or
+ * more in the past when they could be published are dropped: outside
+ * every window, they could only ban by being counted as new.
+ *
+ * What the service knows of the file (each key's total and unpublished
+ * failures) is saved beside it, BANFILE.fleet-state, at most every 2 s
+ * and at exit: a restarted service counts from those totals, and so
+ * publishes what was recorded while it was stopped.  Without that file
+ * (the first start, or an unreadable one) the first scan is the
+ * baseline: nothing before it is published as failures (bans are, in
+ * step 2). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +78,7 @@
 #define ROUND_MS	250
 #define RECONNECT_S	1
 #define FULL_SCAN_S	10	/* even when no change was seen */
+#define STATE_SAVE_S	2	/* at most this often, and at exit */
 #define FULL_FETCH_S	10	/* the banned set, even when its generation is the same */
 #define FETCH_MAX	1000000
 #define KEY_PREFIX	"sshand:"
@@ -149,6 +158,7 @@ struct fleet {
 	int64_t down_since;
 	/* Since the last reconnection, for its report. */
 	uint64_t up_units;
+	uint64_t expired_units;		/* dropped: older than BanFindTime */
 	size_t up_bans, down_bans;
 };
 
@@ -566,9 +576,11 @@ static void
 report_back(struct fleet *f, int64_t now)
 {
 	say(5, "fleet store %s is back after %" PRId64 " s: published %" PRIu64
-	    ".%03" PRIu64 " failures and %zu bans kept meanwhile, mirrored %zu bans",
+	    ".%03" PRIu64 " failures and %zu bans kept meanwhile, mirrored %zu bans"
+	    "; %" PRIu64 ".%03" PRIu64 " failures older than BanFindTime were dropped",
 	    f->label, now - f->down_since, f->up_units / BAN_FAIL_UNIT,
-	    f->up_units % BAN_FAIL_UNIT, f->up_bans, f->down_bans);
+	    f->up_units % BAN_FAIL_UNIT, f->up_bans, f->down_bans,
+	    f->expired_units / BAN_FAIL_UNIT, f->expired_units % BAN_FAIL_UNIT);
 	f->down = false;
 }
 
@@ -582,6 +594,64 @@ report_down(struct fleet *f, int64_t now)
 	    f->why);
 	f->down = true;
 	f->down_since = now;
+}
+
+/* The state file: what the tracker knows, so that a restarted service
+ * publishes the failures made while it was stopped (or not yet
+ * published), instead of taking them as its baseline. */
+static void
+state_load(struct fleet *f, const char *state)
+{
+	FILE *fp = fopen(state, "re");
+	int r;
+
+	if (!fp) {
+		if (errno != ENOENT)
+			say(4, "WARNING: %s: %s: failures made while the service was "
+			    "stopped are not published", state, strerror(errno));
+		return;
+	}
+	r = fleet_state_read(&f->t, fp);
+	fclose(fp);
+	if (r < 0)
+		say(4, "WARNING: %s: %s: ignored; failures made while the service was "
+		    "stopped are not published", state,
+		    r == -EBADMSG ? "not a state file" : strerror(-r));
+}
+
+static int
+state_save(const struct fleet *f, const char *state)
+{
+	char *tmp = NULL;
+	FILE *fp = NULL;
+	int fd, r;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", state) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
+	fp = fdopen(fd, "w");
+	if (!fp) {
+		r = -errno;
+		close(fd);
+		goto fail;
+	}
+	r = fleet_state_write(&f->t, fp);
+	if (fflush(fp) != 0 || fsync(fd) < 0)
+		r = r < 0 ? r : -errno;
+	if (fclose(fp) != 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && rename(tmp, state) < 0)
+		r = -errno;
+fail:
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
 }
 
 static void
@@ -631,8 +701,9 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct watch w = { .fd = -1, .wd = -1 };
 	struct fleet f;
-	bool once = false;
-	int64_t next_connect = 0, next_scan = 0;
+	char *state = NULL;
+	bool once = false, dirty = false, save_failed = false;
+	int64_t next_connect = 0, next_scan = 0, next_save = 0;
 	int r, ret = 1;
 
 	(void)o;
@@ -665,6 +736,12 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!once) {
+		if (asprintf(&state, "%s.fleet-state", path) < 0) {
+			state = NULL;
+			say(3, "ERROR: out of memory");
+			goto out;
+		}
+		state_load(&f, state);
 		w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		watch_file(&w, path);
 		say(6, "fleet-sync: %s with %s (every %d ms, on each change)", path,
@@ -695,12 +772,18 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 			if (r < 0)
 				say(3, "ERROR: %s: %s", path, strerror(-r));
 			next_scan = now + FULL_SCAN_S;
+			dirty = true;
 		}
+		f.expired_units += fleet_expire_pending(&f.t, now, p->find_time);
 		if (f.rc) {
+			uint64_t before = fleet_pending_total(&f.t);
+
 			if (publish(&f, now) == 0 && fetch(&f, now) == 0) {
+				if (fleet_pending_total(&f.t) != before)
+					dirty = true;
 				if (f.down)
 					report_back(&f, now);
-				f.up_units = 0;
+				f.up_units = f.expired_units = 0;
 				f.up_bans = f.down_bans = 0;
 			} else {
 				/* Lost, or an error reply: either way, start
@@ -714,6 +797,14 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 			ret = f.rc ? 0 : 1;
 			break;
 		}
+		if (dirty && now >= next_save) {
+			r = state_save(&f, state);
+			if (r < 0 && !save_failed)
+				say(4, "WARNING: %s: %s", state, strerror(-r));
+			save_failed = r < 0;
+			dirty = false;
+			next_save = now + STATE_SAVE_S;
+		}
 		if (stop_requested)
 			break;
 		changed = wait_change(&w, path, ROUND_MS);
@@ -722,9 +813,14 @@ bans_fleet_sync(const struct ctl_opts *o, const struct settings *s, const char *
 		if (changed)
 			next_scan = 0;
 	}
-	if (!once)
+	if (!once) {
 		ret = 0;
+		r = state_save(&f, state);
+		if (r < 0)
+			say(4, "WARNING: %s: %s", state, strerror(-r));
+	}
 out:
+	free(state);
 	if (w.fd >= 0)
 		close(w.fd);
 	fleet_disconnect(&f);

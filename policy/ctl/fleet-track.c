@@ -1,7 +1,10 @@
 /* The fleet sync's memory of the local ban file (fleet-track.h). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "policy/ctl/fleet-track.h"
 
@@ -62,6 +65,7 @@ fleet_scan_entry(struct fleet_tracker *t, const struct ban_entry *e)
 	x->total = e->total_failures;
 	x->local_until = e->banned_until;
 	x->local_bans = e->bans;
+	x->last_failure = e->last_failure;
 	return 0;
 }
 
@@ -110,6 +114,7 @@ fleet_scan_end(struct fleet_tracker *t)
 			x.total = s->total;
 			x.local_until = s->local_until;
 			x.local_bans = s->local_bans;
+			x.last_failure = s->last_failure;
 		}
 		r = grow(&out, n, &cap);
 		if (r < 0) {
@@ -174,6 +179,119 @@ fleet_pending_total(const struct fleet_tracker *t)
 	for (size_t i = 0; i < t->n; i++)
 		sum += t->v[i].pending;
 	return sum;
+}
+
+uint64_t
+fleet_expire_pending(struct fleet_tracker *t, int64_t now, unsigned find_time)
+{
+	uint64_t dropped = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct fleet_track *x = &t->v[i];
+
+		if (x->pending && now - x->last_failure >= (int64_t)find_time) {
+			dropped += x->pending;
+			x->pending = 0;
+		}
+	}
+	return dropped;
+}
+
+#define STATE_HEADER	"sshand fleet-sync state 1\n"
+#define STATE_LINE_MAX	128
+#define STATE_MAX	(1u << 25)	/* lines: twice BanMaxEntries's bound */
+
+int
+fleet_state_write(const struct fleet_tracker *t, FILE *f)
+{
+	fputs(STATE_HEADER, f);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct fleet_track *x = &t->v[i];
+
+		fprintf(f, "%d %u ", x->key.family == AF_INET6 ? 6 : 4, x->prefix);
+		for (int b = 0; b < 16; b++)
+			fprintf(f, "%02x", x->key.a[b]);
+		fprintf(f, " %" PRIu32 " %" PRIu64 " %" PRId64 "\n", x->total, x->pending,
+		    x->last_failure);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static int
+state_line(const char *line, struct fleet_track *x)
+{
+	unsigned fam, prefix;
+	char hex[33];
+	unsigned long long pending;
+	long long last;
+	unsigned long total;
+	int n = -1;
+
+	memset(x, 0, sizeof(*x));
+	if (sscanf(line, "%u %u %32[0-9a-f] %lu %llu %lld%n", &fam, &prefix, hex,
+	    &total, &pending, &last, &n) != 6 || n < 0 || line[n] != '\n' ||
+	    strlen(hex) != 32 || total > UINT32_MAX ||
+	    !((fam == 4 && prefix == 32) || (fam == 6 && prefix >= 1 && prefix <= 128)))
+		return -EBADMSG;
+	x->key.family = fam == 6 ? AF_INET6 : AF_INET;
+	for (int b = 0; b < 16; b++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * b, "%2x", &v) != 1)
+			return -EBADMSG;
+		x->key.a[b] = (uint8_t)v;
+	}
+	x->prefix = prefix;
+	x->total = (uint32_t)total;
+	x->pending = pending;
+	x->last_failure = last;
+	return 0;
+}
+
+int
+fleet_state_read(struct fleet_tracker *t, FILE *f)
+{
+	char line[STATE_LINE_MAX];
+	size_t lines = 0;
+	int r = 0;
+
+	if (t->n || t->baselined)
+		return -EINVAL;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_HEADER) != 0)
+		return -EBADMSG;
+	fleet_scan_begin(t);
+	while (fgets(line, sizeof(line), f)) {
+		struct fleet_track x;
+
+		if (++lines > STATE_MAX || (r = state_line(line, &x)) < 0)
+			break;
+		if ((r = grow(&t->scan, t->scan_n, &t->scan_cap)) < 0)
+			break;
+		t->scan[t->scan_n++] = x;
+	}
+	if (r == 0 && (ferror(f) || lines > STATE_MAX))
+		r = -EBADMSG;
+	if (r < 0) {
+		t->scan_n = 0;
+		return r;
+	}
+	/* As a scan that found these: sorted, and the baseline. */
+	if (t->scan_n)
+		qsort(t->scan, t->scan_n, sizeof(*t->scan), track_cmp);
+	for (size_t i = 0; i < t->scan_n; i++) {
+		if (i && track_cmp(&t->scan[i - 1], &t->scan[i]) == 0) {
+			t->scan_n = 0;
+			return -EBADMSG;
+		}
+	}
+	free(t->v);
+	t->v = t->scan;
+	t->n = t->scan_n;
+	t->cap = t->scan_cap;
+	t->scan = NULL;
+	t->scan_n = t->scan_cap = 0;
+	t->baselined = true;
+	return 0;
 }
 
 void

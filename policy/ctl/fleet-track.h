@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy/ban.h"
 
@@ -16,6 +17,7 @@ struct fleet_track {
 	unsigned prefix;
 	uint32_t total;			/* local total_failures at the last scan */
 	uint64_t pending;		/* local failure units not yet published */
+	int64_t last_failure;		/* the local entry's, at the last scan */
 	int64_t local_until;		/* the local ban at the last scan */
 	uint32_t local_bans;
 	int64_t fleet_until;		/* the fleet store's ban, as last known */
@@ -54,6 +56,21 @@ bool fleet_track_ban_unpublished(const struct fleet_track *x, int64_t now);
 
 /* Failure units waiting to be published, over every key. */
 uint64_t fleet_pending_total(const struct fleet_tracker *t);
+
+/* Drops the pending failures of keys whose last local failure is
+ * find_time or more before now: outside any window, in the file as in
+ * the fleet, they could only ban by being counted as new.  Returns the
+ * units dropped. */
+uint64_t fleet_expire_pending(struct fleet_tracker *t, int64_t now, unsigned find_time);
+
+/* The state kept across restarts (fleet-sync's state file): each key's
+ * total and pending failures and last failure, one line each after a
+ * header line.  write: 0 or -EIO.  read: into an empty tracker, which is
+ * then baselined (the next scan counts from these totals); -EBADMSG for
+ * anything that is not such a file (the tracker is then left empty),
+ * -ENOMEM. */
+int fleet_state_write(const struct fleet_tracker *t, FILE *f);
+int fleet_state_read(struct fleet_tracker *t, FILE *f);
 
 void fleet_tracker_free(struct fleet_tracker *t);
 

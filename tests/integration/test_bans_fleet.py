@@ -6,7 +6,7 @@ Four network namespaces made here: host A (10.78.0.1) and host B
 (10.78.0.2), each with sshand under systemd-socket-activate on port 22,
 its own ban file and its sync; Debian's redis-server in a third
 (10.78.0.10, no persistence); the clients in a fourth, whose bridge joins
-them all, with the sources 10.78.0.5..8.  Real failed password logins
+them all, with the sources 10.78.0.4..8.  Real failed password logins
 (sshpass) make the failures.  Redis is killed and started again (empty)
 mid-test.
 """
@@ -27,6 +27,7 @@ CTL = os.path.join(BUILD, "sshandctl")
 NET = "10.78.0."
 A_ADDR, B_ADDR, R_ADDR = NET + "1", NET + "2", NET + "10"
 BAD1, BAD2, BAD3, GOOD = NET + "5", NET + "6", NET + "7", NET + "8"
+BAD4 = NET + "4"
 WRONG = "not-the-password-1"
 MAX_FAILURES = 3
 BAN_TIME = 600
@@ -133,7 +134,7 @@ class Lab:
             sh("ip", "netns", "add", ns)
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", self.cli, "link", "add", "br0", "type", "bridge")
-        for a in (BAD1, BAD2, BAD3, GOOD):
+        for a in (BAD1, BAD2, BAD3, BAD4, GOOD):
             sh("ip", "-n", self.cli, "addr", "add", a + "/24", "dev", "br0")
         sh("ip", "-n", self.cli, "link", "set", "br0", "up")
         for i, (ns, addr) in enumerate(((self.a_ns, A_ADDR), (self.b_ns, B_ADDR),
@@ -308,3 +309,17 @@ def test_unban_leaves_the_fleet_too(lab):
     # The sync does not bring it back to A.
     time.sleep(0.6)
     assert BAD2 not in lab.a.banned()
+
+
+def test_restarted_sync_publishes_failures_made_meanwhile(lab):
+    # The sync keeps what it knows beside the ban file: restarted, it
+    # counts from there, and what was recorded while it was stopped is
+    # published.
+    assert lab.b.stop_sync() == 0
+    assert os.path.exists(lab.b.s.ban_file + ".fleet-state")
+    fail_logins(lab.b, BAD4, 1)
+    assert lab.b.s.wait_idle(15)
+    assert BAD4 not in lab.a.fleet()
+    lab.b.start_sync()
+    assert wait_for(lambda: (lab.a.fleet().get(BAD4) or {}).get("failure_units") == 1000,
+                    5, 0.1), lab.b.sync_text()

@@ -127,6 +127,84 @@ test_bans(void **state)
 	fleet_tracker_free(&t);
 }
 
+/* The state file: what a restarted service counts from. */
+static void
+test_state(void **state)
+{
+	struct fleet_tracker t, u;
+	struct ban_entry v[2];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&u, 0, sizeof(u));
+	v[0] = entry("192.0.2.1", 3000, 0);
+	v[0].last_failure = T0;
+	v[1] = entry("2001:db8:1::/64", 1000, 0);
+	scan(&t, v, 2);
+	v[0].total_failures = 4000;
+	scan(&t, v, 2);
+	assert_int_equal(pending(&t, "192.0.2.1"), 1000);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(fleet_state_write(&t, f), 0);
+	assert_int_equal(fclose(f), 0);
+
+	f = fmemopen(buf, len, "r");
+	assert_non_null(f);
+	assert_int_equal(fleet_state_read(&u, f), 0);
+	fclose(f);
+	assert_int_equal(u.n, 2);
+	assert_true(u.baselined);
+	assert_int_equal(pending(&u, "192.0.2.1"), 1000);
+	assert_int_equal(fleet_track_find(&u, &v[0].key, 32)->last_failure, T0);
+	/* Counting goes on from the saved totals: what was recorded while
+	 * the service was stopped is new, nothing else. */
+	v[0].total_failures = 6000;
+	v[1].total_failures = 1000;
+	scan(&u, v, 2);
+	assert_int_equal(pending(&u, "192.0.2.1"), 3000);
+	assert_int_equal(pending(&u, "2001:db8:1::/64"), 0);
+	/* Failures whose last one is BanFindTime old are dropped. */
+	fleet_track_find(&u, &v[0].key, 32)->last_failure = T0;
+	assert_int_equal(fleet_expire_pending(&u, T0 + 599, 600), 0);
+	assert_int_equal(fleet_expire_pending(&u, T0 + 600, 600), 3000);
+	assert_int_equal(pending(&u, "192.0.2.1"), 0);
+	fleet_tracker_free(&u);
+
+	/* Anything else is refused, the tracker left empty. */
+	{
+		static const char *const bad[] = {
+			"",
+			"sshand fleet-sync state 2\n",
+			"sshand fleet-sync state 1\n4 32 c0000201 1 2 3\n",
+			"sshand fleet-sync state 1\n5 32 c0000201000000000000000000000000 1 2 3\n",
+			"sshand fleet-sync state 1\n4 24 c0000201000000000000000000000000 1 2 3\n",
+			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2\n",
+			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 9999999999 2 3\n",
+			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2 3",
+			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2 3\n"
+			"4 32 c0000201000000000000000000000000 1 2 3\n",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(&u, 0, sizeof(u));
+			f = fmemopen((void *)bad[i], strlen(bad[i]) ? strlen(bad[i]) : 1, "r");
+			assert_non_null(f);
+			if (fleet_state_read(&u, f) != -EBADMSG)
+				fail_msg("accepted state %zu", i);
+			fclose(f);
+			assert_int_equal(u.n, 0);
+			assert_false(u.baselined);
+			fleet_tracker_free(&u);
+		}
+	}
+	free(buf);
+	fleet_tracker_free(&t);
+}
+
 static void
 test_mirror(void **state)
 {
@@ -182,6 +260,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deltas),
 		cmocka_unit_test(test_bans),
+		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_mirror),
 	};
 
