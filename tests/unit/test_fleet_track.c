@@ -185,8 +185,9 @@ test_state(void **state)
 			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2\n",
 			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 9999999999 2 3\n",
 			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2 3",
-			"sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2 3\n"
-			"4 32 c0000201000000000000000000000000 1 2 3\n",
+			/* The same key twice. */
+			("sshand fleet-sync state 1\n4 32 c0000201000000000000000000000000 1 2 3\n"
+			"4 32 c0000201000000000000000000000000 1 2 3\n"),
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
