@@ -323,3 +323,23 @@ def test_restarted_sync_publishes_failures_made_meanwhile(lab):
     lab.b.start_sync()
     assert wait_for(lambda: (lab.a.fleet().get(BAD4) or {}).get("failure_units") == 1000,
                     5, 0.1), lab.b.sync_text()
+
+
+def test_sshand_prints_and_checks_banstore(lab, tmp_path):
+    # sshand itself only parses the keyword: -T prints it (a password
+    # masked), and a value it refuses stops it at its line.
+    sshand = os.path.join(BUILD, "sshand")
+    with open(lab.a.s.conf) as f:
+        base = [l for l in f.read().splitlines() if not l.startswith("BanStore ")]
+    conf = tmp_path / "c.conf"
+    conf.write_text("\n".join(base + ["BanStore redis://sync:s3cret@%s:6379/3" % R_ADDR]) +
+                    "\n")
+    r = sh(sshand, "-f", str(conf), "-T", check=False)
+    assert r.returncode == 0, r.stderr
+    assert "banstore redis://sync:********@%s:6379/3\n" % R_ADDR in r.stdout, r.stdout
+    assert "s3cret" not in r.stdout
+    conf.write_text("\n".join(base + ["BanStore rediss://%s:6380/0" % R_ADDR]) + "\n")
+    r = sh(sshand, "-f", str(conf), "-t", check=False)
+    assert r.returncode != 0
+    assert "%s:%d: \"BanStore\"" % (conf, len(base) + 1) in r.stderr, r.stderr
+    assert "rediss:// (TLS) is not supported" in r.stderr, r.stderr
