@@ -28,13 +28,18 @@
  *
  * Both directions only ever lengthen a ban, so the file and the fleet
  * converge to the longest of each; after each reconnection every local
- * ban is published again, in case Redis came back without its data.  Redis keys: PREFIX "e:" ADDRESS, a
- * hash (f, ws, bans, until, total, last: ban_entry's fields, failures in
- * 1/1000), which expires when the file would reclaim the entry (window
- * over, ban over, and for a repeat offender BanTimeMax after its ban);
- * PREFIX "banned", the sorted set, which expires with its last ban;
- * PREFIX "gen", raised by the script at every change of a ban: each
- * round reads it, and the set only when it moved (or every 10 s).
+ * ban is published again, in case Redis came back without its data.
+ *
+ * Redis keys: PREFIX "e:" ADDRESS, a hash (f, ws, bans, until, total,
+ * last: ban_entry's fields, failures in 1/1000), which expires when the
+ * file would reclaim the entry (window over, ban over, and for a repeat
+ * offender BanTimeMax after its ban); PREFIX "banned", the sorted set,
+ * which expires with its last ban; PREFIX "gen", raised by the script at
+ * every change of a ban: each round reads it, and the set only when it
+ * moved (or every 10 s).  Failures published late (after an outage) are
+ * counted at the time they are published, not when they were made.
+ * Redis's content is trusted as the file's is: whoever can write to it
+ * can ban any source that is not exempt, on every host.
  *
  * Redis unreachable or slow: every command has a 200 ms timeout, the
  * service says so once at error level, keeps scanning (failures pile up
