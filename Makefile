@@ -169,7 +169,10 @@ $(BUILD)/sshand $(BUILD)/install/sshand: %/sshand: %/partdir.o $(FRONT_OBJ) $(BU
 # sshandctl reads the journal with libsystemd and host keys with libssh
 # (ssh-keygen makes them); it needs neither PAM nor libcap-ng.  Only
 # sshandctl links libsystemd: the per-connection programs never do.
-CTL_LIBS  = $(shell pkg-config --libs libsystemd libssh 2>/dev/null || echo -lsystemd -lssh)
+# It alone links hiredis too, for the fleet store (bans fleet-sync):
+# sshand never talks to Redis.
+CTL_LIBS  = $(shell pkg-config --libs libsystemd libssh hiredis 2>/dev/null || \
+	echo -lsystemd -lssh -lhiredis)
 $(BUILD)/sshandctl: $(call obj,$(CTL_SRC)) $(BUILD)/libpolicy.a $(BUILD)/libsandbox.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
@@ -180,6 +183,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIBS_A) $(BUILD)/librules.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) \
 		$(LIBS) $(SECCOMP_LIBS) -lcmocka
+# The fleet sync's memory (policy/ctl/, not in an archive): linked alone.
+$(BUILD)/tests/test_fleet_track: $(call obj,policy/ctl/fleet-track.c)
 # The network half has no archive: its libssh hook is linked alone
 # (objects go before the archives, which supply what they call).
 $(BUILD)/tests/test_libssh_hook: $(call obj,handler/net/libssh-private.c)
@@ -278,6 +283,9 @@ install: all $(BUILD)/install/sshand
 	install -D -m 0644 $(BUILD)/sshand-nft.service $(DESTDIR)$(UNITDIR)/sshand-nft.service
 	install -D -m 0644 units/sshand-nft.path $(DESTDIR)$(UNITDIR)/sshand-nft.path
 	install -D -m 0644 units/sshand-nft.timer $(DESTDIR)$(UNITDIR)/sshand-nft.timer
+	# One ban list for a fleet through Redis (sshandctl(8), bans fleet-sync).
+	sed 's|@SBINDIR@|$(SBINDIR)|g' units/sshand-fleet.service > $(BUILD)/sshand-fleet.service
+	install -D -m 0644 $(BUILD)/sshand-fleet.service $(DESTDIR)$(UNITDIR)/sshand-fleet.service
 	# A drop-in for hosts where no session needs setuid programs (README).
 	install -D -m 0644 units/hardening.conf $(DESTDIR)$(PREFIX)/share/sshand/hardening.conf
 	install -D -m 0644 units/pam.sshand $(DESTDIR)$(SYSCONFDIR)/pam.d/sshand

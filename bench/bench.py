@@ -815,6 +815,100 @@ class Bench:
         self.put("banned", "client wall ms", s.name, lat)
         self.put("banned", "server cpu ms", s.name, cpu)
 
+    # 6c: the fleet store (issue 21)
+    def fleet(self, s, n):
+        """ssh true against sshand with and without the fleet store beside
+        it: a redis-server on loopback and `sshandctl bans fleet-sync` on
+        the same ban file (BanStore redis://...).  sshand's connection path
+        is the same either way (it never talks to Redis); this shows
+        whether the sync's locking and polling cost it anything.  Rounds
+        alternate without/with so that drift does not pass for a cost;
+        full runs also report the sync's own CPU per second."""
+        if s.error:
+            return
+        redis = shutil.which("redis-server")
+        if not redis:
+            self.failures.append("fleet store: redis-server missing "
+                                 "(tests/deps.sh bench installs it)")
+            return
+        d = WORK + "/fleet"
+        os.makedirs(d, exist_ok=True)
+        port = free_tcp_port()
+        rproc = subprocess.Popen(
+            [redis, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+             "--appendonly", "no", "--dir", d, "--daemonize", "no"],
+            stdin=subprocess.DEVNULL, stdout=open(d + "/redis.log", "ab"),
+            stderr=subprocess.STDOUT)
+        sync = None
+        try:
+            if not wait_listening(port, 10, rproc):
+                self.fail(s, "fleet store: redis-server did not start")
+                return
+            conf = d + "/sshand-fleet.conf"
+            with open(s.args[-1]) as f:
+                text = f.read()
+            with open(conf, "w") as f:
+                f.write(text + f"BanStore redis://127.0.0.1:{port}/0\n")
+            slog = open(d + "/fleet-sync.log", "ab")
+            lat = {"without": [], "with": []}
+            cpu = {"without": [], "with": []}
+            rounds = 2 if self.smoke else 5
+            per = max(1, n // rounds)
+            for _ in range(rounds):
+                for variant in ("without", "with"):
+                    if variant == "with":
+                        sync = subprocess.Popen(
+                            [ARGS.sshandctl, "-f", conf, "bans", "fleet-sync"],
+                            stdin=subprocess.DEVNULL, stdout=slog,
+                            stderr=slog)
+                        time.sleep(0.3)
+                    for _ in range(per):
+                        dt, rc, err = ssh_true(s)
+                        recs = s.collect(1, 5)
+                        if rc != 0:
+                            self.fail(s, f"fleet store ({variant}): ssh true "
+                                      f"exit {rc}",
+                                      err.decode(errors="replace").strip())
+                            continue
+                        lat[variant].append(dt * 1000)
+                        cpu[variant] += [r["cpu_us"] / 1000 for r in recs]
+                    if sync is not None:
+                        if sync.poll() is not None:
+                            self.fail(s, "fleet store: fleet-sync exited %d"
+                                      % sync.returncode)
+                            return
+                        sync.terminate()
+                        sync.wait(5)
+                        sync = None
+            for v in ("without", "with"):
+                self.put("fleet_store", f"ssh true ms, {v}", s.name, lat[v])
+                self.put("fleet_store", f"server cpu ms, {v}", s.name, cpu[v])
+            if not self.smoke:
+                # Its steady cost: the CPU of a 3 s run less a 0.5 s one's
+                # (both with its start), per second of the difference.
+                spent = []
+                for secs in (0.5, 3.0):
+                    p = subprocess.Popen(
+                        [ARGS.sshandctl, "-f", conf, "bans", "fleet-sync"],
+                        stdin=subprocess.DEVNULL, stdout=slog, stderr=slog)
+                    time.sleep(secs)
+                    p.terminate()
+                    _, _, ru = os.wait4(p.pid, 0)
+                    p.returncode = 0
+                    spent.append(ru.ru_utime + ru.ru_stime)
+                self.res["fleet_sync_cpu_ms_per_s"] = round(
+                    max(0.0, spent[1] - spent[0]) * 1000 / 2.5, 3)
+            with open(d + "/fleet-sync.log", errors="replace") as f:
+                if "ERROR" in f.read():
+                    self.fail(s, "fleet store: fleet-sync logged errors",
+                              open(d + "/fleet-sync.log").read()[-300:])
+        finally:
+            if sync is not None:
+                sync.kill()
+                sync.wait(5)
+            rproc.kill()
+            rproc.wait(5)
+
     # 7: sftp
     def sftp(self, src, size, n):
         out = WORK + "/client/got.bin"
@@ -1181,6 +1275,12 @@ def start_sink():
     return SINK_PORT
 
 
+def free_tcp_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
 def wait_listening(port, timeout, proc=None):
     """True once something listens on 127.0.0.1:port (read from
     /proc/net/tcp: connecting to ask would itself open a forwarded
@@ -1458,7 +1558,8 @@ def add_ratios(res):
 NO_RATIOS = ("meta", "sshand_phases_ms", "sshand_phases_cumulative_ms",
              "sshand_cpu_by_step_ms",
              "sshand_cpu_by_process_ms",
-             "ban_file_ns", "openssl_speed_MBps", "forward_sink_MBps")
+             "ban_file_ns", "openssl_speed_MBps", "forward_sink_MBps",
+             "fleet_store", "fleet_sync_cpu_ms_per_s")
 
 TITLES = [
     ("latency_ms", "1. ssh true latency, ms (median [p25–p75])", "%.1f"),
@@ -1472,6 +1573,8 @@ TITLES = [
      "%.1f"),
     ("conn_per_s", "5. connections per second", "%.1f"),
     ("banned", "6. banned address turned away", "%.2f"),
+    ("fleet_store", "6c. sshand with the fleet store (redis-server and "
+     "bans fleet-sync running) or without, ms", "%.2f"),
     ("sftp_MBps", "7. sftp, MiB/s", "%.0f"),
     ("link_MBps", "8. delayed link (50 ms RTT), MiB/s", "%.1f"),
     ("link_server_cpu_s_per_GiB", "8. delayed link server CPU per GiB, s",
@@ -1546,10 +1649,19 @@ def speed_table(res):
             ", ".join("%s %.0f" % kv for kv in sp.items())]
 
 
+def fleet_table(res):
+    c = res.get("fleet_sync_cpu_ms_per_s")
+    if c is None:
+        return []
+    return ["", "6d. fleet-sync's own CPU when idle (Redis read every 250 ms, "
+            "the file scanned on change): %.2f ms per second" % c]
+
+
 # Printed after the section they belong to (after its last table).
 EXTRA_TABLES = {"cpu_ms_per_conn": phases_table,
                 "throughput_server_cpu_s_per_GiB": speed_table,
                 "banned": banfile_table,
+                "fleet_store": fleet_table,
                 "forward_server_cpu_s_per_GiB": sink_table}
 
 
@@ -1669,6 +1781,26 @@ def goals(res):
     else:
         row(goal, "n/a", "≤ 1/10 of a normal conn", "n/a", None, 0.1,
             False, "a normal connection")
+    # Issue 21: the fleet store costs a connection nothing measurable.
+    for what, unit in (("ssh true ms", "ms"), ("server cpu ms", "ms CPU")):
+        w, wo = get("fleet_store", what + ", with"), \
+            get("fleet_store", what + ", without")
+        goal = "fleet store: %s per connection" % (
+            "latency" if unit == "ms" else "server CPU")
+        if w and wo and w.get("median") is not None and wo.get("median"):
+            r = w["median"] / wo["median"]
+            # Not measurable: the medians differ by less than the noise,
+            # the runs' interquartile spread or 5 %, whichever is larger.
+            noise = max(wo["p75"] - wo["p25"], w["p75"] - w["p25"],
+                        0.05 * wo["median"])
+            ok = w["median"] - wo["median"] <= noise
+            row(goal, "%.2f× (%s vs %s %s)" % (r, num(w["median"]),
+                                              num(wo["median"]), unit),
+                "within the noise", "met" if ok else "NOT met", r,
+                (wo["median"] + noise) / wo["median"], False, "without it")
+        else:
+            row(goal, "n/a", "within the noise", "n/a", None, 1.05, False,
+                "without it")
     # Issue 16: 1 GiB through ssh -L at >= 1.0x OpenSSH's rate.
     for key in res.get("forward_MBps", {}):
         ratio(f"through ssh -L {key}", "forward_MBps", key, 1.0, True,
@@ -1891,6 +2023,9 @@ def main():
         steps.append(("banned address", lambda: b.banned(sshand, ban_n)))
     steps.append(("ban file lookup and update cost",
                   lambda: b.banfile(banfile_sizes, banfile_n)))
+    if sshand is not None:
+        steps.append(("fleet store cost per connection",
+                      lambda: b.fleet(sshand, 4 if smoke else 40)))
     steps.append((f"sftp {sftp_size // MIB} MiB", sftp_step))
     steps.append(("forwarding: the sink alone, direct loopback",
                   lambda: b.sink_alone(big, it)))

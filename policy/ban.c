@@ -350,6 +350,55 @@ ban_add(struct ban_store *b, const struct netaddr *a, unsigned duration, int64_t
 	return store_update(b, a, now, add_update, &c);
 }
 
+struct mirror_ctx {
+	int64_t until;
+	uint32_t bans;
+	bool changed;
+};
+
+static int
+mirror_update(struct ban_store *b, struct ban_entry *e, bool found, int64_t now,
+    void *userdata)
+{
+	struct mirror_ctx *c = userdata;
+
+	(void)b, (void)found, (void)now;
+	if (e->banned_until >= c->until)
+		return 1;
+	e->banned_until = c->until;
+	if (e->bans < c->bans)
+		e->bans = c->bans;
+	e->failures = 0;
+	e->window_start = 0;
+	c->changed = true;
+	return 0;
+}
+
+int
+ban_mirror(struct ban_store *b, const struct netaddr *a, int64_t until,
+    uint32_t bans, int64_t now)
+{
+	struct mirror_ctx c = { .until = until, .bans = bans ? bans : 1, .changed = false };
+	struct netaddr k;
+	unsigned prefix;
+	int r;
+
+	if (!b || !a || b->readonly)
+		return -EINVAL;
+	if (until <= now)
+		return 0;
+	/* The key as this file stores it: a fleet network that holds an
+	 * exempt address is not entered whole. */
+	r = ban_normalise(a, b->p.ipv6_prefix, &k, &prefix);
+	if (r < 0)
+		return r;
+	r = ban_exempt_overlaps(b, &k, prefix);
+	if (r != 0)
+		return r < 0 ? r : -EPERM;
+	r = store_update(b, a, now, mirror_update, &c);
+	return r < 0 ? r : c.changed;
+}
+
 static int
 remove_update(struct ban_store *b, struct ban_entry *e, bool found, int64_t now,
     void *userdata)
@@ -498,6 +547,15 @@ ban_addr_parse(const char *s, struct netaddr *ret)
 	unsigned len;
 
 	return cidr_parse(s, ret, &len);
+}
+
+int
+ban_key(const struct netaddr *a, unsigned ipv6_prefix, struct netaddr *ret,
+    unsigned *ret_prefix)
+{
+	if (!a || !ret || !ret_prefix || ipv6_prefix < 1 || ipv6_prefix > 128)
+		return -EINVAL;
+	return ban_normalise(a, ipv6_prefix, ret, ret_prefix);
 }
 
 int

@@ -90,6 +90,14 @@ int ban_record_failure(struct ban_store *b, const struct sockaddr *sa,
 int ban_add(struct ban_store *b, const struct netaddr *a, unsigned duration, int64_t now);
 int ban_remove(struct ban_store *b, const struct netaddr *a);
 int ban_lookup(struct ban_store *b, const struct netaddr *a, struct ban_entry *ret);
+/* A ban made elsewhere (the fleet store, sshandctl bans fleet-sync):
+ * a's entry is banned until `until` unless it already is for as long,
+ * its ban count raised to bans if lower; failures in the window are
+ * dropped as by ban_add, the totals kept (the sync counts new local
+ * failures by them, and this is none).  Returns 1 if the file changed,
+ * 0 if not, -EPERM for a key BanExempt overlaps. */
+int ban_mirror(struct ban_store *b, const struct netaddr *a, int64_t until,
+    uint32_t bans, int64_t now);
 /* Calls fn for every live entry; stops early when fn returns non-zero. */
 int ban_foreach(struct ban_store *b, int (*fn)(const struct ban_entry *, void *), void *userdata);
 /* Drops expired entries (and all entries with all=true). Returns count. */
@@ -116,6 +124,10 @@ int ban_exempt_overlaps(const struct ban_store *b, const struct netaddr *net,
 /* "203.0.113.7", "2001:db8::1", "2001:db8::/64", "::ffff:192.0.2.1": the
  * store folds v4-mapped addresses and masks IPv6 to its prefix. */
 int ban_addr_parse(const char *s, struct netaddr *ret);
+/* The key a stores under with this IPv6 prefix: v4-mapped folded to
+ * IPv4 (prefix 32), IPv6 masked to ipv6_prefix. */
+int ban_key(const struct netaddr *a, unsigned ipv6_prefix, struct netaddr *ret,
+    unsigned *ret_prefix);
 /* "203.0.113.7" or "2001:db8::/64". */
 #define BAN_ADDR_STRLEN 64
 int ban_entry_format_addr(const struct ban_entry *e, char *buf, size_t len);

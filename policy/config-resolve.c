@@ -367,6 +367,19 @@ config_resolve(const struct config *cfg, const struct match_ctx *ctx,
 	 * the SandboxProfile that applies to this connection. */
 	if (from[KW_SubsystemSandboxProfile] == NULL)
 		s->subsystem_sandbox_profile = s->sandbox_profile;
+	/* BanStore file:PATH names the ban file, unless BanFile does (a
+	 * BanFile naming another is refused at load, config.c). */
+	if (s->ban_store != NULL && strncmp(s->ban_store, "file:", 5) == 0 &&
+	    from[KW_BanFile] == &cfg->defaults) {
+		char *path = strdup(s->ban_store + 5);
+
+		if (path == NULL) {
+			settings_free(s);
+			return -ENOMEM;
+		}
+		free(s->ban_file);
+		s->ban_file = path;
+	}
 	/* Neither has NoNewPrivileges: strict implies it. */
 	if (from[KW_NoNewPrivileges] == NULL)
 		s->no_new_privileges = s->sandbox_profile == SANDBOX_STRICT;

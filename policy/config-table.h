@@ -46,6 +46,7 @@ enum kw_type {
 	T_PRINCFILE,	/* a path with %h %u %% tokens, none (NULL) */
 	T_AUTHMETHODS,	/* lists of methods (authmethods.h), any (empty); first line wins */
 	T_CHROOT,	/* absolute path with %h %u %%, or none (NULL) */
+	T_BANSTORE,	/* file, file:PATH or redis://... (policy/ban-url.h) */
 	T__COUNT
 };
 

@@ -434,6 +434,14 @@ check_global(struct parser *p)
 		r = config_fail(p, "BanTimeMax (%u s) is shorter than BanTime "
 		    "(%u s)", s->ban_time_max, s->ban_time);
 	}
+	if (r == 0 && s->ban_store != NULL && strncmp(s->ban_store, "file:", 5) == 0 &&
+	    strcmp(s->ban_store + 5, s->ban_file) != 0) {
+		unsigned bs = g->set[KW_BanStore], bf = g->set[KW_BanFile];
+
+		p->line = bs > bf ? bs : bf;
+		r = config_fail(p, "BanStore file:%s and BanFile %s name two ban "
+		    "files", s->ban_store + 5, s->ban_file);
+	}
 	/* As sshd refuses to start: no list of the global lines can be
 	 * completed with the methods enabled globally.  A list that a Match
 	 * block's settings disable is skipped at login, as sshd skips it. */

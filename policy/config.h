@@ -94,6 +94,10 @@ struct settings {
 	unsigned ban_ipv6_prefix;		/* BanIPv6Prefix 64 (1..128) */
 	unsigned ban_max_entries;		/* BanMaxEntries 65536 */
 	struct strlist ban_exempt;		/* BanExempt CIDR list; empty */
+	/* BanStore file: the ban file alone; or redis://... (ban-url.h),
+	 * which only sshandctl bans fleet-sync connects to. */
+	char *ban_store;			/* BanStore file */
+	char *ban_store_password_file;		/* BanStorePasswordFile none */
 	/* Unauthenticated connections (policy/startups.h), verbatim. */
 	char *max_startups;			/* MaxStartups 10:30:100 */
 	char *per_source_max_startups;		/* PerSourceMaxStartups 8 */

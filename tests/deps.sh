@@ -3,17 +3,22 @@
 # Usage: tests/deps.sh build|test|fuzz|run|bench
 set -euo pipefail
 
+# libhiredis-dev: sshandctl's fleet store (bans fleet-sync), nothing else.
 build=(gcc make pkg-config libssh-dev libcap-ng-dev
-       libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev)
+       libseccomp-dev libpam0g-dev libcmocka-dev libssl-dev libsystemd-dev
+       libhiredis-dev)
 runtime=(openssh-client util-linux systemd openssl procps)
 # The Debian package's test (test_debian_package.py) builds the package
 # (dpkg-dev, debhelper, lintian), a Debian tree (mmdebstrap) and boots it
-# (systemd-nspawn, from systemd-container).
+# (systemd-nspawn, from systemd-container).  redis-server: the fleet
+# store's test (test_bans_fleet.py), which starts its own on a private
+# address (the package's own server is not started on these machines:
+# systemd is not PID 1 and policy-rc.d denies it).
 test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
       putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
       xauth xvfb x11-utils libpam-oath oathtool sudo iputils-ping passwd
       filezilla nftables git dpkg-dev debhelper lintian mmdebstrap
-      systemd-container)
+      systemd-container redis-server)
 bench=(hyperfine iproute2)
 # libFuzzer (make fuzz, and its smoke in make test): clang, and the
 # compiler-rt archives with libclang_rt.fuzzer (not a dependency of clang,

@@ -32,6 +32,9 @@ bans_usage(FILE *f)
 	    "  unban ADDR             forget the address\n"
 	    "  purge [--all]          drop expired entries (or all)\n"
 	    "  nft-sync [OPTIONS]     put the banned sources into an nftables set\n"
+	    "                         (see sshandctl(8); --help)\n"
+	    "  list --fleet           the fleet store's entries (BanStore redis://)\n"
+	    "  fleet-sync [--once]    mirror the ban file to and from the fleet store\n"
 	    "                         (see sshandctl(8); --help)\n");
 }
 
@@ -173,6 +176,39 @@ entry_cmp(const void *pa, const void *pb)
 	return memcmp(a->key.a, b->key.a, sizeof(a->key.a));
 }
 
+/* Sorts and prints entries: the local view (what is the ban file's
+ * key in JSON) or the fleet's. */
+int
+bans_print_entries(int json, int64_t now, unsigned find_time, const char *what,
+    const char *where, struct ban_entry *v, size_t n)
+{
+	struct bans_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.json = json;
+	c.now = now;
+	c.p.find_time = find_time;
+	if (n)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	if (json) {
+		printf("{\"%s\":", what);
+		json_print_string(stdout, where);
+		printf(",\"now\":%" PRId64 ",\"entries\":[", now);
+	} else
+		print_header();
+	for (size_t i = 0; i < n; i++) {
+		if (json) {
+			if (i)
+				putchar(',');
+			print_entry_json(&c, &v[i]);
+		} else
+			print_entry_line(&c, &v[i]);
+	}
+	if (json)
+		printf("]}\n");
+	return 0;
+}
+
 static int
 cmd_list(struct bans_ctx *c, struct ban_store *b)
 {
@@ -185,24 +221,8 @@ cmd_list(struct bans_ctx *c, struct ban_store *b)
 		free(all.v);
 		return 1;
 	}
-	if (all.n)
-		qsort(all.v, all.n, sizeof(*all.v), entry_cmp);
-	if (c->json) {
-		printf("{\"ban_file\":");
-		json_print_string(stdout, c->path);
-		printf(",\"now\":%" PRId64 ",\"entries\":[", c->now);
-	} else
-		print_header();
-	for (size_t i = 0; i < all.n; i++) {
-		if (c->json) {
-			if (i)
-				putchar(',');
-			print_entry_json(c, &all.v[i]);
-		} else
-			print_entry_line(c, &all.v[i]);
-	}
-	if (c->json)
-		printf("]}\n");
+	bans_print_entries(c->json, c->now, c->p.find_time, "ban_file", c->path, all.v,
+	    all.n);
 	free(all.v);
 	return 0;
 }
@@ -275,21 +295,34 @@ cmd_ban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
 	return show(c, b, argv[1], &a);
 }
 
+/* With a fleet store, the fleet's entry goes too: else fleet-sync would
+ * bring the ban back.  Other hosts' files keep theirs (an unban there
+ * too lifts it there); a fleet store out of reach fails the unban, and
+ * the file is left as it was. */
 static int
-cmd_unban(struct bans_ctx *c, struct ban_store *b, int argc, char **argv)
+cmd_unban(struct bans_ctx *c, const struct settings *s, struct ban_store *b,
+    int argc, char **argv)
 {
 	struct netaddr a;
-	int r;
+	bool fleet = false;
+	int r, fr;
 
 	if (argc != 2)
 		return 2;
 	if (parse_addr(argv[1], &a) < 0)
 		return 2;
+	/* The fleet first: the file's sync, woken by the file's change,
+	 * would otherwise find the fleet's ban and bring it back. */
+	fr = bans_fleet_unban(s, &c->p, &a, &fleet);
+	if (fleet && fr < 0)
+		return 1;
 	r = ban_remove(b, &a);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "sshandctl: %s: %s\n", c->path, strerror(-r));
 		return 1;
 	}
+	if (fleet && fr > 0 && r == -ENOENT)
+		r = 0;
 	if (c->json) {
 		printf("{\"address\":");
 		json_print_string(stdout, argv[1]);
@@ -360,7 +393,8 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 		else if (strcmp(argv[i], "--json") == 0)
 			c.json = 1;
 		else if ((strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) &&
-		    !(n > 0 && strcmp(args[0], "nft-sync") == 0)) {
+		    !(n > 0 && (strcmp(args[0], "nft-sync") == 0 ||
+		    strcmp(args[0], "fleet-sync") == 0))) {
 			bans_usage(stdout);
 			return 0;
 		} else if (n < (int)(sizeof(args) / sizeof(args[0])))
@@ -376,7 +410,7 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (strcmp(args[0], "list") && strcmp(args[0], "show") && strcmp(args[0], "ban") &&
 	    strcmp(args[0], "unban") && strcmp(args[0], "purge") &&
-	    strcmp(args[0], "nft-sync")) {
+	    strcmp(args[0], "nft-sync") && strcmp(args[0], "fleet-sync")) {
 		fprintf(stderr, "sshandctl bans: unknown command %s\n", args[0]);
 		bans_usage(stderr);
 		return 2;
@@ -391,6 +425,17 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 
 		no.json = c.json;
 		r = bans_nft_sync(&no, c.path, &c.p, n, args);
+		goto out;
+	}
+	if (strcmp(args[0], "fleet-sync") == 0) {
+		r = bans_fleet_sync(o, s, c.path, &c.p, n, args);
+		goto out;
+	}
+	if (strcmp(args[0], "list") == 0 && n == 2 && strcmp(args[1], "--fleet") == 0) {
+		struct ctl_opts fo = *o;
+
+		fo.json = c.json;
+		r = bans_fleet_list(&fo, s, &c.p);
 		goto out;
 	}
 	c.now = (int64_t)time(NULL);
@@ -419,7 +464,7 @@ ctl_bans(const struct ctl_opts *o, int argc, char **argv)
 	} else if (strcmp(args[0], "ban") == 0)
 		r = cmd_ban(&c, b, n, args);
 	else if (strcmp(args[0], "unban") == 0)
-		r = cmd_unban(&c, b, n, args);
+		r = cmd_unban(&c, s, b, n, args);
 	else
 		r = cmd_purge(&c, b, n, args);
 	if (r == 2)

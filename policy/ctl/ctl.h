@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Global options parsed by main.c before the subcommand. */
 struct ctl_opts {
@@ -23,6 +24,25 @@ int ctl_audit(const struct ctl_opts *o, int argc, char **argv);
 struct ban_params;
 int bans_nft_sync(const struct ctl_opts *o, const char *path,
     const struct ban_params *p, int argc, char **argv);
+
+/* sshandctl bans fleet-sync, and the fleet's side of list and unban
+ * (bans-fleet.c): s the configuration (BanStore), path the ban file. */
+struct settings;
+struct netaddr;
+int bans_fleet_sync(const struct ctl_opts *o, const struct settings *s,
+    const char *path, const struct ban_params *p, int argc, char **argv);
+int bans_fleet_list(const struct ctl_opts *o, const struct settings *s,
+    const struct ban_params *p);
+/* Removes a's key from the fleet store: 1 removed, 0 none there (or no
+ * fleet store configured: then *ret_configured is false), or a negative
+ * errno, said on stderr. */
+int bans_fleet_unban(const struct settings *s, const struct ban_params *p,
+    const struct netaddr *a, bool *ret_configured);
+/* Prints entries as bans list does (bans.c): what is the JSON key that
+ * names where ("ban_file", "fleet_store"). */
+struct ban_entry;
+int bans_print_entries(int json, int64_t now, unsigned find_time, const char *what,
+    const char *where, struct ban_entry *v, size_t n);
 
 /* The host keys hostkeys and fingerprints act on (hostkeys.c). */
 #define KEYLIST_MAX	32

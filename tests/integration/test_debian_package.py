@@ -144,6 +144,7 @@ def test_package_contents(package):
     for p in ["/usr/sbin/sshand", "/usr/sbin/sshandctl", "/usr/lib/sshand/sshand-net.so",
               "/usr/lib/sshand/sshand-monitor.so", "/usr/lib/sshand/sshand-nogssapi.so",
               "/lib/systemd/system/sshand.socket", "/lib/systemd/system/sshand@.service",
+              "/lib/systemd/system/sshand-fleet.service",
               "/etc/pam.d/sshand", "/etc/sshand/sshand.conf",
               "/usr/share/man/man8/sshand.8.gz", "/usr/share/man/man5/sshand.conf.5.gz"]:
         assert p in paths, p + " is not in the package"

@@ -1,7 +1,8 @@
 """What each program is linked with, as ldd and the dynamic section show it.
 
-sshandctl reads the journal through libsystemd; the per-connection
-programs never load it: sshand's front links libc and nothing else (that
+sshandctl reads the journal through libsystemd and talks to the fleet's
+Redis through hiredis (bans fleet-sync); the per-connection programs
+never load either: sshand's front links libc and nothing else (that
 keeps turning a banned address away cheap), and its two halves load only
 what they need (libssh and OpenSSL, PAM and libcap-ng), never libsystemd.
 
@@ -70,6 +71,18 @@ def product_build():
 def test_sshandctl_links_libsystemd():
     assert "libsystemd.so.0" in needed("sshandctl")
     assert "libsystemd.so.0" in loaded("sshandctl")
+
+
+def test_sshandctl_links_hiredis():
+    assert any(l.startswith("libhiredis.so") for l in needed("sshandctl"))
+
+
+@pytest.mark.parametrize("name", ["sshand", "sshand-net.so",
+                                  "sshand-monitor.so"])
+def test_per_connection_programs_free_of_hiredis(name):
+    # Issue 21: the ban check never waits on the network.
+    libs = loaded(name)
+    assert not any(l.startswith("libhiredis") for l in libs), libs
 
 
 def test_sshandctl_needs_no_pam_nor_libcap_ng():

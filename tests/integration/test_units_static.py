@@ -4,7 +4,8 @@ sshand@.service as Debian 12's ssh.service (9.6: it confines nothing an
 administrator's session may use, issue 17) and, with the shipped
 hardening.conf drop-in for hosts where no session needs setuid programs,
 3.0 or better; sshand-nft.service (issue 21), the only unit with
-CAP_NET_ADMIN, 2.0 or better."""
+CAP_NET_ADMIN, 2.0 or better; sshand-fleet.service (issue 21, the fleet
+store's sync), no capability at all, 2.0 or better."""
 
 import os
 import re
@@ -37,6 +38,9 @@ SESSION_BREAKERS = (
 # Kernel-level drops (issue 21): the only unit with CAP_NET_ADMIN.
 NFT_UNITS = ("sshand-nft.service", "sshand-nft.path", "sshand-nft.timer")
 NFT_MAX_EXPOSURE = 2.0
+# The fleet store's sync (issue 21): root with no capability, TCP out.
+FLEET_UNIT = "sshand-fleet.service"
+FLEET_MAX_EXPOSURE = 2.0
 
 
 def _read(name):
@@ -79,6 +83,9 @@ def unitdir(tmp_path_factory):
     (d / "sshand-nft.service").write_text(nft.replace("@SBINDIR@", BUILD))
     for name in NFT_UNITS[1:]:
         shutil.copy(os.path.join(UNITS, name), d / name)
+    fleet = _read(FLEET_UNIT)
+    assert "@SBINDIR@" in fleet
+    (d / FLEET_UNIT).write_text(fleet.replace("@SBINDIR@", BUILD))
     # The unit with the drop-in, as one file: what systemd merges.
     hd = d / "hardened"
     hd.mkdir()
@@ -204,3 +211,21 @@ def test_nft_path_and_timer():
     assert p["TriggerLimitIntervalSec"] == ["0"]
     t = _settings(_read("sshand-nft.timer"), "Timer")
     assert "OnUnitActiveSec" in t and "OnActiveSec" in t
+
+
+def test_fleet_service(unitdir):
+    r = _analyze("verify", "--man=no", "./" + FLEET_UNIT, cwd=unitdir)
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stdout + r.stderr
+    score, failing = _exposure(unitdir, FLEET_UNIT)
+    assert score <= FLEET_MAX_EXPOSURE, f"exposure {score}; failing items:\n{failing}"
+    s = _settings(_read(FLEET_UNIT), "Service")
+    assert s["Type"] == ["simple"] and s["Restart"] == ["always"]
+    assert s["ExecStart"][-1].split()[1:] == ["bans", "fleet-sync"]
+    assert s["CapabilityBoundingSet"] == [""]
+    assert s["RestrictAddressFamilies"] == ["AF_INET AF_INET6 AF_UNIX"]
+    assert s["ReadWritePaths"] == ["-/var/lib/sshand"]
+    for k in ("NoNewPrivileges", "PrivateTmp", "PrivateDevices", "ProtectHome"):
+        assert s[k] == ["yes"], k
+    assert s["ProtectSystem"] == ["strict"]
+    # Redis away must not make systemd give up on it.
+    assert _settings(_read(FLEET_UNIT), "Unit")["StartLimitIntervalSec"] == ["0"]

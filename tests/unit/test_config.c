@@ -726,6 +726,23 @@ static const struct {
 	{ "Match Address 10.0.0.0/8,\n", "1: bad address list \"10.0.0.0/8,\" in Match Address" },
 	{ "Match Address 300.1.2.3\n", "1: bad address list \"300.1.2.3\" in Match Address" },
 	{ "BanExempt 10.0.0.0/33\n", "1: bad CIDR \"10.0.0.0/33\" in BanExempt" },
+	{ "BanStore rediss://h:6380/0\n", "1: \"BanStore\" \"rediss://h:6380/0\": "
+	    "rediss:// (TLS) is not supported: Debian 12's hiredis (0.14) has no TLS; "
+	    "reach Redis over a TLS tunnel (stunnel, spiped) to a local port and use redis://" },
+	/* The password is not repeated in the message. */
+	{ "BanStore redis://:s3cret@h:99999/0\n", "1: \"BanStore\" "
+	    "\"redis://:********@h:99999/0\": bad port in redis:// URL (1..65535)" },
+	{ "BanStore redis://h/x\n", "1: \"BanStore\" \"redis://h/x\": bad database "
+	    "number in redis:// URL (redis://HOST:PORT/DB, DB a number)" },
+	{ "BanStore mysql://h\n", "1: \"BanStore\" \"mysql://h\": file, file:PATH or "
+	    "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]" },
+	{ "BanStore file:bans\n", "1: \"BanStore\" \"file:bans\": file:PATH needs an "
+	    "absolute PATH" },
+	{ "BanFile /a\nBanStore file:/b\n", "2: BanStore file:/b and BanFile /a name two "
+	    "ban files" },
+	{ "Match User x\n BanStore file\n", "2: \"BanStore\" is not allowed inside Match" },
+	{ "BanStorePasswordFile x\n", "1: \"BanStorePasswordFile\" needs an absolute "
+	    "path or none, not \"x\"" },
 	{ "BanExempt ::1/129\n", "1: bad CIDR \"::1/129\" in BanExempt" },
 	{ "BanExempt 10.0.0.0/8,example.com\n", "1: bad CIDR \"example.com\" in BanExempt" },
 	{ "BanExempt 10.*\n", "1: bad CIDR \"10.*\" in BanExempt" },
@@ -1472,6 +1489,43 @@ test_subsystem(void **state)
 	config_free(cfg);
 }
 
+/* BanStore: the URL kept as written, its password not printed by -T;
+ * file:PATH names the ban file. */
+static void
+test_ban_store(void **state)
+{
+	struct config *cfg;
+	struct settings *s;
+	char *d;
+
+	(void)state;
+	s = resolve_global("BanStore redis://sync:p%40ss@[2001:db8::1]:6380/3\n"
+	    "BanStorePasswordFile /etc/sshand/redis.pw\n", &cfg);
+	assert_string_equal(s->ban_store, "redis://sync:p%40ss@[2001:db8::1]:6380/3");
+	assert_string_equal(s->ban_store_password_file, "/etc/sshand/redis.pw");
+	d = dump(s);
+	assert_dump_has(d, "banstore redis://sync:********@[2001:db8::1]:6380/3");
+	assert_dump_has(d, "banstorepasswordfile /etc/sshand/redis.pw");
+	assert_null(strstr(d, "p%40ss"));
+	free(d);
+	settings_free(s);
+	config_free(cfg);
+
+	s = resolve_global("BanStore file:/srv/bans\n", &cfg);
+	assert_string_equal(s->ban_file, "/srv/bans");
+	settings_free(s);
+	config_free(cfg);
+	s = resolve_global("BanFile /srv/bans\nBanStore file:/srv/bans\n", &cfg);
+	assert_string_equal(s->ban_file, "/srv/bans");
+	settings_free(s);
+	config_free(cfg);
+	s = resolve_global("BanStore file\nBanFile /srv/b2\n", &cfg);
+	assert_string_equal(s->ban_file, "/srv/b2");
+	assert_string_equal(s->ban_store, "file");
+	settings_free(s);
+	config_free(cfg);
+}
+
 static void
 test_dump(void **state)
 {
@@ -1620,6 +1674,8 @@ static const char documented_defaults_fmt[] =
     "bantimemax 604800\n"
     "banipv6prefix 64\n"
     "banmaxentries 65536\n"
+    "banstore file\n"
+    "banstorepasswordfile none\n"
     "auditrequired no\n"
     "maxstartups 10:30:100\n"
     "persourcemaxstartups 8\n"
@@ -2036,6 +2092,7 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_accept_env),
 		cmocka_unit_test(test_subsystem),
+		cmocka_unit_test(test_ban_store),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_defaults),
