@@ -40,8 +40,11 @@ StandardOutput=append:{lab.b.sync_log}
 StandardError=append:{lab.b.sync_log}
 # The test's files live under /tmp, which PrivateTmp= replaces: B's folder
 # (its ban file) bound into it, writable as /var/lib/sshand is in the
-# shipped unit.  Every directive of the shipped unit stays in force.
+# shipped unit.  So is the build, which PrivateTmp= or ProtectHome= hide
+# when the checkout is under /tmp, /home or /root (as CI's may be).
+# Every directive of the shipped unit stays in force.
 BindPaths={b.dir}
+BindReadOnlyPaths={BUILD}
 """)
     try:
         mgr.start()

@@ -70,8 +70,11 @@ ExecStart={BUILD}/sshandctl -f {s.conf} bans nft-sync
 StandardOutput=append:{lab.sync_log}
 StandardError=append:{lab.sync_log}
 # The test's files live under /tmp, which PrivateTmp= replaces: bound
-# into it, read-only.  Every directive of the shipped unit stays in force.
+# into it, read-only.  So is the build, which PrivateTmp= or ProtectHome=
+# hide when the checkout is under /tmp, /home or /root (as CI's may be).
+# Every directive of the shipped unit stays in force.
 BindReadOnlyPaths={s.dir}
+BindReadOnlyPaths={BUILD}
 """)):
         d = os.path.join(mgr.unitdir, name + ".d")
         os.makedirs(d)
