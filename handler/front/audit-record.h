@@ -22,5 +22,9 @@ struct audit_record {
 bool audit_sink_open(void);
 /* Writes r to the open trail at priority.  0 or a negative errno. */
 int audit_sink_write(const struct audit_record *r, int priority);
+/* After a process's last record: waits (briefly) until the journal has
+ * taken it, so that it is attributed to the process's unit (see
+ * journal_drain()).  Nothing to do for the other trails. */
+void audit_sink_drain(void);
 
 #endif

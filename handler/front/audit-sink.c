@@ -194,6 +194,17 @@ write_syslog(const struct audit_record *r, int pri)
 	return 0;
 }
 
+/* A journald that has not taken a datagram in 100 ms is stalled: the
+ * record is queued and will be stored, perhaps without its unit. */
+#define DRAIN_MS	100
+
+void
+audit_sink_drain(void)
+{
+	if (sink == SINK_JOURNAL)
+		journal_drain(sink_fd, DRAIN_MS);
+}
+
 int
 audit_sink_write(const struct audit_record *r, int priority)
 {

@@ -481,5 +481,9 @@ audit_emit(enum audit_event ev, const struct audit_conn *c,
 		return failed(-ENOTCONN);
 	build(&r, ev, c, f, prio);
 	err = audit_sink_write(&r, atoi(prio));
+	/* A connection's last record: its process exits next. */
+	if (err == 0 && (ev == AUDIT_DISCONNECT || ev == AUDIT_REJECTED_BANNED ||
+	    ev == AUDIT_REJECTED_STARTUPS))
+		audit_sink_drain();
 	return err < 0 ? failed(err) : 0;
 }

@@ -4,9 +4,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
+#include <linux/sockios.h>
 
 #include "handler/front/journal.h"
 
@@ -69,4 +72,24 @@ journal_field(char *buf, size_t cap, size_t *off, const char *name,
 	buf[o++] = '\n';
 	*off = o;
 	return 0;
+}
+
+void
+journal_drain(int fd, int max_ms)
+{
+	/* Mostly taken by the first look or after the first nap: the
+	 * naps grow from 0.1 ms, so an idle journald costs microseconds and a
+	 * stalled one at most max_ms. */
+	long nap_ns = 100000, left_ns = (long)max_ms * 1000000;
+	int queued;
+
+	while (fd >= 0 && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
+	    left_ns > 0) {
+		struct timespec ts = { 0, nap_ns < left_ns ? nap_ns : left_ns };
+
+		nanosleep(&ts, NULL);
+		left_ns -= ts.tv_nsec;
+		if (nap_ns < 8000000)
+			nap_ns *= 2;
+	}
 }

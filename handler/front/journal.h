@@ -24,5 +24,14 @@ void journal_set_path(const char *path);
  * touching *off if it does not fit. */
 int journal_field(char *buf, size_t cap, size_t *off, const char *name,
     const char *value, size_t vlen);
+/* Waits, at most max_ms, until journald has taken every datagram sent on
+ * fd.  journald learns a record's unit (_SYSTEMD_UNIT, what journalctl -u
+ * matches) by reading the sender's /proc/PID/cgroup when it takes the
+ * datagram: a process that exits right after its last record is often
+ * gone by then on a busy host, and that record would be nobody's.  The
+ * kernel charges an AF_UNIX datagram to its sender until the receiver has
+ * read it, which SIOCOUTQ tells.  For a process's last record, before it
+ * exits; returns at once where the ioctl is not allowed. */
+void journal_drain(int fd, int max_ms);
 
 #endif

@@ -1,6 +1,7 @@
 /* Unit tests for handler/audit.c and handler/log.c: escaping, the JSON-lines
  * sink parsed back, the native journal datagrams, connection ids. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -519,6 +521,72 @@ test_journal_native(void **state)
 	jsock_close(&j);
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct late_reader {
+	struct jsock *j;
+	int delay_ms;
+};
+
+static void *
+read_late(void *arg)
+{
+	struct late_reader *lr = arg;
+	struct timespec ts = { 0, (long)lr->delay_ms * 1000000 };
+	char buf[256];
+
+	nanosleep(&ts, NULL);
+	(void)!recv(lr->j->fd, buf, sizeof(buf), 0);
+	return NULL;
+}
+
+/* journal_drain(): at once with nothing queued; when nobody reads, no
+ * longer than it was told (and not shorter); as soon as the reader has
+ * taken the record otherwise. */
+static void
+test_journal_drain(void **state)
+{
+	struct late_reader lr;
+	struct jsock j;
+	pthread_t t;
+	int64_t t0;
+	int fd;
+
+	(void)state;
+	jsock_open(&j);
+	fd = journal_connect();
+	assert_true(fd >= 0);
+	t0 = mono_ms();
+	journal_drain(fd, 5000);
+	assert_true(mono_ms() - t0 < 2500);
+
+	assert_int_equal(send(fd, "MESSAGE=x\n", 10, 0), 10);
+	t0 = mono_ms();
+	journal_drain(fd, 60);
+	assert_true(mono_ms() - t0 >= 60);
+
+	/* Read now: the one queued; then one read 50 ms after sending. */
+	(void)!recv(j.fd, (char[64]){ 0 }, 64, 0);
+	assert_int_equal(send(fd, "MESSAGE=y\n", 10, 0), 10);
+	lr = (struct late_reader){ &j, 50 };
+	assert_int_equal(pthread_create(&t, NULL, read_late, &lr), 0);
+	t0 = mono_ms();
+	journal_drain(fd, 10000);
+	assert_true(mono_ms() - t0 < 5000);
+	assert_int_equal(pthread_join(t, NULL), 0);
+
+	journal_drain(-1, 1000);	/* no journal: nothing to wait for */
+	close(fd);
+	jsock_close(&j);
+}
+
 static void
 test_journal_field_binary(void **state)
 {
@@ -672,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_json_file),
 		cmocka_unit_test(test_journal_native),
 		cmocka_unit_test(test_journal_field_binary),
+		cmocka_unit_test(test_journal_drain),
 		cmocka_unit_test(test_journal_fallback),
 		cmocka_unit_test(test_log_journal),
 		cmocka_unit_test(test_log_stderr),
