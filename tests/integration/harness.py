@@ -25,18 +25,16 @@ WORK = os.environ.get("SSHAND_WORK", "")
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 HOST = "127.0.0.1"
 
-# name -> (uid, gid, home); must agree with tests/integration/run.
-USERS = {
-    "alice": (5001, 5001, "/home/alice"),
-    "bob": (5002, 5002, "/home/bob"),
-    "carol": (5003, 5003, "/home/carol"),
-    "locked": (5004, 5004, "/home/locked"),
-    "expired": (5005, 5005, "/home/expired"),
-    "noshell": (5006, 5006, "/home/noshell"),
-    "keyonly": (5007, 5007, "/home/keyonly"),
-    "keystar": (5008, 5008, "/home/keystar"),
-}
-PRIVSEP_UID = 5900
+# name -> (uid, gid, home); must agree with tests/integration/run, which
+# numbers them from SSHAND_ITEST_UID_BASE too (two runs at once use two
+# bases: see tests/suite).
+UID_BASE = int(os.environ.get("SSHAND_ITEST_UID_BASE", "5000"))
+USERS = {name: (UID_BASE + n, UID_BASE + n, "/home/" + name) for n, name in enumerate(
+    ("alice", "bob", "carol", "locked", "expired", "noshell", "keyonly", "keystar"), 1)}
+PRIVSEP_UID = UID_BASE + 900
+SSHSTRICT_GID = UID_BASE + 950   # carol is a member
+SFTPONLY_GID = UID_BASE + 960
+ALICE, BOB, CAROL = (USERS[u][0] for u in ("alice", "bob", "carol"))
 TEST_UIDS = {u[0] for u in USERS.values()} | {PRIVSEP_UID}
 
 

@@ -51,7 +51,7 @@ def test_key_login(server, keys, sshand_build, mode, key):
     harness.write_authorized_keys("alice", ["# a comment", "", keys.pub(key)])
     s = server(mode=mode, build=sshand_build)
     r = ok(s.ssh("alice", "id -un; id -u; id -g", key=key))
-    assert r.stdout.split() == ["alice", "5001", "5001"]
+    assert r.stdout.split() == ["alice", str(harness.ALICE), str(harness.ALICE)]
     assert finished(s) == [0]
 
 
@@ -192,7 +192,7 @@ def _make_bad(kind):
         return home
     if kind == "file-owned-by-other":
         # Readable by alice, so only StrictModes can object to it.
-        os.chown(home + "/.ssh/authorized_keys", 5002, 5002)
+        os.chown(home + "/.ssh/authorized_keys", harness.BOB, harness.BOB)
         os.chmod(home + "/.ssh/authorized_keys", 0o644)
         return home + "/.ssh/authorized_keys"
     raise ValueError(kind)
@@ -363,13 +363,13 @@ def test_user_environment_after_drop(server):
     s = server("NoNewPrivileges yes\n")
     r = ok(s.ssh("carol", "cat /proc/self/status; id -G", key="carol_ed25519"))
     st = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
-    assert st["Uid"].split() == ["5003"] * 4
-    assert st["Gid"].split() == ["5003"] * 4
+    assert st["Uid"].split() == [str(harness.CAROL)] * 4
+    assert st["Gid"].split() == [str(harness.CAROL)] * 4
     for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
         assert int(st[cap].strip(), 16) == 0, (cap, st[cap])
     assert st["NoNewPrivs"].strip() == "1"
     groups = r.stdout.strip().splitlines()[-1].split()
-    assert sorted(groups) == ["5003", "5950"]
+    assert sorted(groups) == sorted([str(harness.CAROL), str(harness.SSHSTRICT_GID)])
 
 
 # ---- configuration ------------------------------------------------------------

@@ -367,7 +367,7 @@ def test_filezilla_alice(server, keys, filezilla, local, tmp_path, auth):
 
     d = ALICE_HOME + "/fz dir"
     st = os.stat(d + "/renamed.bin")
-    assert (st.st_uid, st.st_mode & 0o7777, int(st.st_mtime)) == (5001, 0o640, 1700000000)
+    assert (st.st_uid, st.st_mode & 0o7777, int(st.st_mtime)) == (harness.ALICE, 0o640, 1700000000)
     assert sha256_file(d + "/renamed.bin") == sha256_file(local / "a.bin")
     assert sorted(os.listdir(d)) == ["renamed.bin"]
     # Failures are failures, not hangs: a missing file, a foreign one.
@@ -449,7 +449,7 @@ def test_filezilla_sftp_only(server, keys, filezilla, chroot_home, local, tmp_pa
 
     up = os.path.join(chroot_home, "upload")
     st = os.stat(os.path.join(up, "renamed.bin"))
-    assert (st.st_uid, st.st_mode & 0o7777, int(st.st_mtime)) == (5002, 0o600, 1700000000)
+    assert (st.st_uid, st.st_mode & 0o7777, int(st.st_mtime)) == (harness.BOB, 0o600, 1700000000)
     assert sha256_file(os.path.join(up, "renamed.bin")) == sha256_file(local / "a.bin")
     assert sorted(os.listdir(up)) == ["d", "renamed.bin"]
     assert os.listdir(os.path.join(up, "d")) == []

@@ -273,7 +273,7 @@ def test_remote_forward_port_zero(srv, echo):
         assert n == 4 << 20 and sent == got
         # The listener is the user's: the forwarder, running as alice.
         ino = _listener_owner(port)
-        assert ino == 5001, ino
+        assert ino == harness.ALICE, ino
     finally:
         t.close()
     # Gone with the connection.
@@ -509,7 +509,7 @@ def test_forwarder_is_the_users_and_confined(srv, echo):
     def forwarder():
         return [p for p in srv.tree()
                 if (harness.proc_status(p) or {}).get("Name") == "sshand" and
-                harness.proc_status(p)["Uid"].split()[0] == "5001"]
+                harness.proc_status(p)["Uid"].split()[0] == str(harness.ALICE)]
 
     lport = free_port()
     t = Tunnel(srv, ["-L", "%d:%s:%d" % (lport, HOST, echo)])
@@ -518,10 +518,12 @@ def test_forwarder_is_the_users_and_confined(srv, echo):
         assert wait_for(forwarder, 10), [harness.proc_status(p) for p in srv.tree()]
         fwd = forwarder()
         assert len(fwd) == 1, fwd
-        assert not confinement_problems(fwd[0], 5001), confinement_problems(fwd[0], 5001)
+        assert not confinement_problems(fwd[0], harness.ALICE), \
+            confinement_problems(fwd[0], harness.ALICE)
         # As the user, with no capability: a dumpable process of one's
         # own would show its cwd; this one must not.
-        as_user = ["setpriv", "--reuid", "5001", "--regid", "5001", "--clear-groups",
+        as_user = ["setpriv", "--reuid", str(harness.ALICE), "--regid", str(harness.ALICE),
+                   "--clear-groups",
                    "--inh-caps=-all", "--bounding-set=-all"]
         r = harness.run(as_user + ["readlink", "-v", "/proc/%d/cwd" % fwd[0]])
         assert r.returncode != 0 and "Permission denied" in r.stderr, (r.stdout, r.stderr)

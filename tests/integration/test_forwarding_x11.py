@@ -104,9 +104,10 @@ def test_display_cookie_and_a_real_x_client(server, xserver, flag):
     listening = sorted((row[1].rsplit(":", 1)[0], int(row[7])) for row in rows
                        if len(row) > 7 and row[3] == "0A" and
                        row[1].rsplit(":", 1)[1] == "%04X" % (6000 + n))
-    assert listening == sorted([(LOOPBACK4, 5001), (LOOPBACK6, 5001)]), listening
+    assert listening == sorted([(LOOPBACK4, harness.ALICE), (LOOPBACK6, harness.ALICE)]), \
+        listening
     st = os.stat(os.path.join(home, ".Xauthority"))
-    assert (st.st_uid, st.st_mode & 0o777) == (5001, 0o600)
+    assert (st.st_uid, st.st_mode & 0o777) == (harness.ALICE, 0o600)
     # Gone with the connection.
     assert wait_for(lambda: not _listeners(6000 + n), 10)
     recs = fwd_records(s)

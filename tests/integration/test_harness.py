@@ -78,7 +78,7 @@ def test_private_namespace_and_users():
         pass
     # /home is this run's tmpfs, and homes belong to their users.
     st = os.stat("/home/alice")
-    assert (st.st_uid, st.st_mode & 0o7777) == (5001, 0o755)
+    assert (st.st_uid, st.st_mode & 0o7777) == (harness.ALICE, 0o755)
     with open("/proc/self/mountinfo") as f:
         assert any(line.split()[4] == "/home" for line in f)
 
@@ -86,7 +86,7 @@ def test_private_namespace_and_users():
 def test_su_to_test_user():
     r = harness.run(["su", "-s", "/bin/sh", "alice", "-c", "id -un; id -u; echo $HOME"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["alice", "5001", "/home/alice"]
+    assert r.stdout.split() == ["alice", str(harness.ALICE), "/home/alice"]
 
 
 def test_pam_unix_with_fixture_shadow():

@@ -125,8 +125,8 @@ def test_key_from_command(server, keys, lookup, sshand_build):
     r = ok(s.ssh("alice", "id -un"))
     assert r.stdout == "alice\n"
     blob = keys.pub("alice_ed25519").split()[1]
-    want = "nobody alice 5001 /home/alice ssh-ed25519 %s %s %%" % (
-        fingerprint(keys, "alice_ed25519"), blob)
+    want = "nobody alice %d /home/alice ssh-ed25519 %s %s %%" % (
+        harness.ALICE, fingerprint(keys, "alice_ed25519"), blob)
     assert calls() == [want]
     assert ("alice", "publickey", "success", "authorized-keys-command") in attempts(s)
     rec = [r for r in audit(s) if r.get("SSHAND_REASON") == "authorized-keys-command"]
@@ -139,7 +139,7 @@ def test_key_from_command(server, keys, lookup, sshand_build):
     harness.write_authorized_keys("bob", [])
     r = s.ssh("bob", "true", key="bob_ed25519")
     assert r.returncode == 255 and "Permission denied" in r.stderr
-    assert calls()[-1].startswith("nobody bob 5002 /home/bob ssh-ed25519 ")
+    assert calls()[-1].startswith("nobody bob %d /home/bob ssh-ed25519 " % harness.BOB)
     # A key in the file is found there: the command is not run.
     harness.write_authorized_keys("alice", [keys.pub("alice_ed25519")])
     n = len(calls())

@@ -429,7 +429,7 @@ def openssh(request, keys):
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     passwd = open("/etc/passwd").read()
     with open("/etc/passwd", "a") as f:
-        f.write("sshd:x:5910:65534::/run/sshd:/usr/sbin/nologin\n")
+        f.write("sshd:x:%d:65534::/run/sshd:/usr/sbin/nologin\n" % (harness.UID_BASE + 910))
     pam = "/etc/pam.d/sshd"
     assert not os.path.exists(pam)
     started = []

@@ -2,7 +2,7 @@
 OpenSSH client against sshand under systemd-socket-activate.
 
 While a client waits at the password prompt, the network child (the child
-of the per-connection sshand whose uid is PrivsepUser, 5900 here) is
+of the per-connection sshand whose uid is PrivsepUser, harness.PRIVSEP_UID here) is
 inspected through /proc: ids, capability sets, no_new_privs, seccomp mode,
 dumpability, root directory and open descriptors.  After login every
 process of the connection is inspected again.  The monitor's side of the
@@ -292,7 +292,7 @@ def test_netchild_confined_at_password_prompt(server):
         problems = confinement_problems(net, PRIVSEP_UID,
                                         root_dir=os.path.join(WORK, "empty"))
         assert not problems, problems
-        # Not dumpable: /proc/<pid> files belong to root, not to 5900.
+        # Not dumpable: /proc/<pid> files belong to root, not to PRIVSEP_UID.
         assert os.stat("/proc/%d/status" % net).st_uid == 0
         st = harness.proc_status(net)
         assert st["Groups"] == "", st["Groups"]

@@ -24,9 +24,10 @@ import probe_tables
 from harness import BUILD, WORK, PtyClient, client_env, run
 
 CAPS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
-ALICE = (5001, 5001, [5001])
-CAROL = (5003, 5003, [5003, 5950])
-IDS = {"alice": ALICE, "bob": (5002, 5002, [5002]), "carol": CAROL,
+ALICE_UID = harness.ALICE
+ALICE = (harness.ALICE, harness.ALICE, [harness.ALICE])
+CAROL = (harness.CAROL, harness.CAROL, [harness.CAROL, harness.SSHSTRICT_GID])
+IDS = {"alice": ALICE, "bob": (harness.BOB, harness.BOB, [harness.BOB]), "carol": CAROL,
        # the privilege-separation user of the network child
        "sshand": (harness.PRIVSEP_UID, harness.PRIVSEP_UID, [])}
 KEY = {"alice": "alice_ed25519", "bob": "bob_ed25519", "carol": "carol_ed25519"}
@@ -367,22 +368,23 @@ def test_setuid_root_binary_stays_unprivileged(server, suid_helper):
     # Control: the same binary run by the same uid without no_new_privs
     # does become root, so the file system honours setuid here and the
     # result below is the session's doing.
-    r = run(["setpriv", "--reuid=5001", "--regid=5001", "--clear-groups", suid_helper])
+    r = run(["setpriv", f"--reuid={harness.ALICE}", f"--regid={harness.ALICE}",
+             "--clear-groups", suid_helper])
     assert r.returncode == 0, r.stderr
     ctl = ids_of(r.stdout)
-    assert ctl["ruid"].split()[:3] == ["5001", "euid", "0"], r.stdout
-    assert ctl["rgid"].split()[:3] == ["5001", "egid", "0"], r.stdout
+    assert ctl["ruid"].split()[:3] == [str(harness.ALICE), "euid", "0"], r.stdout
+    assert ctl["rgid"].split()[:3] == [str(harness.ALICE), "egid", "0"], r.stdout
     assert ctl["setresuid0"] == "ok", r.stdout
 
     s = server("NoNewPrivileges yes\n")
     r = ok(ssh(s, "alice", suid_helper))
     got = ids_of(r.stdout)
-    assert got["ruid"] == "5001 euid 5001 suid 5001", r.stdout
-    assert got["rgid"] == "5001 egid 5001 sgid 5001", r.stdout
+    assert got["ruid"] == f"{ALICE_UID} euid {ALICE_UID} suid {ALICE_UID}", r.stdout
+    assert got["rgid"] == f"{ALICE_UID} egid {ALICE_UID} sgid {ALICE_UID}", r.stdout
     for call in ("setuid0", "setresuid0", "setreuid0", "seteuid0", "setgid0",
                  "setgroups0"):
         assert got[call] == "EPERM", (call, r.stdout)
-    assert got["after"] == "euid 5001", r.stdout
+    assert got["after"] == f"euid {ALICE_UID}", r.stdout
     assert got["capeff"] == "0000000000000000", r.stdout
     # The file really is setuid root.
     st = os.stat(suid_helper)
@@ -406,8 +408,9 @@ def fcaps_helper(suid_helper):
 
 def test_file_capabilities_give_nothing(server, fcaps_helper):
     # Control: without the session's confinement the file capabilities
-    # let uid 5001 become root.
-    r = run(["setpriv", "--reuid=5001", "--regid=5001", "--clear-groups", fcaps_helper])
+    # let alice's uid become root.
+    r = run(["setpriv", f"--reuid={harness.ALICE}", f"--regid={harness.ALICE}",
+             "--clear-groups", fcaps_helper])
     assert r.returncode == 0, r.stderr
     ctl = ids_of(r.stdout)
     assert ctl["capeff"] != "0000000000000000", r.stdout
@@ -424,9 +427,9 @@ def test_file_capabilities_give_nothing(server, fcaps_helper):
     ok(r)
     got = ids_of(r.stdout)
     assert got["capeff"] == "0000000000000000", r.stdout
-    assert got["ruid"] == "5001 euid 5001 suid 5001", r.stdout
+    assert got["ruid"] == f"{ALICE_UID} euid {ALICE_UID} suid {ALICE_UID}", r.stdout
     assert got["setuid0"] == "EPERM" and got["setresuid0"] == "EPERM", r.stdout
-    assert got["after"] == "euid 5001", r.stdout
+    assert got["after"] == f"euid {ALICE_UID}", r.stdout
 
 
 # ---- 5: an ordinary session still works -------------------------------------------
@@ -564,7 +567,7 @@ def test_allow_keyrings(server, bindir):
         assert calls[name] != "EPERM", (name, out)
         assert probe_tables._ok(calls[name], probe_tables._UNPRIV[name]), (name, out)
     # Everything else is still the login profile.
-    diffs = probe_tables.compare("login", out, uid=5002, gid=5002, groups=[5002])
+    diffs = probe_tables.compare("login", out, uid=harness.BOB, gid=harness.BOB, groups=[harness.BOB])
     assert sorted(d.split(":")[0] for d in diffs) == ["add_key", "keyctl", "request_key"], diffs
     # And alice, without the switch, is still denied.
     _, calls = probe_tables.parse(run_probe(s, "alice", bindir))
@@ -732,7 +735,7 @@ def test_no_privileged_process_left_after_login(server):
                 else "alice"
             assert status_problems(st, who) == [], (pid, st.get("Name"),
                                                    status_problems(st, who))
-        assert ("sftp-server", "5001") in seen.values(), seen
+        assert ("sftp-server", str(harness.ALICE)) in seen.values(), seen
         net = [p for p, v in seen.items() if v == ("sshand", str(harness.PRIVSEP_UID))]
         assert len(net) == 1, seen
         # The monitor, the network child's parent, is root.
@@ -750,11 +753,11 @@ def test_match_address_and_user_profiles(server, bindir):
                "Match User bob\n\tSandboxProfile none\n")
     probe = os.path.join(bindir, "probe")
     r = ok(s.ssh("alice", probe, flags=["-b", "127.0.0.2"]))
-    assert probe_tables.compare("strict", r.stdout, 5001, 5001, [5001]) == [], r.stdout
+    assert probe_tables.compare("strict", r.stdout, *ALICE) == [], r.stdout
     r = ok(s.ssh("alice", probe))
-    assert probe_tables.compare("login", r.stdout, 5001, 5001, [5001]) == [], r.stdout
+    assert probe_tables.compare("login", r.stdout, *ALICE) == [], r.stdout
     r = ok(ssh(s, "bob", probe))
-    assert probe_tables.compare("none", r.stdout, 5002, 5002, [5002]) == [], r.stdout
+    assert probe_tables.compare("none", r.stdout, *IDS["bob"]) == [], r.stdout
     assert probe_tables.parse(r.stdout)[0]["Seccomp"] == "0", r.stdout
 
 

@@ -267,7 +267,7 @@ def test_session_runs_as_user_on_users_pty(server):
         mode = int(m.group(3), 8)
         assert mode & 0o600 == 0o600 and mode & ~0o620 == 0, out
         assert mode & 0o020 == 0 or m.group(2) == "tty", out
-        assert re.search(r"Uid:\s+5001\s+5001\s+5001\s+5001", out), out
+        assert re.search(r"Uid:\s+%d\s+%d\s+%d\s+%d" % ((harness.ALICE,) * 4), out), out
         assert re.search(r"CapEff:\s+0+\n", out) and re.search(r"Seccomp:\s+2", out), out
         c.send("exit 4\r")
         assert c.wait(15) == 4

@@ -57,7 +57,7 @@ def test_interactive_shell(srv, shell_client):
     tty = tty.group(1)
     # The pty belongs to the user and is not writable by others.
     st = os.stat(tty)
-    assert st.st_uid == 5001, st
+    assert st.st_uid == harness.ALICE, st
     assert st.st_mode & 0o777 & ~0o620 == 0, oct(st.st_mode)
     out = sh.run("echo T=$TERM X=$SSH_TTY L=$SSHAND_TEST_LOGIN_SHELL U=$(id -un)")
     assert "T=vt220 X=%s L=1 U=alice" % tty in out, out
@@ -350,7 +350,7 @@ def test_control_master_three_channels(srv, tmp_path):
 
 
 def _alice_procs():
-    return [p for p in harness.user_procs_left({5001})]
+    return [p for p in harness.user_procs_left({harness.ALICE})]
 
 
 def _wait_for_sleep():
@@ -495,7 +495,7 @@ def test_user_rc(server, keys, how):
     rc = "/home/alice/.ssh/rc"
     with open(rc, "w") as f:
         f.write('echo "rc ran as $(id -un) in $PWD"\n')
-    os.chown(rc, 5001, 5001)
+    os.chown(rc, harness.ALICE, harness.ALICE)
     config = ""
     if how == "PermitUserRC no":
         config = how

@@ -38,10 +38,11 @@ def sftponly():
     other tests count bob's groups), for this test only."""
     with open("/etc/group") as f:
         orig = f.read()
-    assert "\nsftponly:x:5960:\n" in orig
+    line = "\nsftponly:x:%d:\n" % harness.SFTPONLY_GID
+    assert line in orig
     # In place: /etc/group is a file bind-mounted over the real one.
     with open("/etc/group", "w") as f:
-        f.write(orig.replace("\nsftponly:x:5960:\n", "\nsftponly:x:5960:bob\n"))
+        f.write(orig.replace(line, line[:-1] + "bob\n"))
     yield
     with open("/etc/group", "w") as f:
         f.write(orig)
@@ -58,7 +59,7 @@ def chroot_home(sftponly):
     assert os.stat("/home").st_uid == 0
     up = os.path.join(BOB_HOME, "upload")
     os.mkdir(up, 0o755)
-    os.chown(up, 5002, 5002)
+    os.chown(up, harness.BOB, harness.BOB)
     with open(os.path.join(BOB_HOME, "readme.txt"), "w") as f:
         f.write("inside the chroot\n")
     return BOB_HOME
@@ -125,7 +126,7 @@ ls
     assert sha256_file(os.path.join(up, "renamed.bin")) == sha256_file(local / "a.bin")
     assert sha256_file(local / "back.bin") == sha256_file(local / "a.bin")
     st = os.stat(os.path.join(up, "renamed.bin"))
-    assert (st.st_uid, st.st_mode & 0o7777) == (5002, 0o640)
+    assert (st.st_uid, st.st_mode & 0o7777) == (harness.BOB, 0o640)
     assert os.readlink(os.path.join(up, "link.bin")) == "renamed.bin"
     assert os.path.isdir(os.path.join(up, "d"))
     assert not os.path.exists(os.path.join(up, "gone"))
@@ -196,7 +197,7 @@ def test_unsafe_chroot_refused(server, chroot_home, tmp_path, damage):
     if damage == "group-writable":
         os.chmod(chroot_home, 0o775)
     else:
-        os.chown(chroot_home, 5002, 5002)
+        os.chown(chroot_home, harness.BOB, harness.BOB)
     # StrictModes would refuse bob's key already (a group-writable home).
     s = server("StrictModes no\n" + SFTP_ONLY)
     r = sftp_batch(s, "ls\n", tmp_path)
@@ -250,7 +251,7 @@ pwd
     assert "Remote working directory: /home/alice" in r.stdout
     assert sha256_file(ALICE_HOME + "/a.bin") == sha256_file(local / "a.bin")
     assert sha256_file(local / "back.bin") == sha256_file(local / "a.bin")
-    assert os.stat(ALICE_HOME + "/a.bin").st_uid == 5001
+    assert os.stat(ALICE_HOME + "/a.bin").st_uid == harness.ALICE
     # Not chrooted: the host's files are there (as the user may read them).
     r = ok(sftp_batch(s, f"get /etc/hostname {local}/hn\n", tmp_path,
                       user="alice", key="alice_ed25519"))

@@ -25,7 +25,7 @@ def ok(r):
 
 def owned_by_alice(path):
     st = os.stat(path)
-    assert (st.st_uid, st.st_gid) == (5001, 5001), (path, st.st_uid, st.st_gid)
+    assert (st.st_uid, st.st_gid) == (harness.ALICE, harness.ALICE), (path, st.st_uid, st.st_gid)
 
 
 @pytest.fixture
@@ -80,10 +80,10 @@ def test_sftp_resume(srv, local, tmp_path):
     part = HOME + "/part.bin"
     with open(part, "wb") as f:
         f.write(data[: 3 << 20])
-    os.chown(part, 5001, 5001)
+    os.chown(part, harness.ALICE, harness.ALICE)
     # And a local file cut short, as an interrupted download leaves it.
     shutil.copy(big, HOME + "/whole.bin")
-    os.chown(HOME + "/whole.bin", 5001, 5001)
+    os.chown(HOME + "/whole.bin", harness.ALICE, harness.ALICE)
     with open(local / "partial.bin", "wb") as f:
         f.write(data[: 5 << 20])
     ok(sftp_batch(srv, f"""\
@@ -234,10 +234,10 @@ def test_ssh_copy_id(srv, keys):
             "alice@" + HOST]
     ok(run(argv, env=client_env(), timeout=120))
     st = os.stat(HOME + "/.ssh")
-    assert st.st_mode & 0o7777 == 0o700 and st.st_uid == 5001
+    assert st.st_mode & 0o7777 == 0o700 and st.st_uid == harness.ALICE
     ak = HOME + "/.ssh/authorized_keys"
     st = os.stat(ak)
-    assert st.st_mode & 0o7777 == 0o600 and st.st_uid == 5001
+    assert st.st_mode & 0o7777 == 0o600 and st.st_uid == harness.ALICE
     with open(ak) as f:
         assert keys.pub("copyid").split()[:2] == f.read().split()[:2]
     # Now the key alone logs in.
@@ -287,7 +287,7 @@ def test_client_that_stops_reading(srv):
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=client_env())
     try:
         assert harness.wait_for(lambda: any(
-            n == "cat" for _, _, n in harness.user_procs_left({5001})), 15), "no session"
+            n == "cat" for _, _, n in harness.user_procs_left({harness.ALICE})), 15), "no session"
         peak = 0
         for _ in range(20):
             time.sleep(0.5)

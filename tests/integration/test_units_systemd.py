@@ -345,8 +345,9 @@ def test_bad_config_instance_fails(unit, tmp_path):
 STRICT_CONF = "Match Group sshstrict\n\tSandboxProfile strict\n"
 PROBE_USERS = {
     # user: (key, profile, uid, gid, groups)
-    "alice": ("alice_ed25519", "login", 5001, 5001, [5001]),
-    "carol": ("carol_ed25519", "strict", 5003, 5003, [5003, 5950]),
+    "alice": ("alice_ed25519", "login", harness.ALICE, harness.ALICE, [harness.ALICE]),
+    "carol": ("carol_ed25519", "strict", harness.CAROL, harness.CAROL,
+              [harness.CAROL, harness.SSHSTRICT_GID]),
 }
 CAPS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 
