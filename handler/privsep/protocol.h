@@ -144,10 +144,12 @@ X(SIGNED,	signed)
 
 /* Between the monitor and the forwarder, the process that opens the
  * user's forwarding sockets as the user (monitor/forwarder.c): the
- * monitor asks CONNECT, LISTEN, UNLISTEN; the forwarder answers CONNECTED
- * and LISTENING, and tells INCOMING (a connection accepted on one of its
- * listeners) at any time.  The forwarder is the user's process: the
- * monitor trusts nothing it says beyond the decoders' checks. */
+ * monitor asks CONNECT, LISTEN, UNLISTEN; the forwarder answers
+ * LISTENING at once, CONNECTED (by id) when that connect is done, several
+ * connects running at once, and tells INCOMING (a connection accepted on
+ * one of its listeners) at any time.  The forwarder is the user's
+ * process: the monitor trusts nothing it says beyond the decoders'
+ * checks, and a CONNECTED for no connect it asked is a broken forwarder. */
 #define PS_FORWARDER_MESSAGES(X)					\
 X(FWDR_CONNECT,	fwdr_connect)						\
 X(FWDR_CONNECTED, fwdr_connected)					\
@@ -234,6 +236,7 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT, PS_FWD_X11 };
 #define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
 #define PS_MAX_HOST 1025		/* a host name (NI_MAXHOST), or a socket path */
 #define PS_MAX_SESSIONS 10		/* MaxSessions: SSHAND_MAX_SESSIONS */
+#define PS_MAX_FWD_PENDING 64		/* FWD_OPENs awaiting FWD_OPENED */
 #define PS_MAX_X11_PROTO 64		/* "MIT-MAGIC-COOKIE-1" */
 #define PS_MAX_X11_COOKIE 1024		/* in hex; OpenSSH's are 32 digits */
 
