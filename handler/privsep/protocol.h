@@ -94,6 +94,13 @@ enum ps_state {
  * AUTH_PASSWORD is answered PASSWD_CHANGEREQ when the password is right
  * but expired and the child can carry a change (RFC 4252 section 8): the
  * client's next password request then brings the old and the new one.
+ *
+ * FWD_OPEN waits for nothing: the forwarder's connect may take seconds,
+ * during which every other channel of the connection goes on.  Its
+ * answer, FWD_OPENED, is a notice that names the open by its id, sent
+ * when the connect is done or refused.  At most PS_MAX_FWD_PENDING opens
+ * may be awaiting theirs; one more, or an id already in use, is a
+ * violation.
  */
 #define PS_REQUESTS(X)							\
 /*	type		name		states			flags	answers */ \
@@ -111,7 +118,7 @@ X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
 X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
 X(STATS,	stats,		PS_ANY,			0,	0)	\
 X(SIGN,		sign,		PS_PREAUTH | PS_POSTAUTH, PS_ONCE_PREAUTH, PS_ANSWER(SIGNATURE)) \
-X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_OPENED)) \
+X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	0)	\
 X(FWD_LISTEN,	fwd_listen,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_UNLISTEN,	fwd_unlisten,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_CLOSE,	fwd_close,	PS_POSTAUTH,		0,	0)	\
@@ -120,9 +127,11 @@ X(SESSION_ARG,	session_arg,	PS_POSTAUTH,		0,	0)	\
 X(X11_REQ,	x11_req,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING))
 
 /* What the monitor sends: answers (named in the table above) and notices
- * (EXIT: a session ended; TERMINATE: end the connection), which may come
- * at any time after login, or at any time; HOSTKEYS, the public host keys,
- * is the first message the child receives. */
+ * (EXIT: a session ended; FWD_OPENED: a FWD_OPEN's outcome, by id;
+ * FWD_ACCEPTED: a connection to one of the user's listeners), which may
+ * come at any time after login, or at any time (TERMINATE: end the
+ * connection); HOSTKEYS, the public host keys, is the first message the
+ * child receives. */
 #define PS_MONITOR_MESSAGES(X)						\
 X(AUTH_RESULT,	auth_result)						\
 X(KBDINT_PROMPTS, kbdint_prompts)					\

@@ -124,8 +124,9 @@ start(struct peer *p)
 	return 0;
 }
 
-/* The monitor's next message that is not a notice; -EPIPE at its end,
- * -ETIMEDOUT if it says nothing. */
+/* The monitor's next message that is not a notice (EXIT, TERMINATE,
+ * FWD_OPENED, FWD_ACCEPTED); -EPIPE at its end, -ETIMEDOUT if it says
+ * nothing. */
 static int
 receive(struct peer *p)
 {
@@ -137,7 +138,8 @@ receive(struct peer *p)
 			return -ETIMEDOUT;
 		r = ps_recv(p->fd, &in, 0);
 		ps_clear_fds(&in);
-		if (r < 0 || (ps_type(&in) != PS_EXIT && ps_type(&in) != PS_TERMINATE))
+		if (r < 0 || (ps_type(&in) != PS_EXIT && ps_type(&in) != PS_TERMINATE &&
+		    ps_type(&in) != PS_FWD_OPENED && ps_type(&in) != PS_FWD_ACCEPTED))
 			return r;
 	}
 }
