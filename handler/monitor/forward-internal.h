@@ -13,9 +13,9 @@
 
 #define MAX_FWD_LISTENERS 64
 #define MAX_FWD_OPEN 512
-/* Bounds the monitor's wait for the forwarder's answer: its connect gives
- * up after 10 s; a forwarder the user stopped does not hang the
- * connection. */
+/* Bounds the monitor's wait for the forwarder's answer to LISTEN (it
+ * answers at once; CONNECT is answered when done, and never waited for):
+ * a forwarder the user stopped does not hang the connection. */
 #define FORWARDER_WAIT_MS 15000
 #define FWD_ID_MONITOR 0x80000000u
 /* sshd's MAX_DISPLAYS: displays are numbered below it. */
@@ -48,6 +48,8 @@ struct fwd_chan {
 	char *origin, *dest;
 	uint64_t start;
 	bool confirmed;			/* the client accepted it (ours) */
+	bool pending;			/* the child's: the forwarder still
+					 * connecting, FWD_OPENED not sent */
 };
 
 struct forwarding {
@@ -57,6 +59,7 @@ struct forwarding {
 	uint32_t next_listener, next_id;
 	struct fwd_listener l[MAX_FWD_LISTENERS];
 	struct fwd_chan *open[MAX_FWD_OPEN];
+	unsigned npending;		/* of them pending */
 	char *agent_sock;
 	struct fwd_x11 x11[MAX_SESSIONS];
 };

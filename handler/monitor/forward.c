@@ -84,7 +84,8 @@ chan_add(struct forwarding *fw, uint32_t id, const char *kind, char *origin,
 
 			if (c == NULL)
 				break;
-			*c = (struct fwd_chan){ id, kind, origin, dest, now_usec(), false };
+			*c = (struct fwd_chan){ .id = id, .kind = kind, .origin = origin,
+			    .dest = dest, .start = now_usec() };
 			fw->open[i] = c;
 			return c;
 		}
@@ -103,6 +104,10 @@ chan_del(struct fwd_chan **slot)
 }
 /* ---- the forwarder ---- */
 
+static void opened(struct monitor *m, uint32_t id, const char *error, int fd);
+
+/* The forwarder is gone or broke: forwarding ends for this connection,
+ * and the opens it was connecting are refused. */
 static void
 forwarder_lost(struct monitor *m, const char *why)
 {
@@ -113,6 +118,17 @@ forwarder_lost(struct monitor *m, const char *why)
 	fw->fd = -1;
 	fw->failed = true;
 	proctree_kill_as(fw->pid, SIGKILL, m->user.uid, m->user.gid);
+	for (int i = 0; i < MAX_FWD_OPEN && fw->npending > 0; i++) {
+		struct fwd_chan *c = fw->open[i];
+
+		if (c == NULL || !c->pending)
+			continue;
+		fw->npending--;
+		audit_fwd(m, AUDIT_FORWARD_REFUSED, c->id, c->kind, c->origin,
+		    c->dest, "server-error");
+		opened(m, c->id, "server-error", -1);
+		chan_del(&fw->open[i]);
+	}
 }
 
 bool
@@ -141,11 +157,26 @@ forwarder_ready(struct monitor *m)
 	return true;
 }
 
-static void handle_incoming(struct monitor *m);
+static bool handle_unasked(struct monitor *m);
+
+/* Sends fwd_out without waiting: 0, or -1 (the forwarder is gone). */
+static int
+forwarder_send(struct monitor *m)
+{
+	int r = ps_send(m->fwd->fd, &fwd_out);
+
+	ps_wipe(&fwd_out);
+	if (r < 0) {
+		forwarder_lost(m, "gone");
+		return -1;
+	}
+	return 0;
+}
 
 /* Sends fwd_out and waits for the answer of type want; connections accepted
- * meanwhile are passed on.  0 with the answer in fwd_in, or -1 (the
- * forwarder is gone: forwarding ends for this connection). */
+ * and connects completed meanwhile are passed on.  0 with the answer in
+ * fwd_in, or -1 (the forwarder is gone: forwarding ends for this
+ * connection). */
 int
 forwarder_call(struct monitor *m, unsigned want)
 {
@@ -177,15 +208,8 @@ forwarder_call(struct monitor *m, unsigned want)
 		}
 		if (ps_type(&fwd_in) == want)
 			return 0;
-		if (ps_type(&fwd_in) == PS_FWDR_INCOMING) {
-			handle_incoming(m);
-			if (fw->fd < 0)
-				return -1;
-		} else {
-			ps_clear_fds(&fwd_in);
-			forwarder_lost(m, "broke the protocol");
+		if (!handle_unasked(m) || fw->fd < 0)
 			return -1;
-		}
 	}
 }
 
@@ -262,6 +286,64 @@ handle_incoming(struct monitor *m)
 		listener_close(m, l);
 }
 
+/* A FWD_OPEN's connect is done (fwd_in holds CONNECTED): its socket, or
+ * why not, to the network child, and the record of either. */
+static void
+handle_connected(struct monitor *m)
+{
+	struct forwarding *fw = m->fwd;
+	struct ps_fwdr_connected c = { 0 };
+	struct fwd_chan **slot = NULL;
+	char reason[PS_MAX_STR];
+
+	if (ps_get_fwdr_connected(&fwd_in, &c) < 0 ||
+	    c.n_fds != (c.err == 0 ? 1u : 0u) ||
+	    (slot = chan_slot(fw, c.id)) == NULL || !(*slot)->pending) {
+		for (size_t i = 0; i < c.n_fds; i++)
+			close(c.fds[i]);
+		ps_clear_fds(&fwd_in);
+		ps_wipe(&fwd_in);
+		forwarder_lost(m, "broke the protocol");
+		return;
+	}
+	(*slot)->pending = false;
+	fw->npending--;
+	if (c.err != 0) {
+		snprintf(reason, sizeof(reason), "connect-failed: %s", c.error);
+		ps_wipe(&fwd_in);
+		audit_fwd(m, AUDIT_FORWARD_REFUSED, c.id, (*slot)->kind,
+		    (*slot)->origin, (*slot)->dest, reason);
+		chan_del(slot);
+		opened(m, c.id, reason, -1);
+		return;
+	}
+	ps_wipe(&fwd_in);
+	(*slot)->start = now_usec();
+	audit_fwd(m, AUDIT_FORWARD_OPEN, c.id, (*slot)->kind, (*slot)->origin,
+	    (*slot)->dest, NULL);
+	opened(m, c.id, NULL, c.fds[0]);
+}
+
+/* What the forwarder tells unasked (fwd_in): a connection accepted, a
+ * connect done.  false when it broke the protocol (it is then lost). */
+static bool
+handle_unasked(struct monitor *m)
+{
+	switch (ps_type(&fwd_in)) {
+	case PS_FWDR_INCOMING:
+		handle_incoming(m);
+		return true;
+	case PS_FWDR_CONNECTED:
+		handle_connected(m);
+		return true;
+	default:
+		ps_clear_fds(&fwd_in);
+		ps_wipe(&fwd_in);
+		forwarder_lost(m, "broke the protocol");
+		return false;
+	}
+}
+
 int
 monitor_forwarder_fd(const struct monitor *m)
 {
@@ -282,12 +364,8 @@ monitor_forwarder_input(struct monitor *m)
 			forwarder_lost(m, "gone");
 			return;
 		}
-		if (ps_type(&fwd_in) != PS_FWDR_INCOMING) {
-			ps_clear_fds(&fwd_in);
-			forwarder_lost(m, "broke the protocol");
+		if (!handle_unasked(m))
 			return;
-		}
-		handle_incoming(m);
 		ps_wipe(&fwd_in);
 	}
 }
@@ -326,8 +404,10 @@ monitor_forward_end(struct monitor *m)
 			f.reason = "connection-closed";
 			/* One we opened that the client never confirmed was
 			 * never open: it is recorded as refused, as a channel
-			 * the client turns down is. */
-			if ((c->id & FWD_ID_MONITOR) && !c->confirmed) {
+			 * the client turns down is; so is one the forwarder
+			 * was still connecting. */
+			if (((c->id & FWD_ID_MONITOR) && !c->confirmed) ||
+			    c->pending) {
 				audit_emit(AUDIT_FORWARD_REFUSED, m->h->audit, &f);
 				chan_del(&fw->open[i]);
 				continue;
@@ -351,6 +431,9 @@ opened(struct monitor *m, uint32_t id, const char *error, int fd)
 		close(fd);
 }
 
+/* FWD_OPEN: refused at once by policy, or asked of the forwarder, whose
+ * CONNECTED (handle_connected) brings the answer later; nothing here
+ * waits for a connect. */
 void
 answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 {
@@ -360,8 +443,7 @@ answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 	char *dest = fwd_endpoint(r->host, r->port, is_unix);
 	const char *why = fwd_refusal(m, (enum ps_fwd_kind)r->kind, FWD_LOCAL, r->host,
 	    r->port);
-	struct ps_fwdr_connected c;
-	char reason[PS_MAX_STR];
+	struct fwd_chan *c;
 
 	if (r->id & FWD_ID_MONITOR)
 		monitor_violation(m, "forwarded channel id %#x", r->id);
@@ -381,39 +463,24 @@ answer_fwd_open(struct monitor *m, const struct ps_fwd_open *r)
 	}
 	if (chan_slot(m->fwd, r->id) != NULL)
 		monitor_violation(m, "forwarded channel %u opened twice", r->id);
+	if (m->fwd->npending >= PS_MAX_FWD_PENDING)
+		monitor_violation(m, "more than %d forwarded channels opening",
+		    PS_MAX_FWD_PENDING);
 	if (!forwarder_ready(m)) {
 		why = "server-error";
 		goto refuse;
 	}
-	ps_put_fwdr_connect(&fwd_out, &(struct ps_fwdr_connect){ r->id, r->kind,
-	    r->host, r->port });
-	if (forwarder_call(m, PS_FWDR_CONNECTED) < 0) {
-		why = "server-error";
-		goto refuse;
-	}
-	if (ps_get_fwdr_connected(&fwd_in, &c) < 0 || c.id != r->id ||
-	    c.n_fds != (c.err == 0 ? 1u : 0u)) {
-		for (size_t i = 0; i < c.n_fds; i++)
-			close(c.fds[i]);
-		ps_wipe(&fwd_in);
-		forwarder_lost(m, "broke the protocol");
-		why = "server-error";
-		goto refuse;
-	}
-	if (c.err != 0) {
-		snprintf(reason, sizeof(reason), "connect-failed: %s", c.error);
-		ps_wipe(&fwd_in);
-		why = reason;
-		goto refuse;
-	}
-	ps_wipe(&fwd_in);
-	if (chan_add(m->fwd, r->id, kind, origin, dest) == NULL) {
-		close(c.fds[0]);
+	c = chan_add(m->fwd, r->id, kind, origin, dest);
+	if (c == NULL) {
 		opened(m, r->id, "too many forwarded channels", -1);
 		return;
 	}
-	audit_fwd(m, AUDIT_FORWARD_OPEN, r->id, kind, origin, dest, NULL);
-	opened(m, r->id, NULL, c.fds[0]);
+	c->pending = true;
+	m->fwd->npending++;
+	ps_put_fwdr_connect(&fwd_out, &(struct ps_fwdr_connect){ r->id, r->kind,
+	    r->host, r->port });
+	/* A forwarder gone refuses this open with the others pending. */
+	(void)forwarder_send(m);
 	return;
 refuse:
 	audit_fwd(m, AUDIT_FORWARD_REFUSED, r->id, kind, origin ? origin : "",
@@ -548,6 +615,11 @@ answer_fwd_close(struct monitor *m, const struct ps_fwd_close *r)
 		log_info("close of unknown forwarded channel %u", r->id);
 		return;
 	}
+	/* The child has had no FWD_OPENED for it: it cannot have a channel
+	 * to close. */
+	if ((*slot)->pending)
+		monitor_violation(m, "close of forwarded channel %u still opening",
+		    r->id);
 	f.forward_kind = (*slot)->kind;
 	f.forward_origin = (*slot)->origin;
 	f.forward_destination = (*slot)->dest;

@@ -7,7 +7,8 @@
  * drop makes it not dumpable, so the user cannot read the monitor's
  * memory through it) at the first forwarding request, and asks:
  *
- *	CONNECT	  -> CONNECTED, with the connected socket
+ *	CONNECT	  -> CONNECTED, with the connected socket, when the
+ *		     connect is done (several run at once, none waited for)
  *	LISTEN	  -> LISTENING (the port bound; the agent socket's path;
  *		     an X11 display's port)
  *	UNLISTEN
@@ -30,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "handler/monitor/forward.h"
 #include "handler/privsep/messages.h"
@@ -62,23 +64,146 @@ send_out(int fd)
 	return r;
 }
 
-/* A non-blocking connect that gives up after CONNECT_TIMEOUT_MS. */
-static int
-connect_bounded(int s, const struct sockaddr *sa, socklen_t len)
+/* A connect under way.  Each is answered CONNECTED when it is done, so a
+ * destination that never answers holds up nothing else: the other
+ * connects, the listeners, LISTEN. */
+struct connecting {
+	bool live;
+	uint32_t id;
+	int fd;				/* the socket connecting, or -1 */
+	struct addrinfo *res;		/* a name's addresses (TCP) */
+	struct addrinfo *next;		/* those not tried yet */
+	uint64_t deadline;		/* ms, CLOCK_MONOTONIC */
+	int err;			/* the last address's errno */
+};
+
+static struct connecting connects[PS_MAX_FWD_PENDING];
+
+static uint64_t
+now_ms(void)
 {
-	struct pollfd p = { .fd = s, .events = POLLOUT };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* CONNECTED: the socket (fd >= 0, ours: closed here), or err and the
+ * words for it. */
+static void
+connected(int ctl, uint32_t id, int fd, int err, const char *error)
+{
+	struct ps_fwdr_connected r = { .id = id, .error = "" };
+
+	if (fd >= 0) {
+		r.n_fds = 1;
+		r.fds[0] = fd;
+	} else {
+		r.err = (uint32_t)err;
+		r.error = error != NULL ? error : strerror(err);
+	}
+	ps_put_fwdr_connected(&out, &r);
+	send_out(ctl);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+connect_free(struct connecting *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->res != NULL)
+		freeaddrinfo(c->res);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+/* Starts a connect to the next address of c, or answers: connected at
+ * once, or no address left (the last one's error). */
+static void
+connect_next(int ctl, struct connecting *c)
+{
+	while (c->next != NULL) {
+		struct addrinfo *ai = c->next;
+		int s;
+
+		c->next = ai->ai_next;
+		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (s < 0) {
+			c->err = errno;
+			continue;
+		}
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+			connected(ctl, c->id, s, 0, NULL);
+			connect_free(c);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			c->fd = s;
+			c->deadline = now_ms() + CONNECT_TIMEOUT_MS;
+			return;
+		}
+		c->err = errno;
+		close(s);
+	}
+	connected(ctl, c->id, -1, c->err, NULL);
+	connect_free(c);
+}
+
+/* Its socket is writable (or broke): connected, or the next address. */
+static void
+connect_done(int ctl, struct connecting *c)
+{
 	int err = 0;
 	socklen_t el = sizeof(err);
 
-	if (connect(s, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return -errno;
-	if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 0)
-		return -ETIMEDOUT;
-	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-		return -errno;
-	return -err;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		err = errno;
+	if (err == 0) {
+		connected(ctl, c->id, c->fd, 0, NULL);
+		c->fd = -1;
+		connect_free(c);
+		return;
+	}
+	c->err = err;
+	close(c->fd);
+	c->fd = -1;
+	connect_next(ctl, c);
+}
+
+/* Connects past their time give up on that address. */
+static void
+connect_timeouts(int ctl)
+{
+	uint64_t now = now_ms();
+
+	for (int i = 0; i < PS_MAX_FWD_PENDING; i++) {
+		struct connecting *c = &connects[i];
+
+		if (!c->live || c->fd < 0 || now < c->deadline)
+			continue;
+		c->err = ETIMEDOUT;
+		close(c->fd);
+		c->fd = -1;
+		connect_next(ctl, c);
+	}
+}
+
+/* The poll timeout until the first connect's deadline, or -1. */
+static int
+connect_wait_ms(void)
+{
+	uint64_t now = now_ms(), first = UINT64_MAX;
+
+	for (int i = 0; i < PS_MAX_FWD_PENDING; i++)
+		if (connects[i].live && connects[i].fd >= 0 &&
+		    connects[i].deadline < first)
+			first = connects[i].deadline;
+	if (first == UINT64_MAX)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
 }
 
 static int
@@ -95,67 +220,64 @@ unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 	return 0;
 }
 
+/* A Unix socket's connect does not wait: a listener whose queue is full
+ * refuses it (EAGAIN), as sshd's non-blocking connect does. */
+static void
+connect_unix(int ctl, uint32_t id, const char *path)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int s, e = unix_addr(path, &sun, &len);
+
+	if (e < 0) {
+		connected(ctl, id, -1, -e, NULL);
+		return;
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0) {
+		connected(ctl, id, -1, errno, NULL);
+		return;
+	}
+	if (connect(s, (struct sockaddr *)&sun, len) < 0) {
+		e = errno;
+		close(s);
+		connected(ctl, id, -1, e, NULL);
+		return;
+	}
+	connected(ctl, id, s, 0, NULL);
+}
+
 static void
 do_connect(int ctl, const struct ps_fwdr_connect *q)
 {
-	struct ps_fwdr_connected r = { .id = q->id, .error = "" };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV }, *res;
+	struct connecting *c = NULL;
 	char port[16];
-	int s = -1, e = -ECONNREFUSED;
+	int g;
 
 	if (q->kind == PS_FWD_UNIX) {
-		struct sockaddr_un sun;
-		socklen_t len;
-
-		e = unix_addr(q->host, &sun, &len);
-		if (e == 0) {
-			s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (s < 0)
-				e = -errno;
-			else if (connect(s, (struct sockaddr *)&sun, len) < 0)
-				e = -errno;
-		}
-	} else {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-		    .ai_flags = AI_NUMERICSERV }, *res, *ai;
-		int g;
-
-		snprintf(port, sizeof(port), "%u", q->port);
-		g = getaddrinfo(q->host, port, &hints, &res);
-		if (g != 0) {
-			r.err = EHOSTUNREACH;
-			r.error = gai_strerror(g);
-			ps_put_fwdr_connected(&out, &r);
-			send_out(ctl);
-			return;
-		}
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-			    SOCK_NONBLOCK, ai->ai_protocol);
-			if (s < 0) {
-				e = -errno;
-				continue;
-			}
-			e = connect_bounded(s, ai->ai_addr, ai->ai_addrlen);
-			if (e == 0)
-				break;
-			close(s);
-			s = -1;
-		}
-		freeaddrinfo(res);
+		connect_unix(ctl, q->id, q->host);
+		return;
 	}
-	if (e < 0 || s < 0) {
-		if (s >= 0)
-			close(s);
-		r.err = (uint32_t)-e;
-		r.error = strerror(-e);
-	} else {
-		r.n_fds = 1;
-		r.fds[0] = s;
+	/* The monitor keeps no more than this many asked. */
+	for (int i = 0; i < PS_MAX_FWD_PENDING && c == NULL; i++)
+		if (!connects[i].live)
+			c = &connects[i];
+	if (c == NULL) {
+		connected(ctl, q->id, -1, EAGAIN, NULL);
+		return;
 	}
-	ps_put_fwdr_connected(&out, &r);
-	send_out(ctl);
-	if (s >= 0)
-		close(s);
+	/* The name is resolved here, the one wait left in the forwarder. */
+	snprintf(port, sizeof(port), "%u", q->port);
+	g = getaddrinfo(q->host, port, &hints, &res);
+	if (g != 0) {
+		connected(ctl, q->id, -1, EHOSTUNREACH, gai_strerror(g));
+		return;
+	}
+	*c = (struct connecting){ .live = true, .id = q->id, .fd = -1,
+	    .res = res, .next = res, .err = ECONNREFUSED };
+	connect_next(ctl, c);
 }
 
 static struct listener *
@@ -404,12 +526,17 @@ do_accept(int ctl, struct listener *l, int lfd)
 	close(s);
 }
 
+#define MAX_POLL (1 + MAX_LISTENERS * MAX_LISTEN_FDS + PS_MAX_FWD_PENDING)
+
 static void __attribute__((noreturn))
 serve(int ctl)
 {
+	for (int i = 0; i < PS_MAX_FWD_PENDING; i++)
+		connects[i].fd = -1;
 	for (;;) {
-		struct pollfd p[1 + MAX_LISTENERS * MAX_LISTEN_FDS];
-		struct listener *who[1 + MAX_LISTENERS * MAX_LISTEN_FDS];
+		struct pollfd p[MAX_POLL];
+		struct listener *who[MAX_POLL];
+		struct connecting *conn[MAX_POLL];
 		nfds_t n = 1;
 		int r;
 
@@ -417,17 +544,29 @@ serve(int ctl)
 		for (int i = 0; i < MAX_LISTENERS; i++)
 			for (size_t j = 0; listeners[i].live && j < listeners[i].nfds; j++) {
 				who[n] = &listeners[i];
+				conn[n] = NULL;
 				p[n++] = (struct pollfd){ .fd = listeners[i].fds[j],
 				    .events = POLLIN };
 			}
-		r = poll(p, n, -1);
+		for (int i = 0; i < PS_MAX_FWD_PENDING; i++)
+			if (connects[i].live && connects[i].fd >= 0) {
+				who[n] = NULL;
+				conn[n] = &connects[i];
+				p[n++] = (struct pollfd){ .fd = connects[i].fd,
+				    .events = POLLOUT };
+			}
+		r = poll(p, n, connect_wait_ms());
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			break;
-		for (nfds_t i = 1; i < n; i++)
-			if (p[i].revents & POLLIN)
+		for (nfds_t i = 1; i < n; i++) {
+			if (who[i] != NULL && (p[i].revents & POLLIN))
 				do_accept(ctl, who[i], p[i].fd);
+			else if (conn[i] != NULL && p[i].revents != 0)
+				connect_done(ctl, conn[i]);
+		}
+		connect_timeouts(ctl);
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (ps_recv(ctl, &in, 0) < 0)

@@ -1,8 +1,9 @@
 /* The network child's side of privilege separation: one wrapper per
  * request of privsep/protocol.h's table.  A request the table answers
  * waits for one of the table's answer types; the monitor's notices
- * (a session ended, TERMINATE) may come first and are handled on the way;
- * anything else from the monitor is a protocol error. */
+ * (a session ended, a forwarded open's outcome, a connection accepted,
+ * TERMINATE) may come first and are handled on the way; anything else
+ * from the monitor is a protocol error. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -13,13 +14,15 @@
 #include "handler/front/log.h"
 #include "handler/net/net.h"
 
-/* A notice from the monitor: a session's end, or the order to end. */
+/* A notice from the monitor: a session's end, a forwarded open's
+ * outcome, a connection to a listener, or the order to end. */
 static int
 notice(struct net *n)
 {
 	struct ps_terminate t;
 	struct ps_exit e;
 	struct ps_fwd_accepted fa;
+	struct ps_fwd_opened fo;
 	struct nchan *c;
 
 	switch (ps_type(n->rep)) {
@@ -41,6 +44,10 @@ notice(struct net *n)
 		c->sig = e.exited ? 0 : (int)e.signal;
 		c->core = e.core;
 		return 0;
+	case PS_FWD_OPENED:
+		if (ps_get_fwd_opened(n->rep, &fo) < 0)
+			return -EPROTO;
+		return fwd_opened(n, &fo);
 	case PS_FWD_ACCEPTED:
 		if (ps_get_fwd_accepted(n->rep, &fa) < 0)
 			return -EPROTO;
@@ -171,20 +178,6 @@ read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret)
 	/* Its session, and the descriptors it has: a pty master, three
 	 * pipes, or none for a refusal. */
 	if (ret->id != id || ret->n_fds != (!ret->ok ? 0 : ret->pty ? 1 : 3)) {
-		for (size_t i = 0; i < ret->n_fds; i++)
-			close(ret->fds[i]);
-		return broken(n);
-	}
-	return 0;
-}
-
-/* The forwarded connection's socket, or a refusal without one. */
-int
-read_fwd_opened(struct net *n, uint32_t id, struct ps_fwd_opened *ret)
-{
-	if (ps_get_fwd_opened(n->rep, ret) < 0)
-		return broken(n);
-	if (ret->id != id || ret->n_fds != (ret->ok ? 1 : 0)) {
 		for (size_t i = 0; i < ret->n_fds; i++)
 			close(ret->fds[i]);
 		return broken(n);

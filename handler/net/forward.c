@@ -5,7 +5,13 @@
  * session's pty (relay.c), one descriptor both ways.
  *
  *  - direct-tcpip (ssh -L, -D, -W) and direct-streamlocal: asked of the
- *    monitor while the client waits for the channel's confirmation;
+ *    monitor while the client waits for the channel's confirmation, and
+ *    only it: the connect may take seconds (a destination that drops
+ *    SYNs takes the forwarder's whole timeout), and every other channel
+ *    goes on meanwhile.  The message callback keeps the open's packet
+ *    (libssh-private.h) and answers nothing; when FWD_OPENED comes, the
+ *    event loop hands the packet to libssh again, and the callback
+ *    answers it at once with the socket in hand;
  *  - tcpip-forward and its cancel (ssh -R): the monitor has the forwarder
  *    listen; each connection it accepts comes back as FWD_ACCEPTED, for
  *    which we open a forwarded-tcpip channel to the client;
@@ -99,53 +105,109 @@ fwd_report_close(struct nchan *c, bool opened, const char *reason)
 	    c->fwd_out, reason });
 }
 
+static void
+pending_free(struct net *n, struct fwd_pending *p)
+{
+	struct fwd_pending **pp;
+
+	for (pp = &n->pending; *pp != NULL && *pp != p; pp = &(*pp)->next)
+		;
+	if (*pp == p)
+		*pp = p->next;
+	if (p->fd >= 0)
+		close(p->fd);
+	n->npending--;
+	free(p);
+}
+
 /* The connection is ending: the forwarded channels still open are
  * reported with what they carried, or their records would only say the
- * monitor saw the connection end. */
+ * monitor saw the connection end.  An open connected but not yet
+ * answered was never open; one still connecting the monitor records
+ * itself. */
 void
 fwd_report_all(struct net *n, const char *reason)
 {
 	for (struct nchan *c = n->chans; c != NULL; c = c->next)
 		if (c->fwd && !c->opening)
 			fwd_report_close(c, true, reason);
+	while (n->pending != NULL) {
+		struct fwd_pending *p = n->pending;
+
+		if (p->ready && p->ok)
+			ask_fwd_close(n, &(struct ps_fwd_close){ p->id, false, 0, 0,
+			    reason });
+		pending_free(n, p);
+	}
 }
 
-/* direct-tcpip, or a direct-streamlocal the hook marked: 0 when handled
- * (accepted), 1 for libssh's refusal. */
-static int
-direct_open(struct net *n, ssh_message msg)
+/* FWD_OPENED: the outcome of an open asked earlier, kept for the event
+ * loop (fwd_replay_ready); a notice may come inside a libssh callback,
+ * where libssh must not be entered again. */
+int
+fwd_opened(struct net *n, const struct ps_fwd_opened *r)
 {
-	const char *host = ssh_message_channel_request_open_destination(msg);
-	const char *orig = ssh_message_channel_request_open_originator(msg);
-	const char *path = libssh_unix_path(host);
-	struct ps_fwd_open q = { .id = n->next_id++, .kind = PS_FWD_TCP,
-	    .host = host ? host : "",
-	    .port = (uint32_t)ssh_message_channel_request_open_destination_port(msg),
-	    .orig_host = orig ? orig : "",
-	    .orig_port = (uint32_t)ssh_message_channel_request_open_originator_port(msg) };
-	struct ps_fwd_opened r;
-	struct nchan *c;
+	struct fwd_pending *p;
 
-	if (path != NULL) {
-		q.kind = PS_FWD_UNIX;
-		q.host = path;
-		q.port = 0;
+	for (p = n->pending; p != NULL && p->id != r->id; p = p->next)
+		;
+	if (p == NULL || p->ready || r->n_fds != (r->ok ? 1u : 0u)) {
+		for (size_t i = 0; i < r->n_fds; i++)
+			close(r->fds[i]);
+		return -EPROTO;
 	}
-	if (n->nfwd >= MAX_FWD_CHANNELS) {
-		log_info("forwarded channel refused: %u open (limit %d)", n->nfwd,
-		    MAX_FWD_CHANNELS);
-		return 1;
+	p->ready = true;
+	p->ok = r->ok;
+	p->fd = r->ok ? r->fds[0] : -1;
+	snprintf(p->error, sizeof(p->error), "%s", r->error);
+	return 0;
+}
+
+/* Answers the opens whose outcome came: each packet is parsed by libssh
+ * again, and direct_open() answers it from the outcome. */
+void
+fwd_replay_ready(struct net *n)
+{
+	struct fwd_pending *p;
+
+	while (!n->done) {
+		for (p = n->pending; p != NULL && !p->ready; p = p->next)
+			;
+		if (p == NULL)
+			return;
+		n->replaying = p;
+		if (libssh_replay_channel_open(n->s, p->payload, p->len) < 0 ||
+		    n->replaying == p) {
+			/* libssh did not hand it back (out of memory): the
+			 * socket is not used. */
+			log_info("forwarded channel %u: not answered", p->id);
+			if (p->ok)
+				ask_fwd_close(n, &(struct ps_fwd_close){ p->id,
+				    false, 0, 0, "server-error" });
+		}
+		n->replaying = NULL;
+		pending_free(n, p);
 	}
-	if (ask_fwd_open(n, &q) < 0 || read_fwd_opened(n, q.id, &r) < 0)
-		return 1;
-	if (!r.ok) {
-		log_info("forwarding to %s port %u refused: %s", q.host, q.port,
-		    r.error);
+}
+
+/* The replayed open of p: accepted with its socket, or refused. */
+static int
+direct_answer(struct net *n, ssh_message msg, struct fwd_pending *p,
+    const struct ps_fwd_open *q)
+{
+	struct nchan *c;
+	int fd = p->fd;
+
+	n->replaying = NULL;
+	p->fd = -1;
+	if (!p->ok) {
+		log_info("forwarding to %s port %u refused: %s", q->host, q->port,
+		    p->error);
 		return 1;	/* "administratively prohibited" */
 	}
-	c = fwd_new(n, q.id, (enum ps_fwd_kind)q.kind, r.fds[0]);
+	c = fwd_new(n, p->id, (enum ps_fwd_kind)q->kind, fd);
 	if (c == NULL) {
-		ask_fwd_close(n, &(struct ps_fwd_close){ q.id, false, 0, 0,
+		ask_fwd_close(n, &(struct ps_fwd_close){ p->id, false, 0, 0,
 		    "server-error" });
 		return 1;
 	}
@@ -157,6 +219,60 @@ direct_open(struct net *n, ssh_message msg)
 	}
 	fwd_callbacks_set(c);
 	return 0;
+}
+
+/* direct-tcpip, or a direct-streamlocal the hook marked: 0 when handled
+ * (accepted, or kept to be answered later), 1 for libssh's refusal. */
+static int
+direct_open(struct net *n, ssh_message msg)
+{
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	const char *orig = ssh_message_channel_request_open_originator(msg);
+	const char *path = libssh_unix_path(host);
+	struct ps_fwd_open q = { .kind = PS_FWD_TCP,
+	    .host = host ? host : "",
+	    .port = (uint32_t)ssh_message_channel_request_open_destination_port(msg),
+	    .orig_host = orig ? orig : "",
+	    .orig_port = (uint32_t)ssh_message_channel_request_open_originator_port(msg) };
+	uint8_t payload[LIBSSH_OPEN_MAX];
+	struct fwd_pending *p;
+	size_t len;
+
+	if (path != NULL) {
+		q.kind = PS_FWD_UNIX;
+		q.host = path;
+		q.port = 0;
+	}
+	if (n->replaying != NULL)
+		return direct_answer(n, msg, n->replaying, &q);
+	if (n->nfwd + n->npending >= MAX_FWD_CHANNELS ||
+	    n->npending >= PS_MAX_FWD_PENDING) {
+		log_info("forwarded channel refused: %u open, %u opening (limits "
+		    "%d, %d)", n->nfwd, n->npending, MAX_FWD_CHANNELS,
+		    PS_MAX_FWD_PENDING);
+		return 1;
+	}
+	/* Without its packet there is nothing to answer later with (no
+	 * hook, or a request longer than any destination we take). */
+	if (!libssh_take_channel_open(payload, sizeof(payload), &len)) {
+		log_info("forwarding to %s port %u refused: request not kept",
+		    q.host, q.port);
+		return 1;
+	}
+	p = malloc(sizeof(*p) + len);
+	if (p == NULL)
+		return 1;
+	*p = (struct fwd_pending){ .id = n->next_id++, .fd = -1, .len = len };
+	memcpy(p->payload, payload, len);
+	q.id = p->id;
+	if (ask_fwd_open(n, &q) < 0) {
+		free(p);
+		return 1;
+	}
+	p->next = n->pending;
+	n->pending = p;
+	n->npending++;
+	return 0;	/* no answer yet: libssh frees the message */
 }
 
 /* tcpip-forward and cancel-tcpip-forward, or their streamlocal twins the

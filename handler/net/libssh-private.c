@@ -418,6 +418,65 @@ libssh_global_replies(void)
 	return global_replies;
 }
 
+/* The last CHANNEL_OPEN's payload, as libssh parses it (after the
+ * rewrite), for libssh_take_channel_open(). */
+static struct {
+	uint8_t data[LIBSSH_OPEN_MAX];
+	size_t len;			/* 0: none kept */
+} last_open;
+
+/* libssh's own callbacks, which the hook passes packets on to; set when
+ * the hook is installed. */
+static const struct ssh_packet_callbacks_struct *libssh_defaults;
+
+static void
+hook_channel_open(uint8_t *data, size_t len)
+{
+	(void)libssh_rewrite_channel_open(data, len);
+	last_open.len = 0;
+	if (len > 0 && len <= sizeof(last_open.data)) {
+		memcpy(last_open.data, data, len);
+		last_open.len = len;
+	}
+}
+
+bool
+libssh_take_channel_open(uint8_t *buf, size_t size, size_t *ret_len)
+{
+	size_t n = last_open.len;
+
+	last_open.len = 0;
+	if (n == 0 || n > size)
+		return false;
+	memcpy(buf, last_open.data, n);
+	*ret_len = n;
+	return true;
+}
+
+int
+libssh_replay_channel_open(ssh_session s, const uint8_t *data, size_t len)
+{
+	const struct ssh_packet_callbacks_struct *d = libssh_defaults;
+	ssh_buffer b;
+
+	if (d == NULL || d->user != (void *)s)
+		return -ENOTSUP;
+	if (len == 0 || len > LIBSSH_OPEN_MAX)
+		return -EINVAL;
+	b = ssh_buffer_new();
+	if (b == NULL)
+		return -ENOMEM;
+	if (ssh_buffer_add_data(b, data, (uint32_t)len) < 0) {
+		ssh_buffer_free(b);
+		return -ENOMEM;
+	}
+	last_open.len = 0;
+	(void)d->callbacks[SSH2_MSG_CHANNEL_OPEN - d->start](s,
+	    SSH2_MSG_CHANNEL_OPEN, b, d->user);
+	ssh_buffer_free(b);
+	return 0;
+}
+
 static int
 hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 {
@@ -441,7 +500,7 @@ hook_packet(ssh_session s, uint8_t type, ssh_buffer packet, void *user)
 		(void)libssh_rewrite_global_request(data, len);
 		break;
 	case SSH2_MSG_CHANNEL_OPEN:
-		(void)libssh_rewrite_channel_open(data, len);
+		hook_channel_open(data, len);
 		break;
 	case SSH2_MSG_CHANNEL_REQUEST:
 		(void)libssh_rewrite_channel_request(data, len);
@@ -571,6 +630,7 @@ libssh_install_request_hook(ssh_session s)
 		    list->root->next->data == defaults ? 0 : -ENOTSUP;
 	if (list->root->data != defaults)
 		return -ENOTSUP;
+	libssh_defaults = defaults;
 	/* ssh_list_prepend(), which libssh does not export; ssh_free()
 	 * frees the iterator with the rest of the list. */
 	it = malloc(sizeof(*it));

@@ -72,6 +72,31 @@ int libssh_pty_request(ssh_message msg, struct pty_req *ret);
  * exchanged keys, or a layout that does not pass every check. */
 int libssh_install_request_hook(ssh_session s);
 
+/*
+ * Channel opens answered later.  libssh 0.10 frees a message when the
+ * message callback returns, so the callback cannot keep a channel open
+ * to answer once the monitor has connected (which may take seconds).
+ * The hook keeps a copy of each CHANNEL_OPEN payload libssh is about to
+ * parse; the callback may take it and answer nothing (returning 0), and
+ * libssh_replay_channel_open() later hands the copy to libssh's own
+ * parser again, which calls the message callback with a new message the
+ * application can then answer at once.  The client waits meanwhile, as
+ * it does for any open (RFC 4254 section 5.1 sets no time).
+ */
+/* A direct-tcpip open with two strings of PS_MAX_HOST and its fixed
+ * fields fits; a longer one is not kept. */
+#define LIBSSH_OPEN_MAX		2304
+
+/* The payload (after the rewrite) of the CHANNEL_OPEN whose message the
+ * callback is handling, copied into buf; true once per open, false when
+ * none was kept (no hook, or longer than LIBSSH_OPEN_MAX or size). */
+bool libssh_take_channel_open(uint8_t *buf, size_t size, size_t *ret_len);
+/* Parses payload as a CHANNEL_OPEN again, through libssh's own packet
+ * callback, which calls the message callback.  Only from the event loop,
+ * never from a libssh callback.  0, -ENOTSUP without the hook, -EINVAL,
+ * -ENOMEM. */
+int libssh_replay_channel_open(ssh_session s, const uint8_t *data, size_t len);
+
 /* How many replies (success or failure) to global requests the hook has
  * seen pass: libssh 0.10 keeps whether our keepalive@openssh.com was
  * answered to itself (ssh_send_keepalive discards it). */

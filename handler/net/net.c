@@ -315,6 +315,7 @@ serve(struct net *n)
 			phase("auth", n->start_usec);
 		}
 		relay_round(n);
+		fwd_replay_ready(n);
 		alive_check(n, read_now);
 		if (r == SSH_ERROR || !ssh_is_connected(n->s) ||
 		    (ssh_get_status(n->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
@@ -380,12 +381,13 @@ net_main(struct handover *h, int mon_fd)
 	}
 	phase("kex", t0);
 	/* ssh -A, the streamlocal forwards and password changes, which
-	 * libssh 0.10 does not know (libssh-private.h); without the hook
-	 * they are refused. */
+	 * libssh 0.10 does not know, and direct-tcpip opens answered once
+	 * connected (libssh-private.h); without the hook they are
+	 * refused. */
 	n.hook = libssh_install_request_hook(n.s) == 0;
 	if (!n.hook)
-		log_info("%s", "this libssh's layout is not the one known: agent "
-		    "and Unix socket forwarding and password changes are "
+		log_info("%s", "this libssh's layout is not the one known: agent, "
+		    "local and Unix socket forwarding and password changes are "
 		    "unavailable");
 	serve(&n);
 report:

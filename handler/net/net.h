@@ -90,6 +90,20 @@ struct nchan {
 	uint64_t fwd_in, fwd_out;	/* bytes from and to the client */
 };
 
+/* A direct-tcpip or direct-streamlocal open the monitor is connecting
+ * (forward.c): the client waits for its answer meanwhile, and nothing
+ * else does. */
+struct fwd_pending {
+	struct fwd_pending *next;
+	uint32_t id;
+	bool ready;			/* FWD_OPENED came */
+	bool ok;
+	int fd;				/* ok: the connected socket; else -1 */
+	char error[128];		/* !ok: why, for the log */
+	size_t len;
+	uint8_t payload[];		/* the CHANNEL_OPEN, to replay */
+};
+
 struct net {
 	struct handover *h;
 	int mon;			/* the socketpair to the monitor */
@@ -117,6 +131,9 @@ struct net {
 	struct nchan *chans;
 	unsigned nchans;		/* session channels */
 	unsigned nfwd;			/* forwarded channels */
+	struct fwd_pending *pending;	/* opens awaiting FWD_OPENED */
+	unsigned npending;
+	struct fwd_pending *replaying;	/* the open being parsed again */
 	bool agent_asked;
 	uint32_t next_id;
 	bool in_write;			/* inside ssh_channel_write */
@@ -163,8 +180,6 @@ struct ps_password_reply {
 int read_password_reply(struct net *n, struct ps_password_reply *ret);
 /* The session id, and the descriptors its answer must carry, checked. */
 int read_session_started(struct net *n, uint32_t id, struct ps_session_started *ret);
-/* Forwarding's answers, checked (a connected socket when ok). */
-int read_fwd_opened(struct net *n, uint32_t id, struct ps_fwd_opened *ret);
 int read_fwd_listening(struct net *n, struct ps_fwd_listening *ret);
 /* The monitor's notices that arrived unasked (poll said readable). */
 int on_monitor(socket_t fd, int revents, void *ud);
@@ -186,9 +201,13 @@ void chan_free(struct nchan *c);
 
 /* forward.c: direct-tcpip opens, global requests and x11-req (from the
  * message callback: 0 handled, 1 refuse); auth-agent-req; the monitor's
- * FWD_ACCEPTED; opening channels to the client, and ending them. */
+ * FWD_OPENED and FWD_ACCEPTED; answering the opens the monitor has
+ * connected (fwd_replay_ready, from the event loop only); opening
+ * channels to the client, and ending them. */
 int on_forward_message(struct net *n, ssh_message msg);
 int fwd_agent_request(struct nchan *c);
+int fwd_opened(struct net *n, const struct ps_fwd_opened *r);
+void fwd_replay_ready(struct net *n);
 int fwd_accepted(struct net *n, const struct ps_fwd_accepted *a);
 bool fwd_try_open(struct nchan *c);
 void fwd_maybe_finish(struct nchan *c);

@@ -60,13 +60,16 @@ get_strs(struct ps_msg *m, const char **v, size_t max, uint32_t cap)
 	return m->rd.bad ? 0 : n;
 }
 
-/* Descriptors come last: taken only from an otherwise whole message, so
- * that a malformed one leaves them to done(), which closes them. */
+/* Descriptors come last: taken only from an otherwise whole message
+ * that carries no more than the field holds (cap), so that a malformed
+ * one leaves them to done(), which closes them and refuses it. */
 static size_t
-get_fds(struct ps_msg *m, int *fds)
+get_fds(struct ps_msg *m, int *fds, size_t cap)
 {
 	size_t n = 0;
 
+	if (m->nfds > cap)
+		return 0;
 	while (ps_done(m) && m->nfds > 0)
 		fds[n++] = ps_take_fd(m);
 	return n;
@@ -106,7 +109,8 @@ done(struct ps_msg *m)
 	ret->name = ps_get_bytes(m, bound, &ret->name##_len);
 #define GET_STRS(name, bound, count) \
 	ret->n_##name = get_strs(m, ret->name, bound, count);
-#define GET_FDS(name, bound, count) ret->n_##name = get_fds(m, ret->name);
+#define GET_FDS(name, bound, count) \
+	ret->n_##name = get_fds(m, ret->name, count);
 
 #define CODEC(type, name, ...)						\
 void									\

@@ -94,6 +94,13 @@ enum ps_state {
  * AUTH_PASSWORD is answered PASSWD_CHANGEREQ when the password is right
  * but expired and the child can carry a change (RFC 4252 section 8): the
  * client's next password request then brings the old and the new one.
+ *
+ * FWD_OPEN waits for nothing: the forwarder's connect may take seconds,
+ * during which every other channel of the connection goes on.  Its
+ * answer, FWD_OPENED, is a notice that names the open by its id, sent
+ * when the connect is done or refused.  At most PS_MAX_FWD_PENDING opens
+ * may be awaiting theirs; one more, or an id already in use, is a
+ * violation.
  */
 #define PS_REQUESTS(X)							\
 /*	type		name		states			flags	answers */ \
@@ -111,7 +118,7 @@ X(SIGNAL,	signal,		PS_POSTAUTH,		0,	0)	\
 X(SESSION_CLOSE, session_close,	PS_POSTAUTH,		0,	0)	\
 X(STATS,	stats,		PS_ANY,			0,	0)	\
 X(SIGN,		sign,		PS_PREAUTH | PS_POSTAUTH, PS_ONCE_PREAUTH, PS_ANSWER(SIGNATURE)) \
-X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_OPENED)) \
+X(FWD_OPEN,	fwd_open,	PS_POSTAUTH,		0,	0)	\
 X(FWD_LISTEN,	fwd_listen,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_UNLISTEN,	fwd_unlisten,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING)) \
 X(FWD_CLOSE,	fwd_close,	PS_POSTAUTH,		0,	0)	\
@@ -120,9 +127,11 @@ X(SESSION_ARG,	session_arg,	PS_POSTAUTH,		0,	0)	\
 X(X11_REQ,	x11_req,	PS_POSTAUTH,		0,	PS_ANSWER(FWD_LISTENING))
 
 /* What the monitor sends: answers (named in the table above) and notices
- * (EXIT: a session ended; TERMINATE: end the connection), which may come
- * at any time after login, or at any time; HOSTKEYS, the public host keys,
- * is the first message the child receives. */
+ * (EXIT: a session ended; FWD_OPENED: a FWD_OPEN's outcome, by id;
+ * FWD_ACCEPTED: a connection to one of the user's listeners), which may
+ * come at any time after login, or at any time (TERMINATE: end the
+ * connection); HOSTKEYS, the public host keys, is the first message the
+ * child receives. */
 #define PS_MONITOR_MESSAGES(X)						\
 X(AUTH_RESULT,	auth_result)						\
 X(KBDINT_PROMPTS, kbdint_prompts)					\
@@ -144,10 +153,12 @@ X(SIGNED,	signed)
 
 /* Between the monitor and the forwarder, the process that opens the
  * user's forwarding sockets as the user (monitor/forwarder.c): the
- * monitor asks CONNECT, LISTEN, UNLISTEN; the forwarder answers CONNECTED
- * and LISTENING, and tells INCOMING (a connection accepted on one of its
- * listeners) at any time.  The forwarder is the user's process: the
- * monitor trusts nothing it says beyond the decoders' checks. */
+ * monitor asks CONNECT, LISTEN, UNLISTEN; the forwarder answers
+ * LISTENING at once, CONNECTED (by id) when that connect is done, several
+ * connects running at once, and tells INCOMING (a connection accepted on
+ * one of its listeners) at any time.  The forwarder is the user's
+ * process: the monitor trusts nothing it says beyond the decoders'
+ * checks, and a CONNECTED for no connect it asked is a broken forwarder. */
 #define PS_FORWARDER_MESSAGES(X)					\
 X(FWDR_CONNECT,	fwdr_connect)						\
 X(FWDR_CONNECTED, fwdr_connected)					\
@@ -234,6 +245,7 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT, PS_FWD_X11 };
 #define PS_MAX_HOSTKEY_BLOB 4096	/* a public host key blob: RSA-16384 */
 #define PS_MAX_HOST 1025		/* a host name (NI_MAXHOST), or a socket path */
 #define PS_MAX_SESSIONS 10		/* MaxSessions: SSHAND_MAX_SESSIONS */
+#define PS_MAX_FWD_PENDING 64		/* FWD_OPENs awaiting FWD_OPENED */
 #define PS_MAX_X11_PROTO 64		/* "MIT-MAGIC-COOKIE-1" */
 #define PS_MAX_X11_COOKIE 1024		/* in hex; OpenSSH's are 32 digits */
 

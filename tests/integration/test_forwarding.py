@@ -383,6 +383,122 @@ def test_agent_forwarding_refused_by_policy(server, keys, agent, how):
     assert [x for x in refused if x["SSHAND_REASON"] == reason], refused
 
 
+# ---- a slow connect holds up nothing else ----------------------------------------
+
+@pytest.fixture
+def blackhole():
+    """A loopback port whose connects hang: a listener with backlog 0
+    whose accept queue is filled and never accepted, so that Linux drops
+    every further SYN (as a firewall that drops them does).  Its port."""
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind((HOST, 0))
+    lsock.listen(0)
+    port = lsock.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(16):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            fillers.append(c)
+            c.connect_ex((HOST, port))
+            try:
+                c.settimeout(0.3)
+                c.send(b"")
+                # Established: the queue took it; one more.
+                c.getpeername()
+            except OSError:
+                break
+        # The proof: a connect now gets no answer at all.
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            probe.connect((HOST, port))
+        probe.close()
+        yield port
+    finally:
+        for c in fillers:
+            c.close()
+        lsock.close()
+
+
+def _round_trip(sock, data):
+    t = time.monotonic()
+    sock.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        b = sock.recv(65536)
+        assert b, "echo channel closed"
+        got += b
+    assert got == data
+    return time.monotonic() - t
+
+
+def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackhole):
+    """ssh -L to a destination that never answers SYN: the connect hangs
+    in the forwarder, and meanwhile another channel of the same connection
+    (one already open, and new ones opened during the hang) answers at
+    once; the hanging open then fails as the client sees it, with a
+    forward-refused record that says connect-failed.  An open still
+    connecting when the connection ends is recorded refused too."""
+    s = server(build=sshand_build)
+    lslow, lecho = free_port(), free_port()
+    t = Tunnel(s, ["-L", "%d:%s:%d" % (lslow, HOST, blackhole),
+                   "-L", "%d:%s:%d" % (lecho, HOST, echo)])
+    try:
+        assert wait_for(lambda: _can_connect(lecho), 15), t.close()
+        live = socket.create_connection((HOST, lecho), 5)
+        live.settimeout(5)
+        _round_trip(live, b"before")
+        slow = socket.create_connection((HOST, lslow), 5)
+        slow.settimeout(15)
+        hang_start = time.monotonic()
+        # 3 s into the forwarder's 10 s connect: an open channel and
+        # fresh opens both answer well under a second.
+        times = []
+        while time.monotonic() - hang_start < 3:
+            times.append(_round_trip(live, os.urandom(1000)))
+            fresh = socket.create_connection((HOST, lecho), 5)
+            fresh.settimeout(5)
+            times.append(_round_trip(fresh, b"fresh"))
+            fresh.close()
+            time.sleep(0.1)
+        assert max(times) < 1.0, times
+        # The slow open is still pending: nothing came back on it.
+        assert not [r for r in fwd_records(s, "forward-refused")
+                    if r.get("SSHAND_FORWARD_DESTINATION") == "%s:%d" % (HOST, blackhole)]
+        # Then it fails (the forwarder gives up after 10 s): the client
+        # closes its end of the forwarded connection.
+        try:
+            assert slow.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        waited = time.monotonic() - hang_start
+        assert 8 < waited < 13, waited
+        slow.close()
+
+        def refused():
+            return [r for r in fwd_records(s, "forward-refused")
+                    if r.get("SSHAND_FORWARD_DESTINATION") == "%s:%d" % (HOST, blackhole)]
+        assert wait_for(refused, 5), fwd_records(s)
+        rec = refused()[0]
+        assert rec["SSHAND_REASON"].startswith("connect-failed:"), rec
+        assert rec["SSHAND_FORWARD_KIND"] == "direct-tcpip", rec
+        assert not [r for r in fwd_records(s, "forward-open")
+                    if r["SSHAND_FORWARD_ID"] == rec["SSHAND_FORWARD_ID"]]
+        _round_trip(live, b"after")
+        live.close()
+        # One more hanging open, and the connection ends under it.
+        pending = socket.create_connection((HOST, lslow), 5)
+        time.sleep(0.5)
+    finally:
+        t.close()
+    pending.close()
+
+    def closed_pending():
+        return [r for r in refused() if r["SSHAND_REASON"] == "connection-closed"]
+    assert wait_for(closed_pending, 10), fwd_records(s)
+
+
 # ---- policy: each keyword refuses what it should, the session goes on ----------
 
 def _refused_local(s, echo, key="alice_ed25519"):

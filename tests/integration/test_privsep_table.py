@@ -69,6 +69,11 @@ def test_every_request_in_every_state(tmp_path, sshand_build, keys):
     signs = [l for l in r.stdout.splitlines() if l.startswith("sign-case ")]
     assert len(signs) == 6 and all(l.endswith(" ok") for l in signs), report
     assert all(row[8] == "ok" for row in rows), report
+    # Forwarded opens (issue 16): one whose connect hangs holds up no
+    # other request and is recorded refused at the end; closing it while
+    # pending, or opening one past PS_MAX_FWD_PENDING, is a violation.
+    fwd = [l for l in r.stdout.splitlines() if l.startswith("fwd-case ")]
+    assert len(fwd) == 3 and all(": ok " in l for l in fwd), report
     answered = {(row[1], row[2]) for row in rows
                 if row[3] == "once" and row[7] == "answered"}
     # The table as the monitor showed it: every request answered in some

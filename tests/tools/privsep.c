@@ -9,6 +9,8 @@
  * else ends the connection: the monitor exits with EXIT_PROTOCOL after
  * auditing a privsep-violation.  A request marked PS_ONCE is also sent
  * twice, and one marked PS_ONCE_PREAUTH twice in each state allowing it.
+ * Forwarded opens whose connect hangs must not hold up the monitor, and
+ * their bound is kept (check_fwd_opens).
  *
  * Usage: privsep-tool CONFIG AUDIT.jsonl USER PASSWORD
  *   CONFIG: an sshand.conf (AuditLog must be AUDIT.jsonl, bans off, a
@@ -124,8 +126,9 @@ start(struct peer *p)
 	return 0;
 }
 
-/* The monitor's next message that is not a notice; -EPIPE at its end,
- * -ETIMEDOUT if it says nothing. */
+/* The monitor's next message that is not a notice (EXIT, TERMINATE,
+ * FWD_OPENED, FWD_ACCEPTED); -EPIPE at its end, -ETIMEDOUT if it says
+ * nothing. */
 static int
 receive(struct peer *p)
 {
@@ -137,7 +140,8 @@ receive(struct peer *p)
 			return -ETIMEDOUT;
 		r = ps_recv(p->fd, &in, 0);
 		ps_clear_fds(&in);
-		if (r < 0 || (ps_type(&in) != PS_EXIT && ps_type(&in) != PS_TERMINATE))
+		if (r < 0 || (ps_type(&in) != PS_EXIT && ps_type(&in) != PS_TERMINATE &&
+		    ps_type(&in) != PS_FWD_OPENED && ps_type(&in) != PS_FWD_ACCEPTED))
 			return r;
 	}
 }
@@ -390,6 +394,107 @@ check_sign_requests(void)
 }
 static const char *const outcome_names[] = { "answered", "ended", "broken" };
 
+/* Audit records of event whose line also holds text. */
+static size_t
+records(const char *event, const char *text)
+{
+	char line[8192], ev[128];
+	size_t n = 0;
+	FILE *f = fopen(audit_path, "re");
+
+	snprintf(ev, sizeof(ev), "\"SSHAND_EVENT\":\"%s\"", event);
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, ev) != NULL && strstr(line, text) != NULL)
+			n++;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/* A loopback port whose connects hang: a listener with backlog 0 whose
+ * accept queue is filled and never accepted, so that Linux drops every
+ * further SYN.  The listener (its port in *ret_port); fill[] keeps the
+ * connections that fill it. */
+static int
+blackhole(int *ret_port, int fill[4])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(l, 0) < 0 || getsockname(l, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fill[i] >= 0)
+			(void)connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(200000);
+	*ret_port = ntohs(sa.sin_port);
+	return l;
+}
+
+/*
+ * FWD_OPEN waits for nothing (issue 16): with an open whose connect hangs
+ * in the forwarder, the monitor answers the next request at once; at the
+ * connection's end that open is recorded refused, connection-closed.
+ * Closing an open still pending, or one open more than PS_MAX_FWD_PENDING
+ * pending, is a violation.  Prints "fwd-case ..." lines; returns the
+ * number of mismatches.
+ */
+static unsigned
+check_fwd_opens(void)
+{
+	static const char *const names[] = { "pending-answered", "close-pending",
+	    "too-many-pending" };
+	unsigned mismatches = 0;
+	int fill[4] = { -1, -1, -1, -1 }, port = 0;
+	int l = blackhole(&port, fill);
+
+	for (int c = 0; c < 3; c++) {
+		struct peer p = { .fd = -1, .monitor = -1 };
+		size_t before = violations_audited();
+		size_t closed = records("forward-refused", "connection-closed");
+		unsigned opens = c == 2 ? PS_MAX_FWD_PENDING + 1 : 1;
+		bool sent = l >= 0 && start(&p) == 0 && reach(&p, PS_POSTAUTH) == 0;
+		bool ok, answered;
+		int code;
+
+		for (unsigned i = 0; sent && i < opens; i++) {
+			ps_put_fwd_open(&out, &(struct ps_fwd_open){ i + 1, PS_FWD_TCP,
+			    "127.0.0.1", (uint32_t)port, "127.0.0.1", 1 });
+			sent = send_msg(&p) == 0;
+		}
+		if (sent && c == 1) {
+			ps_put_fwd_close(&out, &(struct ps_fwd_close){ 1, false, 0, 0,
+			    "closed" });
+			sent = send_msg(&p) == 0;
+		}
+		answered = sent && still_answering(&p, PS_POSTAUTH);
+		if (p.fd >= 0)
+			close(p.fd);
+		code = p.monitor > 0 ? monitor_exit(&p) : -1;
+		if (c == 0)
+			ok = answered && code >= 0 && code != EXIT_PROTOCOL &&
+			    records("forward-refused", "connection-closed") == closed + 1;
+		else
+			ok = sent && !answered && code == EXIT_PROTOCOL &&
+			    violations_audited() == before + 1;
+		printf("fwd-case %s: %s (exit %d)\n", names[c], ok ? "ok" : "MISMATCH",
+		    code);
+		fflush(stdout);
+		mismatches += !ok;
+	}
+	for (int i = 0; i < 4; i++)
+		if (fill[i] >= 0)
+			close(fill[i]);
+	if (l >= 0)
+		close(l);
+	return mismatches;
+}
+
 /* Is a second request of type in state a breach of the table? */
 static bool
 repeat_violates(unsigned type, enum ps_state state)
@@ -527,6 +632,7 @@ main(int argc, char **argv)
 		cases++;
 	}
 	bad += check_sign_requests();
+	bad += check_fwd_opens();
 	printf("%u cases, %u mismatches\n", cases, bad);
 	return bad == 0 ? 0 : 1;
 }

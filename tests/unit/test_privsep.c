@@ -411,6 +411,42 @@ test_session_started_fds(void **state)
 	close(p[1]);
 }
 
+/* A message whose field holds one descriptor, sent with three (the
+ * forwarder, the user's process, may send anything): refused, and none
+ * written past the field. */
+static void
+test_too_many_fds(void **state)
+{
+	struct {
+		struct ps_fwdr_connected r;
+		int guard[4];
+	} s = { .guard = { -7, -7, -7, -7 } };
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	ps_put_fwdr_connected(&a, &(struct ps_fwdr_connected){ .id = 1,
+	    .error = "", .n_fds = 1, .fds = { p[0] } });
+	ps_put_fd(&a, p[1]);
+	ps_put_fd(&a, p[0]);
+	transfer();
+	assert_int_equal(b.nfds, 3);
+	assert_int_equal(ps_get_fwdr_connected(&b, &s.r), -EBADMSG);
+	assert_int_equal(s.r.n_fds, 0);
+	assert_int_equal(b.nfds, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(s.guard[i], -7);
+	/* One is what it holds. */
+	ps_put_fwdr_connected(&a, &(struct ps_fwdr_connected){ .id = 2,
+	    .error = "", .n_fds = 1, .fds = { p[0] } });
+	transfer();
+	assert_int_equal(ps_get_fwdr_connected(&b, &s.r), 0);
+	assert_int_equal(s.r.n_fds, 1);
+	close(s.r.fds[0]);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* ---- the framing ---- */
 
 static void
@@ -592,8 +628,7 @@ test_table(void **state)
 	const uint64_t answer_types = PS_ANSWER(AUTH_RESULT) |
 	    PS_ANSWER(KBDINT_PROMPTS) | PS_ANSWER(PASSWD_CHANGEREQ) |
 	    PS_ANSWER(SESSION_STARTED) |
-	    PS_ANSWER(SIGNATURE) | PS_ANSWER(FWD_OPENED) |
-	    PS_ANSWER(FWD_LISTENING);
+	    PS_ANSWER(SIGNATURE) | PS_ANSWER(FWD_LISTENING);
 #define REQUEST_BIT(type, ...) | 1ull << PS_##type
 	const uint64_t requests = 0 PS_REQUESTS(REQUEST_BIT);
 #undef REQUEST_BIT
@@ -634,6 +669,10 @@ test_table(void **state)
 	for (unsigned t = PS_FWD_OPENED; t < PS_FWD_CONFIRMED; t++)
 		assert_int_equal(ps_rules[t].states, 0);
 	assert_int_equal(ps_rules[PS_FWD_CONFIRMED].states, PS_POSTAUTH);
+	/* A forwarded open waits for nothing: FWD_OPENED is a notice, sent
+	 * when the forwarder's connect is done. */
+	assert_int_equal(ps_rules[PS_FWD_OPEN].answers, 0);
+	assert_true(PS_MAX_FWD_PENDING > 0 && PS_MAX_FWD_PENDING <= 256);
 	assert_int_equal(ps_rules[PS_SESSION_ARG].states, PS_POSTAUTH);
 	/* An expired password is changed before login, in a password
 	 * request's answer. */
@@ -651,6 +690,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_message_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_started_fds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type_and_oversize, setup, teardown),
