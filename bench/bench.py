@@ -748,14 +748,14 @@ class Bench:
         for s in self.live():
             if s.prompt_instance is not None:
                 s.prompt_instance.stop()
-        for name, (hwm, pss, dirty) in vals.items():
+        for name, (hwm, pss, anon) in vals.items():
             self.put("memory_MiB", "peak RSS sum", name, hwm)
             self.put("memory_MiB", "PSS sum", name, pss)
-            self.put("memory_MiB", "PSS dirty sum", name, dirty)
-        for name, (hwm, pss, dirty) in prompt.items():
+            self.put("memory_MiB", "PSS anon sum", name, anon)
+        for name, (hwm, pss, anon) in prompt.items():
             self.put("memory_MiB", "peak RSS at the prompt", name, hwm)
             self.put("memory_MiB", "PSS at the prompt", name, pss)
-            self.put("memory_MiB", "PSS dirty at the prompt", name, dirty)
+            self.put("memory_MiB", "PSS anon at the prompt", name, anon)
 
     # 5: connections per second
     def rate(self, par, total, rounds):
@@ -1005,7 +1005,7 @@ class Bench:
 
 
 def at_password_prompt(s):
-    """((VmHWM, Pss, Pss_Dirty) sums in kB, None) of server s's processes
+    """((VmHWM, Pss, Pss_Anon) sums in kB, None) of server s's processes
     while its client sits at the password prompt: key exchange done, the server
     waiting for the password; s is a measured server's prompt_instance.
     The client's askpass program records its pid and sleeps, which is when
@@ -1434,13 +1434,16 @@ def exe(pid):
 
 
 def mem_of(pids):
-    """Sums (kB) over pids of VmHWM, of Pss and of Pss_Dirty.  Pss_Dirty
-    is the part of Pss in pages written to (heap, stacks, relocated
-    data, copies after a fork): the connection's own, whatever else runs.
-    The rest, pages read from files (libraries' code), is shared with
+    """Sums (kB) over pids of VmHWM, of Pss and of Pss_Anon.  Pss_Anon is
+    the part of Pss in anonymous pages: heap, stacks, and the private
+    copies that writing makes of a file's pages (relocated data) or of a
+    parent's pages after a fork: the connection's own, whatever else
+    runs.  The rest, pages of files (libraries' code), is shared with
     every other process mapping them on the host, so it moves with what
-    else runs there (other builds, other servers)."""
-    hwm = pss = dirty = 0
+    else runs there.  Not Pss_Dirty: a file's page is dirty from a write
+    until the kernel writes it back, so a server rebuilt in the last half
+    minute would count its own code as dirty."""
+    hwm = pss = anon = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as f:
@@ -1451,11 +1454,11 @@ def mem_of(pids):
                 for line in f:
                     if line.startswith("Pss:"):
                         pss += int(line.split()[1])
-                    elif line.startswith("Pss_Dirty:"):
-                        dirty += int(line.split()[1])
+                    elif line.startswith("Pss_Anon:"):
+                        anon += int(line.split()[1])
         except OSError:
             pass
-    return hwm, pss, dirty
+    return hwm, pss, anon
 
 
 def openssl_speed(seconds):
