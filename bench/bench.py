@@ -704,8 +704,8 @@ class Bench:
 
     # 4: memory
     def memory(self, n):
-        vals = {s.name: ([], []) for s in self.live()}
-        prompt = {s.name: ([], []) for s in self.live()
+        vals = {s.name: ([], [], []) for s in self.live()}
+        prompt = {s.name: ([], [], []) for s in self.live()
                   if s.prompt_instance is not None}
         for s in self.live():
             if s.prompt_instance is not None:
@@ -733,8 +733,8 @@ class Bench:
                 if got is None:
                     self.fail(s, "memory: session never started")
                     continue
-                vals[s.name][0].append(got[0] / 1024)
-                vals[s.name][1].append(got[1] / 1024)
+                for i in range(3):
+                    vals[s.name][i].append(got[i] / 1024)
             for s in self.live():
                 if s.name not in prompt:
                     continue
@@ -743,17 +743,19 @@ class Bench:
                     self.fail(s, "memory: the password prompt never came",
                               why)
                     continue
-                prompt[s.name][0].append(got[0] / 1024)
-                prompt[s.name][1].append(got[1] / 1024)
+                for i in range(3):
+                    prompt[s.name][i].append(got[i] / 1024)
         for s in self.live():
             if s.prompt_instance is not None:
                 s.prompt_instance.stop()
-        for name, (hwm, pss) in vals.items():
+        for name, (hwm, pss, anon) in vals.items():
             self.put("memory_MiB", "peak RSS sum", name, hwm)
             self.put("memory_MiB", "PSS sum", name, pss)
-        for name, (hwm, pss) in prompt.items():
+            self.put("memory_MiB", "PSS anon sum", name, anon)
+        for name, (hwm, pss, anon) in prompt.items():
             self.put("memory_MiB", "peak RSS at the prompt", name, hwm)
             self.put("memory_MiB", "PSS at the prompt", name, pss)
+            self.put("memory_MiB", "PSS anon at the prompt", name, anon)
 
     # 5: connections per second
     def rate(self, par, total, rounds):
@@ -1003,8 +1005,8 @@ class Bench:
 
 
 def at_password_prompt(s):
-    """((VmHWM, Pss) sums in kB, None) of server s's processes while its
-    client sits at the password prompt: key exchange done, the server
+    """((VmHWM, Pss, Pss_Anon) sums in kB, None) of server s's processes
+    while its client sits at the password prompt: key exchange done, the server
     waiting for the password; s is a measured server's prompt_instance.
     The client's askpass program records its pid and sleeps, which is when
     the server is measured.  (None, why) when the prompt never came."""
@@ -1432,8 +1434,16 @@ def exe(pid):
 
 
 def mem_of(pids):
-    """Sum of VmHWM and of Pss (kB) over pids."""
-    hwm = pss = 0
+    """Sums (kB) over pids of VmHWM, of Pss and of Pss_Anon.  Pss_Anon is
+    the part of Pss in anonymous pages: heap, stacks, and the private
+    copies that writing makes of a file's pages (relocated data) or of a
+    parent's pages after a fork: the connection's own, whatever else
+    runs.  The rest, pages of files (libraries' code), is shared with
+    every other process mapping them on the host, so it moves with what
+    else runs there.  Not Pss_Dirty: a file's page is dirty from a write
+    until the kernel writes it back, so a server rebuilt in the last half
+    minute would count its own code as dirty."""
+    hwm = pss = anon = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as f:
@@ -1444,9 +1454,11 @@ def mem_of(pids):
                 for line in f:
                     if line.startswith("Pss:"):
                         pss += int(line.split()[1])
+                    elif line.startswith("Pss_Anon:"):
+                        anon += int(line.split()[1])
         except OSError:
             pass
-    return hwm, pss
+    return hwm, pss, anon
 
 
 def openssl_speed(seconds):

@@ -505,6 +505,10 @@ privsep(struct handover *h)
 		__atomic_store_n(&guardian->done, 1, __ATOMIC_RELEASE);
 		return code;
 	}
+	/* Its loading (libcrypto's relocations, then OpenSSL's configuration
+	 * and method stores, part.c) is most of the step before the fork:
+	 * a line of its own in the bench's table 2d. */
+	phase("monitor-loaded", h->start_usec);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mon) < 0) {
 		log_errno(LOG_ERR, -errno, "socketpair");
 		return EXIT_INTERNAL;
