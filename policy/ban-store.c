@@ -61,7 +61,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "policy/ban-store.h"
@@ -158,8 +157,8 @@ file_validate(struct ban_file *f, const struct stat *st)
 	return 0;
 }
 
-static int
-tmp_create(const char *path, char **ret_name, int *ret_fd)
+int
+ban_file_tmp_create(const char *path, char **ret_name, int *ret_fd)
 {
 	char *name;
 	int fd;
@@ -204,7 +203,7 @@ store_open_fd(struct ban_store *b)
 		}
 		if (errno != ENOENT || b->readonly)
 			return -errno;
-		r = tmp_create(b->path, &tmp, &fd);
+		r = ban_file_tmp_create(b->path, &tmp, &fd);
 		if (r < 0)
 			return r;
 		r = ban_file_init(fd, &g);
@@ -227,7 +226,6 @@ store_open_fd(struct ban_store *b)
 	return -EAGAIN;
 }
 
-static int store_migrate(struct ban_store *b);
 
 /* Takes the lock and validates the file.  With repair, a damaged file is
  * rebuilt and a version 1 file migrated (returning with the exclusive
@@ -275,7 +273,7 @@ ban_store_lock(struct ban_store *b, short type, bool repair)
 			}
 			/* The old file's lock goes with it; the new file is
 			 * locked and validated on the next round. */
-			r = store_migrate(b);
+			r = ban_store_migrate(b);
 			if (r < 0) {
 				ofd_unlock(b->f.fd);
 				return r;
@@ -508,30 +506,6 @@ ban_store_load(struct ban_store *b, short type, const struct netaddr *a,
 	return 0;
 }
 
-/* Inserts or replaces e at its key.  Called with the exclusive lock. */
-static int
-file_put(const struct ban_file *f, const struct ban_params *prm,
-    const struct ban_entry *e, int64_t now)
-{
-	struct ban_pair *p;
-	int j, i, r;
-
-	p = malloc(sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	r = ban_pair_load(f, &e->key, e->prefix, p);
-	if (r == 0) {
-		if (p->fb >= 0) {
-			j = p->fb;
-			i = p->fi;
-		} else
-			ban_pair_choose(prm, p, now, &j, &i);
-		r = ban_slot_publish(f, ban_pair_idx(p, j, i), &p->s[j][i], &p->st[j][i], e);
-	}
-	free(p);
-	return r;
-}
-
 /* Walks every slot in chunks; fn returns non-zero to stop. */
 int
 ban_file_scan(const struct ban_file *f,
@@ -577,100 +551,6 @@ ban_store_walk(struct ban_store *b, short type, bool repair,
 	return r;
 }
 
-struct migrate_ctx {
-	struct ban_file *to;
-	const struct ban_params *p;
-	int64_t now;
-	uint32_t scale;		/* old failure unit to BAN_FAIL_UNIT */
-};
-
-static uint32_t
-sat_mul(uint32_t a, uint32_t b)
-{
-	return b && a > UINT32_MAX / b ? UINT32_MAX : a * b;
-}
-
-static int
-migrate_one(uint64_t idx, const struct ban_slot *s, const struct ban_slot_state *st,
-    void *userdata)
-{
-	struct migrate_ctx *m = userdata;
-	struct ban_entry e;
-	struct ban_pair *p;
-	int r;
-
-	(void)idx, (void)s;
-	/* Everything is carried over (even what looks expired: ban_open has
-	 * no notion of the caller's clock); purge reclaims it later. */
-	if (!st->used)
-		return 0;
-	e = st->e;
-	e.failures = sat_mul(e.failures, m->scale);
-	e.total_failures = sat_mul(e.total_failures, m->scale);
-	r = ban_normalise(&st->e.key, m->to->g.ipv6_prefix, &e.key, &e.prefix);
-	if (r < 0)
-		return 0;
-	p = malloc(sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	r = ban_pair_load(m->to, &e.key, e.prefix, p);
-	if (r == 0 && p->fb >= 0) {
-		/* Networks merged by a shorter prefix: keep the worst. */
-		const struct ban_entry *o = &p->st[p->fb][p->fi].e;
-
-		e.failures = e.failures > o->failures ? e.failures : o->failures;
-		e.total_failures = ban_sat_add(e.total_failures, o->total_failures);
-		e.bans = e.bans > o->bans ? e.bans : o->bans;
-		if (o->banned_until > e.banned_until)
-			e.banned_until = o->banned_until;
-		if (o->last_failure > e.last_failure)
-			e.last_failure = o->last_failure;
-	}
-	free(p);
-	if (r < 0)
-		return r;
-	r = file_put(m->to, m->p, &e, m->now);
-	return r < 0 ? r : 0;
-}
-
-/* Replaces the file by one of the wanted geometry and this version,
- * carrying the live entries over.  Called with the exclusive lock held on
- * the old file; processes waiting on it find it unlinked and follow the
- * path.  b->f is the new file after, not locked. */
-static int
-store_migrate(struct ban_store *b)
-{
-	struct migrate_ctx m;
-	struct ban_file to;
-	char *tmp;
-	int r;
-
-	r = tmp_create(b->path, &tmp, &to.fd);
-	if (r < 0)
-		return r;
-	to.g = b->want;
-	r = ban_file_init(to.fd, &to.g);
-	if (r == 0) {
-		m.to = &to;
-		m.p = &b->p;
-		m.now = time(NULL);
-		m.scale = b->f.g.version == BAN_VERSION_V1 ?
-		    BAN_FAIL_UNIT / BAN_V1_FAIL_UNIT : 1;
-		r = ban_file_scan(&b->f, migrate_one, &m);
-	}
-	if (r == 0 && rename(tmp, b->path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		close(to.fd);
-	} else {
-		close(b->f.fd);		/* releases the old lock */
-		b->f = to;
-	}
-	free(tmp);
-	return r;
-}
-
 /* Opens (creating if need be) and validates the file at b->path, and
  * migrates it to b->want's geometry if it has another; a readonly store
  * only opens it. */
@@ -696,7 +576,7 @@ ban_store_attach(struct ban_store *b)
 			return r;
 		if (b->f.g.nbuckets != b->want.nbuckets ||
 		    b->f.g.ipv6_prefix != b->want.ipv6_prefix)
-			r = store_migrate(b);
+			r = ban_store_migrate(b);
 	}
 	ban_store_unlock(b);
 	return r;

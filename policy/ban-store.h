@@ -66,6 +66,16 @@ void ban_store_unlock(struct ban_store *b);
 /* An empty table of geometry g, with a fresh key; under the exclusive
  * lock. */
 int ban_file_init(int fd, struct ban_geom *g);
+/* A new file beside path (PATH.tmp.XXXXXX), to be initialised and then
+ * linked or renamed into place. */
+int ban_file_tmp_create(const char *path, char **ret_name, int *ret_fd);
+
+/* Replaces the file by one of b->want's geometry and this version,
+ * carrying the live entries over (ban-migrate.c).  Called with the
+ * exclusive lock held on the old file; processes waiting on it find it
+ * unlinked and follow the path.  b->f is the new file after, not
+ * locked. */
+int ban_store_migrate(struct ban_store *b);
 
 /* Locks the file (type; a damaged file is rebuilt) and reads the two
  * buckets of a's key, as this file stores it, into a new pair.  On
