@@ -127,9 +127,22 @@ int config_subsystem_add(struct settings *s, const char *name,
 /* Releases every value and zeroes s. */
 void config_settings_clear(struct settings *s);
 
-/* config-values.c: shared by the parsers of every type. */
+/* config-checks.c: what a string value may look like (true: it may). */
 /* Only letters, digits and the characters of extra (not empty). */
 bool config_only_chars(const char *s, const char *extra);
+bool config_abs_path_ok(const char *s);
+bool config_chroot_ok(const char *s);		/* ChrootDirectory */
+bool config_princ_file_ok(const char *s);	/* AuthorizedPrincipalsFile */
+bool config_algos_ok(const char *s);		/* sshd's algorithm lists */
+bool config_user_name_ok(const char *s);
+bool config_command_user_ok(const char *s);	/* never root */
+bool config_audit_log_ok(const char *s);
+bool config_startups_ok(const char *s);		/* MaxStartups */
+bool config_per_source_ok(const char *s);	/* PerSourceMaxStartups */
+bool config_netblock_ok(const char *s);		/* PerSourceNetBlockSize */
+bool config_yes_no_ok(const char *s);
+
+/* config-values.c: shared by the parsers of every type. */
 /* A value the type's check accepts, or the type's message at the line. */
 int config_check(struct parser *p, const struct keyword *kw, const char *a);
 /* The type's word for "unset", if it has one, stores NULL. */

@@ -21,7 +21,6 @@
 #include "policy/forward.h"
 #include "policy/keyscmd.h"
 #include "policy/match.h"
-#include "policy/startups.h"
 #include "policy/util/decimal.h"
 #include "sandbox/sandbox.h"
 
@@ -78,122 +77,6 @@ static const struct kw_name gateway_ports_names[] = {
  * takes (seconds, kept in milliseconds in a uint32_t). */
 #define REKEY_BYTES_MAX (1ull << 50)
 #define REKEY_SECONDS_MAX (UINT32_MAX / 1000)
-
-/* ---------------------------------------------------------------- */
-/* Checks */
-
-bool
-config_only_chars(const char *s, const char *extra)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9'))
-			continue;
-		if (strchr(extra, *s) == NULL)
-			return false;
-	}
-	return true;
-}
-
-static bool
-abs_path_ok(const char *s)
-{
-	return s[0] == '/' && !config_has_ctrl(s) && strlen(s) < 4096;
-}
-
-/* ChrootDirectory: absolute once %h (an absolute home) is expanded;
- * only %h, %u and %% expand, as in sshd, and anything else is a typo
- * that would chroot somewhere unintended. */
-static bool
-chroot_ok(const char *s)
-{
-	if ((s[0] != '/' && strncmp(s, "%h", 2) != 0) || config_has_ctrl(s) ||
-	    strlen(s) >= 1024)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (*p == '%' && (*++p != 'h' && *p != 'u' && *p != '%'))
-			return false;
-	return true;
-}
-
-/* AuthorizedPrincipalsFile: relative to home or absolute, with sshd's
- * %h %u %% and no other token. */
-static bool
-princ_file_ok(const char *s)
-{
-	for (const char *p = strchr(s, '%'); p != NULL; p = strchr(p + 2, '%'))
-		if (p[1] != 'h' && p[1] != 'u' && p[1] != '%')
-			return false;
-	return s[0] != '\0' && !config_has_ctrl(s) && strlen(s) < 4096;
-}
-
-/* sshd's list syntax: one leading '+', '-' or '^', then names or
- * patterns separated by single commas. */
-static bool
-algos_ok(const char *s)
-{
-	if (*s == '+' || *s == '-' || *s == '^')
-		s++;
-	return config_only_chars(s, "@._,-*?") && s[0] != ',' &&
-	    s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL &&
-	    strlen(s) < 4096;
-}
-
-/* POSIX portable user names, as useradd accepts them by default. */
-static bool
-user_name_ok(const char *s)
-{
-	return strlen(s) <= 32 && config_only_chars(s, "._-") && s[0] != '-';
-}
-
-/* The user AuthorizedKeysCommand runs as: a command that prints keys
- * needs no privilege, and one run as root would hand whoever can make it
- * misbehave (its input is the client's key) the whole host.  A uid 0
- * under another name is refused when the command would run. */
-static bool
-command_user_ok(const char *s)
-{
-	return user_name_ok(s) && strcmp(s, "root") != 0;
-}
-
-static bool
-audit_log_ok(const char *s)
-{
-	return strcmp(s, "journal") == 0 || strcmp(s, "syslog") == 0 ||
-	    abs_path_ok(s);
-}
-
-static bool
-startups_ok(const char *s)
-{
-	struct startups_params sp;
-
-	return startups_parse(s, "none", "32:128", &sp) == 0;
-}
-
-static bool
-per_source_ok(const char *s)
-{
-	struct startups_params sp;
-
-	return startups_parse("10:30:100", s, "32:128", &sp) == 0;
-}
-
-static bool
-netblock_ok(const char *s)
-{
-	struct startups_params sp;
-
-	return startups_parse("10:30:100", "none", s, &sp) == 0;
-}
-
-static bool
-yes_no_ok(const char *s)
-{
-	return strcasecmp(s, "yes") == 0 || strcasecmp(s, "no") == 0;
-}
 
 static int
 name_value(const struct kw_name *names, const char *s, int *ret)
@@ -639,7 +522,7 @@ dump_ban_store(FILE *f, const char *name, const struct settings *s,
 
 static const struct kw_ops types[T__COUNT] = {
 	[T_FLAG] = { SCALAR(parse_flag, config_dump_flag, bool),
-	    .valid = yes_no_ok, .bad = "yes/no value" },
+	    .valid = config_yes_no_ok, .bad = "yes/no value" },
 	[T_UINT] = { SCALAR(parse_number, config_dump_uint, unsigned) },
 	[T_TIME] = { SCALAR(parse_number, config_dump_uint, unsigned) },
 	[T_PERMITROOT] = { SCALAR(parse_named, config_dump_named, int),
@@ -649,18 +532,18 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_PROFILE] = { SCALAR(parse_profile, config_dump_profile, int) },
 	[T_ALGOS] = { .parse = parse_algos, .copy = config_copy_str,
 	    .clear = config_clear_str, .dump = config_dump_algos,
-	    .valid = algos_ok, .unset = "default", .bad = "algorithm list" },
-	[T_ABSPATH] = { STRING(abs_path_ok), .needs = "an absolute path" },
-	[T_BANNER] = { STRING(abs_path_ok), .unset = "none",
+	    .valid = config_algos_ok, .unset = "default", .bad = "algorithm list" },
+	[T_ABSPATH] = { STRING(config_abs_path_ok), .needs = "an absolute path" },
+	[T_BANNER] = { STRING(config_abs_path_ok), .unset = "none",
 	    .needs = "an absolute path or none" },
-	[T_AUDITLOG] = { STRING(audit_log_ok),
+	[T_AUDITLOG] = { STRING(config_audit_log_ok),
 	    .needs = "journal, syslog or an absolute path" },
-	[T_USERNAME] = { STRING(user_name_ok), .bad = "user name" },
+	[T_USERNAME] = { STRING(config_user_name_ok), .bad = "user name" },
 	[T_FORCECMD] = { .parse = parse_force_command, .copy = config_copy_str,
 	    .clear = config_clear_str, .dump = config_dump_str, .raw = true,
 	    .unset = "none" },
 	[T_HOSTKEY] = { LIST(parse_host_key, config_dump_each),
-	    .valid = abs_path_ok, .needs = "an absolute path" },
+	    .valid = config_abs_path_ok, .needs = "an absolute path" },
 	[T_ACCEPTENV] = { LIST(parse_accept_env, config_dump_each),
 	    .multi = true },
 	[T_BANEXEMPT] = { LIST(parse_ban_exempt, config_dump_each),
@@ -670,7 +553,7 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_KEYSCMD] = { .parse = parse_keys_command, .copy = config_copy_str,
 	    .clear = config_clear_str, .dump = config_dump_str, .raw = true,
 	    .unset = "none" },
-	[T_CMDUSER] = { STRING(command_user_ok), .unset = "none",
+	[T_CMDUSER] = { STRING(config_command_user_ok), .unset = "none",
 	    .needs = "a user name other than root, or none" },
 	[T_SUBSYSTEM] = { .parse = parse_subsystem,
 	    .copy = config_copy_subsystems, .clear = config_clear_subsystems,
@@ -690,16 +573,16 @@ static const struct kw_ops types[T__COUNT] = {
 	    .multi = true, .accumulate = true },
 	[T_GROUPPATTERNS] = { LIST(parse_group_patterns, config_dump_each),
 	    .multi = true, .accumulate = true },
-	[T_STARTUPS] = { STRING(startups_ok),
+	[T_STARTUPS] = { STRING(config_startups_ok),
 	    .needs = "a number or start:rate:full (start <= full, rate <= 100)" },
-	[T_PERSOURCE] = { STRING(per_source_ok), .needs = "a number or none" },
-	[T_NETBLOCK] = { STRING(netblock_ok),
+	[T_PERSOURCE] = { STRING(config_per_source_ok), .needs = "a number or none" },
+	[T_NETBLOCK] = { STRING(config_netblock_ok),
 	    .needs = "IPv4 bits[:IPv6 bits] (0..32, 0..128)" },
-	[T_PRINCFILE] = { STRING(princ_file_ok), .unset = "none",
+	[T_PRINCFILE] = { STRING(config_princ_file_ok), .unset = "none",
 	    .needs = "a path (%h, %u and %% expanded) or none" },
 	[T_AUTHMETHODS] = { LIST(parse_auth_methods, config_dump_joined),
 	    .multi = true, .unset = "any" },
-	[T_CHROOT] = { STRING(chroot_ok), .unset = "none",
+	[T_CHROOT] = { STRING(config_chroot_ok), .unset = "none",
 	    .needs = "an absolute path (%h, %u and %% expand) or none" },
 	[T_BANSTORE] = { .parse = parse_ban_store, .copy = config_copy_str,
 	    .clear = config_clear_str, .dump = dump_ban_store },
