@@ -152,6 +152,16 @@ connect_next(int ctl, struct connecting *c)
 	connect_free(c);
 }
 
+/* The address being tried failed with err: the next one, or the answer. */
+static void
+connect_failed(int ctl, struct connecting *c, int err)
+{
+	c->err = err;
+	close(c->fd);
+	c->fd = -1;
+	connect_next(ctl, c);
+}
+
 /* Its socket is writable (or broke): connected, or the next address. */
 static void
 connect_done(int ctl, struct connecting *c)
@@ -167,10 +177,7 @@ connect_done(int ctl, struct connecting *c)
 		connect_free(c);
 		return;
 	}
-	c->err = err;
-	close(c->fd);
-	c->fd = -1;
-	connect_next(ctl, c);
+	connect_failed(ctl, c, err);
 }
 
 /* Connects past their time give up on that address. */
@@ -184,10 +191,7 @@ connect_timeouts(int ctl)
 
 		if (!c->live || c->fd < 0 || now < c->deadline)
 			continue;
-		c->err = ETIMEDOUT;
-		close(c->fd);
-		c->fd = -1;
-		connect_next(ctl, c);
+		connect_failed(ctl, c, ETIMEDOUT);
 	}
 }
 
