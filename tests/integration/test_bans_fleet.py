@@ -343,3 +343,58 @@ def test_sshand_prints_and_checks_banstore(lab, tmp_path):
     assert r.returncode != 0
     assert "%s:%d: \"BanStore\"" % (conf, len(base) + 1) in r.stderr, r.stderr
     assert "rediss:// (TLS) is not supported" in r.stderr, r.stderr
+
+
+def test_redis_password_from_file(lab, tmp_path):
+    """BanStorePasswordFile: a Redis that requires a password is reached
+    with the file's first line; a wrong, empty or missing one is refused
+    with a message naming the store or the file, and no password is ever
+    printed."""
+    secret = "fleet-pw-%d" % os.getpid()
+    rdir = tmp_path / "redis-auth"
+    rdir.mkdir()
+    redis = subprocess.Popen(
+        nsenter(lab.r_ns) + ["redis-server", "--bind", R_ADDR, "--port", "6380",
+                             "--save", "", "--appendonly", "no", "--requirepass", secret,
+                             "--dir", str(rdir), "--daemonize", "no"],
+        stdin=subprocess.DEVNULL, stdout=open(str(rdir / "log"), "ab"),
+        stderr=subprocess.STDOUT, start_new_session=True, cwd="/")
+    try:
+        assert wait_for(lambda: "NOAUTH" in sh(*(nsenter(lab.r_ns) + [
+            "redis-cli", "-h", R_ADDR, "-p", "6380", "get", "x"]), check=False).stdout,
+            10, 0.05), "the password-protected redis-server did not start"
+        with open(lab.a.s.conf) as f:
+            base = [l for l in f.read().splitlines() if not l.startswith("BanStore ")]
+        pwfile = tmp_path / "redis.pw"
+        conf = tmp_path / "auth.conf"
+        conf.write_text("\n".join(base + ["BanStore redis://%s:6380/3" % R_ADDR,
+                                          "BanStorePasswordFile %s" % pwfile]) + "\n")
+
+        def fleet_list():
+            r = sh(*(nsenter(lab.a_ns) + [CTL, "-f", str(conf), "--json", "bans", "list",
+                                          "--fleet"]), check=False)
+            assert secret not in r.stdout + r.stderr and WRONG not in r.stdout + r.stderr
+            return r
+
+        pwfile.write_text(secret + "\n")
+        r = fleet_list()
+        assert r.returncode == 0, r.stderr
+        pwfile.write_text(WRONG + "\n")
+        r = fleet_list()
+        assert r.returncode != 0 and "fleet store redis://%s:6380/3" % R_ADDR in r.stderr, \
+            r.stderr
+        assert "WRONGPASS" in r.stderr or "invalid" in r.stderr, r.stderr
+        pwfile.write_text("\n")
+        r = fleet_list()
+        assert r.returncode != 0 and "BanStorePasswordFile %s: empty" % pwfile in r.stderr, \
+            r.stderr
+        pwfile.unlink()
+        r = fleet_list()
+        assert r.returncode != 0 and "BanStorePasswordFile %s" % pwfile in r.stderr, r.stderr
+        # Without the file's line the store refuses every command.
+        conf.write_text("\n".join(base + ["BanStore redis://%s:6380/3" % R_ADDR]) + "\n")
+        r = fleet_list()
+        assert r.returncode != 0 and "NOAUTH" in r.stderr, r.stderr
+    finally:
+        redis.kill()
+        redis.wait(5)
