@@ -141,10 +141,14 @@ $(NOGSS): $(call obj,$(NOGSS_DIR)/nogssapi.c) $(NOGSS_DIR)/nogssapi.map
 		<(nm -D --defined-only $@ | awk '{print $$NF}' | sed 's/@@/@/' | LC_ALL=C sort -u)); \
 	if [ -n "$$missing" ]; then echo "$@ lacks what $(LIBSSH_SO) imports:" $$missing >&2; \
 		rm -f $@; exit 1; fi
-# What the halves leave undefined and the front defines.
+# What the halves leave undefined and the front defines, and the libc
+# functions the front defines in front of libc's for the libraries the
+# halves load (handler/front/interpose.h).
+INTERPOSED := getpid poll recv
 $(BUILD)/sshand.dynlist: $(PARTS) $(FRONT_OBJ)
 	{ echo '{'; LC_ALL=C comm -12 \
-		<(nm -D --undefined-only $(PARTS) | awk 'NF >= 2 {print $$NF}' | sed 's/@.*//' | LC_ALL=C sort -u) \
+		<({ nm -D --undefined-only $(PARTS) | awk 'NF >= 2 {print $$NF}' | sed 's/@.*//'; \
+		    printf '%s\n' $(INTERPOSED); } | LC_ALL=C sort -u) \
 		<(nm -g --defined-only $(FRONT_OBJ) | awk 'NF == 3 {print $$3}' | LC_ALL=C sort -u) \
 		| sed 's/.*/  &;/'; echo '};'; } > $@.tmp && mv $@.tmp $@
 # A front that does not export all of it would fail at every connection,
