@@ -18,7 +18,7 @@ test=(openssh-sftp-server sshpass python3 python3-pytest python3-paramiko
       putty-tools rsync expect tmux iproute2 psmisc keyutils curl mosh nodejs
       xauth xvfb x11-utils libpam-oath oathtool sudo iputils-ping passwd
       filezilla nftables git dpkg-dev debhelper lintian mmdebstrap
-      systemd-container redis-server)
+      systemd-container redis-server strace)
 bench=(hyperfine iproute2)
 # libFuzzer (make fuzz, and its smoke in make test): clang, and the
 # compiler-rt archives with libclang_rt.fuzzer (not a dependency of clang,

@@ -34,6 +34,9 @@
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
 
+/* RELAY_SESSION_CHUNK of handler/net/net.h, the network child's reads. */
+#define OUTPUT_PIPE_SIZE (256 * 1024)
+
 /* The environment plus SSH_TTY, known only once the pty exists: a new
  * array borrowing env's strings, SSH_TTY's at *ret_n. */
 static char **
@@ -474,6 +477,12 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 		e = -errno;
 		goto fail;
 	}
+	/* The output pipe as large as the network child's reads of it
+	 * (RELAY_SESSION_CHUNK): a download then takes a quarter of the
+	 * reads and poll rounds.  Its pages come only as data fills it.
+	 * Past the creator's pipe allowance (fs.pipe-user-pages-soft) the
+	 * kernel refuses, and the pipe keeps its 64 KiB. */
+	(void)fcntl(out[0], F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
 	if (sp->greeting != NULL)
 		greeting_write(out[1], sp->greeting, sp->greeting_len);
 	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid,

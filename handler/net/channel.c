@@ -304,7 +304,8 @@ on_channel_open(ssh_session s, void *ud)
 	if (c == NULL)
 		return NULL;
 	c->pend = malloc(RELAY_CHUNK);
-	c->obuf = malloc(RELAY_CHUNK);
+	c->obuf = malloc(RELAY_SESSION_CHUNK);
+	c->obuf_size = RELAY_SESSION_CHUNK;
 	c->ch = ssh_channel_new(s);
 	if (c->pend == NULL || c->obuf == NULL || c->ch == NULL) {
 		free(c->pend);

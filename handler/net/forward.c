@@ -72,6 +72,7 @@ fwd_new(struct net *n, uint32_t id, enum ps_fwd_kind kind, int fd)
 		return NULL;
 	}
 	c->n = n;
+	c->obuf_size = RELAY_CHUNK;
 	c->id = id;
 	c->fwd = true;
 	c->fwd_kind = kind;

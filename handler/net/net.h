@@ -28,6 +28,11 @@
  * ours count up from 0. */
 #define FWD_ID_MONITOR 0x80000000u
 #define RELAY_CHUNK (64 * 1024)
+/* A session's output is read up to this much at once, from a pipe made
+ * as large (spawn.c): a quarter of the system calls of 64 KiB reads in
+ * a download.  Forwarded channels, up to MAX_FWD_CHANNELS of them, keep
+ * RELAY_CHUNK. */
+#define RELAY_SESSION_CHUNK (256 * 1024)
 
 struct net;
 
@@ -66,6 +71,7 @@ struct nchan {
 	/* Child → client: what libssh did not take yet (it takes nothing
 	 * while a key re-exchange runs). */
 	uint8_t *obuf;
+	size_t obuf_size;
 	size_t o_off, o_len;
 	bool o_err;
 	bool out_eof, err_eof;

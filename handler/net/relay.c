@@ -173,7 +173,7 @@ static void
 read_output(struct nchan *c, int fd, bool is_err)
 {
 	uint32_t win = ssh_channel_window_size(c->ch);
-	size_t want = win < RELAY_CHUNK ? win : RELAY_CHUNK;
+	size_t want = win < c->obuf_size ? win : c->obuf_size;
 	ssize_t r;
 
 	if (!flush_output(c))
