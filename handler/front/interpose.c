@@ -122,7 +122,9 @@ recv(int fd, void *dst, size_t n, int flags)
  * fortified build), though poll reads fd and events from it: the
  * compiler would take our reading of them for a use of unset memory. */
 #pragma GCC diagnostic push
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 int
 poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
