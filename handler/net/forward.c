@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <libssh/ssh2.h>
 
 #include "handler/front/log.h"
 #include "handler/net/libssh-private.h"
@@ -191,6 +192,25 @@ fwd_replay_ready(struct net *n)
 	}
 }
 
+/* Refuses an open as sshd does: a connect that failed (the monitor's
+ * reason "connect-failed: <error>") is "connect failed" with the error,
+ * anything else "administratively prohibited: open failed". */
+static void
+refuse_open(ssh_message msg, const char *why)
+{
+	static const char connect_failed[] = "connect-failed: ";
+	int r;
+
+	if (strncmp(why, connect_failed, sizeof(connect_failed) - 1) == 0)
+		r = libssh_refuse_channel_open(msg, SSH2_OPEN_CONNECT_FAILED,
+		    why + sizeof(connect_failed) - 1);
+	else
+		r = libssh_refuse_channel_open(msg,
+		    SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED, "open failed");
+	if (r == -ENOTSUP)
+		log_debug("%s", "this libssh refused the open without its reason");
+}
+
 /* The replayed open of p: accepted with its socket, or refused. */
 static int
 direct_answer(struct net *n, ssh_message msg, struct fwd_pending *p,
@@ -204,7 +224,8 @@ direct_answer(struct net *n, ssh_message msg, struct fwd_pending *p,
 	if (!p->ok) {
 		log_info("forwarding to %s port %u refused: %s", q->host, q->port,
 		    p->error);
-		return 1;	/* "administratively prohibited" */
+		refuse_open(msg, p->error);
+		return 0;
 	}
 	c = fwd_new(n, p->id, (enum ps_fwd_kind)q->kind, fd);
 	if (c == NULL) {

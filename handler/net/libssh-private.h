@@ -148,6 +148,19 @@ int libssh_send_passwd_changereq(ssh_message msg, const char *prompt);
 int libssh_read_password_change(const uint8_t *data, size_t len,
     const uint8_t **ret_new, size_t *ret_len);
 
+/*
+ * Channel opens refused with a reason (libssh-refusal.c): libssh 0.10's
+ * only refusal, ssh_message_reply_default(), says "administratively
+ * prohibited" with no description, whatever happened.  This one answers
+ * msg, a channel open, with reason (SSH2_OPEN_*) and description (cut to
+ * LIBSSH_REFUSAL_MAX bytes), as sshd does: 0; -ENOTSUP when the packet
+ * went out as libssh built it (another libssh: the open is refused all
+ * the same); -EIO if libssh could not send it.
+ */
+#define LIBSSH_REFUSAL_MAX	200
+int libssh_refuse_channel_open(ssh_message msg, uint32_t reason,
+    const char *description);
+
 /* What a rewrite did to a payload (the bytes after the message type). */
 enum {
 	LIBSSH_REWRITE_NONE = 0,	/* not one of ours: untouched */

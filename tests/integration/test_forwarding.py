@@ -567,6 +567,52 @@ def test_policy_refuses(server, keys, echo, config, keyopts, direction, reason):
     assert not fwd_records(s, "forward-open")
 
 
+def _refused_then_echo(s, closed, echo):
+    """ssh -L to closed and to echo in one connection: the first open is
+    refused, the second still carries data, the session runs to its end.
+    The client's stderr."""
+    lport, lport2 = free_port(), free_port()
+    # -v: the harness's LogLevel=ERROR hides the client's INFO line.
+    p = subprocess.Popen(s.ssh_argv(flags=["-v", "-L", "%d:%s:%d" % (lport, HOST, closed),
+                                           "-L", "%d:%s:%d" % (lport2, HOST, echo)],
+                                    cmd="sleep 3; echo alive"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=client_env())
+    try:
+        assert wait_for(lambda: _can_connect(lport2), 15)
+        c = socket.create_connection((HOST, lport), 10)
+        c.settimeout(15)
+        try:
+            assert c.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        c.close()
+        n, sent, got = transfer(lport2, 10000)
+        assert n == 10000 and sent == got
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert out == "alive\n"
+    return err
+
+
+def test_refusal_reasons_as_sshd(server, echo):
+    """A refused open carries sshd's reason and description, which the
+    client prints (OpenSSH channels.c: a failed connect is "connect
+    failed" with the error; a refusal by policy "administratively
+    prohibited" with "open failed"), where libssh alone says
+    "administratively prohibited" with nothing for every refusal."""
+    closed = free_port()
+    err = _refused_then_echo(server(), closed, echo)
+    assert re.search(r"channel \d+: open failed: connect failed: "
+                     r"Connection refused\r?$", err, re.M), err
+    err = _refused_then_echo(server("PermitOpen %s:%d" % (HOST, echo)), closed, echo)
+    assert re.search(r"channel \d+: open failed: administratively prohibited: "
+                     r"open failed\r?$", err, re.M), err
+
+
 def test_policy_allows_what_it_names(server, keys, echo):
     harness.write_authorized_keys(
         "alice", ['permitopen="%s:%d" %s' % (HOST, echo, keys.pub("alice_ed25519"))])
