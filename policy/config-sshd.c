@@ -49,9 +49,8 @@ struct sshd_keyword {
 	"BanMaxFailures, BanTime, BanTimeMax, BanExempt"
 #define NOT_YET "not implemented yet"
 #define VERSION "sshand's version string is fixed"
-#define STREAMLOCAL "remote forwarding of a Unix socket (ssh -R PATH) is " \
-	"not available in sshand (libssh 0.10), so there is nothing to apply " \
-	"it to"
+#define STREAMLOCAL "the socket of ssh -R PATH is always made with " \
+	"sshd's defaults (StreamLocalBindMask 0177, StreamLocalBindUnlink no)"
 
 #define G false
 #define M true

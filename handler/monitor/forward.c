@@ -518,11 +518,6 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 	}
 	if (why != NULL)
 		goto refuse;
-	if (k == PS_FWD_UNIX) {
-		/* libssh 0.10 cannot open forwarded-streamlocal channels. */
-		why = "unsupported";
-		goto refuse;
-	}
 	if (k == PS_FWD_AGENT && fw->agent_sock != NULL) {
 		why = "repeated";
 		goto refuse;
@@ -540,6 +535,8 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 	}
 	if (k == PS_FWD_TCP)
 		fwd_bind_addr(m->us->gateway_ports, r->host, &bind);
+	else if (k == PS_FWD_UNIX)
+		bind = r->host;		/* the socket's path */
 	*l = (struct fwd_listener){ .id = fw->next_listener++, .kind = k,
 	    .host = strdup(r->host), .port = r->port };
 	if (l->host == NULL) {
@@ -571,7 +568,8 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 		fw->agent_sock = strdup(a.path);
 		free(dest);
 		dest = strdup(a.path);
-	} else if (r->port == 0) {
+	} else if (k == PS_FWD_TCP && r->port == 0) {
+		/* The port allocated; a socket path has none. */
 		free(dest);
 		dest = fwd_endpoint(r->host, a.port, false);
 	}

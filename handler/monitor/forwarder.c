@@ -365,6 +365,7 @@ listen_unix(struct listener *l, const char *path)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
+	mode_t old_mask;
 	int s, e = unix_addr(path, &sun, &len);
 
 	if (e < 0)
@@ -372,9 +373,21 @@ listen_unix(struct listener *l, const char *path)
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	if (bind(s, (struct sockaddr *)&sun, len) < 0 || listen(s, 128) < 0) {
+	/* Only the user may connect: the socket made under sshd's
+	 * StreamLocalBindMask, 0177.  A file already at path stays, and
+	 * the listen fails (sshd's StreamLocalBindUnlink no). */
+	old_mask = umask(0177);
+	if (bind(s, (struct sockaddr *)&sun, len) < 0) {
+		e = -errno;
+		umask(old_mask);
+		close(s);
+		return e;
+	}
+	umask(old_mask);
+	if (listen(s, 128) < 0) {
 		e = -errno;
 		close(s);
+		unlink(path);
 		return e;
 	}
 	snprintf(l->path, sizeof(l->path), "%s", path);

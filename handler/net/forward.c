@@ -44,8 +44,11 @@ on_fwd_close(ssh_session s, ssh_channel ch, void *ud)
 	struct nchan *c = ud;
 
 	(void)s, (void)ch;
+	/* What the client sent before its close still goes to the socket
+	 * (sshd drains it too): libssh keeps the channel open for reading
+	 * while its buffer holds data (delayed_close), and
+	 * fwd_maybe_finish() waits for it. */
 	c->client_closed = true;
-	c->lib_pending = false;
 }
 
 static const struct ssh_channel_callbacks_struct fwd_callbacks = {
@@ -463,8 +466,10 @@ fwd_try_open(struct nchan *c)
 		    (int)c->fwd_port, c->fwd_orig, (int)c->fwd_orig_port);
 	else if (c->fwd_kind == PS_FWD_X11)
 		rc = ssh_channel_open_x11(c->ch, c->fwd_orig, (int)c->fwd_orig_port);
+	else if (c->fwd_kind == PS_FWD_UNIX)
+		rc = libssh_open_forwarded_streamlocal(c->ch, c->fwd_host);
 	else
-		rc = SSH_ERROR;	/* forwarded-streamlocal: libssh 0.10 cannot */
+		rc = SSH_ERROR;
 	if (rc == SSH_AGAIN)
 		return true;
 	if (rc != SSH_OK) {
@@ -486,8 +491,11 @@ fwd_maybe_finish(struct nchan *c)
 {
 	if (c->finished || c->opening)
 		return;
-	if (c->client_closed)
+	if (c->client_closed) {
+		if (!c->wr_broken && (c->pend_len > 0 || c->lib_pending))
+			return;		/* its last data still to write */
 		goto close;
+	}
 	if (!flush_output_pending(c))
 		return;
 	if (c->out_eof && !c->eof_sent) {

@@ -149,7 +149,7 @@ int libssh_read_password_change(const uint8_t *data, size_t len,
     const uint8_t **ret_new, size_t *ret_len);
 
 /*
- * Channel opens refused with a reason (libssh-refusal.c): libssh 0.10's
+ * Channel opens refused with a reason (libssh-rewrite.c): libssh 0.10's
  * only refusal, ssh_message_reply_default(), says "administratively
  * prohibited" with no description, whatever happened.  This one answers
  * msg, a channel open, with reason (SSH2_OPEN_*) and description (cut to
@@ -160,6 +160,17 @@ int libssh_read_password_change(const uint8_t *data, size_t len,
 #define LIBSSH_REFUSAL_MAX	200
 int libssh_refuse_channel_open(ssh_message msg, uint32_t reason,
     const char *description);
+/*
+ * A forwarded-streamlocal@openssh.com channel (ssh -R from a socket
+ * path) for a connection to the listener the client asked for at path,
+ * which libssh 0.10 cannot open (libssh-rewrite.c): its packet is
+ * ssh_channel_open_forward_unix()'s, rewritten.  Called again while it
+ * returns SSH_AGAIN, as that function is; SSH_OK once the client took
+ * it, SSH_ERROR if it refused.  Another libssh sends the open unchanged,
+ * and the client refuses it; so does a client that is not OpenSSH
+ * (libssh opens it only towards OpenSSH, the extension's author).
+ */
+int libssh_open_forwarded_streamlocal(ssh_channel ch, const char *path);
 
 /* What a rewrite did to a payload (the bytes after the message type). */
 enum {

@@ -33,8 +33,9 @@ flush_input(struct nchan *c)
 	}
 	c->pend_off = c->pend_len = 0;
 	/* Take what libssh kept when the pipe was full; it only offers it
-	 * again when the next packet arrives. */
-	while (c->lib_pending && !c->client_closed) {
+	 * again when the next packet arrives.  A forwarded channel's, also
+	 * after the client closed it (fwd_maybe_finish). */
+	while (c->lib_pending && (!c->client_closed || c->fwd)) {
 		int got = ssh_channel_read_nonblocking(c->ch, c->pend, RELAY_CHUNK, 0);
 
 		if (got <= 0) {
@@ -316,7 +317,8 @@ relay_round(struct net *n)
 		}
 		if (c->o_len > 0 && !c->client_closed)
 			flush_output(c);
-		if (c->started && c->lib_pending && c->pend_len == 0 && !c->client_closed) {
+		if (c->started && c->lib_pending && c->pend_len == 0 &&
+		    (!c->client_closed || c->fwd)) {
 			flush_input(c);
 			maybe_close_input(c);
 		}

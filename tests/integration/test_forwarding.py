@@ -10,6 +10,7 @@ import os
 import socket
 import shutil
 import socketserver
+import stat
 import subprocess
 import tempfile
 import threading
@@ -111,13 +112,13 @@ class Tunnel:
             return self.p.communicate()
 
 
-def transfer(port, size, host=HOST):
-    """Sends size random bytes to an echo service at port and reads them
-    back; both digests."""
+def transfer(port, size, host=HOST, sock=None):
+    """Sends size random bytes to an echo service at port (or through
+    sock, already connected) and reads them back; both digests."""
     data = os.urandom(1 << 20)
     sent = hashlib.sha256()
     got = hashlib.sha256()
-    s = socket.create_connection((host, port), 10)
+    s = sock if sock is not None else socket.create_connection((host, port), 10)
     s.settimeout(60)
 
     def writer():
@@ -324,6 +325,82 @@ def test_local_forward_to_unix_socket(srv):
     assert [r for r in fwd_records(srv, "forward-open")
             if r["SSHAND_FORWARD_KIND"] == "direct-streamlocal" and
             r["SSHAND_FORWARD_DESTINATION"] == path]
+
+
+def _user_dir(user_uid):
+    d = tempfile.mkdtemp(prefix="sshand-fwd.", dir="/tmp")
+    os.chown(d, user_uid, user_uid)
+    os.chmod(d, 0o755)
+    return d
+
+
+def _unix_connect(path):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(10)
+    c.connect(path)
+    return c
+
+
+def test_remote_forward_from_unix_socket(srv, echo):
+    """ssh -R PATH:host:port: the listener is the user's socket at PATH,
+    made as sshd makes it (StreamLocalBindMask 0177: only the user may
+    connect); each connection to it reaches the client as a
+    forwarded-streamlocal@openssh.com channel, which libssh 0.10 cannot
+    open by itself (handler/net/libssh-rewrite.c).  The echo comes back
+    whole: a Unix socket's small buffers leave data in the network child
+    when the client closes the channel, which it used to drop."""
+    d = _user_dir(harness.ALICE)
+    path = os.path.join(d, "remote.sock")
+    t = Tunnel(srv, ["-R", "%s:%s:%d" % (path, HOST, echo)])
+    try:
+        assert wait_for(lambda: os.path.exists(path), 15), t.close()
+        st = os.stat(path)
+        assert stat.S_ISSOCK(st.st_mode)
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (harness.ALICE, 0o600), st
+        for size in (1 << 20, 3):
+            n, sent, got = transfer(None, size, sock=_unix_connect(path))
+            assert n == size and sent == got
+    finally:
+        out = t.close()
+    # Gone with the connection: the forwarder removes its socket.
+    assert wait_for(lambda: not os.path.exists(path), 10), out
+    shutil.rmtree(d)
+    recs = fwd_records(srv)
+    assert [r for r in recs if r["SSHAND_EVENT"] == "forward-open" and
+            r["SSHAND_FORWARD_KIND"] == "streamlocal-forward" and
+            r["SSHAND_FORWARD_DESTINATION"] == path], recs
+    closes = [r for r in recs if r["SSHAND_EVENT"] == "forward-close" and
+              r["SSHAND_FORWARD_KIND"] == "forwarded-streamlocal"]
+    assert sorted(int(r["SSHAND_BYTES_IN"]) for r in closes) == [3, 1 << 20], closes
+
+
+def test_remote_forward_from_unix_socket_refused_by_policy(server, echo):
+    """AllowStreamLocalForwarding local refuses ssh -R from a path with
+    the keyword named in the record; an existing file at the path is
+    not replaced (StreamLocalBindUnlink no, sshd's default); the session
+    goes on."""
+    d = _user_dir(harness.ALICE)
+    try:
+        s = server("AllowStreamLocalForwarding local")
+        path = os.path.join(d, "remote.sock")
+        r = s.ssh(flags=["-o", "ExitOnForwardFailure=no", "-R",
+                         "%s:%s:%d" % (path, HOST, echo)], cmd="echo alive")
+        assert r.returncode == 0 and r.stdout == "alive\n", r.stderr
+        assert not os.path.exists(path)
+        refused = fwd_records(s, "forward-refused")
+        assert [x for x in refused if x["SSHAND_REASON"] == "AllowStreamLocalForwarding"], refused
+        s = server()
+        taken = os.path.join(d, "taken.sock")
+        with open(taken, "w") as f:
+            f.write("not a socket")
+        r = s.ssh(flags=["-o", "ExitOnForwardFailure=no", "-R",
+                         "%s:%s:%d" % (taken, HOST, echo)], cmd="echo alive")
+        assert r.returncode == 0 and r.stdout == "alive\n", r.stderr
+        with open(taken) as f:
+            assert f.read() == "not a socket"
+        assert fwd_records(s, "forward-refused"), audit(s)
+    finally:
+        shutil.rmtree(d)
 
 
 @pytest.fixture
