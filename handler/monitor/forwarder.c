@@ -350,11 +350,14 @@ connect_timeouts(int ctl)
 
 		if (!c->live || (c->fd < 0 && c->rfd < 0) || now < c->deadline)
 			continue;
-		if (c->fd >= 0)
+		if (c->fd >= 0) {
 			connect_failed(ctl, c, ETIMEDOUT);
-		else
-			connect_refused(ctl, c, ETIMEDOUT,
-			    "name lookup timed out");
+			continue;
+		}
+		/* The child gone before the answer: when the monitor
+		 * records the refusal, nothing of the lookup is left. */
+		lookup_end(c);
+		connect_refused(ctl, c, ETIMEDOUT, "name lookup timed out");
 	}
 }
 
