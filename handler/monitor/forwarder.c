@@ -208,9 +208,11 @@ connect_next(int ctl, struct connecting *c)
 static void
 connect_start(int ctl, struct connecting *c)
 {
-	if (c->addrs.gai != 0) {
-		connect_refused(ctl, c, EHOSTUNREACH, c->addrs.gai == EAI_SYSTEM ?
-		    strerror(c->addrs.err) : gai_strerror(c->addrs.gai));
+	const struct fwd_addrs *a = &c->addrs;
+
+	if (a->gai != 0) {
+		connect_refused(ctl, c, EHOSTUNREACH, a->gai == EAI_SYSTEM ?
+		    strerror(a->err) : gai_strerror(a->gai));
 		return;
 	}
 	c->next = 0;
@@ -449,7 +451,8 @@ do_connect(int ctl, const struct ps_fwdr_connect *q)
 	/* AI_NUMERICHOST: no lookup, no wait. */
 	g = getaddrinfo(q->host, port, &hints, &res);
 	if (g != EAI_NONAME) {
-		fwd_addrs_from_ai(&c->addrs, g, g == EAI_SYSTEM ? errno : 0, res);
+		fwd_addrs_from_ai(&c->addrs, g, g == EAI_SYSTEM ? errno : 0,
+		    res);
 		if (g == 0)
 			freeaddrinfo(res);
 		connect_start(ctl, c);
