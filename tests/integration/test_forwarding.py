@@ -576,6 +576,238 @@ def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackh
     assert wait_for(closed_pending, 10), fwd_records(s)
 
 
+# ---- a slow name lookup holds up nothing else -------------------------------------
+
+class _SilentDNS:
+    """A DNS server on 127.a.b.c:53 that never answers, but for names
+    under nx. (NXDOMAIN at once); the names it was asked, in order."""
+
+    def __init__(self):
+        self.queries = []
+        self.sock = None
+        for _ in range(20):
+            a, b, c = os.urandom(3)
+            addr = "127.%d.%d.%d" % (a, b, 1 + c % 254)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind((addr, 53))
+            except OSError:
+                s.close()
+                continue
+            self.sock, self.addr = s, addr
+            break
+        assert self.sock is not None, "no free 127.x.y.z:53"
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            labels, i = [], 12
+            try:
+                while data[i]:
+                    labels.append(data[i + 1:i + 1 + data[i]].decode("ascii", "replace"))
+                    i += 1 + data[i]
+            except IndexError:
+                continue
+            name = ".".join(labels)
+            self.queries.append(name)
+            if name.startswith("nx."):
+                # The question back, QR RD RA and NXDOMAIN, no records.
+                question = data[12:i + 5]
+                self.sock.sendto(data[:2] + b"\x81\x83" + data[4:6] + bytes(6) +
+                                 question, peer)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+# A name /etc/hosts answers, and one that only DNS could.
+HOSTS_NAME = "echo-by-name.sshand.test"
+SILENT_NAME = "db.sshand.test"
+
+
+@pytest.fixture
+def silent_dns(tmp_path):
+    """A server that resolves through _SilentDNS: its resolv.conf, hosts
+    (localhost and HOSTS_NAME on 127.0.0.1) and nsswitch.conf ("hosts:
+    files dns"; the rest as the host's) bind-mounted over /etc's in a
+    mount namespace of the server's own, never in the suite's.  glibc is
+    told to wait 30 s, three times the forwarder's own bound: the time
+    out the client sees is the forwarder's.  (dns, wrap argv)."""
+    dns = _SilentDNS()
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver %s\noptions timeout:30 attempts:1\n" % dns.addr)
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 %s\n" % HOSTS_NAME)
+    with open("/etc/nsswitch.conf") as f:
+        lines = [l for l in f if not l.startswith("hosts:")]
+    nss = tmp_path / "nsswitch.conf"
+    nss.write_text("".join(lines) + "hosts: files dns\n")
+    for f in (resolv, hosts, nss):
+        os.chmod(str(f), 0o644)
+    os.chmod(str(tmp_path), 0o755)
+    script = ('r=$0 h=$1 n=$2; shift 2; mount --bind "$r" /etc/resolv.conf; '
+              'mount --bind "$h" /etc/hosts; mount --bind "$n" /etc/nsswitch.conf; '
+              'exec "$@"')
+    wrap = ["unshare", "-m", "--propagation", "private", "sh", "-ec", script,
+            str(resolv), str(hosts), str(nss)]
+    try:
+        yield dns, wrap
+    finally:
+        dns.close()
+
+
+def _users_sshand(s):
+    """alice's sshand processes below the server: the forwarder, and its
+    resolver children while they live."""
+    return [p for p in s.tree()
+            if (harness.proc_status(p) or {}).get("Name") == "sshand" and
+            harness.proc_status(p)["Uid"].split()[0] == str(harness.ALICE)]
+
+
+def _kids_any_state(pid):
+    """pid's children, zombies included."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if int(st[st.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_dns):
+    """ssh -L to a host name whose DNS server never answers: the lookup
+    hangs in a child of the forwarder, and meanwhile another channel of
+    the same connection (one already open, and new ones opened during the
+    hang) answers at once.  After the forwarder's 10 s (well before the
+    resolver's own 30 s) the open is refused, "name lookup timed out" in
+    its record; the child is gone, reaped.  A lookup still pending when
+    the connection ends leaves no process behind."""
+    dns, wrap = silent_dns
+    s = server(build=sshand_build, wrap=wrap)
+    lslow, lecho = free_port(), free_port()
+    dest = "%s:5432" % SILENT_NAME
+    t = Tunnel(s, ["-L", "%d:%s" % (lslow, dest),
+                   "-L", "%d:%s:%d" % (lecho, HOST, echo)])
+
+    def refused():
+        return [r for r in fwd_records(s, "forward-refused")
+                if r.get("SSHAND_FORWARD_DESTINATION") == dest]
+    try:
+        assert wait_for(lambda: _can_connect(lecho), 15), t.close()
+        live = socket.create_connection((HOST, lecho), 5)
+        live.settimeout(5)
+        _round_trip(live, b"before")
+        slow = socket.create_connection((HOST, lslow), 5)
+        slow.settimeout(25)
+        hang_start = time.monotonic()
+        assert wait_for(lambda: SILENT_NAME in dns.queries, 5), dns.queries
+        # The forwarder and its one resolver child.
+        assert wait_for(lambda: len(_users_sshand(s)) == 2, 5), _users_sshand(s)
+        times = []
+        while time.monotonic() - hang_start < 3:
+            times.append(_round_trip(live, os.urandom(1000)))
+            fresh = socket.create_connection((HOST, lecho), 5)
+            fresh.settimeout(5)
+            times.append(_round_trip(fresh, b"fresh"))
+            fresh.close()
+            time.sleep(0.1)
+        # Every one answered while the lookup was still pending: no
+        # answer on it, no record of it yet.
+        assert times and max(times) < 3.0, times
+        assert not refused(), fwd_records(s)
+        try:
+            assert slow.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        waited = time.monotonic() - hang_start
+        assert waited < 20, waited
+        slow.close()
+        assert wait_for(refused, 5), fwd_records(s)
+        rec = refused()[0]
+        assert rec["SSHAND_REASON"] == "connect-failed: name lookup timed out", rec
+        assert rec["SSHAND_FORWARD_KIND"] == "direct-tcpip", rec
+        # The child killed and reaped: the forwarder has no child left,
+        # not even a zombie.
+        fwd = _users_sshand(s)
+        assert len(fwd) == 1, fwd
+        assert _kids_any_state(fwd[0]) == [], _kids_any_state(fwd[0])
+        _round_trip(live, b"after")
+        live.close()
+        # One more hanging lookup, and the connection ends under it.
+        pending = socket.create_connection((HOST, lslow), 5)
+        assert wait_for(lambda: len(_users_sshand(s)) == 2, 5), _users_sshand(s)
+    finally:
+        t.close()
+    pending.close()
+
+    def closed_pending():
+        return [r for r in refused() if r["SSHAND_REASON"] == "connection-closed"]
+    assert wait_for(closed_pending, 10), fwd_records(s)
+    assert wait_for(lambda: not _users_sshand(s), 10), _users_sshand(s)
+
+
+def test_forward_to_names(server, echo, silent_dns):
+    """Names still connect: "localhost" and a name of /etc/hosts, both
+    looked up by a resolver child.  A name DNS says does not exist is
+    refused with the resolver's words, and the session goes on."""
+    dns, wrap = silent_dns
+    s = server(wrap=wrap)
+    lloc, lhosts, lnx = free_port(), free_port(), free_port()
+    nx = "nx.sshand.test"
+    p = subprocess.Popen(s.ssh_argv(flags=["-L", "%d:localhost:%d" % (lloc, echo),
+                                           "-L", "%d:%s:%d" % (lhosts, HOSTS_NAME, echo),
+                                           "-L", "%d:%s:%d" % (lnx, nx, echo)],
+                                    cmd="sleep 4; echo alive"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=client_env())
+    try:
+        assert wait_for(lambda: _can_connect(lloc), 15)
+        for port in (lloc, lhosts):
+            n, sent, got = transfer(port, 100000)
+            assert n == 100000 and sent == got
+        c = socket.create_connection((HOST, lnx), 10)
+        c.settimeout(15)
+        try:
+            c.sendall(b"ping")
+            assert c.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        c.close()
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err
+    assert out == "alive\n"
+    # /etc/hosts answered those two: DNS was asked only the other.
+    assert nx in dns.queries and HOSTS_NAME not in dns.queries and \
+        "localhost" not in dns.queries, dns.queries
+    opened = [r["SSHAND_FORWARD_DESTINATION"] for r in fwd_records(s, "forward-open")]
+    assert "localhost:%d" % echo in opened and "%s:%d" % (HOSTS_NAME, echo) in opened, opened
+    rec = [r for r in fwd_records(s, "forward-refused")
+           if r["SSHAND_FORWARD_DESTINATION"] == "%s:%d" % (nx, echo)]
+    assert rec and rec[0]["SSHAND_REASON"] == \
+        "connect-failed: Name or service not known", fwd_records(s)
+
+
 # ---- policy: each keyword refuses what it should, the session goes on ----------
 
 def _refused_local(s, echo, key="alice_ed25519"):
