@@ -15,7 +15,7 @@
  * up a name for any library loaded later, the halves' libssh and
  * libcrypto included.  So the front defines these three, and until a
  * process asks for more (only the network child does, after the key
- * exchange) each is libc's, passed on unchanged:
+ * exchange) each asks the kernel what libc's would:
  *
  * - interpose_readahead(fd): recv() on fd fills a buffer of
  *   READAHEAD_MAX with one real read and hands it out in the sizes asked
@@ -40,9 +40,8 @@
 #define READAHEAD_POLL_EVERY	16u
 
 /* From now on, recv() and poll() on fd go through the read-ahead; -1
- * turns it off.  0, -EBUSY if data is still buffered for the descriptor
- * registered now (it would be lost), or -ENOSYS if libc's recv() and
- * poll() could not be found (nothing changes then). */
+ * turns it off.  0, or -EBUSY if data is still buffered for the
+ * descriptor registered now (it would be lost). */
 int interpose_readahead(int fd);
 /* Bytes read from the socket that its reader has not taken yet. */
 size_t interpose_buffered(void);
