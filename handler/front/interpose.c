@@ -114,10 +114,14 @@ recv(int fd, void *dst, size_t n, int flags)
 		ra.off = 0;
 		ra.len = (size_t)r;
 	}
+	/* What is buffered comes first in the stream: a peek sees it, and
+	 * leaves it. */
 	k = n < ra.len ? n : ra.len;
 	memcpy(dst, buf + ra.off, k);
-	ra.off += k;
-	ra.len -= k;
+	if (!(flags & MSG_PEEK)) {
+		ra.off += k;
+		ra.len -= k;
+	}
 	return (ssize_t)k;
 }
 

@@ -110,6 +110,11 @@ test_one_read_fills_buffer(void **state)
 	assert_int_equal(interpose_buffered(), 96 * 1024);
 	assert_int_equal(kernel_queued(sv[0]), -1);
 	assert_int_equal(errno, EAGAIN);
+	/* A peek sees the buffered bytes, next in the stream, and leaves
+	 * them. */
+	assert_int_equal(recv(sv[0], b, 8, MSG_PEEK), 8);
+	assert_int_equal(b[0], byte_at(4096));
+	assert_int_equal(interpose_buffered(), 96 * 1024);
 	/* Registering anew would lose it. */
 	assert_int_equal(interpose_readahead(-1), -EBUSY);
 	/* poll says readable though the kernel holds nothing, and waits for
