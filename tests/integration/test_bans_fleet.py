@@ -82,8 +82,14 @@ class Host:
         return rc
 
     def sync_text(self):
-        with open(self.sync_log) as f:
-            return f.read()
+        """The sync's output so far: "" until the file exists (under the
+        units' test, systemd makes it when the service starts, which may
+        be after the first look)."""
+        try:
+            with open(self.sync_log) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def ctl(self, *args):
         return sh(*(nsenter(self.ns) + [CTL, "-f", self.s.conf, "--json", "bans"] +
