@@ -235,7 +235,9 @@ def all_pids():
             yield int(n)
 
 
-def ppid_map():
+def ppid_map(zombies=False):
+    """{pid: parent pid} of the live processes (and the zombies, if
+    asked)."""
     m = {}
     for pid in all_pids():
         try:
@@ -245,15 +247,16 @@ def ppid_map():
             continue
         # comm may contain spaces and parens: split after the last ')'.
         rest = s[s.rindex(")") + 2:].split()
-        if rest[0] == "Z":
+        if rest[0] == "Z" and not zombies:
             continue
         m[pid] = int(rest[1])
     return m
 
 
-def children(pid):
-    """The pids whose parent is pid."""
-    return [p for p, pp in ppid_map().items() if pp == pid]
+def children(pid, zombies=False):
+    """The pids whose parent is pid (zombies too, if asked: a child
+    killed but not reaped)."""
+    return [p for p, pp in ppid_map(zombies).items() if pp == pid]
 
 
 def descendants(root):

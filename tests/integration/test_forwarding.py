@@ -65,6 +65,15 @@ def http(tmp_path):
     p.wait(5)
 
 
+def _ends_unanswered(sock):
+    """The client closes sock's forwarded connection, with nothing sent
+    back: its open was refused."""
+    try:
+        assert sock.recv(100) == b""
+    except ConnectionResetError:
+        pass
+
+
 def _expect_closed(port):
     """A connection to a local forward whose open the server refused: the
     client closes it at once, without an answer."""
@@ -72,9 +81,9 @@ def _expect_closed(port):
     c.settimeout(15)
     try:
         c.sendall(b"ping")
-        assert c.recv(100) == b""
     except ConnectionResetError:
         pass
+    _ends_unanswered(c)
     c.close()
 
 
@@ -523,6 +532,20 @@ def _round_trip(sock, data):
     return time.monotonic() - t
 
 
+def _answers_meanwhile(live, port, since, seconds=3):
+    """Round trips, until seconds after since, on the open echo channel
+    live and on fresh ones to the forward at port: their times."""
+    times = []
+    while time.monotonic() - since < seconds:
+        times.append(_round_trip(live, os.urandom(1000)))
+        fresh = socket.create_connection((HOST, port), 5)
+        fresh.settimeout(5)
+        times.append(_round_trip(fresh, b"fresh"))
+        fresh.close()
+        time.sleep(0.1)
+    return times
+
+
 def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackhole):
     """ssh -L to a destination that never answers SYN: the connect hangs
     in the forwarder, and meanwhile another channel of the same connection
@@ -544,24 +567,14 @@ def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackh
         hang_start = time.monotonic()
         # 3 s into the forwarder's 10 s connect: an open channel and
         # fresh opens both answer well under a second.
-        times = []
-        while time.monotonic() - hang_start < 3:
-            times.append(_round_trip(live, os.urandom(1000)))
-            fresh = socket.create_connection((HOST, lecho), 5)
-            fresh.settimeout(5)
-            times.append(_round_trip(fresh, b"fresh"))
-            fresh.close()
-            time.sleep(0.1)
+        times = _answers_meanwhile(live, lecho, hang_start)
         assert max(times) < 1.0, times
         # The slow open is still pending: nothing came back on it.
         assert not [r for r in fwd_records(s, "forward-refused")
                     if r.get("SSHAND_FORWARD_DESTINATION") == "%s:%d" % (HOST, blackhole)]
         # Then it fails (the forwarder gives up after 10 s): the client
         # closes its end of the forwarded connection.
-        try:
-            assert slow.recv(100) == b""
-        except ConnectionResetError:
-            pass
+        _ends_unanswered(slow)
         waited = time.monotonic() - hang_start
         assert 8 < waited < 13, waited
         slow.close()
@@ -688,22 +701,6 @@ def _users_sshand(s):
             harness.proc_status(p)["Uid"].split()[0] == str(harness.ALICE)]
 
 
-def _kids_any_state(pid):
-    """pid's children, zombies included."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        if int(st[st.rindex(")") + 2:].split()[1]) == pid:
-            out.append(int(d))
-    return out
-
-
 def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_dns):
     """ssh -L to a host name whose DNS server never answers: the lookup
     hangs in a child of the forwarder, and meanwhile another channel of
@@ -733,22 +730,12 @@ def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_
         assert wait_for(lambda: SILENT_NAME in dns.queries, 5), dns.queries
         # The forwarder and its one resolver child.
         assert wait_for(lambda: len(_users_sshand(s)) == 2, 5), _users_sshand(s)
-        times = []
-        while time.monotonic() - hang_start < 3:
-            times.append(_round_trip(live, os.urandom(1000)))
-            fresh = socket.create_connection((HOST, lecho), 5)
-            fresh.settimeout(5)
-            times.append(_round_trip(fresh, b"fresh"))
-            fresh.close()
-            time.sleep(0.1)
+        times = _answers_meanwhile(live, lecho, hang_start)
         # Every one answered while the lookup was still pending: no
         # answer on it, no record of it yet.
         assert times and max(times) < 3.0, times
         assert not refused(), fwd_records(s)
-        try:
-            assert slow.recv(100) == b""
-        except ConnectionResetError:
-            pass
+        _ends_unanswered(slow)
         waited = time.monotonic() - hang_start
         assert waited < 20, waited
         slow.close()
@@ -760,7 +747,8 @@ def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_
         # not even a zombie.
         fwd = _users_sshand(s)
         assert len(fwd) == 1, fwd
-        assert _kids_any_state(fwd[0]) == [], _kids_any_state(fwd[0])
+        kids = harness.children(fwd[0], zombies=True)
+        assert kids == [], kids
         _round_trip(live, b"after")
         live.close()
         # One more hanging lookup, and the connection ends under it.
