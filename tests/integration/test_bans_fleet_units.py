@@ -46,15 +46,8 @@ StandardError=append:{lab.b.sync_log}
 BindPaths={b.dir}
 BindReadOnlyPaths={BUILD}
 """)
-    try:
-        mgr.start()
-        r = mgr.ctl("start", UNIT)
-        assert r.returncode == 0, r.stderr + mgr.log()
+    with mgr.serving(lab, UNIT):
         yield mgr, lab
-    finally:
-        mgr.stop()
-        problems = lab.close()
-    assert not problems, problems
 
 
 def where(mgr, lab):

@@ -5,6 +5,7 @@ ban file by themselves: a ban made by real failed logins drops the source
 within seconds, an unban lets it back, and steady changes to the file
 (every connection's end is one) do not stop the watch."""
 
+import contextlib
 import os
 import subprocess
 import time
@@ -52,6 +53,20 @@ class NsManager(UserManager):
         if not up or self.proc.poll() is not None:
             raise AssertionError("systemd --user did not start:\n" + self.log())
 
+    @contextlib.contextmanager
+    def serving(self, lab, *units):
+        """A module fixture's life: the manager started with units, then
+        stopped and lab closed, which must leave no problem behind."""
+        try:
+            self.start()
+            r = self.ctl("start", *units)
+            assert r.returncode == 0, r.stderr + self.log()
+            yield
+        finally:
+            self.stop()
+            problems = lab.close()
+        assert not problems, problems
+
 
 def install(mgr, lab):
     s = lab.s
@@ -88,15 +103,8 @@ def managed(keys):
     lab.sync_log = os.path.join(lab.s.dir, "nft-sync.log")
     mgr = NsManager(os.path.join(WORK, "nftmgr"), lab.srv)
     install(mgr, lab)
-    try:
-        mgr.start()
-        r = mgr.ctl("start", "sshand-nft.path", "sshand-nft.timer")
-        assert r.returncode == 0, r.stderr + mgr.log()
+    with mgr.serving(lab, "sshand-nft.path", "sshand-nft.timer"):
         yield mgr, lab
-    finally:
-        mgr.stop()
-        problems = lab.close()
-    assert not problems, problems
 
 
 def where(mgr, lab):
