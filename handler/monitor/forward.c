@@ -309,7 +309,8 @@ handle_connected(struct monitor *m)
 	(*slot)->pending = false;
 	fw->npending--;
 	if (c.err != 0) {
-		snprintf(reason, sizeof(reason), "connect-failed: %s", c.error);
+		snprintf(reason, sizeof(reason), "%s%s", PS_FWD_CONNECT_FAILED,
+		    c.error);
 		ps_wipe(&fwd_in);
 		audit_fwd(m, AUDIT_FORWARD_REFUSED, c.id, (*slot)->kind,
 		    (*slot)->origin, (*slot)->dest, reason);

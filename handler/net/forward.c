@@ -196,17 +196,17 @@ fwd_replay_ready(struct net *n)
 }
 
 /* Refuses an open as sshd does: a connect that failed (the monitor's
- * reason "connect-failed: <error>") is "connect failed" with the error,
- * anything else "administratively prohibited: open failed". */
+ * PS_FWD_CONNECT_FAILED) is "connect failed" with the error, anything
+ * else "administratively prohibited: open failed". */
 static void
 refuse_open(ssh_message msg, const char *why)
 {
-	static const char connect_failed[] = "connect-failed: ";
+	const size_t n = sizeof(PS_FWD_CONNECT_FAILED) - 1;
 	int r;
 
-	if (strncmp(why, connect_failed, sizeof(connect_failed) - 1) == 0)
+	if (strncmp(why, PS_FWD_CONNECT_FAILED, n) == 0)
 		r = libssh_refuse_channel_open(msg, SSH2_OPEN_CONNECT_FAILED,
-		    why + sizeof(connect_failed) - 1);
+		    why + n);
 	else
 		r = libssh_refuse_channel_open(msg,
 		    SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED, "open failed");

@@ -170,6 +170,11 @@
 	F(BYTES, blob0, PS_MAX_HOSTKEY_BLOB, 1)	/* SSH wire format; */	\
 	F(BYTES, blob1, PS_MAX_HOSTKEY_BLOB, 1)	/* empty: none */	\
 	F(BYTES, blob2, PS_MAX_HOSTKEY_BLOB, 1)
+/* An open refused because its connect failed: error is this prefix and
+ * the connect's own words, which the network child sends the client as
+ * sshd does ("connect failed: Connection refused"); any other error is a
+ * refusal by policy. */
+#define PS_FWD_CONNECT_FAILED "connect-failed: "
 #define PS_FIELDS_fwd_opened(F)						\
 	F(U32, id, 0, 1)						\
 	F(BOOL, ok, 1, 1)						\
