@@ -531,7 +531,7 @@ class Bench:
         per = {k: [] for k, _ in PHASES}
         raw = {}
         cpu = {k: [] for k, _ in CPU_PARTS}
-        line = re.compile(r"^(?:@(\d+) )?sshand\[\d+\]: (net )?phase (\S+) "
+        line = re.compile(r"^(?:@(\d+) )?sshand\[\d+\]: (net |keys )?phase (\S+) "
                           r"usec (\d+)(?: cpu (\d+))?", re.M)
         steps_cpu = {}
         cpu_line = re.compile(r"sshand\[\d+\]: cpu monitor usec (\d+) net usec "
@@ -544,12 +544,13 @@ class Bench:
                     text = open(err, errors="replace").read()
                 except OSError:
                     continue
-                mon, net, base = {}, {}, {"mon": [], "net": []}
+                mon, net, keys = {}, {}, {}
+                base = {"mon": [], "net": [], "keys": []}
                 for m in line.finditer(text):
-                    side = "net" if m.group(2) else "mon"
+                    side = m.group(2).strip() if m.group(2) else "mon"
                     us = int(m.group(4))
-                    (net if side == "net" else mon)[m.group(3)] = us
-                    raw.setdefault(("net " if side == "net" else "") +
+                    {"mon": mon, "net": net, "keys": keys}[side][m.group(3)] = us
+                    raw.setdefault(("" if side == "mon" else side + " ") +
                                    m.group(3), []).append(us / 1000)
                     if m.group(1):
                         # Reading adds delay, never removes it: the
@@ -562,7 +563,8 @@ class Bench:
                 m = cpu_line.search(text)
                 for k, v in cpu_steps(line.finditer(text),
                                       m and int(m.group(1)),
-                                      m and int(m.group(2))):
+                                      m and int(m.group(2)),
+                                      m and m.group(4) and int(m.group(4))):
                     steps_cpu.setdefault(k, []).append(v / 1000)
                 if m:
                     parts = [int(x or 0) / 1000 for x in m.groups()]
@@ -1133,25 +1135,26 @@ CPU_PARTS = [
 ]
 
 
-def cpu_steps(matches, mon_total, net_total):
+def cpu_steps(matches, mon_total, net_total, keys_total=None):
     """CPU (us) each process spent between its consecutive phase lines
     (the lines' "cpu N" is the process's user+sys so far), in the order the
     lines came; then what each spent after its last line, from the totals
     of the "cpu monitor usec" line.  The monitor's first step includes
     exec and dynamic linking; its steps after "session-ready" are per
     session, summed under one name."""
-    last = {"mon": 0, "net": 0}
+    last = {"mon": 0, "net": 0, "keys": 0}
     out = []
     for m in matches:
         if m.group(5) is None:
             continue
-        side = "net" if m.group(2) else "mon"
+        side = m.group(2).strip() if m.group(2) else "mon"
         v = int(m.group(5))
         out.append((f"{side}: {m.group(3)}", v - last[side]))
         last[side] = v
     if not out:
         return []
-    for side, total in (("mon", mon_total), ("net", net_total)):
+    for side, total in (("mon", mon_total), ("net", net_total),
+                        ("keys", keys_total)):
         if total is not None and total >= last[side]:
             out.append((f"{side}: (to the end)", total - last[side]))
     # A name seen twice (one per session): summed, in first-seen order.
@@ -1617,8 +1620,9 @@ def phases_table(res):
     if st:
         out += ["", "2d. sshand's CPU (user+sys) step by step, ms: what each "
                 "process used up to each",
-                "    of its phase lines (mon = monitor, net = network child; "
-                "the first mon step", "    includes exec and linking)"]
+                "    of its phase lines (mon = monitor, net = network child, "
+                "keys = key holder;", "    the first mon step includes "
+                "exec and linking)"]
         for k, v in st.items():
             out.append("  %-26s%s" % (k, fmt(v, "%.2f")))
     cpu = res.get("sshand_cpu_by_process_ms")

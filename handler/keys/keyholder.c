@@ -137,7 +137,9 @@ keyholder_main(const struct handover *h, int fd)
 		    "'sshandctl hostkeys'", h->config_path);
 	/* Confined before it says a word: the monitor (and through it the
 	 * network child) can reach it only from here on. */
+	phase("loaded", h->start_usec);
 	r = sandbox_enter_keyholder();
+	phase("confined", h->start_usec);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot confine the key holder");
 		_exit(EXIT_INTERNAL);
@@ -179,6 +181,8 @@ keyholder_start(const struct handover *h, int close_fd, struct keyholder *ret)
 		return e;
 	}
 	if (pid == 0) {
+		/* Its phase lines count its own CPU, not the monitor's. */
+		phase_cpu_carry(0);
 		close(sv[0]);
 		if (close_fd >= 0)
 			close(close_fd);
