@@ -33,9 +33,10 @@
 #include "handler/monitor/greeting.h"
 #include "handler/monitor/ptymodes.h"
 #include "handler/monitor/spawn.h"
+#include "handler/privsep/messages.h"
 
-/* RELAY_SESSION_CHUNK of handler/net/net.h, the network child's reads. */
-#define OUTPUT_PIPE_SIZE (256 * 1024)
+/* As large as the network child's reads of it (messages.h). */
+#define OUTPUT_PIPE_SIZE PS_SESSION_OUTPUT_SIZE
 
 /* The environment plus SSH_TTY, known only once the pty exists: a new
  * array borrowing env's strings, SSH_TTY's at *ret_n. */

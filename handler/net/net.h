@@ -32,7 +32,7 @@
  * as large (spawn.c): a quarter of the system calls of 64 KiB reads in
  * a download.  Forwarded channels, up to MAX_FWD_CHANNELS of them, keep
  * RELAY_CHUNK. */
-#define RELAY_SESSION_CHUNK (256 * 1024)
+#define RELAY_SESSION_CHUNK PS_SESSION_OUTPUT_SIZE
 
 struct net;
 

@@ -170,6 +170,11 @@
 	F(BYTES, blob0, PS_MAX_HOSTKEY_BLOB, 1)	/* SSH wire format; */	\
 	F(BYTES, blob1, PS_MAX_HOSTKEY_BLOB, 1)	/* empty: none */	\
 	F(BYTES, blob2, PS_MAX_HOSTKEY_BLOB, 1)
+/* A session's stdout pipe, as the monitor sizes it (spawn.c), and the
+ * network child's reads of it (RELAY_SESSION_CHUNK): one size, so that
+ * one read empties a full pipe. */
+#define PS_SESSION_OUTPUT_SIZE (256 * 1024)
+
 /* An open refused because its connect failed: error is this prefix and
  * the connect's own words, which the network child sends the client as
  * sshd does ("connect failed: Connection refused"); any other error is a
