@@ -135,11 +135,10 @@ keyholder_main(const struct handover *h, int fd)
 	if (load_keys(h, keys) == 0)
 		log_error("no usable host key (HostKey in %s); create them with "
 		    "'sshandctl hostkeys'", h->config_path);
+	phase("loaded", h->start_usec);
 	/* Confined before it says a word: the monitor (and through it the
 	 * network child) can reach it only from here on. */
-	phase("loaded", h->start_usec);
 	r = sandbox_enter_keyholder();
-	phase("confined", h->start_usec);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot confine the key holder");
 		_exit(EXIT_INTERNAL);
@@ -148,6 +147,8 @@ keyholder_main(const struct handover *h, int fd)
 	 * an empty signature); stderr, when it is the log (-e), stays. */
 	if (log_current_target() == LOG_TARGET_JOURNAL)
 		log_setup(LOG_TARGET_NONE, h->log_prio);
+	/* Only now: a journal line could need calls the filter kills. */
+	phase("confined", h->start_usec);
 	/* Empty blobs if none loaded: the monitor ends the connection. */
 	ps_put_hostkeys(&out, &(struct ps_hostkeys){
 	    keys[HOSTKEY_ED25519].blob, keys[HOSTKEY_ED25519].blob_len,

@@ -115,8 +115,10 @@ class AuditServer(harness.Server):
     """harness.Server with its AuditLog replaced (the config is first-wins,
     so an extra "AuditLog" line would not override the harness's)."""
 
-    def __init__(self, keys, name, audit, journal_mode=False, **kw):
+    def __init__(self, keys, name, audit, journal_mode=False, log_level=None,
+                 **kw):
         self.audit_target = audit
+        self.log_level = log_level
         env = dict(kw.pop("env", None) or {})
         if journal_mode:
             env["SSHAND_E2E_BINARY"] = os.path.join(BUILD, "sshand")
@@ -130,6 +132,8 @@ class AuditServer(harness.Server):
         for line in super().base_config().splitlines():
             if line.startswith("AuditLog "):
                 line = "AuditLog " + target
+            if line.startswith("LogLevel ") and self.log_level:
+                line = "LogLevel " + self.log_level
             lines.append(line)
         return "\n".join(lines) + "\n"
 
@@ -369,6 +373,7 @@ def inner(tmp):
         sf = start("file", None)
         sg = start("grace", "journal", extra_config="LoginGraceTime 2")
         si = start("invid", "journal", env={"INVOCATION_ID": INVOCATION})
+        sd = start("debug", "journal", journal_mode=True, log_level="DEBUG")
         d.grace(sg)             # runs its 2 s while the others work
         d.plain(sj)
         d.plain(sf)
@@ -376,6 +381,7 @@ def inner(tmp):
         d.hostile(sf, keys)
         d.ban(sj)
         d.openssh(si, "invid", lambda o: si.ssh("alice", "true", opts=o))
+        d.openssh(sd, "debug", lambda o: sd.ssh("alice", "true", opts=o))
     except Exception:  # noqa: BLE001 - reported by test_inner_run_clean
         import traceback
         res["errors"].append(traceback.format_exc())
@@ -730,6 +736,29 @@ def test_invocation_id_is_the_connection_id(e2e):
     assert cid == INVOCATION.lower()
     assert events(recs) == ["connect", "auth-attempt", "session-start",
                             "session-end", "disconnect"]
+
+
+def test_debug_lines_of_every_process(e2e):
+    """LogLevel DEBUG into the journal, as a deployed unit logs: a line
+    written by a confined process must not be a call its filter kills (a
+    journal line is a sendto, which the key holder's filter lacks).  The
+    monitor's lines, and those the network child and the key holder write
+    before they confine themselves, reach the journal with the
+    connection's id; after that both are silent there, by design (no
+    journal socket in a process that parses the client's bytes or holds
+    the host keys)."""
+    c, cid, recs = records_for(e2e, "debug", "debug")
+    assert c["rc"] == 0, (c, server_log(e2e, "debug"))
+    assert events(recs) == ["connect", "auth-attempt", "session-start",
+                            "session-end", "disconnect"]
+    msgs = [r.get("MESSAGE") for r in e2e["journal"]
+            if r.get("SSHAND_CONNECTION") == cid and
+            isinstance(r.get("MESSAGE"), str)]
+    for want in ("phase monitor-loaded ", "phase session-ready ",
+                 "net phase hostkeys ", "keys phase loaded "):
+        assert any(m.startswith(want) for m in msgs), (want, msgs)
+    for confined in ("net phase kex ", "keys phase confined "):
+        assert not any(m.startswith(confined) for m in msgs), (confined, msgs)
 
 
 def test_grace_time_disconnect(e2e):
