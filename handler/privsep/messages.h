@@ -170,6 +170,7 @@
 	F(BYTES, blob0, PS_MAX_HOSTKEY_BLOB, 1)	/* SSH wire format; */	\
 	F(BYTES, blob1, PS_MAX_HOSTKEY_BLOB, 1)	/* empty: none */	\
 	F(BYTES, blob2, PS_MAX_HOSTKEY_BLOB, 1)
+
 /* A session's stdout pipe, as the monitor sizes it (spawn.c), and the
  * network child's reads of it (RELAY_SESSION_CHUNK): one size, so that
  * one read empties a full pipe. */
