@@ -532,6 +532,27 @@ def _round_trip(sock, data):
     return time.monotonic() - t
 
 
+def _live_and_hanging(lecho, lslow, slow_timeout):
+    """Once the -L at lecho (to the echo server) listens: a channel through
+    it that has answered once, then a connection to the -L at lslow, whose
+    open hangs in the forwarder, and when that was made."""
+    assert wait_for(lambda: _can_connect(lecho), 15)
+    live = socket.create_connection((HOST, lecho), 5)
+    live.settimeout(5)
+    _round_trip(live, b"before")
+    slow = socket.create_connection((HOST, lslow), 5)
+    slow.settimeout(slow_timeout)
+    return live, slow, time.monotonic()
+
+
+def _refused_to(s, dest, reason=None):
+    """The forward-refused records of opens to dest ("host:port"), of
+    that reason if one is given."""
+    return [r for r in fwd_records(s, "forward-refused")
+            if r.get("SSHAND_FORWARD_DESTINATION") == dest and
+            (reason is None or r["SSHAND_REASON"] == reason)]
+
+
 def _answers_meanwhile(live, port, since, seconds=3):
     """Round trips, until seconds after since, on the open echo channel
     live and on fresh ones to the forward at port: their times."""
@@ -555,35 +576,25 @@ def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackh
     connecting when the connection ends is recorded refused too."""
     s = server(build=sshand_build)
     lslow, lecho = free_port(), free_port()
-    t = Tunnel(s, ["-L", "%d:%s:%d" % (lslow, HOST, blackhole),
+    dest = "%s:%d" % (HOST, blackhole)
+    t = Tunnel(s, ["-L", "%d:%s" % (lslow, dest),
                    "-L", "%d:%s:%d" % (lecho, HOST, echo)])
     try:
-        assert wait_for(lambda: _can_connect(lecho), 15), t.close()
-        live = socket.create_connection((HOST, lecho), 5)
-        live.settimeout(5)
-        _round_trip(live, b"before")
-        slow = socket.create_connection((HOST, lslow), 5)
-        slow.settimeout(15)
-        hang_start = time.monotonic()
+        live, slow, hang_start = _live_and_hanging(lecho, lslow, 15)
         # 3 s into the forwarder's 10 s connect: an open channel and
         # fresh opens both answer well under a second.
         times = _answers_meanwhile(live, lecho, hang_start)
         assert max(times) < 1.0, times
         # The slow open is still pending: nothing came back on it.
-        assert not [r for r in fwd_records(s, "forward-refused")
-                    if r.get("SSHAND_FORWARD_DESTINATION") == "%s:%d" % (HOST, blackhole)]
+        assert not _refused_to(s, dest), fwd_records(s)
         # Then it fails (the forwarder gives up after 10 s): the client
         # closes its end of the forwarded connection.
         _ends_unanswered(slow)
         waited = time.monotonic() - hang_start
         assert 8 < waited < 13, waited
         slow.close()
-
-        def refused():
-            return [r for r in fwd_records(s, "forward-refused")
-                    if r.get("SSHAND_FORWARD_DESTINATION") == "%s:%d" % (HOST, blackhole)]
-        assert wait_for(refused, 5), fwd_records(s)
-        rec = refused()[0]
+        assert wait_for(lambda: _refused_to(s, dest), 5), fwd_records(s)
+        rec = _refused_to(s, dest)[0]
         assert rec["SSHAND_REASON"].startswith("connect-failed:"), rec
         assert rec["SSHAND_FORWARD_KIND"] == "direct-tcpip", rec
         assert not [r for r in fwd_records(s, "forward-open")
@@ -596,10 +607,8 @@ def test_slow_connect_stalls_no_other_channel(server, sshand_build, echo, blackh
     finally:
         t.close()
     pending.close()
-
-    def closed_pending():
-        return [r for r in refused() if r["SSHAND_REASON"] == "connection-closed"]
-    assert wait_for(closed_pending, 10), fwd_records(s)
+    assert wait_for(lambda: _refused_to(s, dest, "connection-closed"), 10), \
+        fwd_records(s)
 
 
 # ---- a slow name lookup holds up nothing else -------------------------------------
@@ -715,18 +724,8 @@ def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_
     dest = "%s:5432" % SILENT_NAME
     t = Tunnel(s, ["-L", "%d:%s" % (lslow, dest),
                    "-L", "%d:%s:%d" % (lecho, HOST, echo)])
-
-    def refused():
-        return [r for r in fwd_records(s, "forward-refused")
-                if r.get("SSHAND_FORWARD_DESTINATION") == dest]
     try:
-        assert wait_for(lambda: _can_connect(lecho), 15), t.close()
-        live = socket.create_connection((HOST, lecho), 5)
-        live.settimeout(5)
-        _round_trip(live, b"before")
-        slow = socket.create_connection((HOST, lslow), 5)
-        slow.settimeout(25)
-        hang_start = time.monotonic()
+        live, slow, hang_start = _live_and_hanging(lecho, lslow, 25)
         assert wait_for(lambda: SILENT_NAME in dns.queries, 5), dns.queries
         # The forwarder and its one resolver child.
         assert wait_for(lambda: len(_users_sshand(s)) == 2, 5), _users_sshand(s)
@@ -734,13 +733,13 @@ def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_
         # Every one answered while the lookup was still pending: no
         # answer on it, no record of it yet.
         assert times and max(times) < 3.0, times
-        assert not refused(), fwd_records(s)
+        assert not _refused_to(s, dest), fwd_records(s)
         _ends_unanswered(slow)
         waited = time.monotonic() - hang_start
         assert waited < 20, waited
         slow.close()
-        assert wait_for(refused, 5), fwd_records(s)
-        rec = refused()[0]
+        assert wait_for(lambda: _refused_to(s, dest), 5), fwd_records(s)
+        rec = _refused_to(s, dest)[0]
         assert rec["SSHAND_REASON"] == "connect-failed: name lookup timed out", rec
         assert rec["SSHAND_FORWARD_KIND"] == "direct-tcpip", rec
         # The child killed and reaped: the forwarder has no child left,
@@ -757,10 +756,8 @@ def test_slow_lookup_stalls_no_other_channel(server, sshand_build, echo, silent_
     finally:
         t.close()
     pending.close()
-
-    def closed_pending():
-        return [r for r in refused() if r["SSHAND_REASON"] == "connection-closed"]
-    assert wait_for(closed_pending, 10), fwd_records(s)
+    assert wait_for(lambda: _refused_to(s, dest, "connection-closed"), 10), \
+        fwd_records(s)
     assert wait_for(lambda: not _users_sshand(s), 10), _users_sshand(s)
 
 
