@@ -544,12 +544,14 @@ class Bench:
                     text = open(err, errors="replace").read()
                 except OSError:
                     continue
-                mon, net, keys = {}, {}, {}
-                base = {"mon": [], "net": [], "keys": []}
+                # Table 2b's wall-clock steps are the monitor's and the
+                # network child's; the key holder's lines count in 2d.
+                mon, net, base = {}, {}, {"mon": [], "net": [], "keys": []}
                 for m in line.finditer(text):
                     side = m.group(2).strip() if m.group(2) else "mon"
                     us = int(m.group(4))
-                    {"mon": mon, "net": net, "keys": keys}[side][m.group(3)] = us
+                    if side != "keys":
+                        (net if side == "net" else mon)[m.group(3)] = us
                     raw.setdefault(("" if side == "mon" else side + " ") +
                                    m.group(3), []).append(us / 1000)
                     if m.group(1):
