@@ -404,57 +404,7 @@ def test_shipped_pam_and_config_show_the_motd_once(server, motd, shipped_pam):
         c.close()
 
 
-# ---- side by side with OpenSSH's sshd ------------------------------------
-
-SSHD_CANDIDATES = ("/usr/sbin/sshd", "/var/cache/sshand-bench/root/usr/sbin/sshd")
-
-
-def find_sshd():
-    for p in SSHD_CANDIDATES:
-        if os.access(p, os.X_OK):
-            return p
-    pytest.fail("no OpenSSH sshd: tests/deps.sh unpacks Debian's into "
-                "/var/cache/sshand-bench (bench/peers.sh)")
-
-
-@pytest.fixture
-def openssh(request, keys):
-    """Debian's sshd (not installed: /usr/sbin/sshd or the benchmark's
-    unpacked copy) in inetd mode on a port of its own, with the PAM stack
-    of this run's /etc/pam.d/sshand (when it starts) as its service
-    "sshd", and the
-    privilege separation user and directory it needs, in this run's
-    namespace only.  Factory: openssh(config) -> a started Server."""
-    sshd = find_sshd()
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    passwd = open("/etc/passwd").read()
-    with open("/etc/passwd", "a") as f:
-        f.write("sshd:x:%d:65534::/run/sshd:/usr/sbin/nologin\n" % (harness.UID_BASE + 910))
-    pam = "/etc/pam.d/sshd"
-    assert not os.path.exists(pam)
-    started = []
-
-    def factory(config):
-        shutil.copy("/etc/pam.d/sshand", pam)
-        s = harness.Server(keys, "openssh-%s-%d" % (re.sub(r"\W+", "_", request.node.name)[:60], len(started)),
-                           mode="inetd", args=["-i"])
-        s.binary = sshd
-        with open(s.conf, "w") as f:
-            f.write("".join("HostKey %s\n" % p for p in keys.host_paths()) +
-                    "PidFile none\nUsePAM yes\nKbdInteractiveAuthentication no\n"
-                    "LogLevel VERBOSE\n" + config + "\n")
-        started.append(s)
-        return s.start()
-
-    yield factory
-    problems = []
-    for s in started:
-        problems += s.stop()
-    if os.path.exists(pam):
-        os.unlink(pam)
-    with open("/etc/passwd", "w") as f:
-        f.write(passwd)
-    assert not problems, (problems, [s.log()[-3000:] for s in started])
+# ---- side by side with OpenSSH's sshd (conftest.py: openssh) ----------
 
 
 def raw_greeting(s):
