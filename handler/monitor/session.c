@@ -374,12 +374,17 @@ answer_signal(struct monitor *m, const struct ps_signal *r)
 		sess_kill(m, -s->pid, sig);
 }
 
+/* The client closed the session's channel while the session runs.  As
+ * sshd (session.c, session_close_by_channel): a terminal session gets the
+ * hang-up that closing its terminal gives; a command without one is not
+ * signalled, and runs on with what the network child still drains into
+ * its stdin (relay.c).  KillUserProcesses acts at the connection's end. */
 void
 answer_session_close(struct monitor *m, const struct ps_session_close *r)
 {
 	struct psession *s = sess_find(m, false, r->id);
 
-	if (s != NULL)
+	if (s != NULL && s->master >= 0)
 		sess_kill(m, -s->pid, SIGHUP);
 }
 

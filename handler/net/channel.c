@@ -64,6 +64,13 @@ chan_free(struct nchan *c)
 	free(c);
 }
 
+/* The client closed the channel (RFC 4254 5.3: it sends and takes no
+ * more data on it).  A terminal session is hung up (the monitor signals
+ * it).  A command without a terminal goes on as under sshd (channels.c,
+ * chan_rcvd_oclose): what the client sent before its close still goes to
+ * the command's stdin, which is closed after it (the close implies the
+ * EOF); its stdout and stderr are closed now, so that a command that
+ * writes more ends by SIGPIPE instead of waiting on a pipe nobody reads. */
 static void
 on_close(ssh_session s, ssh_channel ch, void *ud)
 {
@@ -71,7 +78,13 @@ on_close(ssh_session s, ssh_channel ch, void *ud)
 
 	(void)s, (void)ch;
 	c->client_closed = true;
-	c->lib_pending = false;
+	if (c->pty || !c->started || c->exited) {
+		c->lib_pending = false;
+	} else {
+		c->client_eof = true;
+		relay_close_output(c);
+		maybe_close_input(c);
+	}
 	if (c->started && !c->exited)
 		ask_session_close(c->n, &(struct ps_session_close){ c->id });
 }

@@ -223,6 +223,9 @@ void fwd_report_all(struct net *n, const char *reason);
 /* relay.c */
 bool flush_output_pending(struct nchan *c);
 void relay_unregister(struct nchan *c);
+/* A session without a terminal whose client closed the channel: its
+ * stdout and stderr are closed, unread. */
+void relay_close_output(struct nchan *c);
 void relay_round(struct net *n);
 /* window.c: each channel's receive window grown past libssh's. */
 void relay_grow_windows(struct net *n);

@@ -33,9 +33,11 @@ flush_input(struct nchan *c)
 	}
 	c->pend_off = c->pend_len = 0;
 	/* Take what libssh kept when the pipe was full; it only offers it
-	 * again when the next packet arrives.  A forwarded channel's, also
-	 * after the client closed it (fwd_maybe_finish). */
-	while (c->lib_pending && (!c->client_closed || c->fwd)) {
+	 * again when the next packet arrives.  Also after the client closed
+	 * the channel: libssh keeps a closed channel's unread data readable
+	 * (its delayed close), and on_close dropped it where it has no
+	 * reader (a terminal's hang-up, a session that ended). */
+	while (c->lib_pending) {
 		int got = ssh_channel_read_nonblocking(c->ch, c->pend, RELAY_CHUNK, 0);
 
 		if (got <= 0) {
@@ -273,6 +275,20 @@ relay_unregister(struct nchan *c)
 	}
 }
 
+void
+relay_close_output(struct nchan *c)
+{
+	reg(c->n, c, c->out_fd, &c->reg_out, 0);
+	reg(c->n, c, c->err_fd, &c->reg_err, 0);
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	c->out_fd = c->err_fd = -1;
+	c->out_eof = c->err_eof = true;
+	c->o_off = c->o_len = 0;
+}
+
 /* Output drained and the child gone: report how it ended and close. */
 static void
 maybe_finish(struct nchan *c)
@@ -317,8 +333,7 @@ relay_round(struct net *n)
 		}
 		if (c->o_len > 0 && !c->client_closed)
 			flush_output(c);
-		if (c->started && c->lib_pending && c->pend_len == 0 &&
-		    (!c->client_closed || c->fwd)) {
+		if (c->started && c->lib_pending && c->pend_len == 0) {
 			flush_input(c);
 			maybe_close_input(c);
 		}
