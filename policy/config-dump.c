@@ -37,6 +37,15 @@ config_dump_uint(FILE *f, const char *name, const struct settings *s,
 	return 0;
 }
 
+/* As sshd -T prints a mask: 0177. */
+int
+config_dump_mode(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	fprintf(f, "%s %04o\n", name, *(const unsigned *)kw_cfield(s, kw));
+	return 0;
+}
+
 int
 config_dump_named(FILE *f, const char *name, const struct settings *s,
     const struct keyword *kw)

@@ -49,8 +49,6 @@ struct sshd_keyword {
 	"BanMaxFailures, BanTime, BanTimeMax, BanExempt"
 #define NOT_YET "not implemented yet"
 #define VERSION "sshand's version string is fixed"
-#define STREAMLOCAL "the socket of ssh -R PATH is always made with " \
-	"sshd's defaults (StreamLocalBindMask 0177, StreamLocalBindUnlink no)"
 
 #define G false
 #define M true
@@ -171,8 +169,6 @@ static const struct sshd_keyword table[] = {
 	/* Debian's. */
 	{ "DebianBanner", G, "yes|no", NULL, NULL, VERSION, NULL },
 	{ "PermitBlacklistedKeys", G, NULL, NULL, NULL, DEPRECATED, NULL },
-	{ "StreamLocalBindMask", M, NULL, NULL, NULL, STREAMLOCAL, NULL },
-	{ "StreamLocalBindUnlink", M, "yes|no", NULL, NULL, STREAMLOCAL, NULL },
 	{ "FingerprintHash", G, "md5|sha256", NULL, "SHA256",
 	    "sshand logs and audits SHA256 fingerprints", NULL },
 	{ "ExposeAuthInfo", M, "yes|no", NULL, "no",

@@ -175,6 +175,30 @@ nr_open(void)
 	return v > 0 ? v : 1048576;
 }
 
+/* T_MODE: octal digits only, as sshd reads StreamLocalBindMask (strtol
+ * base 8, up to 0777); a leading 0 is optional. */
+static int
+parse_mode(struct parser *p, const struct keyword *kw, struct settings *s,
+    bool first, char **argv, size_t argc)
+{
+	const char *a = argv[0];
+	char vbuf[72];
+	unsigned v = 0;
+
+	(void)argc;
+	if (a[0] == '\0' || strspn(a, "01234567") != strlen(a) ||
+	    strlen(a) > 12)
+		return config_fail(p, "bad octal mode \"%s\" for \"%s\"",
+		    config_shown(a, vbuf), kw->name);
+	for (const char *c = a; *c; c++)
+		v = v * 8 + (unsigned)(*c - '0');
+	if (v < kw->min || v > kw->max)
+		return config_fail(p, "value \"%s\" for \"%s\" out of range "
+		    "(%04o..%04o)", config_shown(a, vbuf), kw->name, kw->min,
+		    kw->max);
+	return store(s, kw, first, &v);
+}
+
 /* T_UINT and T_TIME. */
 static int
 parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
@@ -524,6 +548,7 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_FLAG] = { SCALAR(parse_flag, config_dump_flag, bool),
 	    .valid = config_yes_no_ok, .bad = "yes/no value" },
 	[T_UINT] = { SCALAR(parse_number, config_dump_uint, unsigned) },
+	[T_MODE] = { SCALAR(parse_mode, config_dump_mode, unsigned) },
 	[T_TIME] = { SCALAR(parse_number, config_dump_uint, unsigned) },
 	[T_PERMITROOT] = { SCALAR(parse_named, config_dump_named, int),
 	    .names = permit_root_names },

@@ -132,6 +132,8 @@ struct settings {
 	 * them, or the single word "none"; empty: any. */
 	struct strlist permit_open;
 	struct strlist permit_listen;
+	unsigned streamlocal_bind_mask;		/* StreamLocalBindMask 0177 */
+	bool streamlocal_bind_unlink;		/* StreamLocalBindUnlink no */
 	unsigned max_auth_tries;		/* 6 */
 	/* AuthenticationMethods: each entry one list, methods comma-separated
 	 * (policy/authmethods.h); empty: any. */

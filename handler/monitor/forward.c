@@ -545,7 +545,8 @@ answer_fwd_listen(struct monitor *m, const struct ps_fwd_listen *r)
 		goto refuse;
 	}
 	ps_put_fwdr_listen(&fwd_out, &(struct ps_fwdr_listen){ l->id, k,
-	    bind ? bind : "", r->port });
+	    bind ? bind : "", r->port, m->us->streamlocal_bind_mask,
+	    m->us->streamlocal_bind_unlink });
 	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
 	    ps_get_fwdr_listening(&fwd_in, &a) < 0 || a.listener != l->id) {
 		ps_wipe(&fwd_in);

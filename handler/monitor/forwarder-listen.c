@@ -116,8 +116,12 @@ listen_tcp(struct listener *l, const char *host, unsigned port)
 	return l->nfds > 0 ? (int)port : e;
 }
 
+/* A listening socket at path, made under umask mask; with unlink_first,
+ * whatever is at path is removed first, as sshd's unix_listener() does
+ * (any file the user may remove: the forwarder runs as the user). */
 static int
-listen_unix(struct listener *l, const char *path)
+listen_unix(struct listener *l, const char *path, mode_t mask,
+    bool unlink_first)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
@@ -129,10 +133,11 @@ listen_unix(struct listener *l, const char *path)
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	/* Only the user may connect: the socket made under sshd's
-	 * StreamLocalBindMask, 0177.  A file already at path stays, and
-	 * the listen fails (sshd's StreamLocalBindUnlink no). */
-	old_mask = umask(0177);
+	/* A removal that fails leaves the file, and the bind below fails
+	 * on it: the refusal says why. */
+	if (unlink_first)
+		(void)unlink(path);
+	old_mask = umask(mask);
 	if (bind(s, (struct sockaddr *)&sun, len) < 0) {
 		e = -errno;
 		umask(old_mask);
@@ -165,7 +170,8 @@ listen_agent(struct listener *l)
 		return -errno;
 	}
 	snprintf(path, sizeof(path), "%s/agent.%d", l->dir, (int)getppid());
-	e = listen_unix(l, path);
+	/* Only the user may connect. */
+	e = listen_unix(l, path, 0177, false);
 	return e;
 }
 
@@ -253,7 +259,7 @@ fwdr_listen(int ctl, const struct ps_fwdr_listen *q)
 	else if (q->kind == PS_FWD_TCP)
 		e = listen_tcp(l, q->host[0] ? q->host : NULL, q->port);
 	else if (q->kind == PS_FWD_UNIX)
-		e = listen_unix(l, q->host);
+		e = listen_unix(l, q->host, (mode_t)q->mask, q->unlink_first);
 	else if (q->kind == PS_FWD_X11)
 		e = listen_x11(l, strcmp(q->host, "localhost") == 0, q->port);
 	else

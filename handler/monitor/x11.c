@@ -141,8 +141,9 @@ answer_x11_req(struct monitor *m, const struct ps_x11_req *r)
 	}
 	*l = (struct fwd_listener){ .id = fw->next_listener++, .kind = PS_FWD_X11,
 	    .single = r->single };
-	ps_put_fwdr_listen(&fwd_out, &(struct ps_fwdr_listen){ l->id, PS_FWD_X11,
-	    m->us->x11_use_localhost ? "localhost" : "", first });
+	ps_put_fwdr_listen(&fwd_out, &(struct ps_fwdr_listen){ .listener = l->id,
+	    .kind = PS_FWD_X11, .host = m->us->x11_use_localhost ? "localhost" : "",
+	    .port = first });
 	if (forwarder_call(m, PS_FWDR_LISTENING) < 0 ||
 	    ps_get_fwdr_listening(&fwd_in, &a) < 0 || a.listener != l->id) {
 		ps_wipe(&fwd_in);

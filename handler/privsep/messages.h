@@ -215,11 +215,16 @@
 	F(FDS, fds, 0, 1)
 /* For PS_FWD_X11, host is "localhost" or "" and port the first display
  * number to try; LISTENING's port is then the TCP port, 6000 + N. */
+/* A socket path's listener (PS_FWD_UNIX) is made under umask mask and,
+ * with unlink_first, after removing what is at the path: the user's
+ * StreamLocalBindMask and StreamLocalBindUnlink. */
 #define PS_FIELDS_fwdr_listen(F)					\
 	F(U32, listener, 0, 1)						\
 	F(MAX, kind, PS_FWD_X11, 1)					\
 	F(STR, host, PS_MAX_HOST, 1)		/* "": every address */	\
-	F(U32, port, 0, 1)
+	F(U32, port, 0, 1)						\
+	F(MAX, mask, 0777, 1)						\
+	F(BOOL, unlink_first, 1, 1)
 #define PS_FIELDS_fwdr_listening(F)					\
 	F(U32, listener, 0, 1)						\
 	F(U32, err, 0, 1)						\

@@ -425,6 +425,65 @@ def test_remote_forward_from_unix_socket_refused_by_policy(server, echo):
         shutil.rmtree(d)
 
 
+def _stale_socket(path, uid):
+    """A socket file at path that nothing listens on, as a program that
+    died leaves it (a GnuPG agent's, say)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()
+    os.chown(path, uid, uid)
+
+
+def _listening(path):
+    try:
+        _unix_connect(path).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
+    """StreamLocalBindMask and StreamLocalBindUnlink, side by side with
+    sshd.  GnuPG's agent forwarding (ssh -R to the remote agent's socket
+    path) asks for StreamLocalBindUnlink yes: a socket left at the path
+    is replaced, the new one made under the mask.  With no, sshd's
+    default, the file stays and the forward is refused."""
+    d = _user_dir(harness.ALICE)
+    path = os.path.join(d, "S.gpg-agent")
+    try:
+        for unlink in ("no", "yes"):
+            _stale_socket(path, harness.ALICE)
+            conf = "StreamLocalBindMask 0117\nStreamLocalBindUnlink " + unlink
+            s = openssh(conf) if peer == "openssh" else server(conf)
+            t = Tunnel(s, ["-R", "%s:%s:%d" % (path, HOST, echo)])
+            if unlink == "no":
+                # ExitOnForwardFailure yes: the client gives up.
+                try:
+                    err = t.p.communicate(timeout=20)[1].decode()
+                finally:
+                    t.close()
+                assert t.p.returncode == 255, err
+                assert "remote port forwarding failed" in err, err
+                assert not _listening(path)
+                assert stat.S_ISSOCK(os.lstat(path).st_mode)
+                continue
+            try:
+                assert wait_for(lambda: _listening(path), 15), t.close()
+                st = os.stat(path)
+                assert stat.S_ISSOCK(st.st_mode)
+                assert (st.st_uid, stat.S_IMODE(st.st_mode)) == \
+                    (harness.ALICE, 0o660), st
+                n, sent, got = transfer(None, 1 << 16, sock=_unix_connect(path))
+                assert n == 1 << 16 and sent == got
+            finally:
+                t.close()
+    finally:
+        shutil.rmtree(d)
+
+
 @pytest.fixture
 def agent(keys, tmp_path):
     """A client-side ssh-agent holding alice's key: (env, fingerprint)."""

@@ -281,6 +281,8 @@ static const char every_keyword[] =
     "PermitUserEnvironment yes\n"
     "AllowTcpForwarding local\n"
     "AllowStreamLocalForwarding remote\n"
+    "StreamLocalBindMask 117\n"
+    "StreamLocalBindUnlink yes\n"
     "AllowAgentForwarding no\n"
     "X11Forwarding yes\n"
     "X11DisplayOffset 20\n"
@@ -597,6 +599,17 @@ static const struct {
 	{ "permittty true\n", "1: bad yes/no value \"true\" for \"PermitTTY\"" },
 	/* numbers */
 	{ "MaxAuthTries 12x\n", "1: bad number \"12x\" for \"MaxAuthTries\"" },
+	/* octal masks, as sshd reads them (base 8, at most 0777) */
+	{ "StreamLocalBindMask 0999\n", "1: bad octal mode \"0999\" for "
+	    "\"StreamLocalBindMask\"" },
+	{ "StreamLocalBindMask 0x1f\n", "1: bad octal mode \"0x1f\" for "
+	    "\"StreamLocalBindMask\"" },
+	{ "StreamLocalBindMask -1\n", "1: bad octal mode \"-1\" for "
+	    "\"StreamLocalBindMask\"" },
+	{ "StreamLocalBindMask 01000\n", "1: value \"01000\" for "
+	    "\"StreamLocalBindMask\" out of range (0000..0777)" },
+	{ "StreamLocalBindUnlink maybe\n", "1: bad yes/no value \"maybe\" for "
+	    "\"StreamLocalBindUnlink\"" },
 	{ "MaxAuthTries -1\n", "1: bad number \"-1\" for \"MaxAuthTries\"" },
 	{ "MaxAuthTries 0x10\n", "1: bad number \"0x10\" for \"MaxAuthTries\"" },
 	{ "MaxAuthTries 0\n", "1: value \"0\" for \"MaxAuthTries\" out of range (1..1000)" },
@@ -1607,6 +1620,9 @@ test_dump(void **state)
 	assert_dump_has(d, "maxopenfiles 4096");
 	assert_dump_has(d, "allowtcpforwarding local");
 	assert_dump_has(d, "allowstreamlocalforwarding remote");
+	/* sshd -T's spelling of a mask: four octal digits. */
+	assert_dump_has(d, "streamlocalbindmask 0117");
+	assert_dump_has(d, "streamlocalbindunlink yes");
 	assert_dump_has(d, "allowagentforwarding no");
 	assert_dump_has(d, "x11forwarding yes");
 	assert_dump_has(d, "x11displayoffset 20");
@@ -1701,6 +1717,8 @@ static const char documented_defaults_fmt[] =
     "gatewayports no\n"
     "permitopen any\n"
     "permitlisten any\n"
+    "streamlocalbindmask 0177\n"
+    "streamlocalbindunlink no\n"
     "maxauthtries 6\n"
     "authenticationmethods any\n"
     "maxsessions 10\n"

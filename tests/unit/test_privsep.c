@@ -192,7 +192,8 @@ encode_sample(unsigned type)
 		    "db.example", 3306 });
 		return decode_fwdr_connect;
 	case PS_FWDR_LISTEN:
-		ps_put_fwdr_listen(&a, &(struct ps_fwdr_listen){ 2, PS_FWD_TCP, "", 0 });
+		ps_put_fwdr_listen(&a, &(struct ps_fwdr_listen){ 2, PS_FWD_UNIX,
+		    "/run/user/1000/gnupg/S.gpg-agent", 0, 0117, true });
 		return decode_fwdr_listen;
 	case PS_FWDR_LISTENING:
 		ps_put_fwdr_listening(&a, &(struct ps_fwdr_listening){ 2, 0, 40001, "" });
