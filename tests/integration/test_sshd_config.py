@@ -407,7 +407,12 @@ def test_max_sessions_refuses_a_third_multiplexed_session(server, tmp_path):
     m = Master(s, tmp_path)
     held = []
     try:
-        held = [m.start("sleep 30"), m.start("sleep 30")]
+        # Commands that write now and then: when their channel closes
+        # (the mux client killed below), they end by SIGPIPE at their
+        # next write, as under sshd, which does not signal a command
+        # without a terminal when its channel closes.
+        tick = "while sleep 0.2; do echo tick; done"
+        held = [m.start(tick), m.start(tick)]
         assert session_started(s, 2), s.log()[-2000:]
         r = m.run("echo third")
         assert r.returncode == 255 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
