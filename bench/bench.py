@@ -124,7 +124,8 @@ def make_fixture(sshand_needed):
             fs.write(f"{name}:{pwhash}:19000:0:99999:7:::\n")
             ids[name] = (uid, gid)
     # The same minimal PAM stack for every server that uses PAM, so the
-    # comparison is about the servers, not about the host's session modules.
+    # comparison is about the servers, not about the host's session modules
+    # (libpam still loads those of "other", for both: bench/README.md).
     stack = ("auth required pam_unix.so\naccount required pam_unix.so\n"
              "session required pam_unix.so\n")
     for svc in ("sshd", "sshand"):
