@@ -156,10 +156,9 @@ kw_clear_fn config_clear_str, config_clear_list, config_clear_subsystems;
 
 /* Printing by type (config-dump.c). */
 kw_dump_fn config_dump_flag, config_dump_uint, config_dump_mode,
-    config_dump_named,
-    config_dump_profile, config_dump_str, config_dump_each,
-    config_dump_joined, config_dump_subsystems, config_dump_algos,
-    config_dump_rekey;
+    config_dump_named, config_dump_profile, config_dump_str,
+    config_dump_each, config_dump_joined, config_dump_subsystems,
+    config_dump_algos, config_dump_rekey;
 
 /* The kind of list an algorithm keyword holds (config-values.c). */
 enum algo_kind config_algo_kind(const struct keyword *kw);

@@ -214,8 +214,8 @@
 	F(CUT, error, PS_MAX_STR, 1)		/* resolver's words */	\
 	F(FDS, fds, 0, 1)
 /* For PS_FWD_X11, host is "localhost" or "" and port the first display
- * number to try; LISTENING's port is then the TCP port, 6000 + N. */
-/* A socket path's listener (PS_FWD_UNIX) is made under umask mask and,
+ * number to try; LISTENING's port is then the TCP port, 6000 + N.  For
+ * PS_FWD_UNIX, host is the socket's path, made under umask mask and,
  * with unlink_first, after removing what is at the path: the user's
  * StreamLocalBindMask and StreamLocalBindUnlink. */
 #define PS_FIELDS_fwdr_listen(F)					\
