@@ -37,6 +37,20 @@ config_dump_uint(FILE *f, const char *name, const struct settings *s,
 	return 0;
 }
 
+/* 0 is none, as sshd -T prints UnusedConnectionTimeout. */
+int
+config_dump_timeout(FILE *f, const char *name, const struct settings *s,
+    const struct keyword *kw)
+{
+	unsigned v = *(const unsigned *)kw_cfield(s, kw);
+
+	if (v == 0)
+		fprintf(f, "%s none\n", name);
+	else
+		fprintf(f, "%s %u\n", name, v);
+	return 0;
+}
+
 /* As sshd -T prints a mask: 0177. */
 int
 config_dump_mode(FILE *f, const char *name, const struct settings *s,

@@ -180,11 +180,6 @@ static const struct sshd_keyword table[] = {
 	{ "ChannelTimeout", M, NULL, "none", "none", "no channel times out",
 	    NOT_YET ": idle channels would stay open; remove the line "
 	    "(ClientAliveInterval ends clients that stopped answering)" },
-	{ "UnusedConnectionTimeout", M, NULL, "none", "none",
-	    "no idle connection times out",
-	    NOT_YET ": connections without channels would stay open; remove "
-	    "the line (ClientAliveInterval ends clients that stopped "
-	    "answering)" },
 	{ "SshdSessionPath", G, NULL, NULL, NULL,
 	    "sshand has no sshd-session program", NULL },
 	{ "RefuseConnection", M, "yes|no", "no", "no",

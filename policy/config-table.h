@@ -17,6 +17,7 @@ enum kw_type {
 	T_UINT,		/* decimal in [min, max] -> unsigned */
 	T_MODE,		/* octal in [min, max] -> unsigned (a umask) */
 	T_TIME,		/* sshd time in [min, max] -> unsigned seconds */
+	T_TIMEOUT,	/* none, or as T_TIME -> unsigned seconds (none: 0) */
 	T_PERMITROOT,
 	T_LOGLEVEL,
 	T_ALGOS,	/* comma list, stored verbatim; default (NULL) */
@@ -77,7 +78,7 @@ struct keyword {
 	 * (one line per occurrence of a repeatable keyword).  NULL: none,
 	 * an empty list; see config_resolve() for SubsystemSandboxProfile. */
 	const char *dflt;
-	unsigned min, max;	/* T_UINT, T_TIME, T_MODE */
+	unsigned min, max;	/* T_UINT, T_TIME, T_TIMEOUT, T_MODE */
 };
 
 /* Case-insensitive; also knows aliases (ChallengeResponseAuthentication).
@@ -155,8 +156,8 @@ kw_copy_fn config_copy_scalar, config_copy_str, config_copy_list,
 kw_clear_fn config_clear_str, config_clear_list, config_clear_subsystems;
 
 /* Printing by type (config-dump.c). */
-kw_dump_fn config_dump_flag, config_dump_uint, config_dump_mode,
-    config_dump_named, config_dump_profile, config_dump_str,
+kw_dump_fn config_dump_flag, config_dump_uint, config_dump_timeout,
+    config_dump_mode, config_dump_named, config_dump_profile, config_dump_str,
     config_dump_each, config_dump_joined, config_dump_subsystems,
     config_dump_algos, config_dump_rekey;
 

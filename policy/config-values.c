@@ -199,7 +199,7 @@ parse_mode(struct parser *p, const struct keyword *kw, struct settings *s,
 	return store(s, kw, first, &v);
 }
 
-/* T_UINT and T_TIME. */
+/* T_UINT, T_TIME and T_TIMEOUT. */
 static int
 parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
     bool first, char **argv, size_t argc)
@@ -211,7 +211,9 @@ parse_number(struct parser *p, const struct keyword *kw, struct settings *s,
 	int r;
 
 	(void)argc;
-	if (kw->type == T_TIME) {
+	if (kw->type == T_TIMEOUT && strcasecmp(a, "none") == 0)
+		return store(s, kw, first, &u);
+	if (kw->type == T_TIME || kw->type == T_TIMEOUT) {
 		if (parse_time(a, &u) < 0)
 			return config_fail(p, "bad time \"%s\" for \"%s\"",
 			    config_shown(a, vbuf), kw->name);
@@ -550,6 +552,7 @@ static const struct kw_ops types[T__COUNT] = {
 	[T_UINT] = { SCALAR(parse_number, config_dump_uint, unsigned) },
 	[T_MODE] = { SCALAR(parse_mode, config_dump_mode, unsigned) },
 	[T_TIME] = { SCALAR(parse_number, config_dump_uint, unsigned) },
+	[T_TIMEOUT] = { SCALAR(parse_number, config_dump_timeout, unsigned) },
 	[T_PERMITROOT] = { SCALAR(parse_named, config_dump_named, int),
 	    .names = permit_root_names },
 	[T_LOGLEVEL] = { SCALAR(parse_named, config_dump_named, int),

@@ -149,6 +149,7 @@ struct settings {
 	unsigned max_sessions;			/* MaxSessions 10 (0..SSHAND_MAX_SESSIONS) */
 	unsigned client_alive_interval;		/* ClientAliveInterval 0 (s; 0 = off) */
 	unsigned client_alive_count_max;	/* ClientAliveCountMax 3 (0 = never end) */
+	unsigned unused_connection_timeout;	/* UnusedConnectionTimeout none (0), s */
 	unsigned required_rsa_size;		/* RequiredRSASize 1024 (bits) */
 	char *banner;				/* path or NULL ("none") */
 	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */

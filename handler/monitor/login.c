@@ -77,6 +77,7 @@ monitor_login(struct monitor *m)
 	 * still checks each session. */
 	ps_put_auth_result(m->out, &(struct ps_auth_result){ PS_AUTH_OK,
 	    monitor_pty_permitted(m) ? PS_FLAG_PTY : 0, m->us->max_sessions,
-	    m->us->client_alive_interval, m->us->client_alive_count_max, 0 });
+	    m->us->client_alive_interval, m->us->client_alive_count_max, 0,
+	    m->us->unused_connection_timeout });
 	monitor_send(m);
 }

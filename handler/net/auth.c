@@ -39,6 +39,7 @@ auth_result(struct net *n, const struct ps_auth_result *r)
 	n->max_sessions = r->max_sessions;
 	n->alive_interval = r->alive_interval;
 	n->alive_count_max = r->alive_count_max;
+	n->unused_timeout = r->unused_timeout;
 	return r->result == PS_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 

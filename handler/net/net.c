@@ -214,17 +214,70 @@ lock_down(struct net *n)
 	return 0;
 }
 
-/* ClientAliveInterval: the milliseconds until the next check, or -1. */
+static int
+ms_until(uint64_t due)
+{
+	uint64_t now = now_usec();
+
+	return now >= due ? 0 : (int)((due - now + 999) / 1000);
+}
+
+/* The milliseconds until the next check of ClientAliveInterval or
+ * UnusedConnectionTimeout, or -1. */
 static int
 alive_timeout(const struct net *n)
 {
-	uint64_t now, due;
+	int t = -1;
 
-	if (!n->authenticated || n->alive_interval == 0 || n->alive_heard == 0)
+	if (!n->authenticated)
 		return -1;
+	if (n->alive_interval != 0 && n->alive_heard != 0)
+		t = ms_until(n->alive_heard + (uint64_t)n->alive_interval * 1000000);
+	if (n->unused_timeout != 0 && n->unused_expiry != 0) {
+		int u = ms_until(n->unused_expiry);
+
+		t = t < 0 || u < t ? u : t;
+	}
+	return t;
+}
+
+/* Channels that keep a connection in use, as sshd's channel_still_open()
+ * counts them: sessions started and not yet ended, forwarded channels
+ * (open, or being opened towards the client).  Not the listeners of
+ * ssh -R, -A or -X, which are the forwarder's sockets, not channels. */
+static bool
+channels_in_use(const struct net *n)
+{
+	for (const struct nchan *c = n->chans; c != NULL; c = c->next)
+		if (c->fwd ? !c->finished : c->started && !c->finished)
+			return true;
+	return false;
+}
+
+/* sshd's UnusedConnectionTimeout, after each round of the event loop: the
+ * deadline moves on while a channel is in use; once none has been for
+ * the timeout, the connection ends. */
+static void
+unused_check(struct net *n)
+{
+	const struct audit_conn *c = n->h->audit;
+	uint64_t now;
+
+	if (!n->authenticated || n->unused_timeout == 0 || n->done)
+		return;
 	now = now_usec();
-	due = n->alive_heard + (uint64_t)n->alive_interval * 1000000;
-	return now >= due ? 0 : (int)((due - now + 999) / 1000);
+	if (n->unused_expiry == 0 || channels_in_use(n)) {
+		n->unused_expiry = now + (uint64_t)n->unused_timeout * 1000000;
+		return;
+	}
+	if (now < n->unused_expiry)
+		return;
+	log_info("terminating inactive connection from %s port %u",
+	    c->remote_addr, c->remote_port);
+	/* As sshd, which exits: the connection is closed, no disconnect
+	 * message sent ("closed by remote host", the client says). */
+	n->no_disconnect = true;
+	net_fail(n, EXIT_OK, "unused-connection-timeout");
 }
 
 /* sshd's client_alive_check(), after each round of the event loop
@@ -330,6 +383,7 @@ serve(struct net *n)
 		relay_round(n);
 		fwd_replay_ready(n);
 		alive_check(n, read_now);
+		unused_check(n);
 		if (r == SSH_ERROR || !ssh_is_connected(n->s) ||
 		    (ssh_get_status(n->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
 			net_fail(n, n->authenticated ? EXIT_OK : EXIT_NOAUTH,
@@ -409,7 +463,7 @@ report:
 	fwd_report_all(&n, "connection-closed");
 	ask_stats(&n, &(struct ps_stats){ n.sock_counter.in_bytes,
 	    n.sock_counter.out_bytes, n.reason ? n.reason : "client-closed" });
-	if (n.s != NULL && ssh_is_connected(n.s)) {
+	if (n.s != NULL && ssh_is_connected(n.s) && !n.no_disconnect) {
 		/* Push out what is still queued (exit-status, last output). */
 		ssh_set_blocking(n.s, 1);
 		ssh_blocking_flush(n.s, 2000);

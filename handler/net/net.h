@@ -128,9 +128,14 @@ struct net {
 	unsigned alive_missed;		/* keepalives unanswered in a row */
 	uint64_t alive_heard;		/* when the client last sent, usec */
 	uint64_t alive_replies;		/* libssh_global_replies() then */
+	/* UnusedConnectionTimeout (s, 0: none), and when it ends the
+	 * connection if no channel is open by then (usec, 0: not yet set). */
+	unsigned unused_timeout;
+	uint64_t unused_expiry;
 	bool kbd_active;
 	bool hook;			/* libssh's request hook is in place */
 	bool done;
+	bool no_disconnect;		/* end without SSH_MSG_DISCONNECT */
 	int exit_code;
 	const char *reason;
 	char terminate_reason[PS_MAX_REASON + 1];

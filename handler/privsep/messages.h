@@ -140,7 +140,8 @@
 	F(MAX, max_sessions, PS_MAX_SESSIONS, 1)			\
 	F(U32, alive_interval, 0, 1)					\
 	F(U32, alive_count_max, 0, 1)					\
-	F(MAX, methods, 7, 1)
+	F(MAX, methods, 7, 1)						\
+	F(U32, unused_timeout, 0, 1)		/* seconds, 0: none */
 /* The password is right but must be changed: what PAM said of it, for
  * the client to show before it asks for the new one. */
 #define PS_FIELDS_passwd_changereq(F)					\

@@ -352,6 +352,30 @@ def test_client_alive_ends_a_frozen_client(server):
     assert [r["SSHAND_EVENT"] for r in audit(s)][-2:] == ["session-end", "disconnect"]
 
 
+# ---- UnusedConnectionTimeout ----------------------------------------------
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_unused_connection_timeout_as_openssh(peer, server, openssh):
+    """Side by side with sshd: a logged-in connection with no channel
+    open ends after UnusedConnectionTimeout, an ssh -R listener being no
+    channel; a session longer than the timeout keeps its connection."""
+    conf = "UnusedConnectionTimeout 2"
+    s = openssh(conf) if peer == "openssh" else server(conf)
+    for flags in (["-N"], ["-N", "-R", "0:%s:9" % HOST]):
+        t0 = time.monotonic()
+        r = s.ssh("alice", flags=flags, timeout=30)
+        elapsed = time.monotonic() - t0
+        assert r.returncode == 255, (flags, r.returncode, r.stderr)
+        assert "closed by remote host" in r.stderr, (flags, r.stderr)
+        assert 2 <= elapsed <= 10, (flags, elapsed)
+    r = ok(s.ssh("alice", "sleep 4; echo still-here", timeout=30))
+    assert r.stdout == "still-here\n"
+    if peer == "sshand":
+        reasons = [d["SSHAND_REASON"] for d in events(s, "disconnect")]
+        assert reasons[:2] == ["unused-connection-timeout"] * 2, reasons
+        assert "terminating inactive connection from" in s.log()
+
+
 def test_client_alive_answered_keeps_the_connection(server):
     """A client that answers the keepalives stays, however long it is
     silent: with interval 1 and CountMax 1, a 5 s silent session ends

@@ -1724,6 +1724,7 @@ static const char documented_defaults_fmt[] =
     "maxsessions 10\n"
     "clientaliveinterval 0\n"
     "clientalivecountmax 3\n"
+    "unusedconnectiontimeout none\n"
     "requiredrsasize 1024\n"
     "banner none\n"
     "authorizedkeysfile .ssh/authorized_keys\n"
@@ -1764,7 +1765,6 @@ static const char documented_defaults_fmt[] =
     "fingerprinthash SHA256\n"
     "exposeauthinfo no\n"
     "channeltimeout none\n"
-    "unusedconnectiontimeout none\n"
     "refuseconnection no\n";
 
 static char documented_defaults[16384];

@@ -147,7 +147,7 @@ encode_sample(unsigned type)
 		return decode_stats;
 	case PS_AUTH_RESULT:
 		ps_put_auth_result(&a, &(struct ps_auth_result){ PS_AUTH_PARTIAL,
-		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3, 7 });
+		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3, 7, 600 });
 		return decode_auth_result;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&a, &(struct ps_kbdint_prompts){ "n", "i", 2,

@@ -915,6 +915,29 @@ test_sessions_and_alive(void **state)
 	    "\"ClientAliveInterval\" out of range (0..2147483)");
 	load_err("ClientAliveCountMax -1\n", "1: bad number \"-1\" for "
 	    "\"ClientAliveCountMax\"");
+	/* UnusedConnectionTimeout: none, or sshd's time; in Match. */
+	cfg = load("UnusedConnectionTimeout 1m30s\n"
+	    "Match User bob\n\tUnusedConnectionTimeout none\n"
+	    "Match User carol\n\tUnusedConnectionTimeout 0\n");
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(s->unused_connection_timeout, 90);
+	settings_free(s);
+	s = resolve(cfg, "bob", NULL, "192.0.2.1");
+	assert_int_equal(s->unused_connection_timeout, 0);
+	settings_free(s);
+	s = resolve(cfg, "carol", NULL, "192.0.2.1");
+	assert_int_equal(s->unused_connection_timeout, 0);
+	settings_free(s);
+	config_free(cfg);
+	cfg = load("");
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(s->unused_connection_timeout, 0);
+	settings_free(s);
+	config_free(cfg);
+	load_err("UnusedConnectionTimeout never\n", "1: bad time \"never\" for "
+	    "\"UnusedConnectionTimeout\"");
+	load_err("UnusedConnectionTimeout 4w\n", "1: value \"4w\" for "
+	    "\"UnusedConnectionTimeout\" out of range (0..2147483)");
 	load_err("MaxSessions many\n", "1: bad number \"many\" for "
 	    "\"MaxSessions\"");
 }
@@ -1005,7 +1028,7 @@ test_dump_reads_back(void **state)
 	    "AllowUsers alice bob@10.0.0.0/8\nDenyUsers mallory\n"
 	    "AllowGroups staff\nDenyGroups guests nobody\n"
 	    "MaxSessions 3\nClientAliveInterval 5m\nClientAliveCountMax 2\n"
-	    "RequiredRSASize 2048\n";
+	    "UnusedConnectionTimeout 2m\nRequiredRSASize 2048\n";
 	struct config *cfg, *cfg2;
 	struct settings *s, *s2;
 	char *d, *d2, *dumped;
@@ -1020,6 +1043,7 @@ test_dump_reads_back(void **state)
 	assert_true(has_line(d, "denygroups nobody"));
 	assert_true(has_line(d, "maxsessions 3"));
 	assert_true(has_line(d, "clientaliveinterval 300"));
+	assert_true(has_line(d, "unusedconnectiontimeout 120"));
 	assert_true(has_line(d, "usepam yes"));
 	assert_true(has_line(d, "permittunnel no"));
 	assert_true(has_line(d, "authenticationmethods any"));
