@@ -260,7 +260,7 @@ channels_in_use(const struct net *n)
 static void
 unused_check(struct net *n)
 {
-	const struct audit_conn *c = n->h->audit;
+	const struct audit_conn *conn = n->h->audit;
 	uint64_t now;
 
 	if (!n->authenticated || n->unused_timeout == 0 || n->done)
@@ -273,7 +273,7 @@ unused_check(struct net *n)
 	if (now < n->unused_expiry)
 		return;
 	log_info("terminating inactive connection from %s port %u",
-	    c->remote_addr, c->remote_port);
+	    conn->remote_addr, conn->remote_port);
 	/* As sshd, which exits: the connection is closed, no disconnect
 	 * message sent ("closed by remote host", the client says). */
 	n->no_disconnect = true;
