@@ -398,6 +398,20 @@ def cpu_ticks(pids):
     return total
 
 
+def paramiko_login(s, keys, user="alice", key="alice_ed25519"):
+    """A paramiko Transport logged in to server s with user's key: for
+    tests whose client must do what the OpenSSH client does not."""
+    import paramiko
+
+    sock = socket.create_connection((HOST, s.port), 15)
+    t = paramiko.Transport(sock)
+    t.start_client(timeout=15)
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(
+        keys.client(key)))
+    assert t.is_authenticated()
+    return t
+
+
 def wait_for(pred, timeout, step=0.1):
     end = time.monotonic() + timeout
     while True:

@@ -9,28 +9,16 @@ sent is lost.  sshd answers the close at the command's end.  Paramiko closes a c
 the command's exit as the OpenSSH client does."""
 
 import os
-import socket
 
-import paramiko
 import pytest
 
 import harness
-from harness import HOST, wait_for
+from harness import paramiko_login, wait_for
 
 # More than a pipe holds (64 KiB) and less than the first window of
 # either server (libssh's 1.28 MB, sshd's 2 MiB): the client has sent it
 # all before its close, and most of it is still waiting in the server.
 SIZE = 1 << 20
-
-
-def _login(s, keys):
-    sock = socket.create_connection((HOST, s.port), 15)
-    t = paramiko.Transport(sock)
-    t.start_client(timeout=15)
-    t.auth_publickey("alice", paramiko.Ed25519Key.from_private_key_file(
-        keys.client("alice_ed25519")))
-    assert t.is_authenticated()
-    return t
 
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
@@ -40,7 +28,7 @@ def test_closed_channel_input_reaches_the_command(peer, server, openssh, keys):
     got, hup, rc, end = (os.path.join(home, n)
                          for n in ("got", "hup", "rc", "end"))
     data = os.urandom(SIZE)
-    t = _login(s, keys)
+    t = paramiko_login(s, keys)
     try:
         ch = t.open_session()
         # The command reads nothing for a second, so the close comes

@@ -7,30 +7,17 @@ the window the server grants it; speed is for make bench."""
 
 import hashlib
 import os
-import socket
 import time
 
-import paramiko
-
-from harness import HOST
+from harness import paramiko_login
 
 LIBSSH_WINDOW = 1280000
 WINDOW = 4 << 20
 
 
-def _login(s, keys):
-    sock = socket.create_connection((HOST, s.port), 15)
-    t = paramiko.Transport(sock)
-    t.start_client(timeout=15)
-    t.auth_publickey("alice", paramiko.Ed25519Key.from_private_key_file(
-        keys.client("alice_ed25519")))
-    assert t.is_authenticated()
-    return t
-
-
 def test_window_grows_for_a_reading_session(server, keys):
     s = server()
-    t = _login(s, keys)
+    t = paramiko_login(s, keys)
     try:
         ch = t.open_session()
         ch.exec_command("sha256sum")
@@ -61,7 +48,7 @@ def test_window_grows_for_a_reading_session(server, keys):
 
 def test_stalled_reader_gets_libssh_window_only(server, keys):
     s = server()
-    t = _login(s, keys)
+    t = paramiko_login(s, keys)
     try:
         ch = t.open_session()
         # Never reads its stdin.
