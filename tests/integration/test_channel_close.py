@@ -5,8 +5,9 @@ before the close into the command's stdin, then closes it
 stdout and stderr (the command's next write is a SIGPIPE), and signals
 a command without a terminal not at all (session.c,
 session_close_by_channel): the command runs to its end, nothing it was
-sent is lost.  sshd answers the close at the command's end.  Paramiko closes a channel when asked, without waiting for
-the command's exit as the OpenSSH client does."""
+sent is lost, and the close is answered then.  Paramiko closes a
+channel when asked, without waiting for the command's exit as the
+OpenSSH client does."""
 
 import os
 

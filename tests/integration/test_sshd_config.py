@@ -352,6 +352,17 @@ def test_client_alive_ends_a_frozen_client(server):
     assert [r["SSHAND_EVENT"] for r in audit(s)][-2:] == ["session-end", "disconnect"]
 
 
+def test_client_alive_answered_keeps_the_connection(server):
+    """A client that answers the keepalives stays, however long it is
+    silent: with interval 1 and CountMax 1, a 5 s silent session ends
+    on its own, with its output."""
+    s = server("ClientAliveInterval 1\nClientAliveCountMax 1")
+    r = ok(s.ssh("alice", "sleep 5; echo still-here", timeout=30))
+    assert r.stdout == "still-here\n"
+    assert wait_for(lambda: events(s, "disconnect"), 10)
+    assert events(s, "disconnect")[-1]["SSHAND_REASON"] == "client-closed"
+
+
 # ---- UnusedConnectionTimeout ----------------------------------------------
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
@@ -374,17 +385,6 @@ def test_unused_connection_timeout_as_openssh(peer, server, openssh):
         reasons = [d["SSHAND_REASON"] for d in events(s, "disconnect")]
         assert reasons[:2] == ["unused-connection-timeout"] * 2, reasons
         assert "terminating inactive connection from" in s.log()
-
-
-def test_client_alive_answered_keeps_the_connection(server):
-    """A client that answers the keepalives stays, however long it is
-    silent: with interval 1 and CountMax 1, a 5 s silent session ends
-    on its own, with its output."""
-    s = server("ClientAliveInterval 1\nClientAliveCountMax 1")
-    r = ok(s.ssh("alice", "sleep 5; echo still-here", timeout=30))
-    assert r.stdout == "still-here\n"
-    assert wait_for(lambda: events(s, "disconnect"), 10)
-    assert events(s, "disconnect")[-1]["SSHAND_REASON"] == "client-closed"
 
 
 # ---- MaxSessions ------------------------------------------------------------
