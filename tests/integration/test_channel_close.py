@@ -58,3 +58,26 @@ def test_closed_channel_input_reaches_the_command(peer, server, openssh, keys):
     assert not os.path.exists(hup)
     with open(rc) as f:
         assert f.read().strip() == "141"
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_closed_terminal_session_is_hung_up(peer, server, openssh, keys):
+    """The other side of the same rule: a session with a terminal gets
+    the hang-up that closing its terminal gives (sshd: session.c,
+    session_pty_cleanup), and no more of its input."""
+    s = openssh("") if peer == "openssh" else server()
+    home = harness.USERS["alice"][2]
+    ready, hup, late = (os.path.join(home, n) for n in ("ready", "hup", "late"))
+    t = paramiko_login(s, keys)
+    try:
+        ch = t.open_session()
+        ch.get_pty()
+        ch.exec_command("trap 'echo >hup; exit 0' HUP; echo >ready; "
+                        "sleep 30 & wait; echo >late")
+        assert wait_for(lambda: os.path.exists(ready), 15), s.log()[-3000:]
+        ch.close()
+        assert wait_for(lambda: os.path.exists(hup), 15), \
+            (os.listdir(home), s.log()[-3000:])
+    finally:
+        t.close()
+    assert not os.path.exists(late)
