@@ -449,8 +449,9 @@ def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
     """StreamLocalBindMask and StreamLocalBindUnlink, side by side with
     sshd.  GnuPG's agent forwarding (ssh -R to the remote agent's socket
     path) asks for StreamLocalBindUnlink yes: a socket left at the path
-    is replaced, the new one made under the mask.  With no, sshd's
-    default, the file stays and the forward is refused."""
+    is replaced, the new one made under the mask, with the user's
+    rights: one the user may not remove stays.  With no, sshd's default,
+    the file stays and the forward is refused."""
     d = _user_dir(harness.ALICE)
     path = os.path.join(d, "S.gpg-agent")
     try:
@@ -480,6 +481,25 @@ def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
                 assert n == 1 << 16 and sent == got
             finally:
                 t.close()
+        # The removal is the user's (s is still the StreamLocalBindUnlink
+        # yes server): a socket in a directory only root may write
+        # stays, and the forward is refused.
+        rootdir = tempfile.mkdtemp(prefix="sshand-fwd-root.", dir="/tmp")
+        try:
+            os.chmod(rootdir, 0o755)
+            theirs = os.path.join(rootdir, "S.gpg-agent")
+            _stale_socket(theirs, 0)
+            t = Tunnel(s, ["-R", "%s:%s:%d" % (theirs, HOST, echo)])
+            try:
+                err = t.p.communicate(timeout=20)[1].decode()
+            finally:
+                t.close()
+            assert t.p.returncode == 255, err
+            assert "remote port forwarding failed" in err, err
+            st = os.lstat(theirs)
+            assert stat.S_ISSOCK(st.st_mode) and st.st_uid == 0, st
+        finally:
+            shutil.rmtree(rootdir)
     finally:
         shutil.rmtree(d)
 
