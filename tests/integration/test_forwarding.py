@@ -134,6 +134,14 @@ class Tunnel:
             return self.p.communicate()
 
 
+def _session(s, flags, cmd, key="alice_ed25519"):
+    """ssh with forwarding flags running cmd, in the background: its
+    Popen, stdout and stderr as text."""
+    return subprocess.Popen(s.ssh_argv(key=key, flags=flags, cmd=cmd),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=client_env())
+
+
 def transfer(port, size, host=HOST, sock=None):
     """Sends size random bytes to an echo service at port (or through
     sock, already connected) and reads them back; both digests."""
@@ -444,6 +452,18 @@ def _listening(path):
         return False
 
 
+def _remote_forward_refused(s, path, echo):
+    """ssh -R from path, with ExitOnForwardFailure yes: the server
+    refuses it and the client gives up."""
+    t = Tunnel(s, ["-R", "%s:%s:%d" % (path, HOST, echo)])
+    try:
+        err = t.p.communicate(timeout=20)[1].decode()
+    finally:
+        t.close()
+    assert t.p.returncode == 255, err
+    assert "remote port forwarding failed" in err, err
+
+
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
 def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
     """StreamLocalBindMask and StreamLocalBindUnlink, side by side with
@@ -454,23 +474,18 @@ def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
     the file stays and the forward is refused."""
     d = _user_dir(harness.ALICE)
     path = os.path.join(d, "S.gpg-agent")
+    rootdir = tempfile.mkdtemp(prefix="sshand-fwd-root.", dir="/tmp")
     try:
         for unlink in ("no", "yes"):
             _stale_socket(path, harness.ALICE)
             conf = "StreamLocalBindMask 0117\nStreamLocalBindUnlink " + unlink
             s = openssh(conf) if peer == "openssh" else server(conf)
-            t = Tunnel(s, ["-R", "%s:%s:%d" % (path, HOST, echo)])
             if unlink == "no":
-                # ExitOnForwardFailure yes: the client gives up.
-                try:
-                    err = t.p.communicate(timeout=20)[1].decode()
-                finally:
-                    t.close()
-                assert t.p.returncode == 255, err
-                assert "remote port forwarding failed" in err, err
+                _remote_forward_refused(s, path, echo)
                 assert not _listening(path)
                 assert stat.S_ISSOCK(os.lstat(path).st_mode)
                 continue
+            t = Tunnel(s, ["-R", "%s:%s:%d" % (path, HOST, echo)])
             try:
                 assert wait_for(lambda: _listening(path), 15), t.close()
                 st = os.stat(path)
@@ -481,26 +496,16 @@ def test_streamlocal_bind_options_as_openssh(peer, server, openssh, echo):
                 assert n == 1 << 16 and sent == got
             finally:
                 t.close()
-        # The removal is the user's (s is still the StreamLocalBindUnlink
-        # yes server): a socket in a directory only root may write
-        # stays, and the forward is refused.
-        rootdir = tempfile.mkdtemp(prefix="sshand-fwd-root.", dir="/tmp")
-        try:
+            # The removal is the user's: a socket in a directory only
+            # root may write stays, and the forward is refused.
             os.chmod(rootdir, 0o755)
             theirs = os.path.join(rootdir, "S.gpg-agent")
             _stale_socket(theirs, 0)
-            t = Tunnel(s, ["-R", "%s:%s:%d" % (theirs, HOST, echo)])
-            try:
-                err = t.p.communicate(timeout=20)[1].decode()
-            finally:
-                t.close()
-            assert t.p.returncode == 255, err
-            assert "remote port forwarding failed" in err, err
+            _remote_forward_refused(s, theirs, echo)
             st = os.lstat(theirs)
             assert stat.S_ISSOCK(st.st_mode) and st.st_uid == 0, st
-        finally:
-            shutil.rmtree(rootdir)
     finally:
+        shutil.rmtree(rootdir)
         shutil.rmtree(d)
 
 
@@ -848,12 +853,10 @@ def test_forward_to_names(server, echo, silent_dns):
     s = server(wrap=wrap)
     lloc, lhosts, lnx = free_port(), free_port(), free_port()
     nx = "nx.sshand.test"
-    p = subprocess.Popen(s.ssh_argv(flags=["-L", "%d:localhost:%d" % (lloc, echo),
-                                           "-L", "%d:%s:%d" % (lhosts, HOSTS_NAME, echo),
-                                           "-L", "%d:%s:%d" % (lnx, nx, echo)],
-                                    cmd="sleep 4; echo alive"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=client_env())
+    p = _session(s, ["-L", "%d:localhost:%d" % (lloc, echo),
+                     "-L", "%d:%s:%d" % (lhosts, HOSTS_NAME, echo),
+                     "-L", "%d:%s:%d" % (lnx, nx, echo)],
+                 "sleep 4; echo alive")
     try:
         assert wait_for(lambda: _can_connect(lloc), 15)
         for port in (lloc, lhosts):
@@ -884,10 +887,8 @@ def _refused_local(s, echo, key="alice_ed25519"):
     """ssh -L with a command: the forwarded connection is closed at once,
     and the command's session still runs to its end."""
     lport = free_port()
-    p = subprocess.Popen(s.ssh_argv(key=key, flags=["-L", "%d:%s:%d" % (lport, HOST, echo)],
-                                    cmd="sleep 2; echo alive"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=client_env())
+    p = _session(s, ["-L", "%d:%s:%d" % (lport, HOST, echo)],
+                 "sleep 2; echo alive", key=key)
     assert wait_for(lambda: _can_connect(lport), 15)
     _expect_closed(lport)
     out, err = p.communicate(timeout=30)
@@ -945,11 +946,9 @@ def _refused_then_echo(s, closed, echo):
     The client's stderr."""
     lport, lport2 = free_port(), free_port()
     # -v: the harness's LogLevel=ERROR hides the client's INFO line.
-    p = subprocess.Popen(s.ssh_argv(flags=["-v", "-L", "%d:%s:%d" % (lport, HOST, closed),
-                                           "-L", "%d:%s:%d" % (lport2, HOST, echo)],
-                                    cmd="sleep 3; echo alive"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=client_env())
+    p = _session(s, ["-v", "-L", "%d:%s:%d" % (lport, HOST, closed),
+                     "-L", "%d:%s:%d" % (lport2, HOST, echo)],
+                 "sleep 3; echo alive")
     try:
         assert wait_for(lambda: _can_connect(lport2), 15)
         _expect_closed(lport)
@@ -1000,11 +999,8 @@ def test_forwarder_killed_by_the_user(server, echo):
     privileged is affected."""
     s = server()
     lport = free_port()
-    p = subprocess.Popen(s.ssh_argv(flags=["-L", "%d:%s:%d" % (lport, HOST, echo)],
-                                    cmd="sleep 1; pkill -KILL -u alice -x sshand; "
-                                        "sleep 3; echo alive"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=client_env())
+    p = _session(s, ["-L", "%d:%s:%d" % (lport, HOST, echo)],
+                 "sleep 1; pkill -KILL -u alice -x sshand; sleep 3; echo alive")
     # Forwarding works before the kill...
     assert wait_for(lambda: _can_connect(lport), 15)
     n, sent, got = transfer(lport, 10000)
