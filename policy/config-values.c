@@ -183,16 +183,19 @@ parse_mode(struct parser *p, const struct keyword *kw, struct settings *s,
 {
 	const char *a = argv[0];
 	char vbuf[72];
-	unsigned v = 0;
+	uint64_t big = 0;
+	unsigned v;
 
 	(void)argc;
-	if (a[0] == '\0' || strspn(a, "01234567") != strlen(a) ||
-	    strlen(a) > 12)
+	if (a[0] == '\0' || strspn(a, "01234567") != strlen(a))
 		return config_fail(p, "bad octal mode \"%s\" for \"%s\"",
 		    config_shown(a, vbuf), kw->name);
-	for (const char *c = a; *c; c++)
-		v = v * 8 + (unsigned)(*c - '0');
-	if (v < kw->min || v > kw->max)
+	/* Stops once past the bound: however many digits, no wrap-around
+	 * brings a value back into range. */
+	for (const char *c = a; *c && big <= kw->max; c++)
+		big = big * 8 + (uint64_t)(*c - '0');
+	v = (unsigned)big;
+	if (big < kw->min || big > kw->max)
 		return config_fail(p, "value \"%s\" for \"%s\" out of range "
 		    "(%04o..%04o)", config_shown(a, vbuf), kw->name, kw->min,
 		    kw->max);

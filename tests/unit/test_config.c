@@ -608,6 +608,9 @@ static const struct {
 	    "\"StreamLocalBindMask\"" },
 	{ "StreamLocalBindMask 01000\n", "1: value \"01000\" for "
 	    "\"StreamLocalBindMask\" out of range (0000..0777)" },
+	/* 4 << 33 | 0177: 36 bits, which must not wrap into range. */
+	{ "StreamLocalBindMask 040000000177\n", "1: value \"040000000177\" for "
+	    "\"StreamLocalBindMask\" out of range (0000..0777)" },
 	{ "StreamLocalBindUnlink maybe\n", "1: bad yes/no value \"maybe\" for "
 	    "\"StreamLocalBindUnlink\"" },
 	{ "MaxAuthTries -1\n", "1: bad number \"-1\" for \"MaxAuthTries\"" },
