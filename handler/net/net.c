@@ -225,7 +225,7 @@ ms_until(uint64_t due)
 /* The milliseconds until the next check of ClientAliveInterval or
  * UnusedConnectionTimeout, or -1. */
 static int
-alive_timeout(const struct net *n)
+check_timeout(const struct net *n)
 {
 	int t = -1;
 
@@ -367,7 +367,7 @@ serve(struct net *n)
 			quickack(n->h->sock);
 		read_before = read_now;
 		sent_before = sent_now;
-		r = ssh_event_dopoll(n->ev, alive_timeout(n));
+		r = ssh_event_dopoll(n->ev, check_timeout(n));
 		if (n->authenticated && !nonblocking) {
 			/* From here on the event loop flushes; a client that
 			 * stops reading only fills its own window. */
