@@ -35,9 +35,6 @@
 #include "handler/monitor/spawn.h"
 #include "handler/privsep/messages.h"
 
-/* As large as the network child's reads of it (messages.h). */
-#define OUTPUT_PIPE_SIZE PS_SESSION_OUTPUT_SIZE
-
 /* The environment plus SSH_TTY, known only once the pty exists: a new
  * array borrowing env's strings, SSH_TTY's at *ret_n. */
 static char **
@@ -483,7 +480,7 @@ start_pipes(const struct session_spec *sp, struct session_proc *ret)
 	 * reads and poll rounds.  Its pages come only as data fills it.
 	 * Past the creator's pipe allowance (fs.pipe-user-pages-soft) the
 	 * kernel refuses, and the pipe keeps its 64 KiB. */
-	(void)fcntl(out[0], F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
+	(void)fcntl(out[0], F_SETPIPE_SZ, PS_SESSION_OUTPUT_SIZE);
 	if (sp->greeting != NULL)
 		greeting_write(out[1], sp->greeting, sp->greeting_len);
 	e = spawn(sp, NULL, (const int[3]){ in[0], out[1], err[1] }, -1, &pid,
