@@ -158,6 +158,7 @@ CONFIG_LIST_PARSER(parse_ban_exempt)
 CONFIG_LIST_PARSER(parse_keys_files)
 CONFIG_LIST_PARSER(parse_permits)
 CONFIG_LIST_PARSER(parse_auth_methods)
+CONFIG_LIST_PARSER(parse_channel_timeouts)
 CONFIG_LIST_PARSER(parse_subsystem)
 /* 0 unless cmd is internal-sftp with options it would refuse at the
  * session: then the line fails (config-values.c). */

@@ -214,6 +214,74 @@ parse_auth_methods(struct parser *p, const struct keyword *kw,
 	return r;
 }
 
+int
+chantimeout_parse(const char *entry, char *pattern, size_t cap,
+    unsigned *ret_seconds)
+{
+	const char *eq = strchr(entry, '=');
+	size_t n;
+
+	if (strlen(entry) > CHANTIMEOUT_MAX_LEN)
+		return -E2BIG;
+	if (eq == NULL || eq == entry || config_has_ctrl(entry))
+		return -EINVAL;
+	n = (size_t)(eq - entry);
+	if (n >= cap)
+		return -E2BIG;
+	if (parse_time(eq + 1, ret_seconds) < 0)
+		return -EINVAL;
+	memcpy(pattern, entry, n);
+	pattern[n] = '\0';
+	return 0;
+}
+
+/* ChannelTimeout: "none" alone, or type=interval entries, kept as
+ * written; as sshd, the first line wins. */
+int
+parse_channel_timeouts(struct parser *p, const struct keyword *kw,
+    struct settings *s, bool first, char **argv, size_t argc)
+{
+	struct strlist tmp = { NULL, 0 }, *field = kw_field(s, kw);
+	char vbuf[72], pattern[CHANTIMEOUT_MAX_LEN + 1];
+	unsigned secs;
+	size_t i;
+	int r = 0;
+
+	if (argc > CHANTIMEOUT_MAX)
+		return config_fail(p, "too many timeouts for \"%s\" (at most %d)",
+		    kw->name, CHANTIMEOUT_MAX);
+	for (i = 0; i < argc && r == 0; i++) {
+		if (strcasecmp(argv[i], "none") == 0) {
+			if (argc > 1) {
+				config_strlist_clear(&tmp);
+				return config_fail(p, "\"none\" must be alone on "
+				    "a \"%s\" line", kw->name);
+			}
+			continue;
+		}
+		r = chantimeout_parse(argv[i], pattern, sizeof(pattern), &secs);
+		if (r < 0) {
+			config_strlist_clear(&tmp);
+			if (r == -E2BIG)
+				return config_fail(p, "timeout \"%s\" for \"%s\" "
+				    "longer than %d characters", config_shown(argv[i],
+				    vbuf), kw->name, CHANTIMEOUT_MAX_LEN);
+			return config_fail(p, "bad timeout \"%s\" for \"%s\" "
+			    "(type=interval, the interval in seconds or sshd's "
+			    "time format)", config_shown(argv[i], vbuf), kw->name);
+		}
+		r = config_strlist_add(&tmp, argv[i]);
+	}
+	if (r == 0 && first) {
+		struct strlist old = *field;
+
+		*field = tmp;
+		tmp = old;
+	}
+	config_strlist_clear(&tmp);
+	return r;
+}
+
 /* Raw: a name, then the command as the rest of the line. */
 int
 parse_subsystem(struct parser *p, const struct keyword *kw,

@@ -177,9 +177,6 @@ static const struct sshd_keyword table[] = {
 	    "the network is sshand.socket's: BindToDevice= there", NULL },
 	{ "SecurityKeyProvider", G, NULL, NULL, NULL,
 	    "sshand uses no security keys", NULL },
-	{ "ChannelTimeout", M, NULL, "none", "none", "no channel times out",
-	    NOT_YET ": idle channels would stay open; remove the line "
-	    "(ClientAliveInterval ends clients that stopped answering)" },
 	{ "SshdSessionPath", G, NULL, NULL, NULL,
 	    "sshand has no sshd-session program", NULL },
 	{ "RefuseConnection", M, "yes|no", "no", "no",

@@ -49,6 +49,7 @@ enum kw_type {
 	T_AUTHMETHODS,	/* lists of methods (authmethods.h), any (empty); first line wins */
 	T_CHROOT,	/* absolute path with %h %u %%, or none (NULL) */
 	T_BANSTORE,	/* file, file:PATH or redis://... (policy/ban-url.h) */
+	T_CHANTIMEOUT,	/* type=interval ..., none (empty); first line wins */
 	T__COUNT
 };
 

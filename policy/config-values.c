@@ -617,6 +617,8 @@ static const struct kw_ops types[T__COUNT] = {
 	    .needs = "an absolute path (%h, %u and %% expand) or none" },
 	[T_BANSTORE] = { .parse = parse_ban_store, .copy = config_copy_str,
 	    .clear = config_clear_str, .dump = dump_ban_store },
+	[T_CHANTIMEOUT] = { LIST(parse_channel_timeouts, config_dump_joined),
+	    .multi = true, .unset = "none" },
 };
 
 const struct kw_ops *

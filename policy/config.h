@@ -150,6 +150,10 @@ struct settings {
 	unsigned client_alive_interval;		/* ClientAliveInterval 0 (s; 0 = off) */
 	unsigned client_alive_count_max;	/* ClientAliveCountMax 3 (0 = never end) */
 	unsigned unused_connection_timeout;	/* UnusedConnectionTimeout none (0), s */
+	/* ChannelTimeout: "type=interval" entries as written (sshd -T prints
+	 * them so); the first whose type pattern matches a channel's type
+	 * is its timeout (chantimeout_parse()).  Empty: none. */
+	struct strlist channel_timeouts;
 	unsigned required_rsa_size;		/* RequiredRSASize 1024 (bits) */
 	char *banner;				/* path or NULL ("none") */
 	struct strlist authorized_keys_files;	/* ".ssh/authorized_keys"; %h %u %% */
@@ -259,5 +263,16 @@ bool settings_accept_env(const struct settings *s, const char *name);
 
 /* "1h30m" style times (sshd's format); returns -EINVAL if malformed. */
 int parse_time(const char *s, unsigned *ret_seconds);
+
+/* ChannelTimeout's entries: at most this many, each at most this long. */
+#define CHANTIMEOUT_MAX 16
+#define CHANTIMEOUT_MAX_LEN 128
+/* One ChannelTimeout entry, "type=interval" as sshd's parse_timeout()
+ * reads it: the type pattern (not empty, cut at the first '=') into
+ * pattern, the interval (sshd's time format; 0: no timeout) into
+ * ret_seconds.  -EINVAL if malformed, -E2BIG if longer than
+ * CHANTIMEOUT_MAX_LEN. */
+int chantimeout_parse(const char *entry, char *pattern, size_t cap,
+    unsigned *ret_seconds);
 
 #endif

@@ -75,9 +75,19 @@ monitor_login(struct monitor *m)
 		    key ? m->fingerprint : "");
 	/* The child refuses pty requests up front, as sshd does; the monitor
 	 * still checks each session. */
-	ps_put_auth_result(m->out, &(struct ps_auth_result){ PS_AUTH_OK,
-	    monitor_pty_permitted(m) ? PS_FLAG_PTY : 0, m->us->max_sessions,
-	    m->us->client_alive_interval, m->us->client_alive_count_max, 0,
-	    m->us->unused_connection_timeout });
+	struct ps_auth_result ok = { .result = PS_AUTH_OK,
+	    .flags = monitor_pty_permitted(m) ? PS_FLAG_PTY : 0,
+	    .max_sessions = m->us->max_sessions,
+	    .alive_interval = m->us->client_alive_interval,
+	    .alive_count_max = m->us->client_alive_count_max,
+	    .unused_timeout = m->us->unused_connection_timeout };
+
+	/* ChannelTimeout as configured (the load bounds it to the
+	 * message's); the network child times its channels. */
+	for (size_t i = 0; i < m->us->channel_timeouts.n &&
+	    i < PS_MAX_CHAN_TIMEOUTS; i++)
+		ok.channel_timeouts[ok.n_channel_timeouts++] =
+		    m->us->channel_timeouts.v[i];
+	ps_put_auth_result(m->out, &ok);
 	monitor_send(m);
 }

@@ -384,6 +384,14 @@ answer_session_close(struct monitor *m, const struct ps_session_close *r)
 {
 	struct psession *s = sess_find(m, false, r->id);
 
+	/* ChannelTimeout: the network child closed an idle channel, as
+	 * sshd does (and says). */
+	if (r->idle != 0) {
+		log_info("channel %u: closing after %u seconds of inactivity",
+		    r->id, r->idle);
+		if (s != NULL && s->why == NULL)
+			s->why = strdup("channel-timeout");
+	}
 	if (s != NULL && s->master >= 0)
 		sess_kill(m, -s->pid, SIGHUP);
 }

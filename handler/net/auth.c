@@ -40,6 +40,11 @@ auth_result(struct net *n, const struct ps_auth_result *r)
 	n->alive_interval = r->alive_interval;
 	n->alive_count_max = r->alive_count_max;
 	n->unused_timeout = r->unused_timeout;
+	if (r->result == PS_AUTH_OK && idle_setup(n, r) < 0) {
+		log_error("malformed ChannelTimeout from the monitor");
+		net_fail(n, EXIT_PROTOCOL, "protocol-error");
+		return SSH_AUTH_DENIED;
+	}
 	return r->result == PS_AUTH_OK ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 

@@ -77,6 +77,8 @@ on_close(ssh_session s, ssh_channel ch, void *ud)
 	struct nchan *c = ud;
 
 	(void)s, (void)ch;
+	if (c->abandoned)
+		return;		/* we closed it first (idle.c): all is done */
 	c->client_closed = true;
 	if (c->pty || !c->started || c->exited) {
 		c->lib_pending = false;
@@ -86,7 +88,7 @@ on_close(ssh_session s, ssh_channel ch, void *ud)
 		maybe_close_input(c);
 	}
 	if (c->started && !c->exited)
-		ask_session_close(c->n, &(struct ps_session_close){ c->id });
+		ask_session_close(c->n, &(struct ps_session_close){ c->id, 0 });
 }
 
 static void
@@ -257,6 +259,7 @@ start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 	set_nonblock(c->in_fd);
 	c->started = true;
 	c->lib_pending = true;	/* anything that arrived before the child */
+	idle_start_session(c, kind, arg);
 	return 0;
 }
 

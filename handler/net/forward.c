@@ -243,6 +243,7 @@ direct_answer(struct net *n, ssh_message msg, struct fwd_pending *p,
 		return 0;
 	}
 	fwd_callbacks_set(c);
+	idle_start(c, idle_fwd_type(c->fwd_kind, true));
 	return 0;
 }
 
@@ -479,6 +480,7 @@ fwd_try_open(struct nchan *c)
 	}
 	c->opening = false;
 	fwd_callbacks_set(c);
+	idle_start(c, idle_fwd_type(c->fwd_kind, false));
 	ask_fwd_confirmed(c->n, &(struct ps_fwd_confirmed){ c->id });
 	return true;
 }

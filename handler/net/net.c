@@ -222,12 +222,12 @@ ms_until(uint64_t due)
 	return now >= due ? 0 : (int)((due - now + 999) / 1000);
 }
 
-/* The milliseconds until the next check of ClientAliveInterval or
- * UnusedConnectionTimeout, or -1. */
+/* The milliseconds until the next check of ClientAliveInterval,
+ * UnusedConnectionTimeout or ChannelTimeout, or -1. */
 static int
 check_timeout(const struct net *n)
 {
-	int t = -1;
+	int t = -1, c;
 
 	if (!n->authenticated)
 		return -1;
@@ -238,6 +238,9 @@ check_timeout(const struct net *n)
 
 		t = t < 0 || u < t ? u : t;
 	}
+	c = idle_wait_ms(n);
+	if (c >= 0 && (t < 0 || c < t))
+		t = c;
 	return t;
 }
 
@@ -383,6 +386,7 @@ serve(struct net *n)
 		relay_round(n);
 		fwd_replay_ready(n);
 		alive_check(n, read_now);
+		idle_check(n);
 		unused_check(n);
 		if (r == SSH_ERROR || !ssh_is_connected(n->s) ||
 		    (ssh_get_status(n->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))

@@ -36,6 +36,12 @@
 
 struct net;
 
+/* One ChannelTimeout entry (idle.c). */
+struct chan_timeout {
+	char pattern[PS_MAX_CHAN_TIMEOUT + 1];
+	unsigned secs;
+};
+
 struct nchan {
 	struct net *n;
 	struct nchan *next;
@@ -94,6 +100,14 @@ struct nchan {
 	bool eof_sent;
 	bool fwd_reported;		/* FWD_CLOSE sent */
 	uint64_t fwd_in, fwd_out;	/* bytes from and to the client */
+
+	/* ChannelTimeout (idle.c): the timeout of the channel's type (s, 0:
+	 * none), when bytes last moved, and whether they did this round;
+	 * abandoned: closed by us for inactivity. */
+	unsigned idle_secs;
+	uint64_t lastused;
+	bool used;
+	bool abandoned;
 };
 
 /* A direct-tcpip or direct-streamlocal open the monitor is connecting
@@ -132,6 +146,9 @@ struct net {
 	 * connection if no channel is open by then (usec, 0: not yet set). */
 	unsigned unused_timeout;
 	uint64_t unused_expiry;
+	/* The user's ChannelTimeout, in order (idle.c). */
+	struct chan_timeout timeouts[PS_MAX_CHAN_TIMEOUTS];
+	unsigned n_timeouts;
 	bool kbd_active;
 	bool hook;			/* libssh's request hook is in place */
 	bool done;
@@ -194,6 +211,19 @@ int read_session_started(struct net *n, uint32_t id, struct ps_session_started *
 int read_fwd_listening(struct net *n, struct ps_fwd_listening *ret);
 /* The monitor's notices that arrived unasked (poll said readable). */
 int on_monitor(socket_t fd, int revents, void *ud);
+
+/* idle.c: ChannelTimeout.  idle_setup takes the user's entries from
+ * AUTH_RESULT (-EPROTO if one is malformed); idle_start labels a channel
+ * that opens (idle_start_session: a session whose program starts) and
+ * starts its clock; idle_check, after each round of the event loop,
+ * closes the channels idle for their timeout; idle_wait_ms: until the
+ * next one may be, for poll (-1: none). */
+int idle_setup(struct net *n, const struct ps_auth_result *r);
+void idle_start(struct nchan *c, const char *type);
+void idle_start_session(struct nchan *c, enum ps_session_kind kind, const char *arg);
+const char *idle_fwd_type(unsigned kind, bool direct);
+void idle_check(struct net *n);
+int idle_wait_ms(const struct net *n);
 
 /* auth.c: the authentication callbacks. */
 void net_auth_setup(struct net *n);

@@ -30,6 +30,7 @@ flush_input(struct nchan *c)
 		}
 		c->pend_off += (size_t)w;
 		c->fwd_in += (uint64_t)w;
+		c->used = true;
 	}
 	c->pend_off = c->pend_len = 0;
 	/* Take what libssh kept when the pipe was full; it only offers it
@@ -62,6 +63,7 @@ flush_input(struct nchan *c)
 			}
 			c->pend_off += (size_t)w;
 			c->fwd_in += (uint64_t)w;
+			c->used = true;
 		}
 		c->pend_off = c->pend_len = 0;
 	}
@@ -118,6 +120,7 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, 
 		return (int)len;	/* stdin closed by the child */
 	}
 	c->fwd_in += (uint64_t)w;
+	c->used = true;
 	if ((uint32_t)w < len)
 		c->lib_pending = true;
 	return (int)w;
@@ -188,6 +191,7 @@ read_output(struct nchan *c, int fd, bool is_err)
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
 		c->fwd_out += (uint64_t)r;
+		c->used = true;
 		c->o_len = (size_t)r;
 		c->o_off = 0;
 		c->o_err = is_err;

@@ -79,7 +79,8 @@
 	F(U32, id, 0, 1)						\
 	F(CUT, name, PS_MAX_SIGNAL, 1)		/* "INT", "TERM"... */
 #define PS_FIELDS_session_close(F)					\
-	F(U32, id, 0, 1)
+	F(U32, id, 0, 1)						\
+	F(U32, idle, 0, 1)	/* 0: the client's close; else ours, idle s */
 #define PS_FIELDS_stats(F)						\
 	F(U64, bytes_in, 0, 1)			/* on the wire */	\
 	F(U64, bytes_out, 0, 1)						\
@@ -141,7 +142,9 @@
 	F(U32, alive_interval, 0, 1)					\
 	F(U32, alive_count_max, 0, 1)					\
 	F(MAX, methods, 7, 1)						\
-	F(U32, unused_timeout, 0, 1)		/* seconds, 0: none */
+	F(U32, unused_timeout, 0, 1)		/* seconds, 0: none */	\
+	/* ChannelTimeout's "type=interval" entries, as configured */	\
+	F(STRS, channel_timeouts, PS_MAX_CHAN_TIMEOUT, PS_MAX_CHAN_TIMEOUTS)
 /* The password is right but must be changed: what PAM said of it, for
  * the client to show before it asks for the new one. */
 #define PS_FIELDS_passwd_changereq(F)					\

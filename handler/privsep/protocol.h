@@ -248,5 +248,7 @@ enum ps_fwd_kind { PS_FWD_TCP, PS_FWD_UNIX, PS_FWD_AGENT, PS_FWD_X11 };
 #define PS_MAX_FWD_PENDING 64		/* FWD_OPENs awaiting FWD_OPENED */
 #define PS_MAX_X11_PROTO 64		/* "MIT-MAGIC-COOKIE-1" */
 #define PS_MAX_X11_COOKIE 1024		/* in hex; OpenSSH's are 32 digits */
+#define PS_MAX_CHAN_TIMEOUTS 16		/* ChannelTimeout entries: CHANTIMEOUT_MAX */
+#define PS_MAX_CHAN_TIMEOUT 128		/* one "type=interval": CHANTIMEOUT_MAX_LEN */
 
 #endif

@@ -187,7 +187,7 @@ encode_sample(unsigned type)
 		ps_put_signal(&out, &(struct ps_signal){ 1, "INT" });
 		break;
 	case PS_SESSION_CLOSE:
-		ps_put_session_close(&out, &(struct ps_session_close){ 1 });
+		ps_put_session_close(&out, &(struct ps_session_close){ 1, 0 });
 		break;
 	case PS_STATS:
 		ps_put_stats(&out, &(struct ps_stats){ 1, 2, "client-closed" });

@@ -1728,6 +1728,7 @@ static const char documented_defaults_fmt[] =
     "clientaliveinterval 0\n"
     "clientalivecountmax 3\n"
     "unusedconnectiontimeout none\n"
+    "channeltimeout none\n"
     "requiredrsasize 1024\n"
     "banner none\n"
     "authorizedkeysfile .ssh/authorized_keys\n"
@@ -1767,7 +1768,6 @@ static const char documented_defaults_fmt[] =
     "versionaddendum none\n"
     "fingerprinthash SHA256\n"
     "exposeauthinfo no\n"
-    "channeltimeout none\n"
     "refuseconnection no\n";
 
 static char documented_defaults[16384];

@@ -140,14 +140,15 @@ encode_sample(unsigned type)
 		ps_put_signal(&a, &(struct ps_signal){ 3, "INT" });
 		return decode_signal;
 	case PS_SESSION_CLOSE:
-		ps_put_session_close(&a, &(struct ps_session_close){ 9 });
+		ps_put_session_close(&a, &(struct ps_session_close){ 9, 300 });
 		return decode_session_close;
 	case PS_STATS:
 		ps_put_stats(&a, &(struct ps_stats){ 1ull << 40, 5, "client-closed" });
 		return decode_stats;
 	case PS_AUTH_RESULT:
 		ps_put_auth_result(&a, &(struct ps_auth_result){ PS_AUTH_PARTIAL,
-		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3, 7, 600 });
+		    PS_FLAG_PTY, PS_MAX_SESSIONS, 300, 3, 7, 600, 2,
+		    { "session:*=5m", "direct-tcpip=90" } });
 		return decode_auth_result;
 	case PS_KBDINT_PROMPTS:
 		ps_put_kbdint_prompts(&a, &(struct ps_kbdint_prompts){ "n", "i", 2,

@@ -394,9 +394,6 @@ test_refusals(void **state)
 		{ "HostKeyAgent /run/agent\n", "1: HostKeyAgent /run/agent: host "
 		    "keys held by an agent are not supported: give HostKey the "
 		    "private key files" },
-		{ "ChannelTimeout session=5m\n", "1: ChannelTimeout session=5m: "
-		    "not implemented yet: idle channels would stay open; remove the "
-		    "line (ClientAliveInterval ends clients that stopped answering)" },
 		{ "RefuseConnection yes\n", "1: RefuseConnection yes: not "
 		    "implemented yet: refuse users with DenyUsers or DenyGroups, "
 		    "addresses with sshandctl bans ban" },
@@ -940,6 +937,55 @@ test_sessions_and_alive(void **state)
 	    "\"UnusedConnectionTimeout\" out of range (0..2147483)");
 	load_err("MaxSessions many\n", "1: bad number \"many\" for "
 	    "\"MaxSessions\"");
+	/* ChannelTimeout: none alone, or type=interval entries kept as
+	 * written; the first line wins, Match included, as in sshd. */
+	cfg = load("ChannelTimeout session:*=5m direct-tcpip=90\n"
+	    "ChannelTimeout x11-connection=1\n"
+	    "Match User bob\n\tChannelTimeout none\n"
+	    "Match User carol\n\tChannelTimeout session:shell=1h30m\n");
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(s->channel_timeouts.n, 2);
+	assert_string_equal(s->channel_timeouts.v[0], "session:*=5m");
+	assert_string_equal(s->channel_timeouts.v[1], "direct-tcpip=90");
+	settings_free(s);
+	s = resolve(cfg, "bob", NULL, "192.0.2.1");
+	assert_int_equal(s->channel_timeouts.n, 0);
+	settings_free(s);
+	s = resolve(cfg, "carol", NULL, "192.0.2.1");
+	assert_int_equal(s->channel_timeouts.n, 1);
+	assert_string_equal(s->channel_timeouts.v[0], "session:shell=1h30m");
+	settings_free(s);
+	config_free(cfg);
+	cfg = load("");
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(s->channel_timeouts.n, 0);
+	settings_free(s);
+	config_free(cfg);
+	{
+		char pat[CHANTIMEOUT_MAX_LEN + 1];
+		unsigned secs;
+
+		assert_int_equal(chantimeout_parse("session:*=5m", pat,
+		    sizeof(pat), &secs), 0);
+		assert_string_equal(pat, "session:*");
+		assert_int_equal(secs, 300);
+		assert_int_equal(chantimeout_parse("a=b=1", pat, sizeof(pat),
+		    &secs), -EINVAL);
+		assert_int_equal(chantimeout_parse("direct-tcpip=0", pat,
+		    sizeof(pat), &secs), 0);
+		assert_int_equal(secs, 0);
+	}
+	load_err("ChannelTimeout session\n", "1: bad timeout \"session\" for "
+	    "\"ChannelTimeout\" (type=interval, the interval in seconds or "
+	    "sshd's time format)");
+	load_err("ChannelTimeout x=1 =5m\n", "1: bad timeout \"=5m\" for "
+	    "\"ChannelTimeout\" (type=interval, the interval in seconds or "
+	    "sshd's time format)");
+	load_err("ChannelTimeout session=soon\n", "1: bad timeout "
+	    "\"session=soon\" for \"ChannelTimeout\" (type=interval, the "
+	    "interval in seconds or sshd's time format)");
+	load_err("ChannelTimeout none session=5\n", "1: \"none\" must be "
+	    "alone on a \"ChannelTimeout\" line");
 }
 
 static void
@@ -1028,7 +1074,8 @@ test_dump_reads_back(void **state)
 	    "AllowUsers alice bob@10.0.0.0/8\nDenyUsers mallory\n"
 	    "AllowGroups staff\nDenyGroups guests nobody\n"
 	    "MaxSessions 3\nClientAliveInterval 5m\nClientAliveCountMax 2\n"
-	    "UnusedConnectionTimeout 2m\nRequiredRSASize 2048\n";
+	    "UnusedConnectionTimeout 2m\nRequiredRSASize 2048\n"
+	    "ChannelTimeout session:command=1m agent-connection=1h\n";
 	struct config *cfg, *cfg2;
 	struct settings *s, *s2;
 	char *d, *d2, *dumped;
@@ -1044,6 +1091,7 @@ test_dump_reads_back(void **state)
 	assert_true(has_line(d, "maxsessions 3"));
 	assert_true(has_line(d, "clientaliveinterval 300"));
 	assert_true(has_line(d, "unusedconnectiontimeout 120"));
+	assert_true(has_line(d, "channeltimeout session:command=1m agent-connection=1h"));
 	assert_true(has_line(d, "usepam yes"));
 	assert_true(has_line(d, "permittunnel no"));
 	assert_true(has_line(d, "authenticationmethods any"));

@@ -1,0 +1,182 @@
+/* ChannelTimeout, as sshd 9.2 applies it (channels.c, session.c).
+ *
+ * A channel has a type: a session, once its program starts, is
+ * "session:shell", "session:command" or "session:subsystem:NAME"; a
+ * forwarded channel is "direct-tcpip", "direct-streamlocal@openssh.com",
+ * "forwarded-tcpip", "forwarded-streamlocal@openssh.com",
+ * "agent-connection" or "x11-connection".  The first of the user's
+ * ChannelTimeout patterns that matches the type gives its timeout (0 or
+ * none: never).  The clock starts when the channel opens (a session: when
+ * its program starts) and restarts whenever bytes move between the
+ * channel and its program or socket, either way; keepalives and window
+ * adjustments do not count, as in sshd.
+ *
+ * A channel idle for its timeout is closed as sshd's
+ * channel_force_close() closes it: what was pending either way is
+ * dropped, the program's descriptors (or the socket) are closed, the
+ * client gets EOF and CLOSE, and a session sends no exit status: it is
+ * detached.  Its program is not killed (a terminal's is hung up, as the
+ * closed terminal hangs it up under sshd), and the connection stays. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "handler/front/log.h"
+#include "handler/net/net.h"
+#include "policy/config.h"
+#include "policy/match.h"
+
+_Static_assert(PS_MAX_CHAN_TIMEOUTS == CHANTIMEOUT_MAX, "ChannelTimeout's entries fit AUTH_RESULT");
+_Static_assert(PS_MAX_CHAN_TIMEOUT == CHANTIMEOUT_MAX_LEN, "ChannelTimeout's entries fit AUTH_RESULT");
+
+int
+idle_setup(struct net *n, const struct ps_auth_result *r)
+{
+	n->n_timeouts = 0;
+	for (uint32_t i = 0; i < r->n_channel_timeouts; i++) {
+		struct chan_timeout *t = &n->timeouts[n->n_timeouts];
+
+		if (chantimeout_parse(r->channel_timeouts[i], t->pattern,
+		    sizeof(t->pattern), &t->secs) < 0)
+			return -EPROTO;
+		n->n_timeouts++;
+	}
+	return 0;
+}
+
+void
+idle_start(struct nchan *c, const char *type)
+{
+	const struct net *n = c->n;
+
+	c->idle_secs = 0;
+	for (unsigned i = 0; i < n->n_timeouts; i++)
+		if (match_pattern(type, n->timeouts[i].pattern)) {
+			c->idle_secs = n->timeouts[i].secs;
+			break;
+		}
+	c->used = false;
+	c->lastused = now_usec();
+}
+
+void
+idle_start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
+{
+	char type[96];
+
+	if (kind == PS_KIND_SHELL)
+		idle_start(c, "session:shell");
+	else if (kind == PS_KIND_EXEC)
+		idle_start(c, "session:command");
+	else {
+		snprintf(type, sizeof(type), "session:subsystem:%s", arg);
+		idle_start(c, type);
+	}
+}
+
+const char *
+idle_fwd_type(unsigned kind, bool direct)
+{
+	switch (kind) {
+	case PS_FWD_TCP:
+		return direct ? "direct-tcpip" : "forwarded-tcpip";
+	case PS_FWD_UNIX:
+		return direct ? "direct-streamlocal@openssh.com" :
+		    "forwarded-streamlocal@openssh.com";
+	case PS_FWD_AGENT:
+		return "agent-connection";
+	default:
+		return "x11-connection";
+	}
+}
+
+/* sshd's channel_force_close() with its session_close_by_channel(). */
+static void
+force_close(struct nchan *c)
+{
+	unsigned secs = c->idle_secs;
+
+	log_debug("channel %u: closing after %u seconds of inactivity", c->id,
+	    secs);
+	relay_unregister(c);
+	c->pend_off = c->pend_len = 0;
+	c->lib_pending = false;
+	c->o_off = c->o_len = 0;
+	if (c->in_fd >= 0)
+		close(c->in_fd);
+	if (!c->pty && !c->fwd && c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	c->in_fd = c->out_fd = c->err_fd = -1;
+	c->out_eof = c->err_eof = true;
+	if (!c->eof_sent) {
+		ssh_channel_send_eof(c->ch);
+		c->eof_sent = true;
+	}
+	ssh_channel_close(c->ch);
+	c->abandoned = true;
+	c->idle_secs = 0;
+	if (c->fwd) {
+		c->wr_broken = true;
+		c->finished = true;
+		fwd_report_close(c, true, "channel-timeout");
+		return;
+	}
+	/* No exit status will follow: the channel is closed as if by the
+	 * client, and the monitor hangs up a terminal's programs. */
+	c->client_closed = true;
+	if (!c->exited)
+		ask_session_close(c->n, &(struct ps_session_close){ c->id, secs });
+}
+
+/* Whether c's inactivity is counted now. */
+static bool
+counted(const struct nchan *c)
+{
+	return c->idle_secs != 0 && c->started && !c->opening && !c->finished &&
+	    !c->abandoned && !c->client_closed && !c->exited;
+}
+
+void
+idle_check(struct net *n)
+{
+	uint64_t now;
+
+	if (n->n_timeouts == 0)
+		return;
+	now = now_usec();
+	for (struct nchan *c = n->chans; c != NULL; c = c->next) {
+		if (!counted(c))
+			continue;
+		if (c->used) {
+			c->used = false;
+			c->lastused = now;
+		} else if (now >= c->lastused + (uint64_t)c->idle_secs * 1000000)
+			force_close(c);
+	}
+}
+
+int
+idle_wait_ms(const struct net *n)
+{
+	uint64_t now, next = 0;
+
+	if (n->n_timeouts == 0)
+		return -1;
+	for (const struct nchan *c = n->chans; c != NULL; c = c->next) {
+		uint64_t due;
+
+		if (!counted(c))
+			continue;
+		due = c->lastused + (uint64_t)c->idle_secs * 1000000;
+		if (next == 0 || due < next)
+			next = due;
+	}
+	if (next == 0)
+		return -1;
+	now = now_usec();
+	return now >= next ? 0 : (int)((next - now + 999) / 1000);
+}

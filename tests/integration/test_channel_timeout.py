@@ -1,0 +1,187 @@
+"""ChannelTimeout (OpenSSH 9.2, Debian 12's sshd), side by side with
+sshd.  A channel of a type the administrator names ("session:command",
+"session:shell", "session:subsystem:NAME", "direct-tcpip", ...) that
+moves no bytes between the client and its program or socket for the
+interval is closed by the server (channels.c, channel_force_close): no
+exit status follows, so ssh exits with 255; output or input keeps it
+open; a session whose type no pattern names is never closed; an idle
+ssh -L connection is cut at both ends."""
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import harness
+from harness import HOST, client_env, free_port, paramiko_login, wait_for
+
+CONF = "ChannelTimeout session:command=2 direct-tcpip=2"
+
+
+def ok(r):
+    assert r.returncode == 0, "exit %d\nstdout: %s\nstderr: %s" % (
+        r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    return r
+
+
+def events(s, event):
+    try:
+        with open(s.audit_log) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+    return [r for r in recs if r.get("SSHAND_EVENT") == event]
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, keys):
+    s = openssh(CONF) if peer == "openssh" else server(CONF)
+    # Silent longer than its timeout: closed after 2 s (sshd counts in
+    # whole seconds of its monotonic clock: 1 to 2 s), no exit status.
+    t0 = time.monotonic()
+    r = s.ssh("alice", "sleep 4", timeout=30)
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 255 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
+    assert 1 <= elapsed < 3.9, elapsed
+    # The command itself is not killed: it has no terminal to lose.  (A
+    # client that keeps its connection, so that the connection's end
+    # does not end it either.)
+    late = os.path.join(harness.USERS["alice"][2], "late")
+    t = paramiko_login(s, keys)
+    try:
+        ch = t.open_session()
+        ch.exec_command("sleep 4; touch late")
+        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert ch.recv_exit_status() == -1      # none was sent
+        assert not os.path.exists(late)
+        assert wait_for(lambda: os.path.exists(late), 10)
+    finally:
+        t.close()
+    # Output every half second for 4 s: never idle for 2.
+    r = ok(s.ssh("alice", "for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.5; done",
+                 timeout=30))
+    assert r.stdout.split() == [str(i) for i in range(1, 9)]
+    # Input every half second for 4 s, no output before the end: the
+    # bytes written to the command count as much.
+    p = subprocess.Popen(s.ssh_argv("alice", "cat >/dev/null; echo end"),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=client_env())
+    for _ in range(8):
+        p.stdin.write("x\n")
+        p.stdin.flush()
+        time.sleep(0.5)
+    out, err = p.communicate("", timeout=30)
+    assert p.returncode == 0 and out == "end\n", (p.returncode, out, err)
+    if peer == "sshand":
+        assert "closing after 2 seconds of inactivity" in s.log(), s.log()[-3000:]
+        # The two sessions that went idle say so; the busy two do not.
+        assert wait_for(lambda: len(events(s, "session-end")) == 4, 10)
+        timed_out = [e.get("SSHAND_REASON") == "channel-timeout"
+                     for e in events(s, "session-end")]
+        assert timed_out == [True, True, False, False], events(s, "session-end")
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_timeout_applies_to_its_channel_type_only(peer, server, openssh):
+    """session:shell names shells, not commands; a terminal session
+    idle past its timeout is hung up, as its closed terminal hangs it up
+    under sshd."""
+    conf = "ChannelTimeout session:shell=2"
+    s = openssh(conf) if peer == "openssh" else server(conf)
+    r = ok(s.ssh("alice", "sleep 3; echo done", timeout=30))
+    assert r.stdout == "done\n"
+    home = harness.USERS["alice"][2]
+    hup = os.path.join(home, "hup")
+    t0 = time.monotonic()
+    # A shell with a terminal (ssh -tt, no command): its input is a
+    # trap, then a read that nothing answers for longer than the
+    # timeout (a builtin: the trap runs as the hang-up comes).
+    p = subprocess.Popen(s.ssh_argv("alice", flags=["-tt"]), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=client_env())
+    p.stdin.write(b"trap 'touch hup; exit 0' HUP; read x\n")
+    p.stdin.flush()
+    try:
+        p.wait(30)
+    finally:
+        p.kill()
+        p.communicate()
+    elapsed = time.monotonic() - t0
+    assert p.returncode == 255, p.returncode
+    assert 1 <= elapsed < 10, elapsed
+    assert wait_for(lambda: os.path.exists(hup), 10)
+
+
+class _Hold:
+    """A TCP service on the loopback that reads until EOF: when it saw
+    each connection's end."""
+
+    def __init__(self):
+        self.sock = socket.create_server((HOST, 0))
+        self.port = self.sock.getsockname()[1]
+        self.ended = []
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._hold, args=(c,), daemon=True).start()
+
+    def _hold(self, c):
+        with c:
+            while c.recv(4096):
+                pass
+            self.ended.append(time.monotonic())
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_idle_local_forward_is_cut(peer, server, openssh):
+    s = openssh(CONF) if peer == "openssh" else server(CONF)
+    hold = _Hold()
+    lport = free_port()
+    p = subprocess.Popen(s.ssh_argv("alice", flags=[
+        "-N", "-L", "%d:%s:%d" % (lport, HOST, hold.port)]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=client_env())
+    try:
+        def connect():
+            try:
+                return socket.create_connection((HOST, lport), 2)
+            except OSError:
+                return None
+        assert wait_for(lambda: connect() is not None, 15)
+        # That probe was a connection too: it closed at once.
+        assert wait_for(lambda: len(hold.ended) == 1, 10)
+        c = socket.create_connection((HOST, lport), 5)
+        c.settimeout(15)
+        # Data both ways for 3 s: never idle for 2.
+        for _ in range(6):
+            c.sendall(b"ping\n")
+            time.sleep(0.5)
+        assert len(hold.ended) == 1
+        t0 = time.monotonic()
+        assert c.recv(100) == b""      # then idle: the client's end is cut
+        elapsed = time.monotonic() - t0
+        assert 1 <= elapsed < 6, elapsed
+        assert wait_for(lambda: len(hold.ended) == 2, 10)  # and the far end
+        c.close()
+        # The connection itself stays (ssh -N goes on).
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        p.communicate(timeout=10)
+        hold.close()
+    if peer == "sshand":
+        assert wait_for(lambda: [r for r in events(s, "forward-close")
+                                 if r.get("SSHAND_REASON") == "channel-timeout"], 10), \
+            events(s, "forward-close")
