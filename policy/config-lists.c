@@ -34,6 +34,32 @@ keys_path_ok(const char *s)
 	return true;
 }
 
+/* The end of a line of a keyword whose first line wins: its entries,
+ * parsed into tmp (r: how that went), replace the field's on the first
+ * line only; tmp is cleared either way. */
+static int
+keep_first_line(struct strlist *field, struct strlist *tmp, bool first, int r)
+{
+	if (r == 0 && first) {
+		struct strlist old = *field;
+
+		*field = *tmp;
+		*tmp = old;
+	}
+	config_strlist_clear(tmp);
+	return r;
+}
+
+/* A word that means the whole list ("any", "none") came with others. */
+static int
+not_alone(struct parser *p, struct strlist *tmp, const char *word,
+    const struct keyword *kw)
+{
+	config_strlist_clear(tmp);
+	return config_fail(p, "\"%s\" must be alone on a \"%s\" line", word,
+	    kw->name);
+}
+
 /* Repeatable: every occurrence adds. */
 int
 parse_host_key(struct parser *p, const struct keyword *kw, struct settings *s,
@@ -120,14 +146,7 @@ parse_keys_files(struct parser *p, const struct keyword *kw,
 		}
 		r = config_strlist_add(&tmp, argv[i]);
 	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
+	return keep_first_line(field, &tmp, first, r);
 }
 
 /* PermitOpen, PermitListen: entries on one line, the first line wins
@@ -145,11 +164,8 @@ parse_permits(struct parser *p, const struct keyword *kw, struct settings *s,
 
 	for (i = 0; i < argc && r == 0; i++) {
 		if (strcmp(argv[i], "any") == 0 || strcmp(argv[i], "none") == 0) {
-			if (argc > 1) {
-				config_strlist_clear(&tmp);
-				return config_fail(p, "\"%s\" must be alone on a "
-				    "\"%s\" line", argv[i], kw->name);
-			}
+			if (argc > 1)
+				return not_alone(p, &tmp, argv[i], kw);
 			if (strcmp(argv[i], "none") == 0)
 				r = config_strlist_add(&tmp, "none");
 			continue;
@@ -163,14 +179,7 @@ parse_permits(struct parser *p, const struct keyword *kw, struct settings *s,
 		}
 		r = config_strlist_add(&tmp, entry);
 	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
+	return keep_first_line(field, &tmp, first, r);
 }
 
 /* AuthenticationMethods: "any" alone, or lists of methods; as sshd,
@@ -190,11 +199,8 @@ parse_auth_methods(struct parser *p, const struct keyword *kw,
 		    kw->name, AM_MAX_LISTS);
 	for (i = 0; i < argc && r == 0; i++) {
 		if (strcmp(argv[i], "any") == 0) {
-			if (argc > 1) {
-				config_strlist_clear(&tmp);
-				return config_fail(p, "\"any\" must be alone on "
-				    "a \"%s\" line", kw->name);
-			}
+			if (argc > 1)
+				return not_alone(p, &tmp, "any", kw);
 			continue;
 		}
 		if (am_list_canon(argv[i], canon, sizeof(canon), &why) < 0) {
@@ -204,14 +210,7 @@ parse_auth_methods(struct parser *p, const struct keyword *kw,
 		}
 		r = config_strlist_add(&tmp, canon);
 	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
+	return keep_first_line(field, &tmp, first, r);
 }
 
 int
@@ -252,11 +251,8 @@ parse_channel_timeouts(struct parser *p, const struct keyword *kw,
 		    kw->name, CHANTIMEOUT_MAX);
 	for (i = 0; i < argc && r == 0; i++) {
 		if (strcasecmp(argv[i], "none") == 0) {
-			if (argc > 1) {
-				config_strlist_clear(&tmp);
-				return config_fail(p, "\"none\" must be alone on "
-				    "a \"%s\" line", kw->name);
-			}
+			if (argc > 1)
+				return not_alone(p, &tmp, "none", kw);
 			continue;
 		}
 		r = chantimeout_parse(argv[i], pattern, sizeof(pattern), &secs);
@@ -272,14 +268,7 @@ parse_channel_timeouts(struct parser *p, const struct keyword *kw,
 		}
 		r = config_strlist_add(&tmp, argv[i]);
 	}
-	if (r == 0 && first) {
-		struct strlist old = *field;
-
-		*field = tmp;
-		tmp = old;
-	}
-	config_strlist_clear(&tmp);
-	return r;
+	return keep_first_line(field, &tmp, first, r);
 }
 
 /* Raw: a name, then the command as the rest of the line. */
