@@ -86,14 +86,26 @@ def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, key
 
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
-def test_timeout_applies_to_its_channel_type_only(peer, server, openssh):
+def test_timeout_applies_to_its_channel_type_only(peer, server, openssh, keys):
     """session:shell names shells, not commands; a terminal session
     idle past its timeout is hung up, as its closed terminal hangs it up
-    under sshd."""
-    conf = "ChannelTimeout session:shell=2"
-    s = openssh(conf) if peer == "openssh" else server(conf)
+    under sshd; session:subsystem:sftp names sftp sessions."""
+    conf = "ChannelTimeout session:shell=2 session:subsystem:sftp=2"
+    # The harness's sshand.conf has its sftp subsystem already.
+    s = openssh(conf + "\nSubsystem sftp internal-sftp") if peer == "openssh" \
+        else server(conf)
     r = ok(s.ssh("alice", "sleep 3; echo done", timeout=30))
     assert r.stdout == "done\n"
+    # An sftp session that asks nothing: closed by the server.
+    t = paramiko_login(s, keys)
+    try:
+        ch = t.open_session()
+        ch.invoke_subsystem("sftp")
+        t0 = time.monotonic()
+        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert time.monotonic() - t0 < 5
+    finally:
+        t.close()
     home = harness.USERS["alice"][2]
     hup = os.path.join(home, "hup")
     t0 = time.monotonic()
