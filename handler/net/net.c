@@ -247,12 +247,15 @@ check_timeout(const struct net *n)
 /* Channels that keep a connection in use, as sshd's channel_still_open()
  * counts them: sessions started and not yet ended, forwarded channels
  * (open, or being opened towards the client).  Not the listeners of
- * ssh -R, -A or -X, which are the forwarder's sockets, not channels. */
+ * ssh -R, -A or -X, which are the forwarder's sockets, not channels;
+ * nor a session ChannelTimeout closed, whose channel sshd frees while
+ * its program may run on. */
 static bool
 channels_in_use(const struct net *n)
 {
 	for (const struct nchan *c = n->chans; c != NULL; c = c->next)
-		if (c->fwd ? !c->finished : c->started && !c->finished)
+		if (c->fwd ? !c->finished : c->started && !c->finished &&
+		    !c->abandoned)
 			return true;
 	return false;
 }

@@ -197,3 +197,26 @@ def test_idle_local_forward_is_cut(peer, server, openssh):
         assert wait_for(lambda: [r for r in events(s, "forward-close")
                                  if r.get("SSHAND_REASON") == "channel-timeout"], 10), \
             events(s, "forward-close")
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_closed_session_leaves_the_connection_unused(peer, server, openssh, keys):
+    """Once ChannelTimeout has closed its only channel, the connection has
+    none in use, even while the command runs on: UnusedConnectionTimeout
+    then ends it, as sshd does."""
+    conf = "ChannelTimeout session:command=1\nUnusedConnectionTimeout 2"
+    s = openssh(conf) if peer == "openssh" else server(conf)
+    t = paramiko_login(s, keys)
+    try:
+        ch = t.open_session()
+        t0 = time.monotonic()
+        ch.exec_command("sleep 6")
+        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert wait_for(lambda: not t.is_active(), 10)
+        elapsed = time.monotonic() - t0
+        assert 2 <= elapsed < 5.5, elapsed
+    finally:
+        t.close()
+    # sshd leaves the command to its end (sshand, KillUserProcesses no,
+    # hangs it up with the connection).
+    assert wait_for(lambda: not harness.user_procs_left(), 10)
