@@ -48,8 +48,8 @@ def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, key
     assert r.returncode == 255 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
     assert 1 <= elapsed < 3.9, elapsed
     # The command itself is not killed: it has no terminal to lose.  (A
-    # client that keeps its connection, so that the connection's end
-    # does not end it either.)
+    # client that keeps its connection: the harness's sshand.conf says
+    # KillUserProcesses yes, which would end it with the connection.)
     late = os.path.join(harness.USERS["alice"][2], "late")
     t = paramiko_login(s, keys)
     try:
@@ -217,6 +217,6 @@ def test_closed_session_leaves_the_connection_unused(peer, server, openssh, keys
         assert 2 <= elapsed < 5.5, elapsed
     finally:
         t.close()
-    # sshd leaves the command to its end (sshand, KillUserProcesses no,
-    # hangs it up with the connection).
+    # sshd leaves the command to its end; sshand does too, but the
+    # harness's KillUserProcesses yes ends it with the connection.
     assert wait_for(lambda: not harness.user_procs_left(), 10)
