@@ -466,9 +466,22 @@ answer_client_info(struct monitor *m, const struct ps_client_info *r)
 void
 answer_stats(struct monitor *m, const struct ps_stats *r)
 {
+	const struct audit_conn *c = m->h->audit;
+
 	m->bytes_in = r->bytes_in;
 	m->bytes_out = r->bytes_out;
 	snprintf(m->reason, sizeof(m->reason), "%s", r->reason);
+	/* sshd's words for the two timeouts that end a logged-in connection
+	 * (serverloop.c), here: the network child, which saw them, writes
+	 * nothing to the journal. */
+	if (m->user.name == NULL)
+		return;
+	if (strcmp(r->reason, "client-alive-timeout") == 0)
+		log_info("Timeout, client not responding from user %s %s port %u",
+		    m->user.name, c->remote_addr, c->remote_port);
+	else if (strcmp(r->reason, "unused-connection-timeout") == 0)
+		log_info("terminating inactive connection from user %s %s port %u",
+		    m->user.name, c->remote_addr, c->remote_port);
 }
 
 /* Why the policy refuses a known user this method, PAM aside; NULL if it

@@ -266,7 +266,6 @@ channels_in_use(const struct net *n)
 static void
 unused_check(struct net *n)
 {
-	const struct audit_conn *conn = n->h->audit;
 	uint64_t now;
 
 	if (!n->authenticated || n->unused_timeout == 0 || n->done)
@@ -278,10 +277,9 @@ unused_check(struct net *n)
 	}
 	if (now < n->unused_expiry)
 		return;
-	log_info("terminating inactive connection from %s port %u",
-	    conn->remote_addr, conn->remote_port);
 	/* As sshd, which exits: the connection is closed, no disconnect
-	 * message sent ("closed by remote host", the client says). */
+	 * message sent ("closed by remote host", the client says).  The
+	 * monitor logs it, as sshd (answer_stats). */
 	n->no_disconnect = true;
 	net_fail(n, EXIT_OK, "unused-connection-timeout");
 }
@@ -296,7 +294,6 @@ unused_check(struct net *n)
 static void
 alive_check(struct net *n, uint64_t in_before)
 {
-	const struct audit_conn *c = n->h->audit;
 	uint64_t now, replies;
 
 	if (!n->authenticated || n->alive_interval == 0 || n->done)
@@ -320,8 +317,7 @@ alive_check(struct net *n, uint64_t in_before)
 		return;
 	n->alive_heard = now;
 	if (n->alive_count_max > 0 && ++n->alive_missed > n->alive_count_max) {
-		log_info("Timeout, client not responding from %s port %u",
-		    c->remote_addr, c->remote_port);
+		/* The monitor logs it, as sshd (answer_stats). */
 		net_fail(n, EXIT_OK, "client-alive-timeout");
 		return;
 	}
