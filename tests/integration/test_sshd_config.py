@@ -164,7 +164,9 @@ def test_hardened_config(tmp_path):
                  "clientalivecountmax 2", "rekeylimit 536870912 3600",
                  "disableforwarding yes", "passwordauthentication no",
                  "usedns no", "maxstartups 10:30:60", "permituserrc no",
-                 "printlastlog yes", "authenticationmethods publickey"):
+                 "printlastlog yes", "authenticationmethods publickey",
+                 "channeltimeout session:*=15m direct-tcpip=5m",
+                 "unusedconnectiontimeout 600"):
         assert line in dump, line
     backup = (tmp_path / "backup.out").read_text().splitlines()
     assert "forcecommand /usr/local/bin/backup-receive" in backup
