@@ -33,6 +33,7 @@ struct psession {
 	char *why;			/* it could not start: why, for its record */
 	uint64_t start;
 	char tty[64];			/* "/dev/pts/N" of a pty session, or "" */
+	bool detached;			/* ChannelTimeout closed its channel */
 };
 
 /* An open keyboard-interactive round: the prompts PAM asked, and the

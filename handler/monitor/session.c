@@ -126,8 +126,10 @@ sessions_live(const struct monitor *m)
 {
 	unsigned n = 0;
 
+	/* A session whose channel ChannelTimeout closed counts no more:
+	 * sshd frees its slot then, while its command may run on. */
 	for (int i = 0; i < MAX_SESSIONS; i++)
-		n += m->sess[i].live;
+		n += m->sess[i].live && !m->sess[i].detached;
 	return n;
 }
 
@@ -389,8 +391,11 @@ answer_session_close(struct monitor *m, const struct ps_session_close *r)
 	if (r->idle != 0) {
 		log_info("channel %u: closing after %u seconds of inactivity",
 		    r->id, r->idle);
-		if (s != NULL && s->why == NULL)
-			s->why = strdup("channel-timeout");
+		if (s != NULL) {
+			s->detached = true;
+			if (s->why == NULL)
+				s->why = strdup("channel-timeout");
+		}
 	}
 	if (s != NULL && s->master >= 0)
 		sess_kill(m, -s->pid, SIGHUP);

@@ -37,8 +37,8 @@ chan_free(struct nchan *c)
 		}
 	if (c->fwd)
 		n->nfwd--;
-	else
-		n->nchans--;
+	else if (!c->abandoned)
+		n->nchans--;		/* an abandoned one left the count (idle.c) */
 	if (c->reg_in || c->reg_out)
 		ssh_event_remove_fd(n->ev, c->in_fd >= 0 ? c->in_fd : c->out_fd);
 	if (!one_fd && c->reg_out && c->out_fd >= 0)

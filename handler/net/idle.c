@@ -126,8 +126,11 @@ force_close(struct nchan *c)
 		return;
 	}
 	/* No exit status will follow: the channel is closed as if by the
-	 * client, and the monitor hangs up a terminal's programs. */
+	 * client, and the monitor hangs up a terminal's programs.  Like
+	 * sshd, which frees the session then, MaxSessions counts it no
+	 * more. */
 	c->client_closed = true;
+	c->n->nchans--;
 	if (!c->exited)
 		ask_session_close(c->n, &(struct ps_session_close){ c->id, secs });
 }

@@ -107,7 +107,7 @@ struct nchan {
 	unsigned idle_secs;
 	uint64_t lastused;
 	bool used;
-	bool abandoned;
+	bool abandoned;			/* and out of the MaxSessions count */
 };
 
 /* A direct-tcpip or direct-streamlocal open the monitor is connecting

@@ -225,3 +225,26 @@ def test_closed_session_leaves_the_connection_unused(peer, server, openssh, keys
     # sshd leaves the command to its end; sshand does too, but the
     # harness's KillUserProcesses yes ends it with the connection.
     assert wait_for(lambda: not harness.user_procs_left(), 10)
+
+
+@pytest.mark.parametrize("peer", ["openssh", "sshand"])
+def test_closed_session_frees_its_max_sessions_slot(peer, server, openssh, keys):
+    """sshd frees the session whose channel it closed for inactivity,
+    while its command runs on: with MaxSessions 1 a new session may
+    start at once."""
+    conf = "ChannelTimeout session:command=1\nMaxSessions 1"
+    s = openssh(conf) if peer == "openssh" else server(conf)
+    done = os.path.join(harness.USERS["alice"][2], "done")
+    t = paramiko_login(s, keys)
+    try:
+        ch = t.open_session()
+        ch.exec_command("sleep 4; touch done")
+        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        ch2 = t.open_session()
+        ch2.exec_command("echo second")
+        assert ch2.makefile().read() == b"second\n"
+        assert ch2.recv_exit_status() == 0
+        assert not os.path.exists(done)     # the first still runs
+        assert wait_for(lambda: os.path.exists(done), 10)
+    finally:
+        t.close()
