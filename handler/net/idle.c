@@ -19,6 +19,7 @@
  * closed terminal hangs it up under sshd), and the connection stays. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,5 +182,9 @@ idle_wait_ms(const struct net *n)
 	if (next == 0)
 		return -1;
 	now = now_usec();
-	return now >= next ? 0 : (int)((next - now + 999) / 1000);
+	if (now >= next)
+		return 0;
+	/* An interval may be INT_MAX seconds: no int of milliseconds. */
+	return (next - now + 999) / 1000 > INT_MAX ? INT_MAX :
+	    (int)((next - now + 999) / 1000);
 }
