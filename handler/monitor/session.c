@@ -381,6 +381,24 @@ answer_signal(struct monitor *m, const struct ps_signal *r)
  * hang-up that closing its terminal gives; a command without one is not
  * signalled, and runs on with what the network child still drains into
  * its stdin (relay.c).  KillUserProcesses acts at the connection's end. */
+/* Can the network child's word be true, that it closed s's channel
+ * after idle seconds of inactivity?  Only with a ChannelTimeout of that
+ * length for this user, and a session that has run that long: a child
+ * that said so otherwise would free MaxSessions' count at will. */
+static bool
+idle_close_plausible(const struct monitor *m, const struct psession *s,
+    uint32_t idle)
+{
+	char pattern[CHANTIMEOUT_MAX_LEN + 1];
+	unsigned secs;
+	bool configured = false;
+
+	for (size_t i = 0; i < m->us->channel_timeouts.n && !configured; i++)
+		configured = chantimeout_parse(m->us->channel_timeouts.v[i],
+		    pattern, sizeof(pattern), &secs) == 0 && secs == idle;
+	return configured && now_usec() - s->start >= (uint64_t)idle * 1000000;
+}
+
 void
 answer_session_close(struct monitor *m, const struct ps_session_close *r)
 {
@@ -389,6 +407,9 @@ answer_session_close(struct monitor *m, const struct ps_session_close *r)
 	/* ChannelTimeout: the network child closed an idle channel, as
 	 * sshd does (and says). */
 	if (r->idle != 0) {
+		if (s != NULL && !idle_close_plausible(m, s, r->idle))
+			monitor_violation(m, "session_close after %u idle seconds "
+			    "that no ChannelTimeout gives", r->idle);
 		log_info("channel %u: closing after %u seconds of inactivity",
 		    r->id, r->idle);
 		if (s != NULL) {

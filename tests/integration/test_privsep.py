@@ -682,6 +682,12 @@ POSTAUTH_ATTACKS = {
     # are one byte longer than the monitor accepts
     "oversized-pty-modes": (lambda: _session_open(99, b"\x00" * (PS_MAX_MODES + 1)),
                             r"malformed session_open request"),
+    # the running session's channel (0) "closed after 300 idle seconds":
+    # no ChannelTimeout gives that, and believing it would free a
+    # MaxSessions slot
+    "idle-close-without-channel-timeout": (
+        lambda: bytes([PS["PS_SESSION_CLOSE"]]) + u32(0) + u32(300),
+        r"no ChannelTimeout gives"),
 }
 
 
