@@ -248,3 +248,38 @@ def test_closed_session_frees_its_max_sessions_slot(peer, server, openssh, keys)
         assert wait_for(lambda: os.path.exists(done), 10)
     finally:
         t.close()
+
+
+def test_force_close_paths_per_build(server, sshand_build):
+    """Both ways a channel is closed for inactivity (a session's, a
+    forwarded connection's), on each build make test runs: the ASan and
+    UBSan one included."""
+    s = server("ChannelTimeout session:command=1 direct-tcpip=1", build=sshand_build)
+    r = s.ssh("alice", "sleep 3", timeout=30)
+    assert r.returncode == 255 and r.stdout == "", (r.returncode, r.stderr)
+    hold = _Hold()
+    lport = free_port()
+    p = subprocess.Popen(s.ssh_argv("alice", flags=[
+        "-N", "-L", "%d:%s:%d" % (lport, HOST, hold.port)]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=client_env())
+    try:
+        def can_connect():
+            try:
+                socket.create_connection((HOST, lport), 2).close()
+                return True
+            except OSError:
+                return False
+        assert wait_for(can_connect, 15)
+        c = socket.create_connection((HOST, lport), 5)
+        c.settimeout(15)
+        assert c.recv(100) == b""      # idle for 1 s: cut
+        c.close()
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        p.communicate(timeout=10)
+        hold.close()
+    assert wait_for(lambda: [r for r in events(s, "forward-close")
+                             if r.get("SSHAND_REASON") == "channel-timeout"], 10)
+    assert [r.get("SSHAND_REASON") for r in events(s, "session-end")] == ["channel-timeout"]
