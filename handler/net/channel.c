@@ -28,8 +28,6 @@ chan_free(struct nchan *c)
 {
 	struct net *n = c->n;
 
-	bool one_fd = c->pty || c->fwd;
-
 	for (struct nchan **p = &n->chans; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
@@ -39,18 +37,7 @@ chan_free(struct nchan *c)
 		n->nfwd--;
 	else if (!c->abandoned)
 		n->nchans--;		/* an abandoned one left the count (idle.c) */
-	if (c->reg_in || c->reg_out)
-		ssh_event_remove_fd(n->ev, c->in_fd >= 0 ? c->in_fd : c->out_fd);
-	if (!one_fd && c->reg_out && c->out_fd >= 0)
-		ssh_event_remove_fd(n->ev, c->out_fd);
-	if (c->reg_err && c->err_fd >= 0)
-		ssh_event_remove_fd(n->ev, c->err_fd);
-	if (c->in_fd >= 0)
-		close(c->in_fd);
-	if (!one_fd && c->out_fd >= 0)
-		close(c->out_fd);
-	if (c->err_fd >= 0)
-		close(c->err_fd);
+	relay_close_fds(c);
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->pend);

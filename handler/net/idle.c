@@ -19,7 +19,6 @@
  * closed terminal hangs it up under sshd), and the connection stays. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +57,7 @@ idle_start(struct nchan *c, const char *type)
 			c->idle_secs = n->timeouts[i].secs;
 			break;
 		}
-	c->used = false;
+	c->idle_mark = c->fwd_in + c->fwd_out;
 	c->lastused = now_usec();
 }
 
@@ -101,17 +100,10 @@ force_close(struct nchan *c)
 
 	log_debug("channel %u: closing after %u seconds of inactivity", c->id,
 	    secs);
-	relay_unregister(c);
+	relay_close_fds(c);
 	c->pend_off = c->pend_len = 0;
 	c->lib_pending = false;
 	c->o_off = c->o_len = 0;
-	if (c->in_fd >= 0)
-		close(c->in_fd);
-	if (!c->pty && !c->fwd && c->out_fd >= 0)
-		close(c->out_fd);
-	if (c->err_fd >= 0)
-		close(c->err_fd);
-	c->in_fd = c->out_fd = c->err_fd = -1;
 	c->out_eof = c->err_eof = true;
 	if (!c->eof_sent) {
 		ssh_channel_send_eof(c->ch);
@@ -153,38 +145,29 @@ idle_check(struct net *n)
 		return;
 	now = now_usec();
 	for (struct nchan *c = n->chans; c != NULL; c = c->next) {
+		/* Bytes moved either way since the last look: in use now. */
+		uint64_t moved = c->fwd_in + c->fwd_out;
+
 		if (!counted(c))
 			continue;
-		if (c->used) {
-			c->used = false;
+		if (moved != c->idle_mark) {
+			c->idle_mark = moved;
 			c->lastused = now;
 		} else if (now >= c->lastused + (uint64_t)c->idle_secs * 1000000)
 			force_close(c);
 	}
 }
 
-int
-idle_wait_ms(const struct net *n)
+uint64_t
+idle_next_due(const struct net *n)
 {
-	uint64_t now, next = 0;
+	uint64_t next = 0;
 
-	if (n->n_timeouts == 0)
-		return -1;
 	for (const struct nchan *c = n->chans; c != NULL; c = c->next) {
-		uint64_t due;
+		uint64_t due = c->lastused + (uint64_t)c->idle_secs * 1000000;
 
-		if (!counted(c))
-			continue;
-		due = c->lastused + (uint64_t)c->idle_secs * 1000000;
-		if (next == 0 || due < next)
+		if (counted(c) && (next == 0 || due < next))
 			next = due;
 	}
-	if (next == 0)
-		return -1;
-	now = now_usec();
-	if (now >= next)
-		return 0;
-	/* An interval may be INT_MAX seconds: no int of milliseconds. */
-	return (next - now + 999) / 1000 > INT_MAX ? INT_MAX :
-	    (int)((next - now + 999) / 1000);
+	return next;
 }

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -214,12 +215,26 @@ lock_down(struct net *n)
 	return 0;
 }
 
+/* For poll: the milliseconds until due, at most INT_MAX (a ChannelTimeout
+ * may be INT_MAX seconds away). */
 static int
 ms_until(uint64_t due)
 {
-	uint64_t now = now_usec();
+	uint64_t now = now_usec(), ms;
 
-	return now >= due ? 0 : (int)((due - now + 999) / 1000);
+	if (now >= due)
+		return 0;
+	ms = (due - now + 999) / 1000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* t, or the wait until due if that is sooner (t -1: none yet). */
+static int
+sooner(int t, uint64_t due)
+{
+	int u = ms_until(due);
+
+	return t < 0 || u < t ? u : t;
 }
 
 /* The milliseconds until the next check of ClientAliveInterval,
@@ -227,20 +242,17 @@ ms_until(uint64_t due)
 static int
 check_timeout(const struct net *n)
 {
-	int t = -1, c;
+	uint64_t idle_due = idle_next_due(n);
+	int t = -1;
 
 	if (!n->authenticated)
 		return -1;
 	if (n->alive_interval != 0 && n->alive_heard != 0)
-		t = ms_until(n->alive_heard + (uint64_t)n->alive_interval * 1000000);
-	if (n->unused_timeout != 0 && n->unused_expiry != 0) {
-		int u = ms_until(n->unused_expiry);
-
-		t = t < 0 || u < t ? u : t;
-	}
-	c = idle_wait_ms(n);
-	if (c >= 0 && (t < 0 || c < t))
-		t = c;
+		t = sooner(t, n->alive_heard + (uint64_t)n->alive_interval * 1000000);
+	if (n->unused_timeout != 0 && n->unused_expiry != 0)
+		t = sooner(t, n->unused_expiry);
+	if (idle_due != 0)
+		t = sooner(t, idle_due);
 	return t;
 }
 

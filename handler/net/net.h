@@ -102,11 +102,11 @@ struct nchan {
 	uint64_t fwd_in, fwd_out;	/* bytes from and to the client */
 
 	/* ChannelTimeout (idle.c): the timeout of the channel's type (s, 0:
-	 * none), when bytes last moved, and whether they did this round;
-	 * abandoned: closed by us for inactivity. */
+	 * none), when bytes last moved (fwd_in + fwd_out was last seen to
+	 * be idle_mark); abandoned: closed by us for inactivity. */
 	unsigned idle_secs;
 	uint64_t lastused;
-	bool used;
+	uint64_t idle_mark;
 	bool abandoned;			/* and out of the MaxSessions count */
 };
 
@@ -216,14 +216,14 @@ int on_monitor(socket_t fd, int revents, void *ud);
  * AUTH_RESULT (-EPROTO if one is malformed); idle_start labels a channel
  * that opens (idle_start_session: a session whose program starts) and
  * starts its clock; idle_check, after each round of the event loop,
- * closes the channels idle for their timeout; idle_wait_ms: until the
- * next one may be, for poll (-1: none). */
+ * closes the channels idle for their timeout; idle_next_due: when the
+ * next one may be (usec), for poll (0: none). */
 int idle_setup(struct net *n, const struct ps_auth_result *r);
 void idle_start(struct nchan *c, const char *type);
 void idle_start_session(struct nchan *c, enum ps_session_kind kind, const char *arg);
 const char *idle_fwd_type(unsigned kind, bool direct);
 void idle_check(struct net *n);
-int idle_wait_ms(const struct net *n);
+uint64_t idle_next_due(const struct net *n);
 
 /* auth.c: the authentication callbacks. */
 void net_auth_setup(struct net *n);
@@ -258,6 +258,9 @@ void fwd_report_all(struct net *n, const char *reason);
 /* relay.c */
 bool flush_output_pending(struct nchan *c);
 void relay_unregister(struct nchan *c);
+/* Unregisters and closes the channel's descriptors (one for a terminal
+ * or a forwarded socket, else three), each -1 after. */
+void relay_close_fds(struct nchan *c);
 /* A session without a terminal whose client closed the channel: its
  * stdout and stderr are closed, unread. */
 void relay_close_output(struct nchan *c);

@@ -30,7 +30,6 @@ flush_input(struct nchan *c)
 		}
 		c->pend_off += (size_t)w;
 		c->fwd_in += (uint64_t)w;
-		c->used = true;
 	}
 	c->pend_off = c->pend_len = 0;
 	/* Take what libssh kept when the pipe was full; it only offers it
@@ -63,7 +62,6 @@ flush_input(struct nchan *c)
 			}
 			c->pend_off += (size_t)w;
 			c->fwd_in += (uint64_t)w;
-			c->used = true;
 		}
 		c->pend_off = c->pend_len = 0;
 	}
@@ -120,7 +118,6 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, 
 		return (int)len;	/* stdin closed by the child */
 	}
 	c->fwd_in += (uint64_t)w;
-	c->used = true;
 	if ((uint32_t)w < len)
 		c->lib_pending = true;
 	return (int)w;
@@ -191,7 +188,6 @@ read_output(struct nchan *c, int fd, bool is_err)
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
 		c->fwd_out += (uint64_t)r;
-		c->used = true;
 		c->o_len = (size_t)r;
 		c->o_off = 0;
 		c->o_err = is_err;
@@ -277,6 +273,21 @@ relay_unregister(struct nchan *c)
 		reg(c->n, c, c->out_fd, &c->reg_out, 0);
 		reg(c->n, c, c->err_fd, &c->reg_err, 0);
 	}
+}
+
+void
+relay_close_fds(struct nchan *c)
+{
+	bool one_fd = c->pty || c->fwd;
+
+	relay_unregister(c);
+	if (c->in_fd >= 0)
+		close(c->in_fd);
+	if (!one_fd && c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	c->in_fd = c->out_fd = c->err_fd = -1;
 }
 
 void
