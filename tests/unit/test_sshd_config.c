@@ -986,6 +986,44 @@ test_sessions_and_alive(void **state)
 	    "interval in seconds or sshd's time format)");
 	load_err("ChannelTimeout none session=5\n", "1: \"none\" must be "
 	    "alone on a \"ChannelTimeout\" line");
+	/* The bounds AUTH_RESULT carries: 16 entries of 128 characters. */
+	{
+		char line[4096], want[256], entry[CHANTIMEOUT_MAX_LEN + 2];
+		size_t off;
+
+		memset(entry, 'x', sizeof(entry));
+		entry[CHANTIMEOUT_MAX_LEN - 2] = '=';
+		entry[CHANTIMEOUT_MAX_LEN - 1] = '1';
+		entry[CHANTIMEOUT_MAX_LEN] = '\0';	/* 128: the longest */
+		snprintf(line, sizeof(line), "ChannelTimeout %s\n", entry);
+		cfg = load(line);
+		s = resolve(cfg, NULL, NULL, NULL);
+		assert_int_equal(s->channel_timeouts.n, 1);
+		assert_int_equal(strlen(s->channel_timeouts.v[0]), CHANTIMEOUT_MAX_LEN);
+		settings_free(s);
+		config_free(cfg);
+		entry[CHANTIMEOUT_MAX_LEN - 2] = 'x';	/* 129: one too many */
+		entry[CHANTIMEOUT_MAX_LEN - 1] = '=';
+		entry[CHANTIMEOUT_MAX_LEN] = '1';
+		entry[CHANTIMEOUT_MAX_LEN + 1] = '\0';
+		snprintf(line, sizeof(line), "ChannelTimeout %s\n", entry);
+		snprintf(want, sizeof(want), "1: timeout \"%.64s...\" for "
+		    "\"ChannelTimeout\" longer than 128 characters", entry);
+		load_err(line, want);
+		off = (size_t)snprintf(line, sizeof(line), "ChannelTimeout");
+		for (int i = 0; i < CHANTIMEOUT_MAX; i++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    " t%d=1", i);
+		snprintf(line + off, sizeof(line) - off, "\n");
+		cfg = load(line);
+		s = resolve(cfg, NULL, NULL, NULL);
+		assert_int_equal(s->channel_timeouts.n, CHANTIMEOUT_MAX);
+		settings_free(s);
+		config_free(cfg);
+		snprintf(line + off, sizeof(line) - off, " t16=1\n");
+		load_err(line, "1: too many timeouts for \"ChannelTimeout\" "
+		    "(at most 16)");
+	}
 }
 
 static void
