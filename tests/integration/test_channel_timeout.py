@@ -7,6 +7,7 @@ exit status follows, so ssh exits with 255; output or input keeps it
 open; a session whose type no pattern names is never closed; an idle
 ssh -L connection is cut at both ends."""
 
+import contextlib
 import json
 import os
 import socket
@@ -37,6 +38,12 @@ def events(s, event):
     return [r for r in recs if r.get("SSHAND_EVENT") == event]
 
 
+def _closed_by_server(t, ch):
+    """Whether the server closes paramiko channel ch within 10 s (paramiko
+    drops a channel from its table when the server's close comes)."""
+    return wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+
+
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
 def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, keys):
     s = openssh(CONF) if peer == "openssh" else server(CONF)
@@ -55,7 +62,7 @@ def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, key
     try:
         ch = t.open_session()
         ch.exec_command("sleep 4; touch late")
-        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert _closed_by_server(t, ch)
         assert ch.recv_exit_status() == -1      # none was sent
         assert not os.path.exists(late)
         assert wait_for(lambda: os.path.exists(late), 10)
@@ -102,7 +109,7 @@ def test_timeout_applies_to_its_channel_type_only(peer, server, openssh, keys):
         ch = t.open_session()
         ch.invoke_subsystem("sftp")
         t0 = time.monotonic()
-        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert _closed_by_server(t, ch)
         assert time.monotonic() - t0 < 5
     finally:
         t.close()
@@ -155,26 +162,50 @@ class _Hold:
     def close(self):
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@contextlib.contextmanager
+def _forward(s, flag, port):
+    """ssh -N with one -L or -R to port on the loopback: (the forwarded
+    port, the ssh process), once the port takes connections.  The one
+    connection that checked it is closed at once."""
+    lport = free_port()
+    p = subprocess.Popen(s.ssh_argv("alice", flags=[
+        "-N", flag, "%d:%s:%d" % (lport, HOST, port)]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=client_env())
+
+    def can_connect():
+        try:
+            socket.create_connection((HOST, lport), 2).close()
+            return True
+        except OSError:
+            return False
+    try:
+        assert wait_for(can_connect, 15)
+        yield lport, p
+    finally:
+        p.terminate()
+        p.communicate(timeout=10)
+
+
+def _timeout_closes(s):
+    return [r for r in events(s, "forward-close")
+            if r.get("SSHAND_REASON") == "channel-timeout"]
+
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
 @pytest.mark.parametrize("flag", ["-L", "-R"])
 def test_idle_forward_is_cut(peer, flag, server, openssh):
     """ssh -L's direct-tcpip channels, ssh -R's forwarded-tcpip ones."""
     s = openssh(CONF) if peer == "openssh" else server(CONF)
-    hold = _Hold()
-    lport = free_port()
-    p = subprocess.Popen(s.ssh_argv("alice", flags=[
-        "-N", flag, "%d:%s:%d" % (lport, HOST, hold.port)]),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=client_env())
-    try:
-        def connect():
-            try:
-                return socket.create_connection((HOST, lport), 2)
-            except OSError:
-                return None
-        assert wait_for(lambda: connect() is not None, 15)
-        # That probe was a connection too: it closed at once.
+    with _Hold() as hold, _forward(s, flag, hold.port) as (lport, p):
+        # The probe was a connection too: it closed at once.
         assert wait_for(lambda: len(hold.ended) == 1, 10)
         c = socket.create_connection((HOST, lport), 5)
         c.settimeout(15)
@@ -192,14 +223,8 @@ def test_idle_forward_is_cut(peer, flag, server, openssh):
         c.close()
         # The connection itself stays (ssh -N goes on).
         assert p.poll() is None
-    finally:
-        p.terminate()
-        p.communicate(timeout=10)
-        hold.close()
     if peer == "sshand":
-        assert wait_for(lambda: [r for r in events(s, "forward-close")
-                                 if r.get("SSHAND_REASON") == "channel-timeout"], 10), \
-            events(s, "forward-close")
+        assert wait_for(lambda: _timeout_closes(s), 10), events(s, "forward-close")
 
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
@@ -214,7 +239,7 @@ def test_closed_session_leaves_the_connection_unused(peer, server, openssh, keys
         ch = t.open_session()
         t0 = time.monotonic()
         ch.exec_command("sleep 6")
-        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert _closed_by_server(t, ch)
         assert wait_for(lambda: not t.is_active(), 10)
         # 1 s, then 2 without a channel (sshd counts whole seconds: its
         # two may take a second less); the command, 6 s, still runs.
@@ -239,7 +264,7 @@ def test_closed_session_frees_its_max_sessions_slot(peer, server, openssh, keys)
     try:
         ch = t.open_session()
         ch.exec_command("sleep 4; touch done")
-        assert wait_for(lambda: t._channels.get(ch.get_id()) is None, 10)
+        assert _closed_by_server(t, ch)
         ch2 = t.open_session()
         ch2.exec_command("echo second")
         assert ch2.makefile().read() == b"second\n"
@@ -257,29 +282,11 @@ def test_force_close_paths_per_build(server, sshand_build):
     s = server("ChannelTimeout session:command=1 direct-tcpip=1", build=sshand_build)
     r = s.ssh("alice", "sleep 3", timeout=30)
     assert r.returncode == 255 and r.stdout == "", (r.returncode, r.stderr)
-    hold = _Hold()
-    lport = free_port()
-    p = subprocess.Popen(s.ssh_argv("alice", flags=[
-        "-N", "-L", "%d:%s:%d" % (lport, HOST, hold.port)]),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=client_env())
-    try:
-        def can_connect():
-            try:
-                socket.create_connection((HOST, lport), 2).close()
-                return True
-            except OSError:
-                return False
-        assert wait_for(can_connect, 15)
+    with _Hold() as hold, _forward(s, "-L", hold.port) as (lport, p):
         c = socket.create_connection((HOST, lport), 5)
         c.settimeout(15)
         assert c.recv(100) == b""      # idle for 1 s: cut
         c.close()
         assert p.poll() is None
-    finally:
-        p.terminate()
-        p.communicate(timeout=10)
-        hold.close()
-    assert wait_for(lambda: [r for r in events(s, "forward-close")
-                             if r.get("SSHAND_REASON") == "channel-timeout"], 10)
+    assert wait_for(lambda: _timeout_closes(s), 10)
     assert [r.get("SSHAND_REASON") for r in events(s, "session-end")] == ["channel-timeout"]
