@@ -8,6 +8,7 @@ belonging to this run only.
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import select
@@ -412,6 +413,25 @@ def paramiko_login(s, keys, user="alice", key="alice_ed25519"):
     return t
 
 
+def read_audit(path, event=None):
+    """The records of the JSON-lines audit trail at path, oldest first
+    ([] before the first is written); only those of that SSHAND_EVENT if
+    event is given.  sshand writes each record as one O_APPEND write of a
+    whole line, and a reader can still meet the last one half written:
+    the file is read in one pass and only what precedes its last newline
+    counts.  (Iterating over the open file instead would not do: after a
+    half-written last line it reads on, and the rest of that record,
+    written meanwhile, comes as a "line" of its own.)"""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    recs = [json.loads(line) for line in data[:data.rfind(b"\n") + 1].split(b"\n")
+            if line.strip()]
+    return [r for r in recs if event is None or r.get("SSHAND_EVENT") == event]
+
+
 def wait_for(pred, timeout, step=0.1):
     end = time.monotonic() + timeout
     while True:
@@ -518,6 +538,10 @@ class Server:
     def exit_codes(self):
         """Exit codes of the finished per-connection sshand processes."""
         return [int(c) for c in re.findall(r"Child \d+ died with code (\d+)", self.log())]
+
+    def audit_records(self, event=None):
+        """This server's audit records so far (see read_audit)."""
+        return read_audit(self.audit_log, event)
 
     def connections(self):
         """pids of the sshand processes currently serving a connection."""

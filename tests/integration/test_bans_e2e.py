@@ -65,20 +65,8 @@ def units(s, addr):
     return e["failure_units"] if e else 0
 
 
-def audit(s):
-    recs = []
-    try:
-        with open(s.audit_log) as f:
-            for line in f:
-                if line.strip():
-                    recs.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return recs
-
-
 def events(s, event, addr=None):
-    return [r for r in audit(s) if r.get("SSHAND_EVENT") == event and
+    return [r for r in s.audit_records() if r.get("SSHAND_EVENT") == event and
             (addr is None or r.get("SSHAND_REMOTE_ADDR") == addr)]
 
 
@@ -223,7 +211,7 @@ def test_wrong_passwords_ban_the_source_only(server):
     assert all(int(r["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"] for r in rej)
     # A banned connection gets no further than its connect record.
     conns = {r["SSHAND_CONNECTION"] for r in rej}
-    later = [r["SSHAND_EVENT"] for r in audit(s) if r.get("SSHAND_CONNECTION") in conns]
+    later = [r["SSHAND_EVENT"] for r in s.audit_records() if r.get("SSHAND_CONNECTION") in conns]
     assert sorted(set(later)) == ["connect", "rejected-banned"], later
 
 
@@ -266,7 +254,7 @@ def test_sshandctl_unban_and_ban(server):
     closed_before_banner(password_login(s, "127.0.0.5"))
     assert first_bytes(s, "127.0.0.5") == b""
     rej = events(s, "rejected-banned", "127.0.0.5")
-    assert len(rej) == 2, audit(s)
+    assert len(rej) == 2, s.audit_records()
     assert int(rej[0]["SSHAND_BAN_UNTIL"]) == e["banned_until_epoch"]
     # The list shows it, in both forms.
     doc = json.loads(ctl(s, "list").stdout)
@@ -481,11 +469,11 @@ def test_front_works_without_the_halves(server, part_replaced, tmp_path, part, h
                   _fake_part(tmp_path, "sshand_" + part, 7))
 
     closed_before_banner(password_login(s, "127.0.0.5"))
-    assert len(events(s, "rejected-banned", "127.0.0.5")) == 1, audit(s)
+    assert len(events(s, "rejected-banned", "127.0.0.5")) == 1, s.audit_records()
 
     assert first_bytes(s, "127.0.0.6") == b""
     gone = events(s, "disconnect", "127.0.0.6")
-    assert [e["SSHAND_REASON"] for e in gone] == ["server-error"], audit(s)
+    assert [e["SSHAND_REASON"] for e in gone] == ["server-error"], s.audit_records()
     why = "cannot load" if how == "unloadable" else "is not part of this sshand"
     assert why in s.log() and "sshand-%s.so" % part in s.log(), s.log()
     assert events(s, "session-start") == [] and events(s, "auth-attempt") == []
@@ -544,13 +532,13 @@ def test_burst_answers_at_most_twice_max_failures(server, tmp_path):
 
     e = show(s, src)
     assert e["banned"] and e["bans"] == 1, e
-    assert len(events(s, "ban-added", src)) == 1, audit(s)
+    assert len(events(s, "ban-added", src)) == 1, s.audit_records()
     # Every connection ended for the ban: at the door, or in the middle
     # (disconnect reason "banned") at its next failure or request.
     conns = {r["SSHAND_CONNECTION"] for r in events(s, "connect", src)}
     assert len(conns) == 20, conns
     ends = {}
-    for r in audit(s):
+    for r in s.audit_records():
         if r.get("SSHAND_CONNECTION") in conns and \
                 r["SSHAND_EVENT"] in ("rejected-banned", "disconnect"):
             ends[r["SSHAND_CONNECTION"]] = (r["SSHAND_EVENT"], r.get("SSHAND_REASON"))

@@ -116,14 +116,8 @@ class Host:
         return r
 
     def audit(self, event, addr):
-        recs = []
-        try:
-            with open(self.s.audit_log) as f:
-                recs = [json.loads(x) for x in f if x.strip()]
-        except FileNotFoundError:
-            pass
-        return [r for r in recs if r.get("SSHAND_EVENT") == event and
-                r.get("SSHAND_REMOTE_ADDR") == addr]
+        return [r for r in self.s.audit_records(event)
+                if r.get("SSHAND_REMOTE_ADDR") == addr]
 
 
 class Lab:

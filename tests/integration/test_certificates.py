@@ -5,7 +5,6 @@ the monitor (issue 14), with real ssh-keygen CAs and the OpenSSH client.
 The users' certified keys are fresh keys that no authorized_keys lists, so
 that a refused certificate cannot log in through its plain key."""
 
-import json
 import os
 import re
 import shutil
@@ -113,11 +112,6 @@ def fp(path):
     return run(["ssh-keygen", "-lf", path], check=True).stdout.split()[1]
 
 
-def audit(s):
-    with open(s.audit_log) as f:
-        return [json.loads(l) for l in f if l.strip()]
-
-
 @pytest.fixture
 def srv_tmpfs():
     subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", BASE],
@@ -142,7 +136,7 @@ def test_trusted_ca_logins(server, pki, sshand_build):
                     label, re.escape(fp(pki[key] + ".pub")), key, calabel,
                     re.escape(fp(pki[ca] + ".pub"))))
         assert re.search(line, s.log()), s.log()[-2000:]
-    rec = [a for a in audit(s) if a.get("SSHAND_EVENT") == "auth-attempt" and
+    rec = [a for a in s.audit_records() if a.get("SSHAND_EVENT") == "auth-attempt" and
            a.get("SSHAND_AUTH_RESULT") == "success"]
     assert len(rec) == 3
     assert rec[0]["SSHAND_REASON"].startswith("ID id-u_ed25519 (serial 7) CA ED25519 SHA256:")

@@ -20,7 +20,7 @@ import harness
 from harness import HOST, client_env, run, sha256_file
 # The sftp-only account (bob in sftponly, his home a chroot) and the
 # local file to transfer, shared with the other clients' tests.
-from test_sftp_chroot import SFTP_ONLY, audit, chroot_home, local, ok, sftponly
+from test_sftp_chroot import SFTP_ONLY, chroot_home, local, ok, sftponly
 
 assert chroot_home and local and sftponly  # fixtures, used by name
 
@@ -456,5 +456,5 @@ def test_filezilla_sftp_only(server, keys, filezilla, chroot_home, local, tmp_pa
     assert not os.path.exists(os.path.join(chroot_home, "evil"))
     assert not os.path.exists(os.path.join(chroot_home, "evil.bin"))
     fz.close()
-    starts = [e for e in audit(s) if e.get("SSHAND_EVENT") == "session-start"]
+    starts = s.audit_records("session-start")
     assert [e.get("SSHAND_COMMAND") for e in starts] == ["internal-sftp"], starts

@@ -4,7 +4,6 @@ forwarded channel audited, and the session going on when a request is
 refused."""
 
 import hashlib
-import json
 import re
 import os
 import socket
@@ -95,23 +94,8 @@ def _can_connect(port, host=HOST):
         return False
 
 
-def audit(s):
-    """The audit records written so far.  A record is one write of a
-    whole line, but a reader may meet the last one half written: only
-    complete lines count."""
-    recs = []
-    try:
-        with open(s.audit_log) as f:
-            for line in f:
-                if line.endswith("\n") and line.strip():
-                    recs.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return recs
-
-
 def fwd_records(s, event=None):
-    return [r for r in audit(s) if r.get("SSHAND_EVENT", "").startswith("forward-")
+    return [r for r in s.audit_records() if r.get("SSHAND_EVENT", "").startswith("forward-")
             and (event is None or r["SSHAND_EVENT"] == event)]
 
 
@@ -428,7 +412,7 @@ def test_remote_forward_from_unix_socket_refused_by_policy(server, echo):
         assert r.returncode == 0 and r.stdout == "alive\n", r.stderr
         with open(taken) as f:
             assert f.read() == "not a socket"
-        assert fwd_records(s, "forward-refused"), audit(s)
+        assert fwd_records(s, "forward-refused"), s.audit_records()
     finally:
         shutil.rmtree(d)
 

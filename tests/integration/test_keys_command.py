@@ -11,7 +11,6 @@ time limit and the client goes on to its password; one that others may
 write is refused and logged; a command without a user to run it as is a
 configuration error at its line."""
 
-import json
 import os
 import re
 import shutil
@@ -94,14 +93,9 @@ CONF = ("AuthorizedKeysCommand %s/lookup %%u %%U %%h %%t %%f %%k %%%%\n"
         "AuthorizedKeysCommandUser nobody\n" % BIN)
 
 
-def audit(s):
-    with open(s.audit_log) as f:
-        return [json.loads(l) for l in f if l.strip()]
-
-
 def attempts(s):
     return [(r["SSHAND_USER"], r["SSHAND_AUTH_METHOD"], r["SSHAND_AUTH_RESULT"],
-             r.get("SSHAND_REASON")) for r in audit(s)
+             r.get("SSHAND_REASON")) for r in s.audit_records()
             if r.get("SSHAND_EVENT") == "auth-attempt"]
 
 
@@ -129,7 +123,7 @@ def test_key_from_command(server, keys, lookup, sshand_build):
         harness.ALICE, fingerprint(keys, "alice_ed25519"), blob)
     assert calls() == [want]
     assert ("alice", "publickey", "success", "authorized-keys-command") in attempts(s)
-    rec = [r for r in audit(s) if r.get("SSHAND_REASON") == "authorized-keys-command"]
+    rec = [r for r in s.audit_records() if r.get("SSHAND_REASON") == "authorized-keys-command"]
     assert len(rec) == 1
     assert rec[0]["SSHAND_KEY_FINGERPRINT"] == fingerprint(keys, "alice_ed25519")
     assert re.search(r"Accepted publickey for alice from .*: SHA256:\S+ "

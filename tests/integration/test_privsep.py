@@ -18,7 +18,6 @@ else: not the ban file, not the audit trail, not the config.
 """
 
 import ctypes
-import json
 import os
 import re
 import signal
@@ -213,18 +212,6 @@ def grab_fd(pid, fd):
     finally:
         os.close(pidfd)
     return socket.socket(fileno=nfd)
-
-
-def audit(s):
-    recs = []
-    try:
-        with open(s.audit_log) as f:
-            for line in f:
-                if line.strip():
-                    recs.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return recs
 
 
 def exit_code_of(s, pid, timeout=15):
@@ -595,7 +582,7 @@ def _assert_violation(s, mon, net, client_done, before):
     code = exit_code_of(s, mon)
     assert code not in (None, 0), "monitor exit code %r\n%s" % (code, s.log()[-3000:])
     assert client_done(), "the client's connection survived"
-    recs = audit(s)[before:]
+    recs = s.audit_records()[before:]
     ev = [r.get("SSHAND_EVENT") for r in recs]
     assert "privsep-violation" in ev, ev
     v = recs[ev.index("privsep-violation")]
@@ -610,7 +597,7 @@ def test_preauth_violation_kills_connection(server, attack):
     c = password_client(s)
     try:
         mon, net = find_pair(s)
-        before = len(audit(s))
+        before = len(s.audit_records())
         sock = grab_fd(net, monitor_fd_of(net))
         try:
             sock.send(PREAUTH_ATTACKS[attack][0]())
@@ -645,7 +632,7 @@ def test_grabbed_fd_alone_is_harmless(server):
         assert c.wait(15) == 0
     finally:
         c.close()
-    assert "privsep-violation" not in [r.get("SSHAND_EVENT") for r in audit(s)]
+    assert "privsep-violation" not in [r.get("SSHAND_EVENT") for r in s.audit_records()]
 
 
 def test_fd_passed_to_monitor_is_a_violation(server):
@@ -655,7 +642,7 @@ def test_fd_passed_to_monitor_is_a_violation(server):
     c = password_client(s)
     try:
         mon, net = find_pair(s)
-        before = len(audit(s))
+        before = len(s.audit_records())
         sock = grab_fd(net, monitor_fd_of(net))
         try:
             with open("/dev/null", "rb") as f:
@@ -698,7 +685,7 @@ def test_postauth_violation_kills_connection(server, attack):
     s = server("KillUserProcesses yes")  # nothing may outlive it
     p, mon, net, sess = session_client(s)
     try:
-        before = len(audit(s))
+        before = len(s.audit_records())
         sock = grab_fd(net, monitor_fd_of(net))
         try:
             sock.send(POSTAUTH_ATTACKS[attack][0]())
@@ -725,7 +712,7 @@ def test_postauth_violation_kills_connection(server, attack):
 
 def killed_reason(s, before):
     """The reason of the one disconnect record written since before."""
-    gone_recs = [r for r in audit(s)[before:] if r.get("SSHAND_EVENT") == "disconnect"]
+    gone_recs = [r for r in s.audit_records()[before:] if r.get("SSHAND_EVENT") == "disconnect"]
     assert len(gone_recs) == 1, gone_recs
     return gone_recs[0].get("SSHAND_REASON")
 
@@ -734,7 +721,7 @@ def test_kill_netchild_mid_session(server):
     s = server("KillUserProcesses yes")  # nothing may outlive it
     p, mon, net, sess = session_client(s)
     try:
-        before = len(audit(s))
+        before = len(s.audit_records())
         os.kill(net, signal.SIGKILL)
         try:
             p.wait(10)
@@ -746,10 +733,10 @@ def test_kill_netchild_mid_session(server):
         assert wait_for(lambda: not harness.user_procs_left(), 5), \
             harness.user_procs_left()
         exit_code_of(s, mon)
-        ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
+        ev = [r.get("SSHAND_EVENT") for r in s.audit_records()[before:]]
         assert "session-end" in ev and "disconnect" in ev, ev
         # Not the client's doing: the child ended without its last word.
-        assert killed_reason(s, before) == "server-error", audit(s)[before:]
+        assert killed_reason(s, before) == "server-error", s.audit_records()[before:]
         assert "killed by signal 9" in s.log(), s.log()
     finally:
         if p.poll() is None:
@@ -782,14 +769,14 @@ def test_kill_netchild_preauth(server):
     c = password_client(s)
     try:
         mon, net = find_pair(s)
-        before = len(audit(s))
+        before = len(s.audit_records())
         os.kill(net, signal.SIGKILL)
         assert gone([mon, net], 10)
         assert password_refused(s, c)
         exit_code_of(s, mon)
-        ev = [r.get("SSHAND_EVENT") for r in audit(s)[before:]]
+        ev = [r.get("SSHAND_EVENT") for r in s.audit_records()[before:]]
         assert "disconnect" in ev, ev
-        assert killed_reason(s, before) == "server-error", audit(s)[before:]
+        assert killed_reason(s, before) == "server-error", s.audit_records()[before:]
         assert "killed by signal 9" in s.log(), s.log()
     finally:
         c.close()

@@ -12,7 +12,6 @@ preload and the sanitizer runtime do not mix).
 """
 
 import base64
-import json
 import os
 import re
 import socket
@@ -96,13 +95,8 @@ def try_login(srv, key, user="alice"):
         sock.close()
 
 
-def audit(srv):
-    with open(srv.audit_log) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def publickey_failures(srv):
-    return [r for r in audit(srv) if r.get("SSHAND_EVENT") == "auth-attempt" and
+    return [r for r in srv.audit_records() if r.get("SSHAND_EVENT") == "auth-attempt" and
             r.get("SSHAND_AUTH_METHOD") == "publickey" and
             r.get("SSHAND_AUTH_RESULT") == "failure"]
 

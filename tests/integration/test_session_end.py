@@ -14,7 +14,6 @@ fixture): each open_session and close_session of the service writes a
 line "TYPE USER PID", PID being the process that called PAM.
 """
 
-import json
 import os
 import re
 import signal
@@ -91,26 +90,14 @@ def connection(s, timeout=15):
     return procs
 
 
-def audit(s):
-    recs = []
-    try:
-        with open(s.audit_log) as f:
-            for line in f:
-                if line.strip():
-                    recs.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return recs
-
-
 def ended(s, timeout=15):
     """The records of the server's only connection, once its disconnect
     record is written."""
     def done():
-        recs = audit(s)
+        recs = s.audit_records()
         return recs if any(r["SSHAND_EVENT"] == "disconnect" for r in recs) else None
     recs = wait_for(done, timeout)
-    assert recs, "no disconnect record; %r\n%s" % (audit(s), s.log()[-3000:])
+    assert recs, "no disconnect record; %r\n%s" % (s.audit_records(), s.log()[-3000:])
     return recs
 
 

@@ -1,7 +1,6 @@
 """Issue 3: interactive shells on a pty, several channels on one
 connection, and clean ends, driven by the real OpenSSH client."""
 
-import json
 import os
 import re
 import signal
@@ -232,8 +231,7 @@ def test_missing_shell_is_reported(server, sshand_build, flags):
     assert "sshand: cannot run /nonexistent/sh: No such file or directory" in out, out
     # The session's record says why too (issue 15).
     def ends():
-        return [x for x in (json.loads(l) for l in open(s.audit_log) if l.endswith("\n") and l.strip())
-                if x["SSHAND_EVENT"] == "session-end"]
+        return s.audit_records("session-end")
     assert harness.wait_for(ends, 10), s.log()[-2000:]
     ends = ends()
     assert ends[-1]["SSHAND_REASON"] == \
@@ -481,8 +479,7 @@ def test_background_jobs_survive_logout(server, tmp_path, kill):
         with open(mark) as f:
             assert f.read() == "survived\n"
         assert harness.wait_for(lambda: not _alice_procs(), 10), _alice_procs()
-    recs = [json.loads(l) for l in open(s.audit_log) if l.endswith("\n") and l.strip()]
-    ends = [r for r in recs if r["SSHAND_EVENT"] == "session-end"]
+    ends = s.audit_records("session-end")
     assert len(ends) == 1 and ends[0].get("SSHAND_EXIT_STATUS") == "0", ends
 
 

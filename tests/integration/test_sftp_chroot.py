@@ -6,7 +6,6 @@ them; chroot paths a user could change refused, logged and audited;
 Subsystem sftp internal-sftp (and -R) for an ordinary user; malformed
 SFTP packets on a raw subsystem channel."""
 
-import json
 import os
 import socket
 import struct
@@ -80,14 +79,6 @@ def sftp_batch(s, batch, tmp_path, user="bob", key="bob_ed25519"):
                ["%s@%s" % (user, HOST)], env=client_env(), timeout=60)
 
 
-def audit(s):
-    out = []
-    if os.path.exists(s.audit_log):
-        with open(s.audit_log) as f:
-            out = [json.loads(line) for line in f if line.strip()]
-    return out
-
-
 @pytest.mark.parametrize("profile", ["login", "strict"])
 def test_sftp_only_openssh(server, sshand_build, chroot_home, local, tmp_path, profile):
     """Everything OpenSSH's sftp does, under either seccomp profile (the
@@ -132,7 +123,7 @@ ls
     assert not os.path.exists(os.path.join(up, "gone"))
     assert not os.path.exists(os.path.join(up, "d", "rm-me.bin"))
     # The audit trail names the server, not a program.
-    starts = [e for e in audit(s) if e.get("SSHAND_EVENT") == "session-start"]
+    starts = [e for e in s.audit_records() if e.get("SSHAND_EVENT") == "session-start"]
     assert starts and starts[-1].get("SSHAND_COMMAND") == "internal-sftp"
 
 
@@ -204,9 +195,9 @@ def test_unsafe_chroot_refused(server, chroot_home, tmp_path, damage):
     assert r.returncode != 0
     assert harness.wait_for(lambda: "bad ownership or modes for chroot directory "
                             "component \"/home/bob\"" in s.log(), 5), s.log()[-3000:]
-    ev = [e for e in audit(s) if e.get("SSHAND_EVENT") == "session-refused"]
-    assert ev and ev[-1].get("SSHAND_REASON") == "unsafe-chroot-directory", audit(s)
-    assert not any(e.get("SSHAND_EVENT") == "session-start" for e in audit(s))
+    ev = [e for e in s.audit_records() if e.get("SSHAND_EVENT") == "session-refused"]
+    assert ev and ev[-1].get("SSHAND_REASON") == "unsafe-chroot-directory", s.audit_records()
+    assert not any(e.get("SSHAND_EVENT") == "session-start" for e in s.audit_records())
 
 
 def test_chroot_shell_runs_inside(server, chroot_home):

@@ -11,7 +11,6 @@ the smaller keywords that an sshd_config carries (RequiredRSASize,
 Compression, TCPKeepAlive)."""
 
 import hashlib
-import json
 import os
 import re
 import select
@@ -31,20 +30,8 @@ DEBIAN_MD5 = "e6fd6e8e29210c5678181f33177d5433"
 DENIED = re.compile(r"Permission denied \(([^)]*)\)")
 
 
-def audit(s):
-    recs = []
-    try:
-        with open(s.audit_log) as f:
-            for line in f:
-                if line.strip():
-                    recs.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return recs
-
-
 def events(s, event):
-    return [r for r in audit(s) if r.get("SSHAND_EVENT") == event]
+    return [r for r in s.audit_records() if r.get("SSHAND_EVENT") == event]
 
 
 def ok(r):
@@ -351,7 +338,7 @@ def test_client_alive_ends_a_frozen_client(server):
     disc = events(s, "disconnect")[-1]
     assert disc["SSHAND_REASON"] == "client-alive-timeout", disc
     assert "Timeout, client not responding from user alice %s port" % HOST in s.log()
-    assert [r["SSHAND_EVENT"] for r in audit(s)][-2:] == ["session-end", "disconnect"]
+    assert [r["SSHAND_EVENT"] for r in s.audit_records()][-2:] == ["session-end", "disconnect"]
 
 
 def test_client_alive_answered_keeps_the_connection(server):
