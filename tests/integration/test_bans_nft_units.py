@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-import harness
 from harness import BUILD, WORK, wait_for
 from test_bans_nft import BAD, GOOD, WRONG, Lab, logged_in
 from test_units_systemd import UserManager

@@ -13,7 +13,7 @@ import subprocess
 import threading
 
 import harness
-from harness import HOST, PRIVSEP_UID, client_env, wait_for
+from harness import PRIVSEP_UID, client_env, wait_for
 
 SIZE = 64 << 20
 LIBSSH_READ = 4096

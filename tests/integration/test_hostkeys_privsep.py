@@ -9,7 +9,6 @@ finds keys where they are) and the network child holds the public keys.
 Every key type still works with the OpenSSH client, and so do rekeys.
 """
 import os
-import re
 import subprocess
 
 import pytest

@@ -20,7 +20,7 @@ import time
 import pytest
 
 import harness
-from harness import BUILD, HOST, client_env, run, wait_for
+from harness import BUILD, HOST, client_env, run
 
 # A tmpfs of root's on /srv, in this run's mount namespace only: sshd's
 # rule refuses a program in a directory others may write (all of /tmp).

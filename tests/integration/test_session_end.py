@@ -19,7 +19,6 @@ import re
 import signal
 import subprocess
 import textwrap
-import time
 
 import pytest
 

@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-import harness
 from harness import BUILD, WORK
 
 

@@ -91,7 +91,7 @@ def test_debian_stock_config(tmp_path):
     saying only that UsePAM is always on; -T shows the drop-in's values
     and sshd -T's spellings; host keys made and printed by sshandctl,
     its -f after the subcommand."""
-    r = private_etc(tmp_path, """
+    private_etc(tmp_path, """
         mkdir -p /etc/sshand /etc/ssh/sshd_config.d
         cp "$FIXTURES/sshd_config.debian12" /etc/sshand/sshand.conf
         printf 'PasswordAuthentication no\\nAllowUsers alice bob@10.0.0.0/8\\n' \\
@@ -122,7 +122,7 @@ def test_hardened_config(tmp_path):
     """A hardened sshd_config in the style of the public guides: -t
     passes, with a notice for each keyword that does not apply and for
     the algorithms libssh lacks, at its line, and nothing else."""
-    r = private_etc(tmp_path, """
+    private_etc(tmp_path, """
         mkdir -p /etc/sshand /etc/ssh/sshd_config.d
         cp "$FIXTURES/sshd_config.hardened" /etc/sshand/sshand.conf
         ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
