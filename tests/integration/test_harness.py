@@ -5,6 +5,7 @@ the fixture shadow (service `sshand`) says what the server tests expect."""
 import ctypes
 import ctypes.util
 import grp
+import json
 import os
 import pwd
 
@@ -98,3 +99,21 @@ def test_pam_unix_with_fixture_shadow():
     auth, acct = pam_check("expired", harness.password("expired"))
     assert auth == 0 and acct not in (0, None)
     assert pam_check("root", harness.password("root")) == (0, 0)
+
+
+def test_read_audit_waits_for_a_record_s_newline(tmp_path):
+    """A record still being written is not read before its newline is
+    there, and its rest never comes as a record of its own (the torn
+    "line" test_forwarding once met reading the file line by line)."""
+    path = str(tmp_path / "audit.jsonl")
+    assert harness.read_audit(path) == []
+    whole = '{"SSHAND_EVENT":"connect","MESSAGE":"Connection from 127.0.0.1 port 1"}\n'
+    half = '{"SSHAND_EVENT":"disconnect","MESSAGE":"Disconnected from '
+    rest = '127.0.0.1 port 1: client-closed"}\n'
+    with open(path, "w") as f:
+        f.write(whole + half)
+    assert harness.read_audit(path) == [json.loads(whole)]
+    with open(path, "a") as f:
+        f.write(rest)
+    assert [r["SSHAND_EVENT"] for r in harness.read_audit(path)] == ["connect", "disconnect"]
+    assert harness.read_audit(path, "disconnect") == [json.loads(half + rest)]
