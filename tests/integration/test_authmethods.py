@@ -25,8 +25,8 @@ SECRET = "3132333435363738393031323334353637383930"
 
 def attempts(s, user):
     return [(r["SSHAND_AUTH_METHOD"], r["SSHAND_AUTH_RESULT"])
-            for r in s.audit_records() if r.get("SSHAND_EVENT") == "auth-attempt"
-            and r.get("SSHAND_USER") == user]
+            for r in s.audit_records("auth-attempt")
+            if r.get("SSHAND_USER") == user]
 
 
 def denied_list(r):
@@ -243,9 +243,8 @@ def test_user_change_and_key_reuse(server, keys):
     finally:
         t.close()
     s.wait_idle()
-    reasons = [r.get("SSHAND_REASON") for r in s.audit_records()
-               if r.get("SSHAND_EVENT") == "auth-attempt"
-               and r.get("SSHAND_AUTH_RESULT") == "failure"]
+    reasons = [r.get("SSHAND_REASON") for r in s.audit_records("auth-attempt")
+               if r.get("SSHAND_AUTH_RESULT") == "failure"]
     assert "key-reused" in reasons
     assert "method-not-allowed" in reasons
     assert "user name changed from alice to bob" in s.log()

@@ -66,8 +66,8 @@ def units(s, addr):
 
 
 def events(s, event, addr=None):
-    return [r for r in s.audit_records() if r.get("SSHAND_EVENT") == event and
-            (addr is None or r.get("SSHAND_REMOTE_ADDR") == addr)]
+    return [r for r in s.audit_records(event)
+            if addr is None or r.get("SSHAND_REMOTE_ADDR") == addr]
 
 
 def idle(s):

@@ -136,8 +136,8 @@ def test_trusted_ca_logins(server, pki, sshand_build):
                     label, re.escape(fp(pki[key] + ".pub")), key, calabel,
                     re.escape(fp(pki[ca] + ".pub"))))
         assert re.search(line, s.log()), s.log()[-2000:]
-    rec = [a for a in s.audit_records() if a.get("SSHAND_EVENT") == "auth-attempt" and
-           a.get("SSHAND_AUTH_RESULT") == "success"]
+    rec = [a for a in s.audit_records("auth-attempt")
+           if a.get("SSHAND_AUTH_RESULT") == "success"]
     assert len(rec) == 3
     assert rec[0]["SSHAND_REASON"].startswith("ID id-u_ed25519 (serial 7) CA ED25519 SHA256:")
     assert rec[0]["SSHAND_KEY_FINGERPRINT"] == fp(pki["u_ed25519"] + ".pub")

@@ -28,10 +28,6 @@ def ok(r):
     return r
 
 
-def events(s, event):
-    return s.audit_records(event)
-
-
 def _closed_by_server(t, ch):
     """Whether the server closes paramiko channel ch within 10 s (paramiko
     drops a channel from its table when the server's close comes)."""
@@ -80,10 +76,10 @@ def test_idle_command_channel_is_closed_as_by_openssh(peer, server, openssh, key
     if peer == "sshand":
         assert "closing after 2 seconds of inactivity" in s.log(), s.log()[-3000:]
         # The two sessions that went idle say so; the busy two do not.
-        assert wait_for(lambda: len(events(s, "session-end")) == 4, 10)
+        assert wait_for(lambda: len(s.audit_records("session-end")) == 4, 10)
         timed_out = [e.get("SSHAND_REASON") == "channel-timeout"
-                     for e in events(s, "session-end")]
-        assert timed_out == [True, True, False, False], events(s, "session-end")
+                     for e in s.audit_records("session-end")]
+        assert timed_out == [True, True, False, False], s.audit_records("session-end")
 
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
@@ -189,7 +185,7 @@ def _forward(s, flag, port):
 
 
 def _timeout_closes(s):
-    return [r for r in events(s, "forward-close")
+    return [r for r in s.audit_records("forward-close")
             if r.get("SSHAND_REASON") == "channel-timeout"]
 
 
@@ -218,7 +214,7 @@ def test_idle_forward_is_cut(peer, flag, server, openssh):
         # The connection itself stays (ssh -N goes on).
         assert p.poll() is None
     if peer == "sshand":
-        assert wait_for(lambda: _timeout_closes(s), 10), events(s, "forward-close")
+        assert wait_for(lambda: _timeout_closes(s), 10), s.audit_records("forward-close")
 
 
 @pytest.mark.parametrize("peer", ["openssh", "sshand"])
@@ -283,4 +279,4 @@ def test_force_close_paths_per_build(server, sshand_build):
         c.close()
         assert p.poll() is None
     assert wait_for(lambda: _timeout_closes(s), 10)
-    assert [r.get("SSHAND_REASON") for r in events(s, "session-end")] == ["channel-timeout"]
+    assert [r.get("SSHAND_REASON") for r in s.audit_records("session-end")] == ["channel-timeout"]

@@ -95,8 +95,7 @@ CONF = ("AuthorizedKeysCommand %s/lookup %%u %%U %%h %%t %%f %%k %%%%\n"
 
 def attempts(s):
     return [(r["SSHAND_USER"], r["SSHAND_AUTH_METHOD"], r["SSHAND_AUTH_RESULT"],
-             r.get("SSHAND_REASON")) for r in s.audit_records()
-            if r.get("SSHAND_EVENT") == "auth-attempt"]
+             r.get("SSHAND_REASON")) for r in s.audit_records("auth-attempt")]
 
 
 def ok(r):

@@ -96,8 +96,8 @@ def try_login(srv, key, user="alice"):
 
 
 def publickey_failures(srv):
-    return [r for r in srv.audit_records() if r.get("SSHAND_EVENT") == "auth-attempt" and
-            r.get("SSHAND_AUTH_METHOD") == "publickey" and
+    return [r for r in srv.audit_records("auth-attempt")
+            if r.get("SSHAND_AUTH_METHOD") == "publickey" and
             r.get("SSHAND_AUTH_RESULT") == "failure"]
 
 

@@ -123,7 +123,7 @@ ls
     assert not os.path.exists(os.path.join(up, "gone"))
     assert not os.path.exists(os.path.join(up, "d", "rm-me.bin"))
     # The audit trail names the server, not a program.
-    starts = [e for e in s.audit_records() if e.get("SSHAND_EVENT") == "session-start"]
+    starts = s.audit_records("session-start")
     assert starts and starts[-1].get("SSHAND_COMMAND") == "internal-sftp"
 
 
@@ -195,7 +195,7 @@ def test_unsafe_chroot_refused(server, chroot_home, tmp_path, damage):
     assert r.returncode != 0
     assert harness.wait_for(lambda: "bad ownership or modes for chroot directory "
                             "component \"/home/bob\"" in s.log(), 5), s.log()[-3000:]
-    ev = [e for e in s.audit_records() if e.get("SSHAND_EVENT") == "session-refused"]
+    ev = s.audit_records("session-refused")
     assert ev and ev[-1].get("SSHAND_REASON") == "unsafe-chroot-directory", s.audit_records()
     assert not any(e.get("SSHAND_EVENT") == "session-start" for e in s.audit_records())
 

@@ -30,10 +30,6 @@ DEBIAN_MD5 = "e6fd6e8e29210c5678181f33177d5433"
 DENIED = re.compile(r"Permission denied \(([^)]*)\)")
 
 
-def events(s, event):
-    return [r for r in s.audit_records() if r.get("SSHAND_EVENT") == event]
-
-
 def ok(r):
     assert r.returncode == 0, "exit %d\nstdout: %s\nstderr: %s" % (
         r.returncode, r.stdout[-2000:], r.stderr[-2000:])
@@ -233,7 +229,7 @@ def test_access_lists(server, case):
         else:
             denied(r)
     refused = [u for u, a in users if not a]
-    recs = [r for r in events(s, "auth-attempt") if r["SSHAND_USER"] in refused]
+    recs = [r for r in s.audit_records("auth-attempt") if r["SSHAND_USER"] in refused]
     assert recs and all(r["SSHAND_AUTH_RESULT"] == "failure" for r in recs)
     reasons = {r["SSHAND_REASON"] for r in recs}
     assert reasons <= {"AllowUsers", "DenyUsers", "AllowGroups", "DenyGroups"}, reasons
@@ -248,7 +244,7 @@ def test_access_by_address(server):
     ok(s.ssh("alice", "true", flags=["-b", "127.0.0.2"]))
     ok(s.ssh("bob", "true", key="bob_ed25519", flags=["-b", "127.0.0.2"]))
     denied(s.ssh("bob", "true", key="bob_ed25519", flags=["-b", "127.0.0.3"]))
-    reasons = [r["SSHAND_REASON"] for r in events(s, "auth-attempt")
+    reasons = [r["SSHAND_REASON"] for r in s.audit_records("auth-attempt")
                if r["SSHAND_AUTH_RESULT"] == "failure"]
     assert set(reasons) == {"AllowUsers", "DenyUsers"}, reasons
 
@@ -284,7 +280,7 @@ def test_refused_user_looks_like_a_wrong_password(server, method):
     for who, v in results.items():
         assert v[3] >= 0.25, (who, results)
     ok(s.ssh_password("bob", cmd="true"))
-    rec = [r for r in events(s, "auth-attempt") if r["SSHAND_USER"] == "alice"]
+    rec = [r for r in s.audit_records("auth-attempt") if r["SSHAND_USER"] == "alice"]
     assert [r["SSHAND_REASON"] for r in rec] == ["AllowUsers"]
     assert re.search(r"User alice from 127\.0\.0\.1 not allowed because not "
                      r"listed in AllowUsers", s.log())
@@ -308,7 +304,7 @@ def test_key_login_with_disabled_password(server, keys, user):
 # ---- ClientAliveInterval ----------------------------------------------------
 
 def session_started(s, n=1, timeout=15):
-    return wait_for(lambda: len(events(s, "session-start")) >= n, timeout)
+    return wait_for(lambda: len(s.audit_records("session-start")) >= n, timeout)
 
 
 def test_client_alive_ends_a_frozen_client(server):
@@ -325,7 +321,7 @@ def test_client_alive_ends_a_frozen_client(server):
         assert session_started(s), s.log()[-2000:]
         os.kill(p.pid, signal.SIGSTOP)
         t0 = time.monotonic()
-        assert wait_for(lambda: events(s, "disconnect"), interval * count + 10), \
+        assert wait_for(lambda: s.audit_records("disconnect"), interval * count + 10), \
             s.log()[-3000:]
         elapsed = time.monotonic() - t0
     finally:
@@ -335,7 +331,7 @@ def test_client_alive_ends_a_frozen_client(server):
     # Interval * (CountMax + 1) after the last byte, as sshd: CountMax
     # keepalives sent, and the next check finds the last unanswered.
     assert interval * count <= elapsed <= interval * (count + 1) + 3, elapsed
-    disc = events(s, "disconnect")[-1]
+    disc = s.audit_records("disconnect")[-1]
     assert disc["SSHAND_REASON"] == "client-alive-timeout", disc
     assert "Timeout, client not responding from user alice %s port" % HOST in s.log()
     assert [r["SSHAND_EVENT"] for r in s.audit_records()][-2:] == ["session-end", "disconnect"]
@@ -348,8 +344,8 @@ def test_client_alive_answered_keeps_the_connection(server):
     s = server("ClientAliveInterval 1\nClientAliveCountMax 1")
     r = ok(s.ssh("alice", "sleep 5; echo still-here", timeout=30))
     assert r.stdout == "still-here\n"
-    assert wait_for(lambda: events(s, "disconnect"), 10)
-    assert events(s, "disconnect")[-1]["SSHAND_REASON"] == "client-closed"
+    assert wait_for(lambda: s.audit_records("disconnect"), 10)
+    assert s.audit_records("disconnect")[-1]["SSHAND_REASON"] == "client-closed"
 
 
 # ---- UnusedConnectionTimeout ----------------------------------------------
@@ -374,7 +370,7 @@ def test_unused_connection_timeout_as_openssh(peer, server, openssh):
     # journal in production (the network child writes none).
     assert "terminating inactive connection from user alice %s port" % HOST in s.log()
     if peer == "sshand":
-        reasons = [d["SSHAND_REASON"] for d in events(s, "disconnect")]
+        reasons = [d["SSHAND_REASON"] for d in s.audit_records("disconnect")]
         assert reasons[:2] == ["unused-connection-timeout"] * 2, reasons
 
 
@@ -438,14 +434,14 @@ def test_max_sessions_refuses_a_third_multiplexed_session(server, tmp_path):
             p.wait(10)
         held = []
         # Once they have ended, a new one may start.
-        assert wait_for(lambda: len(events(s, "session-end")) >= 2, 15)
+        assert wait_for(lambda: len(s.audit_records("session-end")) >= 2, 15)
         assert wait_for(lambda: m.run("echo again").stdout == "again\n", 10)
     finally:
         for p in held:
             p.kill()
             p.wait(10)
         m.close()
-    assert len(events(s, "session-start")) == 3
+    assert len(s.audit_records("session-start")) == 3
 
 
 def test_max_sessions_zero_leaves_forwarding(server):
@@ -464,7 +460,7 @@ def test_max_sessions_zero_leaves_forwarding(server):
         p.kill()
         p.wait(10)
     assert banner.startswith(b"SSH-2.0-"), (banner, p.stderr.read())
-    assert events(s, "session-start") == []
+    assert s.audit_records("session-start") == []
 
 
 # ---- smaller keywords -------------------------------------------------------
