@@ -1,8 +1,11 @@
 """Issue 15: audit records that cannot be written are not lost silently.
 The trail is a JSON-lines file on a small tmpfs that is full: logins go
 on (AuditRequired no, the default) with one error in the log per
-connection, or are refused (AuditRequired yes)."""
+connection, or are refused (AuditRequired yes).  A record cut short when
+the file system fills up costs that record alone: the next one, written
+once there is room again, starts on a line of its own."""
 
+import json
 import os
 import subprocess
 
@@ -55,3 +58,68 @@ def test_audit_required_refuses_logins(full_trail, server):
     assert "login of alice refused: AuditRequired yes" in s.log(), s.log()[-2000:]
     r = s.ssh_password("alice", cmd="echo in")
     assert r.returncode == 255 and "in" not in r.stdout, (r.stdout, r.stderr)
+
+
+EVENTS = ["connect", "auth-attempt", "session-start", "session-end", "disconnect"]
+
+
+def test_record_cut_short_costs_no_other(tmp_path, server):
+    """The file system fills up in the middle of a record: a connection's
+    first record is written in part (a short write), the rest of its
+    records not at all.  Room is made; the next connection's records are
+    all readable, by a JSON-lines reader and by sshandctl audit, and the
+    torn record is the one line neither can read."""
+    d = tmp_path / "trail"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(d)],
+                   check=True)
+    try:
+        path = str(d / "audit.jsonl")
+        # A first page of whole lines, 200 bytes short of its end.
+        pad = 4096 - 200 - len('{"NOTE":""}\n')
+        with open(path, "w") as f:
+            f.write('{"NOTE":"%s"}\n' % ("x" * pad))
+        os.chmod(path, 0o600)
+        subprocess.run(["dd", "if=/dev/zero", "of=" + str(d / "filler"), "bs=4k"],
+                       capture_output=True)
+        s = on_trail(server, path)
+        r = s.ssh(cmd="echo in")
+        assert (r.returncode, r.stdout) == (0, "in\n"), r.stderr
+        assert harness.wait_for(lambda: "audit records cannot be written" in s.log(), 5)
+        s.wait_idle()
+        with open(path, "rb") as f:
+            data = f.read()
+        # The connect record was cut at the page's end, the file is full.
+        assert len(data) == 4096 and not data.endswith(b"\n"), data[-300:]
+        assert b'"SSHAND_EVENT":"connect"' not in data[data.rfind(b"\n"):]
+        os.unlink(str(d / "filler"))
+
+        r = s.ssh(cmd="echo again")
+        assert (r.returncode, r.stdout) == (0, "again\n"), r.stderr
+        s.wait_idle()
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        assert lines[-1] == b"", lines[-1]
+        bad = []
+        recs = []
+        for line in lines[:-1]:
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                bad.append(line)
+        # The torn record, alone on its line.
+        assert len(bad) == 1 and bad[0].startswith(b'{"__REALTIME_TIMESTAMP":"'), bad
+        assert len(bad[0]) == 200, bad
+        second = [rec["SSHAND_EVENT"] for rec in recs if "SSHAND_EVENT" in rec]
+        assert second == EVENTS, second
+
+        ctl = subprocess.run([os.path.join(harness.BUILD, "sshandctl"), "audit",
+                              "--file", path, "--json"],
+                             capture_output=True, text=True, timeout=30)
+        assert ctl.returncode == 0, ctl.stderr
+        shown = [json.loads(line)["SSHAND_EVENT"] for line in ctl.stdout.splitlines()
+                 if line.strip()]
+        assert shown == EVENTS, ctl.stdout
+        assert "skipped 1 unreadable line(s)" in ctl.stderr, ctl.stderr
+    finally:
+        subprocess.run(["umount", str(d)], check=True)
