@@ -33,18 +33,23 @@ audit_sink_open(void)
 	return sink != SINK_NONE;
 }
 
-/* Read as well as appended to, when the file allows it: see
- * torn_before().  Only root processes (the guardian and the monitor)
- * keep the trail open, and the file is theirs. */
+/* A regular file (or one to be created) is read as well as appended
+ * to, when it allows it: see torn_before().  Only root processes (the
+ * guardian and the monitor) keep the trail open, and the file is
+ * theirs.  Anything else (a FIFO, a device) is opened for writing only,
+ * as before: opened for reading too, a FIFO would never block its
+ * writer nor tell it that no one reads. */
 static int
 open_file(const char *path)
 {
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	const int flags = O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	int fd = -1;
 
-	if (fd < 0 && errno == EACCES)
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0600);
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		fd = open(path, O_RDWR | flags, 0600);
+	if (fd < 0)
+		fd = open(path, O_WRONLY | flags, 0600);
 	return fd < 0 ? -errno : fd;
 }
 
