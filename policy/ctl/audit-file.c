@@ -6,7 +6,7 @@
  * values are only shown and compared), null, true, false, numbers and
  * flat arrays of those or of strings are skipped; every length and count
  * is bounded.  A line it cannot read is counted and skipped, never
- * half-used.  With --json a matching line is printed as it was written. */
+ * half-used, but for a whole record joined to a torn one (show_joined).  With --json a matching line is printed as it was written. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -151,6 +151,34 @@ parse_object(char *line, struct audit_rec *r)
 	}
 }
 
+/* Every record sshand writes starts so; inside a record the sequence
+ * cannot occur, since its quotes would be escaped there. */
+#define RECORD_START "{\"__REALTIME_TIMESTAMP\":\""
+
+/* A line that cannot be read may be a record cut short (the file system
+ * was full) that the next record joined, as files written before sshand
+ * started each record after a torn one on a line of its own, or by two
+ * writers at once, may hold.  The first record start after the line's
+ * own from which the rest reads whole is that next record: shown, and
+ * the torn part alone stays counted as unreadable.  line is scratch
+ * space as large as raw. */
+static void
+show_joined(struct audit_out *out, const struct audit_filter *flt,
+    struct audit_rec *rec, char *line, const char *raw)
+{
+	const char *p = raw;
+
+	while ((p = strstr(p + 1, RECORD_START)) != NULL) {
+		size_t n = strlen(p);
+
+		memcpy(line, p, n + 1);
+		if (parse_object(line, rec) == 0) {
+			audit_show(out, flt, rec, p);
+			return;
+		}
+	}
+}
+
 int
 audit_from_file(struct audit_out *out, const struct audit_filter *flt,
     const char *path)
@@ -190,6 +218,7 @@ audit_from_file(struct audit_out *out, const struct audit_filter *flt,
 		memcpy(raw, line, len + 1);
 		if (parse_object(line, rec) < 0) {
 			bad++;
+			show_joined(out, flt, rec, line, raw);
 			continue;
 		}
 		audit_show(out, flt, rec, raw);

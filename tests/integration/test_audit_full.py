@@ -123,3 +123,30 @@ def test_record_cut_short_costs_no_other(tmp_path, server):
         assert "skipped 1 unreadable line(s)" in ctl.stderr, ctl.stderr
     finally:
         subprocess.run(["umount", str(d)], check=True)
+
+
+def test_sshandctl_reads_a_record_joined_to_a_torn_one(tmp_path):
+    """Files written before sshand ended torn records (or by two writers
+    at once) may hold a torn record with the next one joined to it:
+    sshandctl audit --file shows the whole one and counts the torn part
+    alone as unreadable."""
+    def rec(n, msg):
+        return ('{"__REALTIME_TIMESTAMP":"%d","MESSAGE":"%s","SYSLOG_IDENTIFIER":"sshand",'
+                '"SSHAND_EVENT":"connect","SSHAND_CONNECTION":"c%d"}'
+                % (1790000000000000 + n, msg, n))
+    whole = rec(2, 'quoted \\"{\\"__REALTIME_TIMESTAMP\\":\\"1\\"}\\" inside')
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join([
+        rec(1, "first"),
+        rec(9, "torn")[:70] + whole,
+        rec(8, "torn alone")[:50],
+        rec(3, "last"),
+    ]) + "\n")
+    r = subprocess.run([os.path.join(harness.BUILD, "sshandctl"), "audit",
+                        "--file", str(path), "--json"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    shown = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    assert [x["SSHAND_CONNECTION"] for x in shown] == ["c1", "c2", "c3"], r.stdout
+    assert shown[1] == json.loads(whole)
+    assert "skipped 2 unreadable line(s)" in r.stderr, r.stderr
