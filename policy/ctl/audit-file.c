@@ -6,7 +6,9 @@
  * values are only shown and compared), null, true, false, numbers and
  * flat arrays of those or of strings are skipped; every length and count
  * is bounded.  A line it cannot read is counted and skipped, never
- * half-used, but for a whole record joined to a torn one (show_joined).  With --json a matching line is printed as it was written. */
+ * half-used; a whole record joined to a torn one is still shown
+ * (show_joined).  With --json a matching line is printed as it was
+ * written. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
