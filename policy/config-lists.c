@@ -234,6 +234,19 @@ chantimeout_parse(const char *entry, char *pattern, size_t cap,
 	return 0;
 }
 
+unsigned
+chantimeout_for(const struct strlist *entries, const char *type)
+{
+	char pattern[CHANTIMEOUT_MAX_LEN + 1];
+	unsigned secs;
+
+	for (size_t i = 0; i < entries->n; i++)
+		if (chantimeout_parse(entries->v[i], pattern, sizeof(pattern),
+		    &secs) == 0 && match_pattern(type, pattern))
+			return secs;
+	return 0;
+}
+
 /* ChannelTimeout: "none" alone, or type=interval entries, kept as
  * written; as sshd, the first line wins. */
 int

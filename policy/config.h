@@ -274,5 +274,9 @@ int parse_time(const char *s, unsigned *ret_seconds);
  * CHANTIMEOUT_MAX_LEN. */
 int chantimeout_parse(const char *entry, char *pattern, size_t cap,
     unsigned *ret_seconds);
+/* The interval (s) ChannelTimeout's entries give a channel of type
+ * (sshd's labels: "session:shell", "direct-tcpip"...): the first entry
+ * whose pattern matches, as sshd picks it; 0 when none does ("none"). */
+unsigned chantimeout_for(const struct strlist *entries, const char *type);
 
 #endif

@@ -29,6 +29,7 @@ struct psession {
 	pid_t pid;			/* session leader, and its process group */
 	int master;			/* pty master kept for resizes, or -1 */
 	const char *type;		/* shell, exec, subsystem */
+	char chan_type[PS_CHAN_TYPE_MAX]; /* for ChannelTimeout: "session:shell"... */
 	char *command;
 	char *why;			/* it could not start: why, for its record */
 	uint64_t start;

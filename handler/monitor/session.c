@@ -299,6 +299,7 @@ start_session(struct monitor *m, const struct ps_session_open *r, const char *ar
 	}
 	*slot = (struct psession){ .live = true, .id = r->id, .pid = proc.pid,
 	    .master = proc.master, .type = type, .start = now_usec() };
+	ps_session_chan_type(r->kind, arg, slot->chan_type, sizeof(slot->chan_type));
 	/* A subsystem's record names the subsystem, except internal-sftp,
 	 * which is no program the name would lead to. */
 	if (r->kind != PS_KIND_SHELL || forced != NULL)
@@ -376,29 +377,24 @@ answer_signal(struct monitor *m, const struct ps_signal *r)
 		sess_kill(m, -s->pid, sig);
 }
 
+/* Can the network child's word be true, that it closed s's channel
+ * after idle seconds of inactivity?  Only if this user's ChannelTimeout
+ * gives s's channel type that interval (another type's, a forwarding's,
+ * is no reason), and s has run that long: a child that said so otherwise
+ * would free MaxSessions' count at will. */
+static bool
+idle_close_plausible(const struct monitor *m, const struct psession *s,
+    uint32_t idle)
+{
+	return chantimeout_for(&m->us->channel_timeouts, s->chan_type) == idle &&
+	    now_usec() - s->start >= (uint64_t)idle * 1000000;
+}
+
 /* The client closed the session's channel while the session runs.  As
  * sshd (session.c, session_close_by_channel): a terminal session gets the
  * hang-up that closing its terminal gives; a command without one is not
  * signalled, and runs on with what the network child still drains into
  * its stdin (relay.c).  KillUserProcesses acts at the connection's end. */
-/* Can the network child's word be true, that it closed s's channel
- * after idle seconds of inactivity?  Only with a ChannelTimeout of that
- * length for this user, and a session that has run that long: a child
- * that said so otherwise would free MaxSessions' count at will. */
-static bool
-idle_close_plausible(const struct monitor *m, const struct psession *s,
-    uint32_t idle)
-{
-	char pattern[CHANTIMEOUT_MAX_LEN + 1];
-	unsigned secs;
-	bool configured = false;
-
-	for (size_t i = 0; i < m->us->channel_timeouts.n && !configured; i++)
-		configured = chantimeout_parse(m->us->channel_timeouts.v[i],
-		    pattern, sizeof(pattern), &secs) == 0 && secs == idle;
-	return configured && now_usec() - s->start >= (uint64_t)idle * 1000000;
-}
-
 void
 answer_session_close(struct monitor *m, const struct ps_session_close *r)
 {

@@ -19,9 +19,6 @@
  * closed terminal hangs it up under sshd), and the connection stays. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "handler/front/log.h"
 #include "handler/net/net.h"
@@ -64,16 +61,10 @@ idle_start(struct nchan *c, const char *type)
 void
 idle_start_session(struct nchan *c, enum ps_session_kind kind, const char *arg)
 {
-	char type[96];
+	char type[PS_CHAN_TYPE_MAX];
 
-	if (kind == PS_KIND_SHELL)
-		idle_start(c, "session:shell");
-	else if (kind == PS_KIND_EXEC)
-		idle_start(c, "session:command");
-	else {
-		snprintf(type, sizeof(type), "session:subsystem:%s", arg);
-		idle_start(c, type);
-	}
+	ps_session_chan_type(kind, arg, type, sizeof(type));
+	idle_start(c, type);
 }
 
 const char *

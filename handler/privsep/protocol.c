@@ -1,5 +1,6 @@
 /* The request table of protocol.h, as data both halves can read. */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "handler/privsep/protocol.h"
 
@@ -32,4 +33,16 @@ ps_state_name(enum ps_state state)
 	case PS_POSTAUTH: return "after authentication";
 	}
 	return "in this state";
+}
+
+void
+ps_session_chan_type(enum ps_session_kind kind, const char *arg, char *buf,
+    size_t cap)
+{
+	if (kind == PS_KIND_SHELL)
+		snprintf(buf, cap, "session:shell");
+	else if (kind == PS_KIND_EXEC)
+		snprintf(buf, cap, "session:command");
+	else
+		snprintf(buf, cap, "session:subsystem:%s", arg);
 }

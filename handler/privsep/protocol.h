@@ -197,6 +197,14 @@ enum ps_auth {
 /* SESSION_OPEN's kinds. */
 enum ps_session_kind { PS_KIND_SHELL, PS_KIND_EXEC, PS_KIND_SUBSYSTEM };
 
+/* The type ChannelTimeout's patterns match for a session of kind (arg:
+ * the subsystem's name), as sshd labels it: "session:shell",
+ * "session:command", "session:subsystem:NAME"; cut to cap.  The network
+ * child times the channel by it, the monitor checks the child's word. */
+#define PS_CHAN_TYPE_MAX 96
+void ps_session_chan_type(enum ps_session_kind kind, const char *arg,
+    char *buf, size_t cap);
+
 /* What is forwarded: a TCP port (direct-tcpip, tcpip-forward), a Unix
  * socket (OpenSSH's streamlocal extensions), the client's agent, an X11
  * display (x11-req; the forwarder's listener on 6000 + N). */

@@ -675,6 +675,13 @@ POSTAUTH_ATTACKS = {
     "idle-close-without-channel-timeout": (
         lambda: bytes([PS["PS_SESSION_CLOSE"]]) + u32(0) + u32(300),
         r"no ChannelTimeout gives"),
+    # the same with a ChannelTimeout of that length, but for forwarded
+    # connections, and the session older than it: a session's channel
+    # (session:command) has no timeout, so the claim is still false
+    "idle-close-with-another-types-timeout": (
+        lambda: bytes([PS["PS_SESSION_CLOSE"]]) + u32(0) + u32(1),
+        r"no ChannelTimeout gives",
+        "ChannelTimeout direct-tcpip=1 forwarded-tcpip=1", 1.5),
 }
 
 
@@ -682,8 +689,11 @@ POSTAUTH_ATTACKS = {
 def test_postauth_violation_kills_connection(server, attack):
     """After login the monitor's requests are checked as strictly; the
     session started before must not outlive the connection."""
-    s = server("KillUserProcesses yes")  # nothing may outlive it
+    # (payload, reason[, config, seconds the session runs first])
+    extra, wait = (POSTAUTH_ATTACKS[attack][2:] + ("", 0))[:2]
+    s = server("KillUserProcesses yes\n" + extra)  # nothing may outlive it
     p, mon, net, sess = session_client(s)
+    time.sleep(wait)
     try:
         before = len(s.audit_records())
         sock = grab_fd(net, monitor_fd_of(net))

@@ -685,6 +685,29 @@ test_table(void **state)
 	assert_int_equal(ps_rules[PS_X11_REQ].answers, PS_ANSWER(FWD_LISTENING));
 }
 
+/* The channel type both halves time a session by, as sshd labels it. */
+static void
+test_session_chan_type(void **state)
+{
+	char t[PS_CHAN_TYPE_MAX], tiny[12];
+	char name[PS_CHAN_TYPE_MAX * 2];
+
+	(void)state;
+	ps_session_chan_type(PS_KIND_SHELL, "", t, sizeof(t));
+	assert_string_equal(t, "session:shell");
+	ps_session_chan_type(PS_KIND_EXEC, "ls -l", t, sizeof(t));
+	assert_string_equal(t, "session:command");
+	ps_session_chan_type(PS_KIND_SUBSYSTEM, "sftp", t, sizeof(t));
+	assert_string_equal(t, "session:subsystem:sftp");
+	/* Cut, never overrun. */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ps_session_chan_type(PS_KIND_SUBSYSTEM, name, t, sizeof(t));
+	assert_int_equal(strlen(t), sizeof(t) - 1);
+	ps_session_chan_type(PS_KIND_SHELL, "", tiny, sizeof(tiny));
+	assert_string_equal(tiny, "session:she");
+}
+
 int
 main(void)
 {
@@ -699,6 +722,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fds_and_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wipe_and_move, setup, teardown),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_session_chan_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

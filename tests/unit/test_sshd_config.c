@@ -954,6 +954,23 @@ test_sessions_and_alive(void **state)
 	s = resolve(cfg, "carol", NULL, "192.0.2.1");
 	assert_int_equal(s->channel_timeouts.n, 1);
 	assert_string_equal(s->channel_timeouts.v[0], "session:shell=1h30m");
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:shell"), 5400);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:command"), 0);
+	settings_free(s);
+	/* The interval of a channel type: the first entry that matches. */
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:subsystem:sftp"), 300);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "direct-tcpip"), 90);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "x11-connection"), 0);
+	settings_free(s);
+	s = resolve(cfg, "bob", NULL, "192.0.2.1");
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:shell"), 0);
+	settings_free(s);
+	config_free(cfg);
+	cfg = load("ChannelTimeout session:shell=3 session:*=9 none=4\n");
+	s = resolve(cfg, NULL, NULL, NULL);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:shell"), 3);
+	assert_int_equal(chantimeout_for(&s->channel_timeouts, "session:command"), 9);
 	settings_free(s);
 	config_free(cfg);
 	cfg = load("");
