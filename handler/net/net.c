@@ -242,7 +242,7 @@ sooner(int t, uint64_t due)
 static int
 check_timeout(const struct net *n)
 {
-	uint64_t idle_due = idle_next_due(n);
+	uint64_t idle_due;
 	int t = -1;
 
 	if (!n->authenticated)
@@ -251,6 +251,7 @@ check_timeout(const struct net *n)
 		t = sooner(t, n->alive_heard + (uint64_t)n->alive_interval * 1000000);
 	if (n->unused_timeout != 0 && n->unused_expiry != 0)
 		t = sooner(t, n->unused_expiry);
+	idle_due = n->n_timeouts != 0 ? idle_next_due(n) : 0;
 	if (idle_due != 0)
 		t = sooner(t, idle_due);
 	return t;
